@@ -1,0 +1,82 @@
+// Ops as Python sees them (on bs.Tensor; benchsuite.ops wraps them for NumPy/torch) and
+// the op-version registry.
+#include <pybind11/stl.h>
+
+#include "bindings/bindings.h"
+#include "common/error.h"
+#include "ops/ops.h"
+
+namespace benchsuite::bindings {
+
+namespace {
+Shape as_shape(const py::object& shape) {
+  if (py::isinstance<py::int_>(shape)) return {shape.cast<int64_t>()};
+  Shape out;
+  for (py::handle h : shape) {
+    BENCHSUITE_CHECK_ARG(py::isinstance<py::int_>(h), "shape=", std::string(py::repr(shape)),
+                         ": dimensions must be integers");
+    out.push_back(h.cast<int64_t>());
+  }
+  return out;
+}
+
+uint64_t as_seed(int64_t seed) {
+  BENCHSUITE_CHECK_ARG(seed >= 0, "seed=", seed, " must be >= 0");
+  return static_cast<uint64_t>(seed);
+}
+}  // namespace
+
+void bind_ops(py::module_& m) {
+  m.def("fill",
+        [](const py::object& shape, double value, const std::string& dtype, const std::string& device,
+           const std::string& impl) {
+          return ops::fill(as_shape(shape), value, parse_dtype(dtype), parse_device(device), impl);
+        },
+        py::arg("shape"), py::arg("value"), py::arg("dtype") = "float32", py::arg("device") = "cpu",
+        py::arg("impl") = "");
+  m.def("randn",
+        [](const py::object& shape, int64_t seed, const std::string& dtype, const std::string& device, float mean,
+           float std, const std::string& impl) {
+          return ops::randn(as_shape(shape), as_seed(seed), parse_dtype(dtype), parse_device(device), mean, std, impl);
+        },
+        py::arg("shape"), py::arg("seed") = 0, py::arg("dtype") = "float32", py::arg("device") = "cpu",
+        py::arg("mean") = 0.0f, py::arg("std") = 1.0f, py::arg("impl") = "");
+  m.def("uniform",
+        [](const py::object& shape, int64_t seed, const std::string& dtype, const std::string& device, float low,
+           float high, const std::string& impl) {
+          return ops::uniform(as_shape(shape), as_seed(seed), parse_dtype(dtype), parse_device(device), low, high,
+                              impl);
+        },
+        py::arg("shape"), py::arg("seed") = 0, py::arg("dtype") = "float32", py::arg("device") = "cpu",
+        py::arg("low") = 0.0f, py::arg("high") = 1.0f, py::arg("impl") = "");
+  m.def("add",
+        [](const py::object& a, const py::object& b, const std::string& impl) {
+          return ops::add(as_tensor(a, "a"), as_tensor(b, "b"), impl);
+        },
+        py::arg("a"), py::arg("b"), py::arg("impl") = "");
+  m.def("softmax", [](const py::object& x, const std::string& impl) { return ops::softmax(as_tensor(x, "x"), impl); },
+        py::arg("x"), py::arg("impl") = "");
+  m.def("matmul",
+        [](const py::object& a, const py::object& b, const std::string& impl) {
+          return ops::matmul(as_tensor(a, "a"), as_tensor(b, "b"), impl);
+        },
+        py::arg("a"), py::arg("b"), py::arg("impl") = "");
+  m.def("op_versions", [] {
+    py::list out;
+    for (const ops::OpVersion& v : ops::op_versions()) {
+      py::dict d;
+      d["op"] = v.op;
+      d["version"] = v.version;
+      d["description"] = v.description;
+      d["device"] = v.device == DeviceType::cpu ? "cpu" : "cuda";
+      py::list dtypes;
+      for (DType t : v.dtypes) dtypes.append(dtype_name(t));
+      d["dtypes"] = dtypes;
+      d["reference"] = v.reference;
+      out.append(d);
+    }
+    return out;
+  }, "Every registered version of every op, on every backend compiled in.");
+}
+
+}  // namespace benchsuite::bindings

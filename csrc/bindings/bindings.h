@@ -1,0 +1,17 @@
+// Declarations shared by the bindings files: each area contributes bind_<area>().
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include "common/tensor.h"
+
+namespace benchsuite::bindings {
+namespace py = pybind11;
+
+void bind_system(py::module_& m);
+void bind_tensor(py::module_& m);
+void bind_ops(py::module_& m);
+void bind_harness(py::module_& m);
+
+// A Tensor from a bs.Tensor, a DLPack producer (torch, cupy) or a buffer (NumPy).
+Tensor as_tensor(const py::handle& obj, const char* arg);
+}  // namespace benchsuite::bindings

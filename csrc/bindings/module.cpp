@@ -1,0 +1,46 @@
+// benchsuite._core: the one extension module. Maps benchsuite::Error kinds onto the
+// exception classes in benchsuite.errors and lets each area bind itself.
+#include <pybind11/pybind11.h>
+
+#include "bindings/bindings.h"
+#include "common/error.h"
+
+namespace py = pybind11;
+
+namespace {
+void raise_benchsuite_error(const benchsuite::Error& e) {
+  py::module_ errors = py::module_::import("benchsuite.errors");
+  const char* name = "BenchsuiteError";
+  switch (e.kind()) {
+    case benchsuite::ErrorKind::invalid_argument: name = "InvalidArgumentError"; break;
+    case benchsuite::ErrorKind::unsupported: name = "UnsupportedError"; break;
+    case benchsuite::ErrorKind::cuda_unavailable: name = "CudaUnavailableError"; break;
+    case benchsuite::ErrorKind::cuda: name = "CudaError"; break;
+    case benchsuite::ErrorKind::internal: name = "BenchsuiteError"; break;
+  }
+  py::object cls = errors.attr(name);
+  py::object exc;
+  if (e.kind() == benchsuite::ErrorKind::unsupported || e.kind() == benchsuite::ErrorKind::cuda_unavailable)
+    exc = cls(e.what(), e.reason().empty() ? std::string("unsupported") : e.reason());
+  else
+    exc = cls(e.what());
+  exc.attr("source_file") = e.file();
+  exc.attr("source_line") = e.line();
+  PyErr_SetObject(cls.ptr(), exc.ptr());
+}
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "benchsuite native core: tensors, kernels, ops and the measurement harness";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const benchsuite::Error& e) {
+      raise_benchsuite_error(e);
+    }
+  });
+  benchsuite::bindings::bind_system(m);
+  benchsuite::bindings::bind_tensor(m);
+  benchsuite::bindings::bind_ops(m);
+  benchsuite::bindings::bind_harness(m);
+}

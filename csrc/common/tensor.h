@@ -1,0 +1,80 @@
+// Tensor: shape, element strides, dtype and device over a shared Storage. Storage is
+// either owned (tracking allocator) or borrowed from another library (NumPy buffer,
+// DLPack capsule) and released through a callback, so interop never copies.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/dtype.h"
+
+namespace benchsuite {
+
+class Storage {
+ public:
+  // Owned: allocated through the tracking allocator.
+  Storage(Device device, size_t bytes);
+  // Borrowed: `release` runs when the last tensor viewing it goes away.
+  Storage(Device device, void* data, size_t bytes, std::function<void()> release);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+  bool owned() const { return owned_; }
+
+ private:
+  Device device_;
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+  bool owned_ = true;
+  std::function<void()> release_;
+};
+
+using Shape = std::vector<int64_t>;
+
+class Tensor {
+ public:
+  Tensor() = default;
+  static Tensor empty(const Shape& shape, DType dtype, Device device);
+  // Views external memory; strides in elements (empty = contiguous).
+  static Tensor from_external(void* data, const Shape& shape, const Shape& strides, DType dtype, Device device,
+                              std::function<void()> release);
+
+  bool defined() const { return storage_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  const Shape& strides() const { return strides_; }
+  int64_t ndim() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size(int64_t dim) const;
+  int64_t numel() const;
+  DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
+  size_t element_size() const { return dtype_size(dtype_); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
+  bool is_contiguous() const;
+  void* data_ptr() const;
+  template <class T>
+  T* data() const { return static_cast<T*>(data_ptr()); }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+
+  Tensor contiguous() const;            // self when already contiguous
+  Tensor to(Device device) const;       // copy (self when already there)
+  Tensor clone() const;
+  std::string describe() const;         // "float32[4, 8] on cpu"
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  Shape strides_;
+  DType dtype_ = DType::float32;
+  Device device_;
+};
+
+Shape contiguous_strides(const Shape& shape);
+std::string shape_str(const Shape& shape);
+
+}  // namespace benchsuite

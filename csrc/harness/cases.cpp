@@ -1,0 +1,504 @@
+// The built-in case families (ops and harness validation cases) and measure_case().
+#include "harness/cases.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "common/cuda_runtime.h"
+#include "common/error.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "ops/ops.h"
+#ifdef BENCHSUITE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
+
+namespace benchsuite {
+
+namespace detail {
+static const ParamValue& param(const Params& p, const std::string& name) {
+  auto it = p.find(name);
+  BENCHSUITE_CHECK(it != p.end(), "missing resolved parameter ", name);
+  return it->second;
+}
+int64_t param_int(const Params& p, const std::string& name) { return std::get<int64_t>(param(p, name)); }
+double param_float(const Params& p, const std::string& name) { return std::get<double>(param(p, name)); }
+std::string param_str(const Params& p, const std::string& name) { return std::get<std::string>(param(p, name)); }
+}  // namespace detail
+
+namespace {
+
+using detail::param_int;
+using detail::param_str;
+
+const Device kHost{DeviceType::cpu, 0};
+
+std::vector<VersionDescription> op_version_list(const std::string& op, DeviceType device) {
+  std::vector<VersionDescription> out;
+  for (const ops::OpVersion* v : ops::versions_of(op, device)) {
+    VersionDescription d{v->version, v->description, {}};
+    for (DType t : v->dtypes) d.dtypes.push_back(dtype_name(t));
+    out.push_back(d);
+  }
+  return out;
+}
+
+// Random-normal tensor for case inputs: never zeros, fresh per instance (seeded).
+Tensor random_input(const Shape& shape, DType dtype, Device device, uint64_t seed) {
+  return ops::randn(shape, seed, dtype, device);
+}
+
+// Outputs are poisoned before a check so that an element the version never writes fails.
+void poison(const Tensor& t) {
+  if (t.numel() == 0) return;
+  ops::CreationParams p;
+  p.value = is_floating(t.dtype()) ? NAN : 77.0;
+  ops::run_creation(ops::select_version("fill", t.device(), t.dtype(), ""), t, p);
+}
+
+void sync_if_cuda(Device device) {
+  if (device.is_cuda()) cuda_synchronize(device.index);
+}
+
+int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest = 0) {
+  const int64_t v = param_int(p, name);
+  BENCHSUITE_CHECK_ARG(v >= lowest, family, ": ", name, "=", v, " must be >= ", lowest);
+  return v;
+}
+
+// ---- creation: fill / randn ------------------------------------------------------------
+class CreationCase : public CaseInstance {
+ public:
+  CreationCase(const std::string& op, const Params& p, Device device, const std::string& version)
+      : op_(op),
+        dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version(op, device, dtype_, version)),
+        out_(Tensor::empty({positive(p, op.c_str(), "n")}, dtype_, device)) {
+    params_.seed = 1234;
+    params_.value = 1.5;
+  }
+  void run(StreamHandle stream) override { ops::run_creation(version_, out_, params_, stream); }
+  Counters counters() const override {
+    Counters c;
+    c.bytes_written = static_cast<double>(out_.nbytes());
+    c.bytes_read = 0;
+    c.items = static_cast<double>(out_.numel());
+    c.item_unit = "elements";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    if (op_ == "fill") {
+      poison(out_);
+    } else {
+      ops::CreationParams zero;
+      ops::run_creation(ops::select_version("fill", out_.device(), dtype_, ""), out_, zero);
+    }
+    run(nullptr);
+    sync_if_cuda(out_.device());
+    Tensor reference = Tensor::empty(out_.shape(), dtype_, kHost);
+    ops::run_creation(*ops::versions_of(op_, DeviceType::cpu).front(), reference, params_);
+    return ops::compare(ops::to_host_doubles(out_), ops::to_host_doubles(reference), 1e-6);
+  }
+
+ private:
+  std::string op_;
+  DType dtype_;
+  const ops::OpVersion& version_;
+  Tensor out_;
+  ops::CreationParams params_;
+};
+
+// ---- add ---------------------------------------------------------------------------------
+class AddCase : public CaseInstance {
+ public:
+  AddCase(const Params& p, Device device, const std::string& version, uint64_t seed)
+      : dtype_(parse_dtype(param_str(p, "dtype"))), version_(ops::select_version("add", device, dtype_, version)) {
+    const int64_t n = positive(p, "add", "n");
+    a_ = random_input({n}, dtype_, device, seed);
+    b_ = random_input({n}, dtype_, device, seed + 1);
+    out_ = Tensor::empty({n}, dtype_, device);
+  }
+  void run(StreamHandle stream) override { ops::run_binary(version_, a_, b_, out_, stream); }
+  Counters counters() const override {
+    Counters c;
+    const double bytes = static_cast<double>(out_.nbytes());
+    c.bytes_read = 2 * bytes;
+    c.bytes_written = bytes;
+    c.flops = static_cast<double>(out_.numel());
+    c.items = static_cast<double>(out_.numel());
+    c.item_unit = "elements";
+    c.math_dtype = dtype_name(dtype_);
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(out_);
+    run(nullptr);
+    sync_if_cuda(out_.device());
+    std::vector<double> a = ops::to_host_doubles(a_), b = ops::to_host_doubles(b_), ref(a.size());
+    for (size_t i = 0; i < a.size(); ++i) ref[i] = a[i] + b[i];
+    return ops::compare(ops::to_host_doubles(out_), ref, ops::default_tolerance(dtype_));
+  }
+
+ private:
+  DType dtype_;
+  const ops::OpVersion& version_;
+  Tensor a_, b_, out_;
+};
+
+// ---- softmax -----------------------------------------------------------------------------
+class SoftmaxCase : public CaseInstance {
+ public:
+  SoftmaxCase(const Params& p, Device device, const std::string& version, uint64_t seed)
+      : dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version("softmax", device, dtype_, version)),
+        rows_(positive(p, "softmax", "rows")),
+        cols_(positive(p, "softmax", "cols")) {
+    x_ = random_input({rows_, cols_}, dtype_, device, seed);
+    y_ = Tensor::empty({rows_, cols_}, dtype_, device);
+  }
+  void run(StreamHandle stream) override { ops::run_unary(version_, x_, y_, stream); }
+  Counters counters() const override {
+    Counters c;
+    c.bytes_read = static_cast<double>(x_.nbytes());
+    c.bytes_written = static_cast<double>(y_.nbytes());
+    c.items = static_cast<double>(rows_ * cols_);
+    c.item_unit = "elements";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(y_);
+    run(nullptr);
+    sync_if_cuda(y_.device());
+    std::vector<float> x = ops::to_host_floats(x_);
+    std::vector<float> ref(x.size());
+    cpu::softmax_f32_reference(x.data(), ref.data(), rows_, cols_);
+    return ops::compare(ops::to_host_doubles(y_), std::vector<double>(ref.begin(), ref.end()),
+                        ops::default_tolerance(dtype_));
+  }
+
+ private:
+  DType dtype_;
+  const ops::OpVersion& version_;
+  int64_t rows_, cols_;
+  Tensor x_, y_;
+};
+
+// ---- matmul ------------------------------------------------------------------------------
+class MatmulCase : public CaseInstance {
+ public:
+  MatmulCase(const Params& p, Device device, const std::string& version, uint64_t seed)
+      : dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version("matmul", device, dtype_, version)),
+        m_(positive(p, "matmul", "m")),
+        n_(positive(p, "matmul", "n")),
+        k_(positive(p, "matmul", "k")),
+        seed_(seed) {
+    // The reference version is O(MNK) in scalar loops: past ~1 GFLOP it is a waste of
+    // the run's time, so it is skipped rather than measured.
+    if (version_.reference && 2.0 * m_ * n_ * k_ > 2.2e9)
+      BENCHSUITE_UNSUPPORTED("too_large_for_version", "matmul ", version_.version, " (reference) is limited to 2.2 GFLOP; m=",
+                             m_, ", n=", n_, ", k=", k_, " needs ", 2.0 * m_ * n_ * k_ / 1e9, " GFLOP");
+    a_ = random_input({m_, k_}, dtype_, device, seed);
+    b_ = random_input({k_, n_}, dtype_, device, seed + 1);
+    c_ = Tensor::empty({m_, n_}, dtype_, device);
+  }
+  void run(StreamHandle stream) override { ops::run_binary(version_, a_, b_, c_, stream); }
+  Counters counters() const override {
+    Counters c;
+    c.flops = 2.0 * m_ * n_ * k_;
+    c.bytes_read = static_cast<double>(a_.nbytes() + b_.nbytes());
+    c.bytes_written = static_cast<double>(c_.nbytes());
+    c.math_dtype = dtype_name(dtype_);
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(c_);
+    run(nullptr);
+    sync_if_cuda(c_.device());
+    // Up to 24 random rows against a double-precision reference: O(rows * N * K).
+    std::vector<float> a = ops::to_host_floats(a_), b = ops::to_host_floats(b_);
+    std::vector<double> c = ops::to_host_doubles(c_);
+    std::vector<int64_t> rows;
+    std::mt19937_64 pick(seed_);
+    const int64_t count = std::min<int64_t>(m_, 24);
+    for (int64_t i = 0; i < count; ++i) rows.push_back(count == m_ ? i : static_cast<int64_t>(pick() % m_));
+    std::vector<double> out, ref, row(static_cast<size_t>(n_));
+    for (int64_t r : rows) {
+      cpu::matmul_row_f64(a.data(), b.data(), row.data(), r, n_, k_);
+      ref.insert(ref.end(), row.begin(), row.end());
+      out.insert(out.end(), c.begin() + r * n_, c.begin() + (r + 1) * n_);
+    }
+    return ops::compare(out, ref, ops::default_tolerance(dtype_));
+  }
+
+ private:
+  DType dtype_;
+  const ops::OpVersion& version_;
+  int64_t m_, n_, k_;
+  uint64_t seed_;
+  Tensor a_, b_, c_;
+};
+
+// ---- copy: the bandwidth ceiling the memory-bound ops are compared with -----------------
+class CopyCase : public CaseInstance {
+ public:
+  CopyCase(const Params& p, Device device, uint64_t seed) : device_(device) {
+    const int64_t n = positive(p, "copy", "n");
+    src_ = random_input({n}, DType::float32, device, seed);
+    dst_ = Tensor::empty({n}, DType::float32, device);
+  }
+  void run(StreamHandle stream) override {
+    if (src_.nbytes() == 0) return;
+#ifdef BENCHSUITE_WITH_CUDA
+    if (device_.is_cuda()) {
+      cuda_memcpy_d2d_async(dst_.data_ptr(), src_.data_ptr(), src_.nbytes(), stream);
+      return;
+    }
+#endif
+    cpu::copy_bytes(dst_.data_ptr(), src_.data_ptr(), src_.nbytes());
+  }
+  Counters counters() const override {
+    Counters c;
+    c.bytes_read = static_cast<double>(src_.nbytes());
+    c.bytes_written = static_cast<double>(dst_.nbytes());
+    c.items = static_cast<double>(src_.numel());
+    c.item_unit = "elements";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(dst_);
+    run(nullptr);
+    sync_if_cuda(device_);
+    return ops::compare(ops::to_host_doubles(dst_), ops::to_host_doubles(src_), 0.0);
+  }
+
+ private:
+  Device device_;
+  Tensor src_, dst_;
+};
+
+// ---- harness validation cases of known duration ----------------------------------------
+#ifdef BENCHSUITE_WITH_CUDA
+class SpinCase : public CaseInstance {
+ public:
+  SpinCase(const Params& p, Device device) : device_(device), cycles_(positive(p, "spin", "cycles")) {
+    elapsed_ = Tensor::empty({1}, DType::int64, device);
+  }
+  void run(StreamHandle stream) override {
+    cuda::spin_cycles(cycles_, static_cast<unsigned long long*>(elapsed_.data_ptr()), stream);
+  }
+  std::map<std::string, double> extra() override {
+    const CudaDeviceInfo info = cuda_device_info(device_.index);
+    const double clock_hz = info.sm_clock_khz * 1e3;
+    sync_if_cuda(device_);
+    std::vector<double> elapsed = ops::to_host_doubles(elapsed_);
+    return {{"cycles", static_cast<double>(cycles_)},
+            {"sm_clock_hz", clock_hz},
+            {"expected_seconds", static_cast<double>(cycles_) / clock_hz},
+            {"last_globaltimer_seconds", elapsed[0] * 1e-9}};
+  }
+
+ private:
+  Device device_;
+  int64_t cycles_;
+  Tensor elapsed_;
+};
+#endif
+
+class BusyWaitCase : public CaseInstance {
+ public:
+  explicit BusyWaitCase(const Params& p) : nanoseconds_(positive(p, "busy_wait", "nanoseconds")) {}
+  void run(StreamHandle) override { cpu::spin_for(nanoseconds_); }
+  std::map<std::string, double> extra() override {
+    return {{"expected_seconds", static_cast<double>(nanoseconds_) * 1e-9}};
+  }
+
+ private:
+  int64_t nanoseconds_;
+};
+
+std::vector<DeviceType> both_devices() { return {DeviceType::cpu, DeviceType::cuda}; }
+
+std::function<std::vector<VersionDescription>(DeviceType)> single_version(const std::string& description) {
+  return [description](DeviceType) { return std::vector<VersionDescription>{{"v1", description, {"float32"}}}; };
+}
+
+std::function<std::vector<VersionDescription>(DeviceType)> op_versions_fn(const std::string& op) {
+  return [op](DeviceType d) { return op_version_list(op, d); };
+}
+
+void require_v1(const std::string& family, const std::string& version) {
+  BENCHSUITE_CHECK_ARG(version.empty() || version == "v1" || version == "default", family, ": impl='", version,
+                       "' is not a version (known: v1)");
+}
+
+std::vector<CaseFamily> build_families() {
+  std::vector<CaseFamily> f;
+  const ParamValue f32 = std::string("float32");
+  f.push_back({"fill", "ops", "write one constant into a buffer", {{"n", "int", int64_t{1 << 24}, "elements"},
+                                                                   {"dtype", "str", f32, "element type"}},
+               both_devices(), op_versions_fn("fill"),
+               [](const Params& p, Device d, const std::string& v, uint64_t) {
+                 return std::unique_ptr<CaseInstance>(new CreationCase("fill", p, d, v));
+               }});
+  f.push_back({"randn", "ops", "counter-based normal random numbers", {{"n", "int", int64_t{1 << 24}, "elements"},
+                                                                       {"dtype", "str", f32, "element type"}},
+               both_devices(), op_versions_fn("randn"),
+               [](const Params& p, Device d, const std::string& v, uint64_t) {
+                 return std::unique_ptr<CaseInstance>(new CreationCase("randn", p, d, v));
+               }});
+  f.push_back({"add", "ops", "out = a + b", {{"n", "int", int64_t{1 << 24}, "elements"}, {"dtype", "str", f32, "element type"}},
+               both_devices(), op_versions_fn("add"),
+               [](const Params& p, Device d, const std::string& v, uint64_t s) {
+                 return std::unique_ptr<CaseInstance>(new AddCase(p, d, v, s));
+               }});
+  f.push_back({"softmax", "ops", "softmax over the last axis of a [rows, cols] matrix",
+               {{"rows", "int", int64_t{4096}, "rows"}, {"cols", "int", int64_t{4096}, "columns (softmax axis)"},
+                {"dtype", "str", f32, "element type"}},
+               both_devices(), op_versions_fn("softmax"),
+               [](const Params& p, Device d, const std::string& v, uint64_t s) {
+                 return std::unique_ptr<CaseInstance>(new SoftmaxCase(p, d, v, s));
+               }});
+  f.push_back({"matmul", "ops", "C[m,n] = A[m,k] @ B[k,n], row-major",
+               {{"m", "int", int64_t{1024}, "rows of A and C"}, {"n", "int", int64_t{1024}, "columns of B and C"},
+                {"k", "int", int64_t{1024}, "inner dimension"}, {"dtype", "str", f32, "element type"}},
+               both_devices(), op_versions_fn("matmul"),
+               [](const Params& p, Device d, const std::string& v, uint64_t s) {
+                 return std::unique_ptr<CaseInstance>(new MatmulCase(p, d, v, s));
+               }});
+  f.push_back({"copy", "memory", "device-to-device copy: the measured bandwidth ceiling",
+               {{"n", "int", int64_t{1 << 26}, "float32 elements"}}, both_devices(),
+               [](DeviceType d) {
+                 return std::vector<VersionDescription>{
+                     {"v1", d == DeviceType::cpu ? "memcpy in OpenMP chunks" : "cudaMemcpyAsync device to device",
+                      {"float32"}}};
+               },
+               [](const Params& p, Device d, const std::string& v, uint64_t s) {
+                 require_v1("copy", v);
+                 return std::unique_ptr<CaseInstance>(new CopyCase(p, d, s));
+               }});
+  f.push_back({"spin", "harness", "one GPU thread busy-waits a fixed number of SM cycles (clock64)",
+               {{"cycles", "int", int64_t{1000000}, "SM clock cycles"}}, {DeviceType::cuda},
+               single_version("single-thread clock64 loop"),
+               [](const Params& p, Device d, const std::string& v, uint64_t) -> std::unique_ptr<CaseInstance> {
+                 require_v1("spin", v);
+#ifdef BENCHSUITE_WITH_CUDA
+                 require_cuda("spin");
+                 return std::unique_ptr<CaseInstance>(new SpinCase(p, d));
+#else
+                 require_cuda("spin");
+                 return nullptr;
+#endif
+               }});
+  f.push_back({"busy_wait", "harness", "the host busy-waits a fixed time on steady_clock",
+               {{"nanoseconds", "int", int64_t{100000}, "wait per call"}}, {DeviceType::cpu},
+               single_version("steady_clock loop"),
+               [](const Params& p, Device, const std::string& v, uint64_t) {
+                 require_v1("busy_wait", v);
+                 return std::unique_ptr<CaseInstance>(new BusyWaitCase(p));
+               }});
+  return f;
+}
+
+}  // namespace
+
+const std::vector<CaseFamily>& case_families() {
+  static const std::vector<CaseFamily> families = build_families();
+  return families;
+}
+
+const CaseFamily& find_case_family(const std::string& name) {
+  std::string known;
+  for (const CaseFamily& f : case_families()) {
+    if (f.name == name) return f;
+    known += (known.empty() ? "" : ", ") + f.name;
+  }
+  BENCHSUITE_THROW_ARG("case='", name, "' is not a registered case (known: ", known, ")");
+}
+
+Params resolve_params(const CaseFamily& family, const Params& given) {
+  Params resolved;
+  for (const auto& [name, value] : given) {
+    auto spec = std::find_if(family.params.begin(), family.params.end(),
+                             [&](const ParamSpec& s) { return s.name == name; });
+    if (spec == family.params.end()) {
+      std::string known;
+      for (const ParamSpec& s : family.params) known += (known.empty() ? "" : ", ") + s.name;
+      BENCHSUITE_THROW_ARG(family.name, ": unknown parameter '", name, "' (known: ", known, ")");
+    }
+    ParamValue v = value;
+    if (spec->type == "float" && std::holds_alternative<int64_t>(v)) v = static_cast<double>(std::get<int64_t>(v));
+    if (spec->type == "int" && std::holds_alternative<double>(v)) {
+      const double d = std::get<double>(v);
+      BENCHSUITE_CHECK_ARG(std::isfinite(d) && d == std::floor(d), family.name, ": ", name, "=", d,
+                           " must be an integer");
+      v = static_cast<int64_t>(d);
+    }
+    const bool ok = (spec->type == "int" && std::holds_alternative<int64_t>(v)) ||
+                    (spec->type == "float" && std::holds_alternative<double>(v)) ||
+                    (spec->type == "str" && std::holds_alternative<std::string>(v)) ||
+                    (spec->type == "bool" && std::holds_alternative<bool>(v));
+    BENCHSUITE_CHECK_ARG(ok, family.name, ": parameter ", name, " must be of type ", spec->type);
+    resolved[name] = v;
+  }
+  for (const ParamSpec& s : family.params)
+    if (!resolved.count(s.name)) resolved[s.name] = s.default_value;
+  return resolved;
+}
+
+CaseResult measure_case(const std::string& name, const Params& params, Device device, const std::string& version,
+                        const MeasureSettings& settings, bool check) {
+  settings.validate();
+  const CaseFamily& family = find_case_family(name);
+  if (std::find(family.devices.begin(), family.devices.end(), device.type) == family.devices.end()) {
+    if (device.is_cuda() && !cuda_status().available) require_cuda(name.c_str());
+    BENCHSUITE_UNSUPPORTED("unsupported_device", name, ": device=", device.str(), " is not supported by this case");
+  }
+  if (device.is_cuda()) require_cuda(name.c_str());
+  CaseResult result;
+  result.params = resolve_params(family, params);
+  size_t free_before = 0, free_after = 0, total = 0;
+  if (device.is_cuda()) cuda_mem_info(device.index, &free_before, &total);
+  reset_memory_stats(device.type);
+
+  std::random_device entropy;
+  const uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
+  std::unique_ptr<CaseInstance> instance = family.make(result.params, device, version, seed);
+  const std::vector<std::string> op_names = ops::op_names();
+  const auto dtype = result.params.find("dtype");
+  if (std::find(op_names.begin(), op_names.end(), name) != op_names.end() && dtype != result.params.end()) {
+    // Op cases run what dispatch chose: the named version or the op's default.
+    const ops::OpVersion& chosen =
+        ops::select_version(name, device, parse_dtype(std::get<std::string>(dtype->second)), version);
+    result.version = chosen.version;
+    result.version_description = chosen.description;
+  } else {
+    const VersionDescription only = family.versions(device.type).front();
+    result.version = only.version;
+    result.version_description = only.description;
+  }
+  result.counters = instance->counters();
+  if (check) {
+    result.correctness = instance->check();
+    if (result.correctness && !result.correctness->passed) {
+      result.memory = memory_stats(device.type);
+      return result;  // never time a version that gave wrong answers
+    }
+  }
+  if (device.is_cuda()) {
+    CaseInstance* raw = instance.get();
+    result.measurement = measure_cuda([raw](StreamHandle s) { raw->run(s); }, settings, device.index);
+    cuda_mem_info(device.index, &free_after, &total);
+    result.device_memory_delta = static_cast<int64_t>(free_before) - static_cast<int64_t>(free_after);
+  } else {
+    CaseInstance* raw = instance.get();
+    result.measurement = measure_cpu([raw] { raw->run(nullptr); }, settings);
+  }
+  result.measured = true;
+  result.extra = instance->extra();
+  result.memory = memory_stats(device.type);
+  return result;
+}
+
+}  // namespace benchsuite

@@ -1,0 +1,66 @@
+// CUDA creation kernels: constant fill and counter-based random streams matching
+// kernels/cpu/creation.cpp element for element.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "common/rng.h"
+#include "kernels/cuda/cuda_kernels.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace benchsuite::cuda {
+
+namespace {
+constexpr int kThreads = 256;
+
+__device__ __forceinline__ void store_as(void* out, DType dtype, int64_t i, double value) {
+  switch (dtype) {
+    case DType::float32: static_cast<float*>(out)[i] = static_cast<float>(value); break;
+    case DType::float16: static_cast<uint16_t*>(out)[i] = float_to_half_bits(static_cast<float>(value)); break;
+    case DType::bfloat16: static_cast<uint16_t*>(out)[i] = float_to_bf16_bits(static_cast<float>(value)); break;
+    case DType::int8: static_cast<int8_t*>(out)[i] = static_cast<int8_t>(value); break;
+    case DType::int32: static_cast<int32_t*>(out)[i] = static_cast<int32_t>(value); break;
+    case DType::int64: static_cast<int64_t*>(out)[i] = static_cast<int64_t>(value); break;
+    case DType::uint8: static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(value); break;
+  }
+}
+
+__global__ void fill_kernel(void* out, DType dtype, int64_t n, double value) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    store_as(out, dtype, i, value);
+}
+
+__global__ void randn_kernel(void* out, DType dtype, int64_t n, uint64_t seed, float mean, float stddev) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    store_as(out, dtype, i, mean + stddev * rng_normal(seed, static_cast<uint64_t>(i)));
+}
+
+__global__ void uniform_kernel(void* out, DType dtype, int64_t n, uint64_t seed, float low, float high) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    store_as(out, dtype, i, rng_uniform(seed, static_cast<uint64_t>(i), low, high));
+}
+}  // namespace
+
+void fill(void* out, DType dtype, int64_t n, double value, StreamHandle stream) {
+  if (n == 0) return;
+  fill_kernel<<<detail::grid_for(n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(out, dtype, n, value);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+void randn(void* out, DType dtype, int64_t n, uint64_t seed, float mean, float stddev, StreamHandle stream) {
+  if (n == 0) return;
+  randn_kernel<<<detail::grid_for(n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(out, dtype, n, seed, mean,
+                                                                                          stddev);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float high, StreamHandle stream) {
+  if (n == 0) return;
+  uniform_kernel<<<detail::grid_for(n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(out, dtype, n, seed, low,
+                                                                                            high);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace benchsuite::cuda

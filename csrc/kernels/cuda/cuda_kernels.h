@@ -1,0 +1,33 @@
+// Host-callable launchers for the CUDA kernels. No CUDA headers here: ops code compiled
+// by the host compiler calls these through opaque stream handles. Every launcher checks
+// its launch and throws benchsuite::Error on failure.
+#pragma once
+#include <cstdint>
+
+#include "common/cuda_runtime.h"
+#include "common/dtype.h"
+
+namespace benchsuite::cuda {
+
+// ---- creation (same numbers as the CPU kernels for the same seed) ----------------------
+void fill(void* out, DType dtype, int64_t n, double value, StreamHandle stream);                          // out: [n]
+void randn(void* out, DType dtype, int64_t n, uint64_t seed, float mean, float stddev, StreamHandle stream); // out: [n]
+void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float high, StreamHandle stream);  // out: [n]
+
+// ---- elementwise ---------------------------------------------------------------------
+void add_f32(const float* a, const float* b, float* out, int64_t n, StreamHandle stream);  // [n]
+
+// ---- softmax over the last axis: x, y [rows, cols] ------------------------------------
+void softmax_f32_three_pass(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream);  // v1
+void softmax_f32_online(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream);      // v2
+
+// ---- GEMM through cuBLAS, row-major C[M,N] = A[M,K] @ B[K,N]; fp32 accumulation --------
+void gemm_cublas(DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t n, int64_t k,
+                 int device, StreamHandle stream);
+
+// ---- harness helpers -----------------------------------------------------------------
+// One thread busy-waits `cycles` SM clock cycles (clock64); when elapsed_ns is non-null
+// (device memory) it receives the %globaltimer nanoseconds the wait took.
+void spin_cycles(int64_t cycles, unsigned long long* elapsed_ns, StreamHandle stream);
+
+}  // namespace benchsuite::cuda

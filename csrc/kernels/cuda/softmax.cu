@@ -1,0 +1,109 @@
+// CUDA softmax over the last axis, one thread block per row.
+// v1 three_pass: max, then sum of exp, then write (three reads of the row).
+// v2 online: running (max, sum) pairs merged across the block (Milakov & Gimelshein
+//    2018), then one write pass: two reads of the row instead of three.
+#include <cfloat>
+
+#include "kernels/cuda/cuda_kernels.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace benchsuite::cuda {
+
+namespace {
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+
+__device__ __forceinline__ float warp_max(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  return v;
+}
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// Block-wide reduction; every thread gets the result. `scratch` holds kWarps floats.
+template <bool kIsMax>
+__device__ float block_reduce(float v, float* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = kIsMax ? warp_max(v) : warp_sum(v);
+  __syncthreads();  // scratch may still be read by a previous reduction
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = lane < kWarps ? scratch[lane] : (kIsMax ? -FLT_MAX : 0.0f);
+  return kIsMax ? warp_max(v) : warp_sum(v);
+}
+
+__global__ void __launch_bounds__(kThreads) softmax_three_pass_kernel(const float* __restrict__ x,
+                                                                      float* __restrict__ y, int64_t cols) {
+  __shared__ float scratch[kWarps];
+  const float* xr = x + blockIdx.x * cols;
+  float* yr = y + blockIdx.x * cols;
+  float m = -FLT_MAX;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) m = fmaxf(m, xr[c]);
+  m = block_reduce<true>(m, scratch);
+  float s = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) s += __expf(xr[c] - m);
+  s = block_reduce<false>(s, scratch);
+  const float inv = 1.0f / s;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
+}
+
+// Merges (max, sum) pairs: sum is relative to its own max.
+__device__ __forceinline__ void merge(float& m, float& s, float m2, float s2) {
+  const float new_m = fmaxf(m, m2);
+  s = (m == -FLT_MAX ? 0.0f : s * __expf(m - new_m)) + (m2 == -FLT_MAX ? 0.0f : s2 * __expf(m2 - new_m));
+  m = new_m;
+}
+
+__global__ void __launch_bounds__(kThreads) softmax_online_kernel(const float* __restrict__ x, float* __restrict__ y,
+                                                                  int64_t cols) {
+  __shared__ float scratch_m[kWarps], scratch_s[kWarps];
+  const float* xr = x + blockIdx.x * cols;
+  float* yr = y + blockIdx.x * cols;
+  float m = -FLT_MAX, s = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+    const float v = xr[c];
+    if (v > m) {
+      s = s * __expf(m - v) + 1.0f;
+      m = v;
+    } else {
+      s += __expf(v - m);
+    }
+  }
+  for (int offset = 16; offset > 0; offset >>= 1)
+    merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) {
+    scratch_m[warp] = m;
+    scratch_s[warp] = s;
+  }
+  __syncthreads();
+  m = lane < kWarps ? scratch_m[lane] : -FLT_MAX;
+  s = lane < kWarps ? scratch_s[lane] : 0.0f;
+  for (int offset = 16; offset > 0; offset >>= 1)
+    merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+  const float inv = 1.0f / s;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
+}
+
+void check_rows(int64_t rows) {
+  BENCHSUITE_CHECK_ARG(rows <= 2147483647LL, "softmax: rows=", rows, " exceeds the CUDA grid limit (2^31-1)");
+}
+}  // namespace
+
+void softmax_f32_three_pass(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream) {
+  if (rows == 0 || cols == 0) return;
+  check_rows(rows);
+  softmax_three_pass_kernel<<<static_cast<unsigned>(rows), kThreads, 0, detail::as_stream(stream)>>>(x, y, cols);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+void softmax_f32_online(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream) {
+  if (rows == 0 || cols == 0) return;
+  check_rows(rows);
+  softmax_online_kernel<<<static_cast<unsigned>(rows), kThreads, 0, detail::as_stream(stream)>>>(x, y, cols);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace benchsuite::cuda

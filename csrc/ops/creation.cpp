@@ -1,0 +1,99 @@
+// Creation ops: fill, randn, uniform on CPU and CUDA (same numbers for the same seed).
+#include <cmath>
+
+#include "common/error.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "ops/ops.h"
+#ifdef BENCHSUITE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
+
+namespace benchsuite::ops {
+
+namespace {
+void fill_cpu(const Tensor& out, const CreationParams& p, StreamHandle) {
+  cpu::fill(out.data_ptr(), out.dtype(), out.numel(), p.value);
+}
+void randn_cpu(const Tensor& out, const CreationParams& p, StreamHandle) {
+  cpu::randn(out.data_ptr(), out.dtype(), out.numel(), p.seed, p.a, p.b);
+}
+void uniform_cpu(const Tensor& out, const CreationParams& p, StreamHandle) {
+  cpu::uniform(out.data_ptr(), out.dtype(), out.numel(), p.seed, p.a, p.b);
+}
+#ifdef BENCHSUITE_WITH_CUDA
+void fill_cuda(const Tensor& out, const CreationParams& p, StreamHandle s) {
+  cuda::fill(out.data_ptr(), out.dtype(), out.numel(), p.value, s);
+}
+void randn_cuda(const Tensor& out, const CreationParams& p, StreamHandle s) {
+  cuda::randn(out.data_ptr(), out.dtype(), out.numel(), p.seed, p.a, p.b, s);
+}
+void uniform_cuda(const Tensor& out, const CreationParams& p, StreamHandle s) {
+  cuda::uniform(out.data_ptr(), out.dtype(), out.numel(), p.seed, p.a, p.b, s);
+}
+#endif
+
+const std::vector<DType> kFloats = {DType::float32, DType::float16, DType::bfloat16};
+
+Tensor create(const char* op, const Shape& shape, DType dtype, Device device, const std::string& impl,
+              const CreationParams& params) {
+  const OpVersion& version = select_version(op, device, dtype, impl);
+  Tensor out = Tensor::empty(shape, dtype, device);
+  run_creation(version, out, params);
+  return out;
+}
+
+void check_finite(const char* op, const char* name, double value) {
+  BENCHSUITE_CHECK_ARG(std::isfinite(value), op, ": ", name, "=", value, " must be finite");
+}
+}  // namespace
+
+void register_creation_versions(std::vector<OpVersion>& t) {
+  const std::vector<DType> all = all_dtypes();
+  t.push_back({"fill", "v1", "OpenMP loop storing one constant", DeviceType::cpu, all, true, nullptr, nullptr, fill_cpu});
+  t.push_back({"randn", "v1", "Philox4x32-10 + Box-Muller per element, OpenMP", DeviceType::cpu, kFloats, true,
+               nullptr, nullptr, randn_cpu});
+  t.push_back({"uniform", "v1", "Philox4x32-10, 24-bit uniforms, OpenMP", DeviceType::cpu, all, true, nullptr, nullptr,
+               uniform_cpu});
+#ifdef BENCHSUITE_WITH_CUDA
+  t.push_back({"fill", "v1", "grid-stride loop storing one constant", DeviceType::cuda, all, false, nullptr, nullptr,
+               fill_cuda});
+  t.push_back({"randn", "v1", "grid-stride Philox4x32-10 + Box-Muller per element", DeviceType::cuda, kFloats, false,
+               nullptr, nullptr, randn_cuda});
+  t.push_back({"uniform", "v1", "grid-stride Philox4x32-10, 24-bit uniforms", DeviceType::cuda, all, false, nullptr,
+               nullptr, uniform_cuda});
+#endif
+}
+
+Tensor fill(const Shape& shape, double value, DType dtype, Device device, const std::string& impl) {
+  BENCHSUITE_CHECK_ARG(!std::isnan(value) || is_floating(dtype), "fill: value=nan is not representable in dtype=",
+                       dtype_name(dtype));
+  CreationParams p;
+  p.value = value;
+  return create("fill", shape, dtype, device, impl, p);
+}
+
+Tensor randn(const Shape& shape, uint64_t seed, DType dtype, Device device, float mean, float stddev,
+             const std::string& impl) {
+  check_finite("randn", "mean", mean);
+  check_finite("randn", "std", stddev);
+  BENCHSUITE_CHECK_ARG(stddev >= 0.0f, "randn: std=", stddev, " must be >= 0");
+  CreationParams p;
+  p.seed = seed;
+  p.a = mean;
+  p.b = stddev;
+  return create("randn", shape, dtype, device, impl, p);
+}
+
+Tensor uniform(const Shape& shape, uint64_t seed, DType dtype, Device device, float low, float high,
+               const std::string& impl) {
+  check_finite("uniform", "low", low);
+  check_finite("uniform", "high", high);
+  BENCHSUITE_CHECK_ARG(low <= high, "uniform: low=", low, " must be <= high=", high);
+  CreationParams p;
+  p.seed = seed;
+  p.a = low;
+  p.b = high;
+  return create("uniform", shape, dtype, device, impl, p);
+}
+
+}  // namespace benchsuite::ops

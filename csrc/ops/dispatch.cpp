@@ -1,0 +1,30 @@
+// Running a selected version: make its device current, then call it.
+#include "common/cuda_runtime.h"
+#include "common/error.h"
+#include "ops/ops.h"
+
+namespace benchsuite::ops {
+
+static void make_current(const Tensor& t) {
+  if (t.device().is_cuda()) cuda_set_device(t.device().index);
+}
+
+void run_unary(const OpVersion& version, const Tensor& x, const Tensor& out, StreamHandle stream) {
+  BENCHSUITE_CHECK(version.unary != nullptr, version.op, " ", version.version, " is not a unary op");
+  make_current(out);
+  version.unary(x, out, stream);
+}
+
+void run_binary(const OpVersion& version, const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle stream) {
+  BENCHSUITE_CHECK(version.binary != nullptr, version.op, " ", version.version, " is not a binary op");
+  make_current(out);
+  version.binary(a, b, out, stream);
+}
+
+void run_creation(const OpVersion& version, const Tensor& out, const CreationParams& params, StreamHandle stream) {
+  BENCHSUITE_CHECK(version.creation != nullptr, version.op, " ", version.version, " is not a creation op");
+  make_current(out);
+  version.creation(out, params, stream);
+}
+
+}  // namespace benchsuite::ops

@@ -1,0 +1,34 @@
+// The ops users call: validate inputs (here, never inside kernels), allocate the output,
+// pick a version and run it. CUDA work goes on the legacy default stream unless a
+// stream is given, so results are ordered with PyTorch's default stream too.
+#pragma once
+#include <string>
+
+#include "common/tensor.h"
+#include "ops/registry.h"
+
+namespace benchsuite::ops {
+
+Tensor fill(const Shape& shape, double value, DType dtype, Device device, const std::string& impl = "");
+Tensor randn(const Shape& shape, uint64_t seed, DType dtype, Device device, float mean = 0.0f, float stddev = 1.0f,
+             const std::string& impl = "");
+Tensor uniform(const Shape& shape, uint64_t seed, DType dtype, Device device, float low = 0.0f, float high = 1.0f,
+               const std::string& impl = "");
+Tensor add(const Tensor& a, const Tensor& b, const std::string& impl = "");
+Tensor softmax(const Tensor& x, const std::string& impl = "");
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& impl = "");
+
+// Validation shared by the ops and the benchmark cases (which call versions directly).
+void check_add_args(const Tensor& a, const Tensor& b);
+void check_softmax_args(const Tensor& x);
+void check_matmul_args(const Tensor& a, const Tensor& b);
+Shape matmul_output_shape(const Tensor& a, const Tensor& b);
+
+// Runs `version` with the device made current; contiguous inputs are the caller's job.
+void run_unary(const OpVersion& version, const Tensor& x, const Tensor& out, StreamHandle stream = nullptr);
+void run_binary(const OpVersion& version, const Tensor& a, const Tensor& b, const Tensor& out,
+                StreamHandle stream = nullptr);
+void run_creation(const OpVersion& version, const Tensor& out, const CreationParams& params,
+                  StreamHandle stream = nullptr);
+
+}  // namespace benchsuite::ops

@@ -1,0 +1,51 @@
+// The op-version registry: every implementation of every op, on every backend, listed
+// once with its version name, one-line description and supported dtypes. Dispatch,
+// tests, `benchsuite list` and the benchmark cases all read this table.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "common/cuda_runtime.h"
+#include "common/tensor.h"
+
+namespace benchsuite::ops {
+
+struct CreationParams {
+  double value = 0.0;  // fill
+  uint64_t seed = 0;   // randn / uniform
+  float a = 0.0f;      // randn: mean, uniform: low
+  float b = 1.0f;      // randn: stddev, uniform: high
+};
+
+using UnaryImpl = void (*)(const Tensor& x, const Tensor& out, StreamHandle stream);
+using BinaryImpl = void (*)(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle stream);
+using CreationImpl = void (*)(const Tensor& out, const CreationParams& params, StreamHandle stream);
+
+struct OpVersion {
+  std::string op;           // "softmax"
+  std::string version;      // "v1", "v2", "cublas"
+  std::string description;  // one line: what makes this version what it is
+  DeviceType device = DeviceType::cpu;
+  std::vector<DType> dtypes;
+  bool reference = false;   // the CPU reference other versions are tested against
+  UnaryImpl unary = nullptr;
+  BinaryImpl binary = nullptr;
+  CreationImpl creation = nullptr;
+  bool supports(DType dtype) const;
+};
+
+const std::vector<OpVersion>& op_versions();
+std::vector<std::string> op_names();
+std::vector<const OpVersion*> versions_of(const std::string& op, DeviceType device);
+// The version to run: `requested` by name, or the default (the last registered, i.e.
+// the most sophisticated, that supports the dtype). Unknown names are invalid_argument
+// listing the known ones; a dtype no version supports is unsupported ("unsupported_dtype").
+const OpVersion& select_version(const std::string& op, Device device, DType dtype, const std::string& requested);
+
+// Each op file contributes its versions through one of these.
+void register_creation_versions(std::vector<OpVersion>& table);
+void register_elementwise_versions(std::vector<OpVersion>& table);
+void register_softmax_versions(std::vector<OpVersion>& table);
+void register_matmul_versions(std::vector<OpVersion>& table);
+
+}  // namespace benchsuite::ops

@@ -1,0 +1,581 @@
+"""Profiles: YAML files that say what to sweep and how to measure it.
+
+A profile (configs/quick.yaml, configs/default.yaml, or any .yaml a user names) holds
+harness settings, devices, per-family parameter sweeps and model axes. It is loaded,
+validated, then adjusted by explicit overrides and finally by BENCH_* environment
+variables; every adjustment is recorded so a result file says how it was configured.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+__all__ = [
+    "HarnessSettings",
+    "Profile",
+    "available_profiles",
+    "find_profile",
+    "load_profile",
+    "parse_override",
+    "ENV_VARS",
+    "ENV_VAR_DOCS",
+    "MODES",
+    "DEVICES",
+    "AXES",
+    "DEFAULT_AXES",
+    "TOP_LEVEL_KEYS",
+]
+
+MODES = ("cold", "hot", "graph")
+DEVICES = ("cpu", "cuda")
+AXES = ("batch", "seq_len", "embed", "layers")
+# Used for any axis a profile leaves out, so model runners can always index all four.
+DEFAULT_AXES: dict[str, list[int]] = {"batch": [1], "seq_len": [128], "embed": [256], "layers": [2]}
+TOP_LEVEL_KEYS = ("name", "description", "harness", "devices", "sweeps", "axes")
+
+# Environment variable -> the profile key it overrides (applied last, recorded).
+ENV_VARS: dict[str, str] = {
+    "BENCH_ITERS": "harness.min_samples",
+    "BENCH_TIME": "harness.min_time",
+    "BENCH_WARMUP": "harness.warmup",
+    "BENCH_BATCH": "axes.batch",
+    "BENCH_SEQ_LEN": "axes.seq_len",
+    "BENCH_EMBED": "axes.embed",
+    "BENCH_LAYERS": "axes.layers",
+}
+ENV_VAR_DOCS: dict[str, str] = {
+    "BENCH_ITERS": "minimum samples per case, a positive integer (raises max_samples to match)",
+    "BENCH_TIME": "minimum sampled seconds per case before the noise rule may stop, >= 0",
+    "BENCH_WARMUP": "warm-up runs before sampling, an integer >= 0",
+    "BENCH_BATCH": "batch sizes, comma-separated positive integers (axis and sweep param 'batch')",
+    "BENCH_SEQ_LEN": "sequence lengths, comma-separated positive integers (also sweep param 'seq_len')",
+    "BENCH_EMBED": "embedding widths, comma-separated positive integers (also sweep param 'embed')",
+    "BENCH_LAYERS": "layer counts, comma-separated positive integers (also sweep param 'layers')",
+}
+_ENV_AXES = {"BENCH_BATCH": "batch", "BENCH_SEQ_LEN": "seq_len", "BENCH_EMBED": "embed",
+             "BENCH_LAYERS": "layers"}
+
+
+# --------------------------------------------------------------------------- values
+
+def _is_int(v: object) -> bool:
+    # bool is an int subclass in Python, but `min_samples: true` is a typo, not 1.
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v: object) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _int(key: str, v: object, minimum: int, source: str | None) -> int:
+    if not _is_int(v):
+        kind = "a boolean" if isinstance(v, bool) else type(v).__name__
+        raise ConfigError(key, v, f"expected an integer >= {minimum}, got {kind}", source)
+    if v < minimum:
+        raise ConfigError(key, v, f"expected an integer >= {minimum}", source)
+    return int(v)
+
+
+def _real(key: str, v: object, source: str | None, *, minimum: float = 0.0,
+          inclusive: bool = True, below: float | None = None) -> float:
+    rule = f"{'>=' if inclusive else '>'} {minimum:g}" + (f" and < {below:g}" if below is not None else "")
+    if not _is_real(v):
+        kind = "a boolean" if isinstance(v, bool) else type(v).__name__
+        raise ConfigError(key, v, f"expected a number {rule}, got {kind}", source)
+    x = float(v)
+    if not math.isfinite(x):
+        raise ConfigError(key, v, f"expected a finite number {rule}", source)
+    if (x < minimum) if inclusive else (x <= minimum):
+        raise ConfigError(key, v, f"expected a number {rule}", source)
+    if below is not None and x >= below:
+        raise ConfigError(key, v, f"expected a number {rule}", source)
+    return x
+
+
+def _scalar_list(key: str, v: object, source: str | None) -> list:
+    """A sweep's values: a non-empty list of distinct finite scalars (a scalar is wrapped)."""
+    items = list(v) if isinstance(v, (list, tuple)) else [v]
+    if not items:
+        raise ConfigError(key, v, "expected a non-empty list of values", source)
+    seen: set = set()
+    out = []
+    for item in items:
+        if isinstance(item, bool) or isinstance(item, str):
+            pass
+        elif _is_int(item):
+            item = int(item)
+        elif _is_real(item):
+            if not math.isfinite(float(item)):
+                raise ConfigError(key, v, f"values must be finite, got {item!r}", source)
+            item = float(item)
+        else:
+            raise ConfigError(key, v, "values must be scalars (int, float, str, bool), "
+                              f"got {type(item).__name__}", source)
+        tag = (type(item).__name__, item)  # 1, 1.0 and True are distinct values here
+        if tag in seen:
+            raise ConfigError(key, v, f"duplicate value {item!r}", source)
+        seen.add(tag)
+        out.append(item)
+    return out
+
+
+def _positive_int_list(key: str, v: object, source: str | None) -> list[int]:
+    items = list(v) if isinstance(v, (list, tuple)) else [v]
+    if not items:
+        raise ConfigError(key, v, "expected a non-empty list of positive integers", source)
+    out: list[int] = []
+    for item in items:
+        if not _is_int(item) or item < 1:
+            raise ConfigError(key, v, f"expected a non-empty list of positive integers, got {item!r}",
+                              source)
+        if int(item) in out:
+            raise ConfigError(key, v, f"duplicate value {item!r}", source)
+        out.append(int(item))
+    return out
+
+
+def _mapping(key: str, v: object, source: str | None) -> Mapping:
+    if not isinstance(v, Mapping):
+        raise ConfigError(key, v, f"expected a mapping, got {type(v).__name__}", source)
+    for k in v:
+        if not isinstance(k, str):
+            raise ConfigError(f"{key}.{k}", v[k], f"keys must be strings, got {type(k).__name__}",
+                              source)
+    return v
+
+
+# --------------------------------------------------------------------------- harness
+
+@dataclass
+class HarnessSettings:
+    """How each case is measured; mirrors the native harness' options."""
+
+    warmup: int = 3                   # warm-up runs before sampling (>= 0)
+    min_samples: int = 10             # >= 1
+    max_samples: int = 1000           # >= min_samples
+    min_time: float = 0.5             # seconds sampled before the noise rule may stop (>= 0)
+    max_noise: float | None = 0.02    # relative half-width of the median's 95% CI; None: off
+    timeout: float = 30.0             # seconds per case (> 0)
+    mode: str = "hot"                 # GPU timing mode: cold | hot | graph
+    launches_per_sample: int = 10     # launches per event pair in hot/graph mode (>= 1)
+    min_sample_time: float = 1e-4     # CPU: a sample lasts at least this long (> 0; 0 if smoke)
+    keep_samples: bool = True         # keep raw samples in results
+    check: bool = True                # verify against the reference before timing
+    smoke: bool = False               # one short sample per case (see smoke_settings())
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, source: str | None = None) -> "HarnessSettings":
+        """Check every field (raising ConfigError naming key and value); return self.
+
+        Numbers are normalized in place (an int timeout becomes a float) so that
+        to_dict() is stable.
+        """
+        for name in ("keep_samples", "check", "smoke"):
+            v = getattr(self, name)
+            if not isinstance(v, bool):
+                raise ConfigError(f"harness.{name}", v, "expected true or false", source)
+        self.warmup = _int("harness.warmup", self.warmup, 0, source)
+        self.min_samples = _int("harness.min_samples", self.min_samples, 1, source)
+        self.max_samples = _int("harness.max_samples", self.max_samples, 1, source)
+        if self.max_samples < self.min_samples:
+            raise ConfigError("harness.max_samples", self.max_samples,
+                              f"must be >= harness.min_samples ({self.min_samples})", source)
+        self.launches_per_sample = _int("harness.launches_per_sample", self.launches_per_sample,
+                                        1, source)
+        self.min_time = _real("harness.min_time", self.min_time, source)
+        if self.max_noise is not None:
+            self.max_noise = _real("harness.max_noise", self.max_noise, source,
+                                   inclusive=False, below=1.0)
+        self.timeout = _real("harness.timeout", self.timeout, source, inclusive=False)
+        self.min_sample_time = _real("harness.min_sample_time", self.min_sample_time, source,
+                                     inclusive=self.smoke)
+        if not isinstance(self.mode, str) or self.mode not in MODES:
+            raise ConfigError("harness.mode", self.mode, f"expected one of {', '.join(MODES)}",
+                              source)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping, source: str | None = None) -> "HarnessSettings":
+        d = _mapping("harness", d, source)
+        known = [f.name for f in fields(cls)]
+        for k in d:
+            if k not in known:
+                raise ConfigError(f"harness.{k}", d[k], f"unknown key; known: {', '.join(known)}",
+                                  source)
+        try:
+            return cls(**d)
+        except ConfigError as e:
+            if e.source is not None or source is None:
+                raise
+            raise ConfigError(e.key, e.value, e.why, source) from None
+
+    @classmethod
+    def smoke_settings(cls) -> "HarnessSettings":
+        """One short, checked sample per case: does everything run, not how fast."""
+        return cls(warmup=0, min_samples=1, max_samples=1, min_time=0.0, max_noise=None,
+                   timeout=30.0, launches_per_sample=1, min_sample_time=0.0, check=True,
+                   smoke=True)
+
+    def replace(self, **changes: Any) -> "HarnessSettings":
+        """A validated copy with `changes` applied (unknown names are ConfigError)."""
+        return type(self).from_dict({**self.to_dict(), **changes})
+
+
+# --------------------------------------------------------------------------- profile
+
+@dataclass
+class Profile:
+    """A loaded, validated profile plus what overrides and env vars changed in it."""
+
+    name: str
+    path: str | None
+    harness: HarnessSettings
+    devices: list[str]                   # subset of DEVICES
+    sweeps: dict[str, dict[str, list]]   # case family -> param -> values
+    axes: dict[str, list[int]]           # model axes: batch, seq_len, embed, layers
+    overrides: dict[str, object] = field(default_factory=dict)  # key or env var -> value
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "description": self.description,
+            "harness": self.harness.to_dict(),
+            "devices": list(self.devices),
+            "sweeps": copy.deepcopy(self.sweeps),
+            "axes": copy.deepcopy(self.axes),
+            "overrides": copy.deepcopy(self.overrides),
+        }
+
+
+def _build_profile(raw: object, source: str | None, path: str | None,
+                   default_name: str) -> Profile:
+    """Validate a profile mapping (as read from YAML) into a Profile."""
+    if raw is None:
+        raise ConfigError("profile", raw, "empty profile; expected a mapping with keys "
+                          f"{', '.join(TOP_LEVEL_KEYS)}", source)
+    raw = _mapping("profile", raw, source)
+    for k in raw:
+        if k not in TOP_LEVEL_KEYS:
+            raise ConfigError(k, raw[k], f"unknown top-level key; known: {', '.join(TOP_LEVEL_KEYS)}",
+                              source)
+
+    name = raw.get("name", default_name)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("name", name, "expected a non-empty string", source)
+    description = raw.get("description", "")
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        raise ConfigError("description", description, "expected a string", source)
+
+    harness_raw = raw.get("harness")
+    harness = HarnessSettings.from_dict({} if harness_raw is None else harness_raw, source)
+
+    devices_raw = raw.get("devices", list(DEVICES))
+    devices_list = [devices_raw] if isinstance(devices_raw, str) else devices_raw
+    if not isinstance(devices_list, (list, tuple)) or not devices_list:
+        raise ConfigError("devices", devices_raw,
+                          f"expected a non-empty list drawn from {', '.join(DEVICES)}", source)
+    devices: list[str] = []
+    for d in devices_list:
+        if not isinstance(d, str) or d not in DEVICES:
+            raise ConfigError("devices", devices_raw,
+                              f"unknown device {d!r}; known: {', '.join(DEVICES)}", source)
+        if d in devices:
+            raise ConfigError("devices", devices_raw, f"duplicate device {d!r}", source)
+        devices.append(d)
+
+    sweeps_raw = raw.get("sweeps")
+    sweeps: dict[str, dict[str, list]] = {}
+    for family, params in _mapping("sweeps", {} if sweeps_raw is None else sweeps_raw,
+                                   source).items():
+        # `spin:` with nothing under it is a family swept at its defaults.
+        params = _mapping(f"sweeps.{family}", {} if params is None else params, source)
+        sweeps[family] = {p: _scalar_list(f"sweeps.{family}.{p}", v, source)
+                          for p, v in params.items()}
+
+    axes_raw = raw.get("axes")
+    axes = {a: list(v) for a, v in DEFAULT_AXES.items()}
+    for a, v in _mapping("axes", {} if axes_raw is None else axes_raw, source).items():
+        if a not in AXES:
+            raise ConfigError(f"axes.{a}", v, f"unknown axis; known: {', '.join(AXES)}", source)
+        axes[a] = _positive_int_list(f"axes.{a}", v, source)
+
+    return Profile(name=name, path=path, harness=harness, devices=devices, sweeps=sweeps,
+                   axes=axes, overrides={}, description=description)
+
+
+def _profile_as_raw(p: Profile) -> dict:
+    return {"name": p.name, "description": p.description, "harness": p.harness.to_dict(),
+            "devices": list(p.devices), "sweeps": copy.deepcopy(p.sweeps),
+            "axes": copy.deepcopy(p.axes)}
+
+
+def _apply_override(raw: dict, key: str, value: object) -> None:
+    """Set one dotted key in a profile mapping; validation happens afterwards."""
+    if not isinstance(key, str) or not key:
+        raise ConfigError(str(key), value, "override keys must be non-empty dotted strings",
+                          "overrides")
+    parts = key.split(".")
+    head = parts[0]
+    valid = ("name, description, devices, harness.<field>, sweeps.<family>, "
+             "sweeps.<family>.<param>, axes.<axis>")
+    if head in ("name", "description", "devices") and len(parts) == 1:
+        raw[head] = value
+    elif head == "harness" and len(parts) == 2:
+        known = [f.name for f in fields(HarnessSettings)]
+        if parts[1] not in known:
+            raise ConfigError(key, value, f"unknown key; known: {', '.join(known)}", "overrides")
+        raw["harness"][parts[1]] = value
+    elif head == "sweeps" and len(parts) == 2:
+        raw["sweeps"][parts[1]] = value
+    elif head == "sweeps" and len(parts) == 3:
+        family, param = parts[1], parts[2]
+        if family not in raw["sweeps"]:
+            have = ", ".join(raw["sweeps"]) or "none"
+            raise ConfigError(key, value, f"the profile has no sweep family {family!r} "
+                              f"(families: {have}; set sweeps.{family} to add one)", "overrides")
+        raw["sweeps"][family][param] = value
+    elif head == "axes" and len(parts) == 2:
+        if parts[1] not in AXES:
+            raise ConfigError(key, value, f"unknown axis; known: {', '.join(AXES)}", "overrides")
+        raw["axes"][parts[1]] = value
+    else:
+        raise ConfigError(key, value, f"unknown override key; expected one of {valid}", "overrides")
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """Parse a command-line override "KEY=VALUE"; VALUE is read as YAML ("5", "[64, 128]")."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError("override", text, "expected KEY=VALUE, e.g. harness.min_samples=5")
+    try:
+        parsed = yaml.load(value, Loader=_Loader) if value.strip() else ""
+    except yaml.YAMLError as e:
+        raise ConfigError(key, value, f"not a valid YAML value: {e}") from None
+    return key, parsed
+
+
+# --------------------------------------------------------------------------- env vars
+
+_UINT = re.compile(r"\+?[0-9]+")
+
+
+def _env_int(var: str, text: str, minimum: int) -> int:
+    s = text.strip()
+    what = "a positive integer" if minimum >= 1 else f"an integer >= {minimum}"
+    if not _UINT.fullmatch(s) or int(s) < minimum:
+        raise ConfigError(var, text, f"expected {what}")
+    return int(s)
+
+
+def _env_seconds(var: str, text: str) -> float:
+    try:
+        x = float(text.strip())
+    except ValueError:
+        raise ConfigError(var, text, "expected a number of seconds >= 0") from None
+    if not math.isfinite(x) or x < 0:
+        raise ConfigError(var, text, "expected a finite number of seconds >= 0")
+    return x
+
+
+def _env_int_list(var: str, text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",")]
+    out: list[int] = []
+    for p in parts:
+        if not _UINT.fullmatch(p) or int(p) < 1:
+            raise ConfigError(var, text, "expected a comma-separated list of positive integers, "
+                              "e.g. '1,8,32'")
+        if int(p) in out:
+            raise ConfigError(var, text, f"duplicate value {p}")
+        out.append(int(p))
+    return out
+
+
+def _apply_env(profile: Profile, env: Mapping[str, str]) -> None:
+    h = profile.harness
+    changes: dict[str, object] = {}
+    for var in ENV_VARS:
+        text = env.get(var)
+        if text is None or not str(text).strip():
+            continue  # unset and empty are the same: no override
+        text = str(text)
+        if var == "BENCH_ITERS":
+            n = _env_int(var, text, 1)
+            changes["min_samples"] = n
+            changes["max_samples"] = max(changes.get("max_samples", h.max_samples), n)
+            profile.overrides[var] = n
+        elif var == "BENCH_TIME":
+            changes["min_time"] = profile.overrides[var] = _env_seconds(var, text)
+        elif var == "BENCH_WARMUP":
+            changes["warmup"] = profile.overrides[var] = _env_int(var, text, 0)
+        else:
+            axis = _ENV_AXES[var]
+            values = _env_int_list(var, text)
+            profile.axes[axis] = list(values)
+            for params in profile.sweeps.values():
+                if axis in params:
+                    params[axis] = list(values)
+            profile.overrides[var] = values
+    if changes:
+        profile.harness = h.replace(**changes)
+
+
+# --------------------------------------------------------------------------- files
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys and reads 1e-4 as a float (YAML 1.2 style)."""
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key, line)
+        self.key = key
+        self.line = line
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            dup = key in seen
+            seen.add(key)
+        except TypeError:  # unhashable key: let the base constructor report it
+            break
+        if dup:
+            raise _DuplicateKey(key, key_node.start_mark.line + 1)
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# YAML 1.1 needs a dot in a float, so PyYAML reads `1e-4` as a string; accept it as a number.
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
+
+
+def _read_yaml(path: Path) -> object:
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError("profile", source, f"cannot read: {e}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except _DuplicateKey as e:
+        raise ConfigError(str(e.key), None, f"duplicate key (line {e.line})", source) from None
+    except yaml.YAMLError as e:
+        raise ConfigError("yaml", None, f"not valid YAML: {e}", source) from None
+
+
+def _bundled_dir() -> Path | None:
+    """The configs/ copy installed inside the package (CMake puts the repo's there)."""
+    try:
+        import importlib.resources as resources
+
+        root = resources.files(__package__ or "benchsuite")
+        if isinstance(root, Path):
+            return root / "configs"
+    except Exception:  # package not importable as a whole (e.g. no _core yet)
+        pass
+    return Path(__file__).resolve().parent / "configs"
+
+
+def _profile_dirs() -> list[Path]:
+    dirs = [Path.cwd() / "configs"]
+    bundled = _bundled_dir()
+    if bundled is not None:
+        dirs.append(bundled)
+    # Running from a source checkout (PYTHONPATH=python, editable install): repo configs/.
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file():
+        dirs.append(repo / "configs")
+    return dirs
+
+
+def available_profiles() -> list[str]:
+    """Names find_profile() resolves: ./configs/*.yaml, then the bundled profiles."""
+    names: set[str] = set()
+    for d in _profile_dirs():
+        if d.is_dir():
+            for p in d.iterdir():
+                if p.suffix in (".yaml", ".yml") and p.is_file():
+                    names.add(p.stem)
+    return sorted(names)
+
+
+def find_profile(name_or_path: str | os.PathLike) -> Path:
+    """Resolve a profile name or a path to a .yaml/.yml file."""
+    text = os.fspath(name_or_path)
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError("profile", name_or_path, "expected a profile name or a .yaml path")
+    path = Path(text).expanduser()
+    looks_like_path = path.suffix in (".yaml", ".yml") or "/" in text or os.sep in text
+    if path.is_file() and path.suffix in (".yaml", ".yml"):
+        return path.resolve()
+    if looks_like_path:
+        if path.is_file():
+            raise ConfigError("profile", text, "expected a .yaml or .yml file")
+        raise ConfigError("profile", text, "file not found; available profiles: "
+                          f"{', '.join(available_profiles()) or 'none'}")
+    for d in _profile_dirs():
+        for ext in (".yaml", ".yml"):
+            candidate = d / f"{text}{ext}"
+            if candidate.is_file():
+                return candidate.resolve()
+    raise ConfigError("profile", text,
+                      f"not found; available: {', '.join(available_profiles()) or 'none'}")
+
+
+def load_profile(name_or_path: str | os.PathLike | None = "default",
+                 env: Mapping[str, str] | None = None,
+                 overrides: Mapping[str, object] | None = None) -> Profile:
+    """Load a profile, apply `overrides` (dotted keys), then BENCH_* env vars (which win).
+
+    Profile.overrides records each explicit override by key and each env var by name,
+    with the parsed value.
+    """
+    path = find_profile("default" if name_or_path is None else name_or_path)
+    profile = _build_profile(_read_yaml(path), str(path), str(path), path.stem)
+
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            raise ConfigError("overrides", overrides, "expected a mapping of dotted keys to values")
+        raw = _profile_as_raw(profile)
+        for key, value in overrides.items():
+            _apply_override(raw, key, value)
+        profile = _build_profile(raw, "overrides", str(path), path.stem)
+        for key, value in overrides.items():
+            profile.overrides[key] = _lookup(profile, key)
+
+    _apply_env(profile, os.environ if env is None else env)
+    return profile
+
+
+def _lookup(profile: Profile, key: str) -> object:
+    """The validated value now at a dotted key (what an override turned into)."""
+    node: object = _profile_as_raw(profile)
+    for part in key.split("."):
+        node = node[part]  # type: ignore[index]
+    return copy.deepcopy(node)
