@@ -124,11 +124,9 @@ class AddCase : public CaseInstance {
     Counters c;
     const double bytes = static_cast<double>(out_.nbytes());
     c.bytes_read = 2 * bytes;
-    c.bytes_written = bytes;
-    c.flops = static_cast<double>(out_.numel());
+    c.bytes_written = bytes;  // memory-bound: no FLOP counter, bandwidth is the figure
     c.items = static_cast<double>(out_.numel());
     c.item_unit = "elements";
-    c.math_dtype = dtype_name(dtype_);
     return c;
   }
   std::optional<ops::Correctness> check() override {

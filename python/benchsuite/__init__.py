@@ -1,1 +1,60 @@
-from . import _core  # noqa
+"""benchsuite: a performance benchmark suite for ML workloads with a native C++/CUDA core.
+
+    import benchsuite as bs
+    bs.build_config(); bs.devices()
+    y = bs.ops.softmax(x)                     # NumPy, or a CUDA torch/cupy tensor
+    r = bs.measure("softmax", rows=4096, cols=4096, dtype="float32", device="cuda")
+    r = bs.measure(lambda: torch.softmax(t, -1), device="cuda", mode="graph")
+    r.status, r.stats.median, r.metrics, r.to_dict()
+    bs.list_cases("softmax"); run = bs.load_results("results/run.json")
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core, ops
+from ._core import Tensor, from_dlpack
+from .config import HarnessSettings, Profile, load_profile
+from .errors import (BenchsuiteError, ConfigError, CudaError, CudaUnavailableError,
+                     InvalidArgumentError, ResultsFileError, UnsupportedError)
+from .measure import Result, Stats, measure
+from .results import RunResults, load_results
+from .runner import CaseSpec, list_cases
+
+__version__ = _core.build_config()["version"]
+
+__all__ = [
+    "__version__", "build_config", "devices", "cuda_available", "memory_stats", "reset_memory_stats",
+    "ops", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
+    "load_profile", "list_cases", "CaseSpec", "load_results", "RunResults", "BenchsuiteError",
+    "InvalidArgumentError", "UnsupportedError", "CudaUnavailableError", "CudaError", "ConfigError",
+    "ResultsFileError",
+]
+
+
+def build_config() -> dict[str, Any]:
+    """What the native core was compiled with: version, CUDA (architectures, compiler),
+    host compiler and flags, OpenMP."""
+    return _core.build_config()
+
+
+def devices() -> list[dict[str, Any]]:
+    """The CPU and each usable CUDA device with its properties. When CUDA is not usable
+    the list holds only the CPU; `cuda_available()` says why."""
+    cpu = dict(_core.cpu_info(), type="cpu", name="cpu")
+    return [cpu] + [dict(d, type="cuda", name_full=d["name"]) for d in _core.cuda_devices()]
+
+
+def cuda_available() -> tuple[bool, str | None]:
+    """(available, reason when not)."""
+    status = _core.cuda_status()
+    return bool(status["available"]), status["reason"]
+
+
+def memory_stats(device: str = "cpu") -> dict[str, int]:
+    """The tracking allocator's counters for benchsuite's own buffers on a device type."""
+    return _core.memory_stats(device)
+
+
+def reset_memory_stats(device: str = "cpu") -> None:
+    _core.reset_memory_stats(device)

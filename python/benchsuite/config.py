@@ -130,6 +130,26 @@ def _scalar_list(key: str, v: object, source: str | None) -> list:
     return out
 
 
+def _sweep(key: str, v: object, source: str | None) -> dict[str, list] | list[dict[str, list]]:
+    """One family's sweep: a mapping param -> values, or a non-empty list of such mappings."""
+    if isinstance(v, (list, tuple)):
+        if not v:
+            raise ConfigError(key, v, "expected a mapping or a non-empty list of mappings", source)
+        return [_sweep_block(f"{key}[{i}]", block, source) for i, block in enumerate(v)]
+    return _sweep_block(key, v, source)
+
+
+def _sweep_block(key: str, v: object, source: str | None) -> dict[str, list]:
+    # `spin:` with nothing under it is a family swept at its defaults.
+    params = _mapping(key, {} if v is None else v, source)
+    return {p: _scalar_list(f"{key}.{p}", values, source) for p, values in params.items()}
+
+
+def sweep_blocks(sweep: dict[str, list] | list[dict[str, list]]) -> list[dict[str, list]]:
+    """A family's sweep as a list of cartesian blocks."""
+    return list(sweep) if isinstance(sweep, list) else [sweep]
+
+
 def _positive_int_list(key: str, v: object, source: str | None) -> list[int]:
     items = list(v) if isinstance(v, (list, tuple)) else [v]
     if not items:
@@ -247,7 +267,9 @@ class Profile:
     path: str | None
     harness: HarnessSettings
     devices: list[str]                   # subset of DEVICES
-    sweeps: dict[str, dict[str, list]]   # case family -> param -> values
+    # case family -> param -> values (cartesian product), or a list of such blocks whose
+    # cases are joined (explicit points, e.g. square matmuls: [{m: 512, n: 512, k: 512}, ...])
+    sweeps: dict[str, dict[str, list] | list[dict[str, list]]]
     axes: dict[str, list[int]]           # model axes: batch, seq_len, embed, layers
     overrides: dict[str, object] = field(default_factory=dict)  # key or env var -> value
     description: str = ""
@@ -307,10 +329,7 @@ def _build_profile(raw: object, source: str | None, path: str | None,
     sweeps: dict[str, dict[str, list]] = {}
     for family, params in _mapping("sweeps", {} if sweeps_raw is None else sweeps_raw,
                                    source).items():
-        # `spin:` with nothing under it is a family swept at its defaults.
-        params = _mapping(f"sweeps.{family}", {} if params is None else params, source)
-        sweeps[family] = {p: _scalar_list(f"sweeps.{family}.{p}", v, source)
-                          for p, v in params.items()}
+        sweeps[family] = _sweep(f"sweeps.{family}", params, source)
 
     axes_raw = raw.get("axes")
     axes = {a: list(v) for a, v in DEFAULT_AXES.items()}
@@ -353,7 +372,8 @@ def _apply_override(raw: dict, key: str, value: object) -> None:
             have = ", ".join(raw["sweeps"]) or "none"
             raise ConfigError(key, value, f"the profile has no sweep family {family!r} "
                               f"(families: {have}; set sweeps.{family} to add one)", "overrides")
-        raw["sweeps"][family][param] = value
+        for block in sweep_blocks(raw["sweeps"][family]):
+            block[param] = value
     elif head == "axes" and len(parts) == 2:
         if parts[1] not in AXES:
             raise ConfigError(key, value, f"unknown axis; known: {', '.join(AXES)}", "overrides")
@@ -432,9 +452,10 @@ def _apply_env(profile: Profile, env: Mapping[str, str]) -> None:
             axis = _ENV_AXES[var]
             values = _env_int_list(var, text)
             profile.axes[axis] = list(values)
-            for params in profile.sweeps.values():
-                if axis in params:
-                    params[axis] = list(values)
+            for sweep in profile.sweeps.values():
+                for params in sweep_blocks(sweep):
+                    if axis in params:
+                        params[axis] = list(values)
             profile.overrides[var] = values
     if changes:
         profile.harness = h.replace(**changes)

@@ -1,0 +1,394 @@
+"""Measuring one thing: a registered case or any Python callable, through the native
+harness, into a `Result` that carries its statistics, throughput, fraction of peak,
+memory, correctness and status, and serialises to a results-schema record."""
+from __future__ import annotations
+
+import math
+import sys
+import traceback
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+
+from . import _core
+from .config import HarnessSettings
+from .errors import InvalidArgumentError, UnsupportedError
+from .results import utc_now_iso
+
+__all__ = ["Stats", "Result", "measure", "peaks", "case_name", "record_for_exception"]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Per-iteration timing statistics in seconds (see harness/statistics.h)."""
+
+    n: int
+    mean: float
+    stddev: float
+    cv: float
+    min: float
+    max: float
+    median: float
+    p5: float
+    p95: float
+    p99: float
+    q1: float
+    q3: float
+    iqr: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    noise: float
+    outliers_low: int
+    outliers_high: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Stats":
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass
+class Result:
+    """One benchmark record. `status` is ok | skipped | failed | invalid."""
+
+    name: str
+    case: str
+    group: str = "ops"
+    params: dict[str, Any] = field(default_factory=dict)
+    backend: str = "cpu"
+    device: str = "cpu"
+    implementation: str | None = None
+    implementation_description: str | None = None
+    status: str = "ok"
+    reason: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    measurement: dict[str, Any] | None = None
+    stats: Stats | None = None
+    samples: list[float] | None = None
+    counters: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    timestamp_utc: str = field(default_factory=utc_now_iso)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        record = {
+            "name": self.name, "group": self.group, "case": self.case, "params": dict(self.params),
+            "backend": self.backend, "device": self.device, "implementation": self.implementation,
+            "implementation_description": self.implementation_description, "status": self.status,
+            "reason": self.reason, "reasons": list(self.reasons), "error": self.error,
+            "measurement": self.measurement, "stats": self.stats.to_dict() if self.stats else None,
+            "counters": _counters_record(self.counters), "metrics": self.metrics,
+            "timestamp_utc": self.timestamp_utc,
+        }
+        if self.samples is not None:
+            record["samples"] = list(self.samples)
+        if self.extra:
+            record["extra"] = dict(self.extra)
+        return record
+
+    def __repr__(self) -> str:
+        if self.stats is None:
+            return f"<Result {self.name}: {self.status} ({self.reason})>"
+        return (f"<Result {self.name}: {self.status}, median {self.stats.median * 1e3:.4g} ms, "
+                f"noise {self.stats.noise:.2%}, n={self.stats.n}>")
+
+
+# ---------------------------------------------------------------------------- peaks
+
+# FP32 lanes per SM per clock and dense fp16/bf16 tensor-core FLOP per SM per clock, by
+# compute capability (NVIDIA architecture whitepapers). TF32 runs at half the fp16 rate.
+_FP32_LANES = {"7.0": 64, "7.5": 64, "8.0": 64, "8.6": 128, "8.7": 128, "8.9": 128, "9.0": 128,
+               "10.0": 128, "12.0": 128}
+_TENSOR_FLOP_PER_CLK = {"7.0": 1024, "7.5": 1024, "8.0": 2048, "8.6": 1024, "8.7": 1024,
+                        "8.9": 1024, "9.0": 4096, "10.0": 8192, "12.0": 2048}
+
+
+def peaks(device: str) -> dict[str, Any]:
+    """Spec peaks of a device: bytes/s and FLOP/s per math dtype (None where unknown).
+
+    These are datasheet-style ceilings from the device's properties; the `copy` case
+    measures the bandwidth actually reachable.
+    """
+    if device.startswith("cuda"):
+        index = int(device.split(":")[1]) if ":" in device else 0
+        info = next((d for d in _core.cuda_devices() if d["index"] == index), None)
+        if info is None:
+            return {"bytes_per_s": None, "flop_per_s": {}, "source": None}
+        clock = info["sm_clock_mhz"] * 1e6
+        cc = info["compute_capability"]
+        fp32 = info["sm_count"] * _FP32_LANES.get(cc, 64) * 2 * clock
+        tensor = info["sm_count"] * _TENSOR_FLOP_PER_CLK.get(cc, 0) * clock or None
+        return {
+            "bytes_per_s": 2 * info["memory_clock_mhz"] * 1e6 * info["memory_bus_width_bits"] / 8,
+            "flop_per_s": {"float32": fp32, "tf32": tensor / 2 if tensor else None,
+                           "float16": tensor, "bfloat16": tensor},
+            "source": "spec",
+        }
+    from .environment import cpu_max_mhz
+    info = _core.cpu_info()
+    mhz = cpu_max_mhz()
+    features = set(info["features"])
+    per_cycle = 64 if "avx512f" in features else 32 if {"avx2", "fma"} <= features else 8
+    fp32 = (info["openmp_threads"] * mhz * 1e6 * per_cycle) if mhz else None
+    return {"bytes_per_s": None, "flop_per_s": {"float32": fp32}, "source": "spec" if fp32 else None}
+
+
+def _counters_record(c: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: c.get(k) for k in ("flops", "bytes_read", "bytes_written", "items", "item_unit",
+                                  "math_dtype")}
+
+
+def _metrics(stats: Stats | None, counters: Mapping[str, Any], device: str,
+             peak_memory: int | None, correctness: Mapping[str, Any] | None) -> dict[str, Any]:
+    metrics: dict[str, Any] = {
+        "latency_p50_ms": stats.median * 1e3 if stats else None,
+        "latency_p95_ms": stats.p95 * 1e3 if stats else None,
+        "throughput": {"flop_per_s": None, "tflop_per_s": None, "bytes_per_s": None,
+                       "gb_per_s": None, "items_per_s": None,
+                       "item_unit": counters.get("item_unit")},
+        "fraction_of_peak": {"compute": None, "bandwidth": None, "peak_flop_per_s": None,
+                             "peak_bytes_per_s": None, "peak_source": None},
+        "peak_memory_bytes": peak_memory,
+        "correctness": None,
+    }
+    if correctness is not None:
+        metrics["correctness"] = {k: correctness[k] for k in
+                                  ("max_abs_error", "max_rel_error", "tolerance", "passed")}
+    if stats is None or stats.median <= 0:
+        return metrics
+    t = stats.median
+    tp, frac = metrics["throughput"], metrics["fraction_of_peak"]
+    if counters.get("flops"):
+        tp["flop_per_s"] = counters["flops"] / t
+        tp["tflop_per_s"] = tp["flop_per_s"] / 1e12
+    moved = (counters.get("bytes_read") or 0) + (counters.get("bytes_written") or 0)
+    if moved:
+        tp["bytes_per_s"] = moved / t
+        tp["gb_per_s"] = tp["bytes_per_s"] / 1e9
+    if counters.get("items"):
+        tp["items_per_s"] = counters["items"] / t
+    if tp["flop_per_s"] or tp["bytes_per_s"]:
+        peak = peaks(device)
+        peak_flops = peak["flop_per_s"].get(counters.get("math_dtype") or "float32")
+        if tp["flop_per_s"] and peak_flops:
+            frac["compute"], frac["peak_flop_per_s"] = tp["flop_per_s"] / peak_flops, peak_flops
+        if tp["bytes_per_s"] and peak["bytes_per_s"]:
+            frac["bandwidth"] = tp["bytes_per_s"] / peak["bytes_per_s"]
+            frac["peak_bytes_per_s"] = peak["bytes_per_s"]
+        if frac["compute"] is not None or frac["bandwidth"] is not None:
+            frac["peak_source"] = peak["source"]
+    return metrics
+
+
+# ---------------------------------------------------------------------------- naming
+
+def case_name(case: str, device: str, version: str | None, params: Mapping[str, Any]) -> str:
+    """`softmax[cpu,v2,rows=1024,cols=1024,dtype=float32]`: unique within a run."""
+    shown = "cuda" if device == "cuda:0" else device
+    parts = [shown] + ([version] if version else []) + [f"{k}={v}" for k, v in params.items()]
+    return f"{case}[{','.join(parts)}]"
+
+
+def _device_of(device: str) -> str:
+    return "cuda:0" if device == "cuda" else device
+
+
+# ---------------------------------------------------------------------------- results
+
+def _finish(result: Result, raw: Mapping[str, Any] | None, *, settings: HarnessSettings,
+            correctness: Mapping[str, Any] | None, counters: Mapping[str, Any],
+            peak_memory: int | None) -> Result:
+    """Status, stats, metrics from a native measurement dict (None when not measured)."""
+    result.counters = dict(counters)
+    if correctness is not None and not correctness["passed"]:
+        result.status, result.reason = "failed", "correctness"
+        result.error = f"output does not match the reference: {correctness.get('detail')}"
+        result.metrics = _metrics(None, counters, result.device, peak_memory, correctness)
+        return result
+    assert raw is not None
+    stats = Stats.from_dict(raw["stats"]) if raw["stats"] else None
+    result.stats = stats
+    result.samples = list(raw["samples"]) if settings.keep_samples else None
+    result.measurement = {
+        "mode": raw["mode"], "timer": raw["timer"], "timer_resolution_s": raw["timer_resolution_s"],
+        "warmup": raw["warmup_runs"], "min_samples": settings.min_samples,
+        "max_samples": settings.max_samples, "min_time": settings.min_time,
+        "max_noise": settings.max_noise, "timeout": settings.timeout,
+        "launches_per_sample": raw["launches_per_sample"],
+        "loops_per_sample": raw["loops_per_sample"], "stop_reason": raw["stop_reason"],
+        "sampled_time_s": raw["sampled_time_s"], "total_time_s": raw["total_time_s"],
+        "l2_flush_bytes": raw["l2_flush_bytes"], "smoke": settings.smoke,
+    }
+    result.metrics = _metrics(stats, counters, result.device, peak_memory, correctness)
+    if raw["invalid_reasons"]:
+        result.status = "invalid"
+        result.reasons = list(raw["invalid_reasons"])
+        result.reason = result.reasons[0].split(":", 1)[0]
+    else:
+        result.status = "ok"
+    return result
+
+
+def record_for_exception(result: Result, exc: BaseException) -> Result:
+    """Turn an exception into the matching record status (skipped or failed)."""
+    if isinstance(exc, UnsupportedError):  # includes CudaUnavailableError
+        result.status, result.reason = "skipped", exc.reason
+        result.reasons = [str(exc)]
+    else:
+        result.status, result.reason = "failed", "error"
+        result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    result.metrics = _metrics(None, result.counters, result.device, None, None)
+    return result
+
+
+def _settings(settings: HarnessSettings | None, mode: str | None, overrides: Mapping[str, Any]) -> HarnessSettings:
+    s = settings or HarnessSettings()
+    changes = dict(overrides)
+    if mode is not None:
+        changes["mode"] = mode
+    return s.replace(**changes) if changes else s
+
+
+def measure_case(case: str, *, device: str = "cpu", impl: str | None = None,
+                 settings: HarnessSettings | None = None, check: bool | None = None,
+                 group: str | None = None, **params: Any) -> Result:
+    """Measure a registered C++ case (see `list_cases()`), catching skips and failures."""
+    device = _device_of(device)
+    settings = settings or HarnessSettings()
+    check = settings.check if check is None else check
+    families = {f["name"]: f for f in _core.case_families()}
+    if case not in families:
+        raise InvalidArgumentError(
+            f"case={case!r} is not a registered case (known: {', '.join(families)})")
+    family = families[case]
+    result = Result(name=case_name(case, device, impl, params), case=case,
+                    group=group or family["group"], params=dict(params),
+                    backend="cuda" if device.startswith("cuda") else "cpu", device=device,
+                    implementation=impl)
+    try:
+        raw = _core.measure_case(case, params, device, impl or "", settings.to_dict(), check)
+    except InvalidArgumentError:
+        raise
+    except Exception as exc:  # skips (no CUDA, unsupported dtype, OOM) and failures
+        return record_for_exception(result, exc)
+    order = [p["name"] for p in family["params"]]
+    result.params = {k: raw["params"][k] for k in order if k in raw["params"]}
+    result.implementation = raw["version"]
+    result.implementation_description = raw["version_description"]
+    result.name = case_name(case, device, raw["version"], result.params)
+    result.extra = dict(raw["extra"])
+    result.extra["memory"] = raw["memory"]
+    if device.startswith("cuda"):
+        result.extra["device_memory_delta_bytes"] = raw["device_memory_delta"]
+    return _finish(result, raw["measurement"], settings=settings, correctness=raw["correctness"],
+                   counters=raw["counters"], peak_memory=raw["memory"]["peak_bytes"])
+
+
+def _torch_stream(device: str) -> int | None:
+    """PyTorch's current CUDA stream handle when torch is in use (its work goes there)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return int(torch.cuda.current_stream(torch.device(device)).cuda_stream)
+
+
+def measure_callable(fn: Callable[[], Any], *, device: str = "cpu", name: str | None = None,
+                     settings: HarnessSettings | None = None, counters: Mapping[str, Any] | None = None,
+                     stream: int | None = None, group: str = "callable",
+                     params: Mapping[str, Any] | None = None) -> Result:
+    """Measure any Python callable. On CUDA the events go on `stream` (default: PyTorch's
+    current stream when torch is imported, else a harness stream); graph mode with PyTorch
+    captures through torch.cuda.graph so its allocator stays consistent."""
+    if not callable(fn):
+        raise InvalidArgumentError(f"fn={fn!r} is not callable")
+    device = _device_of(device)
+    settings = settings or HarnessSettings()
+    label = name or getattr(fn, "__qualname__", None) or "callable"
+    cuda = device.startswith("cuda")
+    result = Result(name=case_name(label, device, None, params or {}), case="callable", group=group,
+                    params=dict(params or {}), backend="python", device=device)
+    counters = {k: (float(v) if isinstance(v, (int, float)) and k != "item_unit" else v)
+                for k, v in (counters or {}).items()}
+    for key, value in counters.items():
+        if key not in ("flops", "bytes_read", "bytes_written", "items", "item_unit", "math_dtype"):
+            raise InvalidArgumentError(f"counters[{key!r}]: unknown counter (flops, bytes_read, "
+                                       "bytes_written, items, item_unit, math_dtype)")
+        if key not in ("item_unit", "math_dtype") and (not isinstance(value, float) or value < 0
+                                                       or not math.isfinite(value)):
+            raise InvalidArgumentError(f"counters[{key!r}]={value!r} must be a finite number >= 0")
+    before = _core.memory_stats("cuda" if cuda else "cpu")
+    try:
+        torch_graph = cuda and settings.mode == "graph" and "torch" in sys.modules and stream is None
+        if torch_graph:
+            raw = _measure_torch_graph(fn, device, settings)
+        else:
+            if cuda and stream is None:
+                stream = _torch_stream(device)
+            raw = _core.measure_callable(fn, device, settings.to_dict(), stream)
+    except InvalidArgumentError:
+        raise
+    except Exception as exc:
+        return record_for_exception(result, exc)
+    if "torch" in sys.modules:
+        result.backend = "torch"
+    after = _core.memory_stats("cuda" if cuda else "cpu")
+    peak = max(0, after["peak_bytes"] - before["bytes_in_use"]) if after["allocation_count"] else None
+    return _finish(result, raw, settings=settings, correctness=None, counters=counters, peak_memory=peak)
+
+
+def _measure_torch_graph(fn: Callable[[], Any], device: str, settings: HarnessSettings) -> dict:
+    """Graph mode for PyTorch code: capture k calls with torch.cuda.graph, time replays."""
+    import torch
+
+    k = 1 if settings.smoke else settings.launches_per_sample
+    side = torch.cuda.Stream(device=device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        for _ in range(max(1, settings.warmup)):
+            fn()
+    torch.cuda.current_stream(device).wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for _ in range(k):
+            fn()
+    replay_settings = settings.replace(mode="hot", launches_per_sample=1, warmup=1)
+    stream = int(torch.cuda.current_stream(device).cuda_stream)
+    raw = _core.measure_callable(graph.replay, device, replay_settings.to_dict(), stream)
+    raw["samples"] = [s / k for s in raw["samples"]]
+    if raw["samples"]:
+        raw["stats"] = _core.compute_stats(raw["samples"])
+    raw["mode"], raw["launches_per_sample"] = "graph", k
+    return raw
+
+
+def measure(target: str | Callable[[], Any], /, *, device: str = "cpu", mode: str | None = None,
+            impl: str | None = None, settings: HarnessSettings | None = None,
+            check: bool | None = None, name: str | None = None,
+            counters: Mapping[str, Any] | None = None, stream: int | None = None,
+            **params: Any) -> Result:
+    """Measure a registered case by name (`params` are its parameters) or a callable.
+
+    >>> r = bs.measure("softmax", rows=4096, cols=4096, dtype="float32", device="cuda")
+    >>> r = bs.measure(lambda: torch.softmax(t, -1), device="cuda", mode="graph")
+
+    Harness options (min_samples, max_noise, ...) go in `settings`; `mode` overrides its
+    GPU timing mode. Skips and failures come back as a Result with that status; only bad
+    arguments raise (InvalidArgumentError / ConfigError).
+    """
+    settings = _settings(settings, mode, {})
+    if isinstance(target, str):
+        if counters is not None or stream is not None or name is not None:
+            raise InvalidArgumentError("counters, stream and name apply to callables, not to "
+                                       f"registered case {target!r}")
+        return measure_case(target, device=device, impl=impl, settings=settings, check=check, **params)
+    if impl is not None:
+        raise InvalidArgumentError("impl applies to registered cases, not to callables")
+    return measure_callable(target, device=device, name=name, settings=settings, counters=counters,
+                            stream=stream, params=params)

@@ -1,0 +1,73 @@
+"""Ops for notebooks: pass NumPy arrays, PyTorch/CuPy tensors (CPU or CUDA) or
+bs.Tensor, get the same kind back, with no copies on the way in or out. `impl` names a
+version (see `versions()`); the default is the op's most sophisticated version that
+supports the dtype."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from . import _core
+
+__all__ = ["add", "softmax", "matmul", "fill", "randn", "uniform", "versions", "Tensor"]
+
+Tensor = _core.Tensor
+
+
+def _kind(x: Any) -> str:
+    if isinstance(x, _core.Tensor):
+        return "benchsuite"
+    return type(x).__module__.split(".")[0]
+
+
+def _like(out: _core.Tensor, like: Any) -> Any:
+    """Return `out` as the same kind of array as `like` (zero-copy)."""
+    kind = _kind(like)
+    if kind == "numpy":
+        import numpy as np
+        return np.asarray(out)
+    if kind == "torch":
+        import torch
+        return torch.from_dlpack(out)
+    if kind == "cupy":
+        import cupy
+        return cupy.from_dlpack(out)
+    return out
+
+
+def add(a: Any, b: Any, impl: str | None = None) -> Any:
+    """a + b (same shape and dtype)."""
+    return _like(_core.add(a, b, impl or ""), a)
+
+
+def softmax(x: Any, impl: str | None = None) -> Any:
+    """Softmax over the last axis."""
+    return _like(_core.softmax(x, impl or ""), x)
+
+
+def matmul(a: Any, b: Any, impl: str | None = None) -> Any:
+    """a @ b for 2-D a [m, k] and b [k, n]."""
+    return _like(_core.matmul(a, b, impl or ""), a)
+
+
+def fill(shape: int | Sequence[int], value: float, dtype: str = "float32", device: str = "cpu",
+         impl: str | None = None) -> _core.Tensor:
+    """A new bs.Tensor holding `value` everywhere."""
+    return _core.fill(shape, value, dtype, device, impl or "")
+
+
+def randn(shape: int | Sequence[int], seed: int = 0, dtype: str = "float32", device: str = "cpu",
+          mean: float = 0.0, std: float = 1.0, impl: str | None = None) -> _core.Tensor:
+    """Normal random numbers from a counter-based RNG: same seed, same numbers on CPU and CUDA."""
+    return _core.randn(shape, seed, dtype, device, mean, std, impl or "")
+
+
+def uniform(shape: int | Sequence[int], seed: int = 0, dtype: str = "float32", device: str = "cpu",
+            low: float = 0.0, high: float = 1.0, impl: str | None = None) -> _core.Tensor:
+    """Uniform [low, high) random numbers from the same counter-based RNG."""
+    return _core.uniform(shape, seed, dtype, device, low, high, impl or "")
+
+
+def versions(op: str | None = None, device: str | None = None) -> list[dict[str, Any]]:
+    """Registered versions (op, version, description, device, dtypes, reference)."""
+    return [v for v in _core.op_versions()
+            if (op is None or v["op"] == op) and (device is None or v["device"] == device)]
