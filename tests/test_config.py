@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from benchsuite.config import (
+    sweep_blocks,
     ENV_VARS,
     HarnessSettings,
     Profile,
@@ -52,13 +53,14 @@ def test_quick_profile_loads():
     assert p.path == str(QUICK)
     assert p.devices == ["cpu", "cuda"]
     h = p.harness
-    assert (h.warmup, h.min_samples, h.max_samples) == (2, 5, 200)
-    assert h.min_time == pytest.approx(0.05) and h.max_noise == pytest.approx(0.05)
+    assert (h.warmup, h.min_samples, h.max_samples) == (2, 5, 500)
+    assert h.min_time == pytest.approx(0.05) and h.max_noise == pytest.approx(0.1)
     assert h.timeout == 5.0 and isinstance(h.timeout, float)
     assert h.mode == "hot" and h.launches_per_sample == 10
-    assert h.min_sample_time == pytest.approx(1e-4)
+    assert h.min_sample_time == pytest.approx(1e-3)
     assert h.keep_samples is True and h.check is True and h.smoke is False
-    assert set(p.sweeps) == {"fill", "randn", "add", "softmax", "matmul", "spin"}
+    assert set(p.sweeps) == {"fill", "randn", "add", "softmax", "matmul", "copy", "spin",
+                             "busy_wait"}
     assert p.sweeps["softmax"] == {"rows": [256, 1024], "cols": [1000, 1024], "dtype": ["float32"]}
     assert p.sweeps["spin"] == {"cycles": [1000000]}
     assert p.axes == {"batch": [1, 8], "seq_len": [128], "embed": [256], "layers": [2]}
@@ -71,14 +73,16 @@ def test_default_profile_loads():
     h = p.harness
     assert (h.min_samples, h.max_samples, h.min_time, h.max_noise, h.timeout) == (
         10, 1000, 0.5, 0.02, 30.0)
-    assert set(p.sweeps) == {"fill", "randn", "add", "softmax", "matmul", "spin"}
+    assert set(p.sweeps) == {"fill", "randn", "add", "softmax", "matmul", "copy", "spin"}
     assert p.sweeps["softmax"]["rows"] == [1024, 4096]
     assert p.sweeps["softmax"]["cols"] == [1024, 4096]
-    for dim in "mnk":
-        assert p.sweeps["matmul"][dim] == [512, 1024, 4096]
-    for fam in ("add", "fill", "randn"):
+    # matmul lists explicit square points instead of a cartesian product
+    assert [(b["m"], b["n"], b["k"]) for b in p.sweeps["matmul"]] == [
+        ([s], [s], [s]) for s in (512, 1024, 4096)]
+    for fam in ("add", "fill", "randn", "copy"):
         assert p.sweeps[fam]["n"] == [16777216]
-    dtypes = {d for params in p.sweeps.values() for d in params.get("dtype", [])}
+    dtypes = {d for sweep in p.sweeps.values() for params in sweep_blocks(sweep)
+              for d in params.get("dtype", [])}
     assert dtypes == {"float32"}
 
 
@@ -270,7 +274,7 @@ def test_max_noise_null_disables_noise_rule(tmp_path):
     (minimal(sweeps={"softmax": {"rows": [[1, 2]]}}), "sweeps.softmax.rows"),
     (minimal(sweeps={"softmax": {"rows": [{"a": 1}]}}), "sweeps.softmax.rows"),
     (minimal(sweeps={"softmax": {"rows": [8, 8]}}), "sweeps.softmax.rows"),
-    (minimal(sweeps={"softmax": [8]}), "sweeps.softmax"),
+    (minimal(sweeps={"softmax": [8]}), "sweeps.softmax[0]"),  # a list must hold mappings
     (minimal(sweeps=[1]), "sweeps"),
     (minimal(axes={"batch": [0]}), "axes.batch"),
     (minimal(axes={"batch": [True]}), "axes.batch"),
@@ -428,13 +432,13 @@ def test_env_var_mapping_documented():
 
 def test_env_iters():
     p = load_profile(QUICK, env={"BENCH_ITERS": "20"})
-    assert p.harness.min_samples == 20 and p.harness.max_samples == 200
+    assert p.harness.min_samples == 20 and p.harness.max_samples == 500
     assert p.overrides == {"BENCH_ITERS": 20}
 
 
 def test_env_iters_raises_max_samples():
-    p = load_profile(QUICK, env={"BENCH_ITERS": "500"})
-    assert p.harness.min_samples == 500 and p.harness.max_samples == 500
+    p = load_profile(QUICK, env={"BENCH_ITERS": "800"})
+    assert p.harness.min_samples == 800 and p.harness.max_samples == 800
 
 
 def test_env_time_and_warmup():
@@ -498,3 +502,16 @@ def test_bad_env_message_shape():
     with pytest.raises(ConfigError) as err:
         load_profile(QUICK, env={"BENCH_ITERS": "abc"})
     assert str(err.value) == "BENCH_ITERS='abc': expected a positive integer"
+
+
+def test_sweep_as_list_of_points(tmp_path):
+    path = tmp_path / "points.yaml"
+    path.write_text("sweeps:\n  matmul:\n    - {m: 64, n: 64, k: 64}\n    - {m: [128, 256], n: 32, k: 16}\n")
+    p = load_profile(path, env={"BENCH_BATCH": "4"})
+    assert p.sweeps["matmul"] == [{"m": [64], "n": [64], "k": [64]},
+                                  {"m": [128, 256], "n": [32], "k": [16]}]
+    p = load_profile(path, env={}, overrides={"sweeps.matmul.k": [8]})
+    assert all(block["k"] == [8] for block in p.sweeps["matmul"])
+    with pytest.raises(ConfigError, match=r"sweeps.matmul\[1\]"):
+        path.write_text("sweeps:\n  matmul:\n    - {m: 64}\n    - 3\n")
+        load_profile(path, env={})

@@ -222,6 +222,14 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("nbytes", &Tensor::nbytes)
       .def_property_readonly("owns_memory", [](const Tensor& t) { return t.storage()->owned(); })
       .def_property_readonly("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
+      .def("numpy",
+           [](const py::object& self) {
+             const Tensor& t = self.cast<const Tensor&>();
+             tensor_buffer(t);  // raises the clear error (wrong device, bfloat16) up front
+             return py::module_::import("numpy").attr("asarray")(self);
+           },
+           "A NumPy view of a CPU tensor (no copy). np.asarray(t) works too, but turns "
+           "an unsupported buffer into an object array instead of raising.")
       .def("numel", &Tensor::numel)
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("contiguous", &Tensor::contiguous)

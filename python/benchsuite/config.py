@@ -598,5 +598,7 @@ def _lookup(profile: Profile, key: str) -> object:
     """The validated value now at a dotted key (what an override turned into)."""
     node: object = _profile_as_raw(profile)
     for part in key.split("."):
+        if isinstance(node, list):  # a sweep of several blocks: the value in each block
+            return [copy.deepcopy(block[part]) for block in node]
         node = node[part]  # type: ignore[index]
     return copy.deepcopy(node)

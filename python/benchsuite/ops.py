@@ -23,8 +23,7 @@ def _like(out: _core.Tensor, like: Any) -> Any:
     """Return `out` as the same kind of array as `like` (zero-copy)."""
     kind = _kind(like)
     if kind == "numpy":
-        import numpy as np
-        return np.asarray(out)
+        return out.numpy()
     if kind == "torch":
         import torch
         return torch.from_dlpack(out)

@@ -1,0 +1,24 @@
+"""Shared fixtures: fresh random data per test (never zeros) and CUDA availability."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+
+CUDA, CUDA_REASON = bs.cuda_available()
+requires_cuda = pytest.mark.skipif(not CUDA, reason=f"no_cuda: {CUDA_REASON}")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A generator seeded from OS entropy: every run draws new inputs."""
+    return np.random.default_rng()
+
+
+def fast_settings(**changes) -> bs.HarnessSettings:
+    """Small, quick harness settings for behaviour tests (not for figures)."""
+    base = dict(warmup=1, min_samples=5, max_samples=50, min_time=0.01, max_noise=None, timeout=5.0,
+                min_sample_time=1e-4)
+    base.update(changes)
+    return bs.HarnessSettings(**base)

@@ -1,0 +1,204 @@
+"""Every registered version of every op against a simple reference, on fresh random
+inputs (never zeros), including awkward shapes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+
+from conftest import CUDA
+
+DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
+SHAPES_2D = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 33), (64, 64), (129, 257), (0, 7), (7, 0)]
+MATMUL_SHAPES = [(1, 1, 1), (1, 100, 37), (100, 1, 37), (37, 100, 1), (5, 7, 3), (64, 64, 64),
+                 (97, 130, 259), (6, 16, 256), (7, 17, 513), (0, 5, 3), (5, 0, 3), (4, 6, 0)]
+
+
+def versions(op: str, device: str) -> list[str]:
+    return [v["version"] for v in bs.ops.versions(op, device)]
+
+
+def all_versions(op: str):
+    return [pytest.param(d, v, id=f"{d}-{v}") for d in ("cpu", "cuda") for v in versions(op, d)]
+
+
+def on_device(x: np.ndarray, device: str):
+    if device == "cpu":
+        return x
+    if not CUDA:
+        pytest.skip("no_cuda")
+    return bs.Tensor.from_numpy(x).to(device)
+
+
+def to_host(y) -> np.ndarray:
+    if isinstance(y, bs.Tensor):
+        return y.to("cpu").numpy()
+    return np.asarray(y)
+
+
+def softmax_reference(x: np.ndarray) -> np.ndarray:
+    x64 = x.astype(np.float64)
+    if x64.size == 0:
+        return x64
+    e = np.exp(x64 - x64.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def relative_error(out: np.ndarray, ref: np.ndarray) -> float:
+    assert np.all(np.isfinite(out)), "non-finite output"
+    denom = np.linalg.norm(ref)
+    return float(np.linalg.norm(out - ref) / denom) if denom else float(np.linalg.norm(out - ref))
+
+
+@pytest.mark.parametrize("device,version", all_versions("softmax"))
+@pytest.mark.parametrize("shape", SHAPES_2D + [(2, 3, 40)])
+def test_softmax_versions(rng, device, version, shape):
+    x = (rng.standard_normal(shape) * 4).astype(np.float32)
+    y = to_host(bs.ops.softmax(on_device(x, device), impl=version))
+    assert y.shape == x.shape
+    assert relative_error(y, softmax_reference(x)) < 1e-5
+    if x.size:
+        np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+def test_softmax_is_stable_for_large_inputs(rng):
+    x = (rng.standard_normal((4, 50)) * 1e3).astype(np.float32)
+    for version in versions("softmax", "cpu"):
+        y = bs.ops.softmax(x, impl=version)
+        assert np.all(np.isfinite(y)) and relative_error(y, softmax_reference(x)) < 1e-5
+
+
+@pytest.mark.parametrize("device,version", all_versions("matmul"))
+@pytest.mark.parametrize("m,n,k", MATMUL_SHAPES)
+def test_matmul_versions_float32(rng, device, version, m, n, k):
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    c = to_host(bs.ops.matmul(on_device(a, device), on_device(b, device), impl=version))
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    assert c.shape == (m, n)
+    if ref.size:
+        assert relative_error(c, ref) < 1e-5
+
+
+def test_matmul_blocked_spans_several_panels(rng):
+    # Larger than one KC (256) and MC (96) block with ragged edges in every dimension.
+    a = rng.standard_normal((301, 517)).astype(np.float32)
+    b = rng.standard_normal((517, 203)).astype(np.float32)
+    c = bs.ops.matmul(a, b, impl="v2")
+    assert relative_error(c, a.astype(np.float64) @ b) < 1e-5
+
+
+def test_matmul_on_strided_input(rng):
+    a = rng.standard_normal((40, 30)).astype(np.float32)[::2, ::3]  # 20 x 10, not contiguous
+    b = rng.standard_normal((10, 12)).astype(np.float32)
+    c = bs.ops.matmul(a, b)
+    assert relative_error(c, a.astype(np.float64) @ b) < 1e-5
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_matmul_cublas_low_precision(rng, dtype):
+    if not CUDA:
+        pytest.skip("no_cuda")
+    torch = pytest.importorskip("torch")
+    tdtype = getattr(torch, dtype)
+    a = torch.randn(129, 257, device="cuda").to(tdtype)
+    b = torch.randn(257, 65, device="cuda").to(tdtype)
+    c = bs.ops.matmul(a, b, impl="cublas")
+    assert isinstance(c, torch.Tensor) and c.dtype == tdtype
+    ref = a.double() @ b.double()
+    err = ((c.double() - ref).norm() / ref.norm()).item()
+    assert err < (2e-3 if dtype == "float16" else 1e-2)
+
+
+@pytest.mark.parametrize("device,version", all_versions("add"))
+@pytest.mark.parametrize("n", [0, 1, 3, 1000, 4099])
+def test_add_versions(rng, device, version, n):
+    a = rng.standard_normal(n).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    out = to_host(bs.ops.add(on_device(a, device), on_device(b, device), impl=version))
+    np.testing.assert_array_equal(out, a + b)
+
+
+def test_add_unaligned_cuda_views(rng):
+    if not CUDA:
+        pytest.skip("no_cuda")
+    torch = pytest.importorskip("torch")
+    a = torch.randn(1001, device="cuda")[1:]  # offset by 4 bytes: the scalar path
+    b = torch.randn(1001, device="cuda")[1:]
+    out = bs.ops.add(a, b)
+    assert torch.equal(out, a + b)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int32", "uint8"])
+def test_fill(device, dtype, rng):
+    value = float(rng.integers(1, 100))
+    t = bs.ops.fill((3, 5), value, dtype=dtype, device=device)
+    out = to_host(t)
+    assert out.dtype == np.dtype(dtype) and np.all(out == value)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_randn_distribution_and_seeds(rng, dtype):
+    seed = int(rng.integers(0, 2**40))
+    x = bs.ops.randn(200_000, seed=seed, dtype=dtype).numpy().astype(np.float64)
+    assert abs(x.mean()) < 0.01 and abs(x.std() - 1) < 0.01
+    assert np.all(np.isfinite(x))
+    same = bs.ops.randn(200_000, seed=seed, dtype=dtype).numpy()
+    other = bs.ops.randn(200_000, seed=seed + 1, dtype=dtype).numpy()
+    np.testing.assert_array_equal(same, x.astype(dtype))
+    assert not np.array_equal(other, same)
+    y = bs.ops.randn(1000, seed=seed, dtype="float32", mean=3.0, std=0.5).numpy()
+    assert abs(y.mean() - 3) < 0.1 and abs(y.std() - 0.5) < 0.1
+
+
+def test_uniform_range(rng):
+    seed = int(rng.integers(0, 2**40))
+    u = bs.ops.uniform(100_000, seed=seed, low=-2.0, high=3.0).numpy()
+    assert u.min() >= -2.0 and u.max() < 3.0
+    assert abs(u.mean() - 0.5) < 0.05
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_rng_same_numbers_on_cpu_and_cuda(rng, dtype):
+    if not CUDA:
+        pytest.skip("no_cuda")
+    seed = int(rng.integers(0, 2**40))
+    cpu = bs.ops.randn(10_001, seed=seed, dtype=dtype).numpy()
+    gpu = bs.ops.randn(10_001, seed=seed, dtype=dtype, device="cuda").to("cpu").numpy()
+    # Box-Muller runs in double on both sides: identical after rounding, bar the odd ulp
+    assert np.mean(cpu != gpu) < 1e-3
+    np.testing.assert_allclose(gpu.astype(np.float64), cpu.astype(np.float64), rtol=2e-3, atol=1e-6)
+
+
+def test_op_argument_errors(rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    b = rng.standard_normal((5, 6)).astype(np.float32)
+    with pytest.raises(bs.InvalidArgumentError, match=r"a.shape=\[3, 4\] and b.shape=\[5, 6\]"):
+        bs.ops.matmul(a, b)
+    with pytest.raises(bs.InvalidArgumentError, match="must be 2-D"):
+        bs.ops.matmul(a[0], b)
+    with pytest.raises(bs.InvalidArgumentError, match=r"a.shape=\[3, 4\] differs"):
+        bs.ops.add(a, a[:2])
+    with pytest.raises(bs.InvalidArgumentError, match="impl='v9'.*known: v1, v2"):
+        bs.ops.softmax(a, impl="v9")
+    with pytest.raises(bs.InvalidArgumentError, match="x.dtype=int32 must be a floating type"):
+        bs.ops.softmax(rng.integers(0, 5, (2, 2), dtype=np.int32))
+    with pytest.raises(bs.UnsupportedError, match="dtype=float16 is not supported") as info:
+        bs.ops.softmax(rng.standard_normal((2, 2)).astype(np.float16))
+    assert info.value.reason == "unsupported_dtype"
+    with pytest.raises(bs.InvalidArgumentError, match="std=-1"):
+        bs.ops.randn(3, std=-1.0)
+    with pytest.raises(bs.InvalidArgumentError, match="seed=-5"):
+        bs.ops.randn(3, seed=-5)
+    with pytest.raises(bs.InvalidArgumentError, match="mean=nan"):
+        bs.ops.randn(3, mean=float("nan"))
+
+
+def test_ops_return_the_callers_array_kind(rng):
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    y = bs.ops.softmax(x)
+    assert isinstance(y, np.ndarray)
+    t = bs.ops.softmax(bs.Tensor.from_numpy(x))
+    assert isinstance(t, bs.Tensor)
