@@ -108,15 +108,6 @@ py::dict counters_dict(const Counters& c) {
   return d;
 }
 
-py::dict memory_dict(const MemoryStats& s) {
-  py::dict d;
-  d["bytes_in_use"] = s.bytes_in_use;
-  d["peak_bytes"] = s.peak_bytes;
-  d["allocation_count"] = s.allocation_count;
-  d["allocated_bytes"] = s.allocated_bytes;
-  return d;
-}
-
 py::object param_to_py(const ParamValue& v) {
   return std::visit([](const auto& x) -> py::object { return py::cast(x); }, v);
 }
@@ -197,7 +188,7 @@ void bind_harness(py::module_& m) {
             d["correctness"] = py::none();
           }
           d["extra"] = r.extra;
-          d["memory"] = memory_dict(r.memory);
+          d["memory"] = memory_stats_dict(r.memory);
           d["device_memory_delta"] = r.device_memory_delta;
           return d;
         },

@@ -144,8 +144,9 @@ py::dict cuda_device_dict(const CudaDeviceInfo& info) {
   return d;
 }
 
-py::dict memory_stats_dict(const std::string& device) {
-  const MemoryStats s = memory_stats(parse_device(device).type);
+}  // namespace
+
+py::dict memory_stats_dict(const MemoryStats& s) {
   py::dict d;
   d["bytes_in_use"] = s.bytes_in_use;
   d["peak_bytes"] = s.peak_bytes;
@@ -154,8 +155,6 @@ py::dict memory_stats_dict(const std::string& device) {
   d["active_allocations"] = s.active_allocations;
   return d;
 }
-
-}  // namespace
 
 void bind_system(py::module_& m) {
   m.def("build_config", &build_config, "What this build of the native core contains.");
@@ -180,7 +179,9 @@ void bind_system(py::module_& m) {
         return out;
       },
       "Properties of each CUDA device (empty without CUDA).");
-  m.def("memory_stats", &memory_stats_dict, py::arg("device") = "cpu",
+  m.def(
+      "memory_stats", [](const std::string& device) { return memory_stats_dict(memory_stats(parse_device(device).type)); },
+      py::arg("device") = "cpu",
         "Tracking-allocator counters for a device type.");
   m.def(
       "reset_memory_stats", [](const std::string& device) { reset_memory_stats(parse_device(device).type); },

@@ -2,6 +2,7 @@
 #pragma once
 #include <pybind11/pybind11.h>
 
+#include "common/allocator.h"
 #include "common/tensor.h"
 
 namespace benchsuite::bindings {
@@ -11,6 +12,9 @@ void bind_system(py::module_& m);
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_harness(py::module_& m);
+
+// The tracking allocator's counters as a dict (memory_stats(), case results).
+py::dict memory_stats_dict(const MemoryStats& stats);
 
 // A Tensor from a bs.Tensor, a DLPack producer (torch, cupy) or a buffer (NumPy).
 Tensor as_tensor(const py::handle& obj, const char* arg);

@@ -86,4 +86,18 @@ BENCHSUITE_HOST_DEVICE float half_bits_to_float(uint16_t h) {
   return bits_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
 }
 
+// Stores `value` as element i of a buffer of any dtype (integers truncate toward zero):
+// the creation kernels on both backends write through this, so they round identically.
+BENCHSUITE_HOST_DEVICE void store_as(void* out, DType dtype, int64_t i, double value) {
+  switch (dtype) {
+    case DType::float32: static_cast<float*>(out)[i] = static_cast<float>(value); break;
+    case DType::float16: static_cast<uint16_t*>(out)[i] = float_to_half_bits(static_cast<float>(value)); break;
+    case DType::bfloat16: static_cast<uint16_t*>(out)[i] = float_to_bf16_bits(static_cast<float>(value)); break;
+    case DType::int8: static_cast<int8_t*>(out)[i] = static_cast<int8_t>(value); break;
+    case DType::int32: static_cast<int32_t*>(out)[i] = static_cast<int32_t>(value); break;
+    case DType::int64: static_cast<int64_t*>(out)[i] = static_cast<int64_t>(value); break;
+    case DType::uint8: static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(value); break;
+  }
+}
+
 }  // namespace benchsuite

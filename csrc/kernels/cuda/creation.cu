@@ -12,18 +12,6 @@ namespace benchsuite::cuda {
 namespace {
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ void store_as(void* out, DType dtype, int64_t i, double value) {
-  switch (dtype) {
-    case DType::float32: static_cast<float*>(out)[i] = static_cast<float>(value); break;
-    case DType::float16: static_cast<uint16_t*>(out)[i] = float_to_half_bits(static_cast<float>(value)); break;
-    case DType::bfloat16: static_cast<uint16_t*>(out)[i] = float_to_bf16_bits(static_cast<float>(value)); break;
-    case DType::int8: static_cast<int8_t*>(out)[i] = static_cast<int8_t>(value); break;
-    case DType::int32: static_cast<int32_t*>(out)[i] = static_cast<int32_t>(value); break;
-    case DType::int64: static_cast<int64_t*>(out)[i] = static_cast<int64_t>(value); break;
-    case DType::uint8: static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(value); break;
-  }
-}
-
 __global__ void fill_kernel(void* out, DType dtype, int64_t n, double value) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
