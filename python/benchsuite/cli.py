@@ -141,12 +141,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def before(i: int, n: int, spec: Any) -> None:
         if progress:
-            progress.update(task, description=spec.name[:70])
+            from rich.markup import escape  # case names hold [..] that rich would read as markup
+            progress.update(task, description=escape(spec.name[:70]))
 
     def after(i: int, n: int, result: Any) -> None:
         if progress:
             progress.advance(task)
-            progress.console.print(f"{result.name:70s} {_format_result(result)}", highlight=False)
+            progress.console.print(f"{result.name:70s} {_format_result(result)}", highlight=False,
+                                   markup=False)
         elif show:
             print(f"[{i + 1}/{n}] {result.name} {_format_result(result)}", flush=True)
 
