@@ -54,6 +54,40 @@ void bind_ops(py::module_& m) {
           return ops::add(as_tensor(a, "a"), as_tensor(b, "b"), impl);
         },
         py::arg("a"), py::arg("b"), py::arg("impl") = "");
+  m.def("mul",
+        [](const py::object& a, const py::object& b, const std::string& impl) {
+          return ops::mul(as_tensor(a, "a"), as_tensor(b, "b"), impl);
+        },
+        py::arg("a"), py::arg("b"), py::arg("impl") = "");
+  m.def("axpy",
+        [](double alpha, const py::object& x, const py::object& y, const std::string& impl) {
+          return ops::axpy(alpha, as_tensor(x, "x"), as_tensor(y, "y"), impl);
+        },
+        py::arg("alpha"), py::arg("x"), py::arg("y"), py::arg("impl") = "");
+  for (Activation kind : {Activation::relu, Activation::gelu, Activation::silu}) {
+    const std::string name = activation_name(kind);
+    m.def(name.c_str(),
+          [kind](const py::object& x, const std::string& impl) { return ops::activation(kind, as_tensor(x, "x"), impl); },
+          py::arg("x"), py::arg("impl") = "");
+    m.def((name + "_backward").c_str(),
+          [kind](const py::object& x, const py::object& dy, const std::string& impl) {
+            return ops::activation_backward(kind, as_tensor(x, "x"), as_tensor(dy, "dy"), impl);
+          },
+          py::arg("x"), py::arg("dy"), py::arg("impl") = "");
+  }
+  for (auto [name, kind] : {std::pair<const char*, Reduction>{"sum", Reduction::sum}, {"mean", Reduction::mean},
+                            {"max", Reduction::max}}) {
+    m.def(name,
+          [kind = kind](const py::object& x, const py::object& axis, const std::string& impl) {
+            bool all = axis.is_none();
+            if (!all) {
+              const int64_t a = axis.cast<int64_t>();
+              BENCHSUITE_CHECK_ARG(a == -1, "axis=", a, " is not supported (use -1 for the last axis or None)");
+            }
+            return ops::reduce(kind, as_tensor(x, "x"), all, impl);
+          },
+          py::arg("x"), py::arg("axis") = -1, py::arg("impl") = "");
+  }
   m.def("softmax", [](const py::object& x, const std::string& impl) { return ops::softmax(as_tensor(x, "x"), impl); },
         py::arg("x"), py::arg("impl") = "");
   m.def("matmul",

@@ -109,12 +109,14 @@ class CreationCase : public CaseInstance {
   ops::CreationParams params_;
 };
 
-// ---- add ---------------------------------------------------------------------------------
-class AddCase : public CaseInstance {
+// ---- add / mul ---------------------------------------------------------------------------
+class BinaryCase : public CaseInstance {
  public:
-  AddCase(const Params& p, Device device, const std::string& version, uint64_t seed)
-      : dtype_(parse_dtype(param_str(p, "dtype"))), version_(ops::select_version("add", device, dtype_, version)) {
-    const int64_t n = positive(p, "add", "n");
+  BinaryCase(BinaryOp op, const Params& p, Device device, const std::string& version, uint64_t seed)
+      : op_(op),
+        dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version(op == BinaryOp::add ? "add" : "mul", device, dtype_, version)) {
+    const int64_t n = positive(p, op == BinaryOp::add ? "add" : "mul", "n");
     a_ = random_input({n}, dtype_, device, seed);
     b_ = random_input({n}, dtype_, device, seed + 1);
     out_ = Tensor::empty({n}, dtype_, device);
@@ -134,14 +136,131 @@ class AddCase : public CaseInstance {
     run(nullptr);
     sync_if_cuda(out_.device());
     std::vector<double> a = ops::to_host_doubles(a_), b = ops::to_host_doubles(b_), ref(a.size());
-    for (size_t i = 0; i < a.size(); ++i) ref[i] = a[i] + b[i];
+    for (size_t i = 0; i < a.size(); ++i) ref[i] = binary(op_, a[i], b[i]);
     return ops::compare(ops::to_host_doubles(out_), ref, ops::default_tolerance(dtype_));
   }
 
  private:
+  BinaryOp op_;
   DType dtype_;
   const ops::OpVersion& version_;
   Tensor a_, b_, out_;
+};
+
+// ---- axpy ------------------------------------------------------------------------------
+class AxpyCase : public CaseInstance {
+ public:
+  AxpyCase(const Params& p, Device device, const std::string& version, uint64_t seed)
+      : dtype_(parse_dtype(param_str(p, "dtype"))), version_(ops::select_version("axpy", device, dtype_, version)) {
+    const int64_t n = positive(p, "axpy", "n");
+    x_ = random_input({n}, dtype_, device, seed);
+    y_ = random_input({n}, dtype_, device, seed + 1);
+    out_ = Tensor::empty({n}, dtype_, device);
+  }
+  void run(StreamHandle stream) override {
+    version_.impl_as<ops::AxpyImpl>()(kAlpha, x_, y_, out_, stream);
+  }
+  Counters counters() const override {
+    Counters c;
+    c.bytes_read = 2.0 * static_cast<double>(out_.nbytes());
+    c.bytes_written = static_cast<double>(out_.nbytes());
+    c.items = static_cast<double>(out_.numel());
+    c.item_unit = "elements";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(out_);
+    run(nullptr);
+    sync_if_cuda(out_.device());
+    std::vector<double> x = ops::to_host_doubles(x_), y = ops::to_host_doubles(y_), ref(x.size());
+    for (size_t i = 0; i < x.size(); ++i) ref[i] = static_cast<double>(kAlpha) * x[i] + y[i];
+    return ops::compare(ops::to_host_doubles(out_), ref, ops::default_tolerance(dtype_));
+  }
+
+ private:
+  static constexpr float kAlpha = 0.75f;
+  DType dtype_;
+  const ops::OpVersion& version_;
+  Tensor x_, y_, out_;
+};
+
+// ---- activations ---------------------------------------------------------------------------
+class ActivationCase : public CaseInstance {
+ public:
+  ActivationCase(Activation kind, const Params& p, Device device, const std::string& version, uint64_t seed)
+      : kind_(kind),
+        dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version(activation_name(kind), device, dtype_, version)) {
+    const int64_t n = positive(p, activation_name(kind), "n");
+    x_ = random_input({n}, dtype_, device, seed);
+    y_ = Tensor::empty({n}, dtype_, device);
+  }
+  void run(StreamHandle stream) override { ops::run_unary(version_, x_, y_, stream); }
+  Counters counters() const override {
+    Counters c;
+    c.bytes_read = static_cast<double>(x_.nbytes());
+    c.bytes_written = static_cast<double>(y_.nbytes());
+    c.items = static_cast<double>(x_.numel());
+    c.item_unit = "elements";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(y_);
+    run(nullptr);
+    sync_if_cuda(y_.device());
+    std::vector<double> x = ops::to_host_doubles(x_), ref(x.size());
+    for (size_t i = 0; i < x.size(); ++i) ref[i] = activation<double>(kind_, x[i]);
+    return ops::compare(ops::to_host_doubles(y_), ref, ops::default_tolerance(dtype_));
+  }
+
+ private:
+  Activation kind_;
+  DType dtype_;
+  const ops::OpVersion& version_;
+  Tensor x_, y_;
+};
+
+// ---- reductions ----------------------------------------------------------------------------
+class ReduceCase : public CaseInstance {
+ public:
+  ReduceCase(Reduction kind, const char* op, const Params& p, Device device, const std::string& version, uint64_t seed)
+      : kind_(kind),
+        all_(std::get<bool>(p.at("all"))),
+        dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version(op, device, dtype_, version)) {
+    const int64_t rows = positive(p, op, "rows", 1), cols = positive(p, op, "cols", 1);
+    x_ = random_input({rows, cols}, dtype_, device, seed);
+    ops::check_reduce_args(kind, x_, all_);
+    out_ = Tensor::empty(ops::reduce_output_shape(x_, all_), dtype_, device);
+    workspace_ = ops::reduce_workspace(device);
+  }
+  void run(StreamHandle stream) override { ops::run_reduce(version_, kind_, x_, out_, workspace_, all_, stream); }
+  Counters counters() const override {
+    Counters c;
+    c.bytes_read = static_cast<double>(x_.nbytes());
+    c.bytes_written = static_cast<double>(out_.nbytes());
+    c.items = static_cast<double>(x_.numel());
+    c.item_unit = "elements";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    poison(out_);
+    run(nullptr);
+    sync_if_cuda(out_.device());
+    std::vector<float> x = ops::to_host_floats(x_);
+    const int64_t rows = all_ ? 1 : x_.size(0), cols = all_ ? x_.numel() : x_.size(1);
+    std::vector<float> ref(static_cast<size_t>(rows));
+    cpu::reduce_reference(kind_, x.data(), ref.data(), rows, cols);
+    return ops::compare(ops::to_host_doubles(out_), std::vector<double>(ref.begin(), ref.end()),
+                        ops::default_tolerance(dtype_));
+  }
+
+ private:
+  Reduction kind_;
+  bool all_;
+  DType dtype_;
+  const ops::OpVersion& version_;
+  Tensor x_, out_, workspace_;
 };
 
 // ---- softmax -----------------------------------------------------------------------------
@@ -346,11 +465,37 @@ std::vector<CaseFamily> build_families() {
                [](const Params& p, Device d, const std::string& v, uint64_t) {
                  return std::unique_ptr<CaseInstance>(new CreationCase("randn", p, d, v));
                }});
-  f.push_back({"add", "ops", "out = a + b", {{"n", "int", int64_t{1 << 24}, "elements"}, {"dtype", "str", f32, "element type"}},
-               both_devices(), op_versions_fn("add"),
+  const std::vector<ParamSpec> vector_params = {{"n", "int", int64_t{1 << 24}, "elements"},
+                                                 {"dtype", "str", f32, "element type"}};
+  for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
+    const char* name = op == BinaryOp::add ? "add" : "mul";
+    f.push_back({name, "ops", op == BinaryOp::add ? "out = a + b" : "out = a * b", vector_params, both_devices(),
+                 op_versions_fn(name), [op](const Params& p, Device d, const std::string& v, uint64_t s) {
+                   return std::unique_ptr<CaseInstance>(new BinaryCase(op, p, d, v, s));
+                 }});
+  }
+  f.push_back({"axpy", "ops", "out = alpha * x + y", vector_params, both_devices(), op_versions_fn("axpy"),
                [](const Params& p, Device d, const std::string& v, uint64_t s) {
-                 return std::unique_ptr<CaseInstance>(new AddCase(p, d, v, s));
+                 return std::unique_ptr<CaseInstance>(new AxpyCase(p, d, v, s));
                }});
+  for (Activation kind : {Activation::relu, Activation::gelu, Activation::silu}) {
+    const char* name = activation_name(kind);
+    f.push_back({name, "ops", std::string(name) + " activation, elementwise", vector_params, both_devices(),
+                 op_versions_fn(name), [kind](const Params& p, Device d, const std::string& v, uint64_t s) {
+                   return std::unique_ptr<CaseInstance>(new ActivationCase(kind, p, d, v, s));
+                 }});
+  }
+  for (auto [name, kind] : {std::pair<const char*, Reduction>{"sum", Reduction::sum}, {"mean", Reduction::mean},
+                            {"max", Reduction::max}}) {
+    f.push_back({name, "ops", std::string(name) + " over the last axis of [rows, cols], or over all elements",
+                 {{"rows", "int", int64_t{4096}, "rows"}, {"cols", "int", int64_t{4096}, "columns (reduced axis)"},
+                  {"all", "bool", false, "reduce every element instead of the last axis"},
+                  {"dtype", "str", f32, "element type"}},
+                 both_devices(), op_versions_fn(name),
+                 [kind = kind, name = name](const Params& p, Device d, const std::string& v, uint64_t s) {
+                   return std::unique_ptr<CaseInstance>(new ReduceCase(kind, name, p, d, v, s));
+                 }});
+  }
   f.push_back({"softmax", "ops", "softmax over the last axis of a [rows, cols] matrix",
                {{"rows", "int", int64_t{4096}, "rows"}, {"cols", "int", int64_t{4096}, "columns (softmax axis)"},
                 {"dtype", "str", f32, "element type"}},

@@ -4,6 +4,7 @@
 #pragma once
 #include <string>
 
+#include "common/activations.h"
 #include "common/tensor.h"
 #include "ops/registry.h"
 
@@ -14,15 +15,30 @@ Tensor randn(const Shape& shape, uint64_t seed, DType dtype, Device device, floa
              const std::string& impl = "");
 Tensor uniform(const Shape& shape, uint64_t seed, DType dtype, Device device, float low = 0.0f, float high = 1.0f,
                const std::string& impl = "");
+// b: same shape as a, or a row vector over a's last dimension.
 Tensor add(const Tensor& a, const Tensor& b, const std::string& impl = "");
+Tensor mul(const Tensor& a, const Tensor& b, const std::string& impl = "");
+Tensor axpy(double alpha, const Tensor& x, const Tensor& y, const std::string& impl = "");  // alpha*x + y
+Tensor activation(Activation kind, const Tensor& x, const std::string& impl = "");
+Tensor activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const std::string& impl = "");
+// Over the last axis (out shape = x.shape[:-1]) or, when all_elements, everything (shape []).
+Tensor reduce(Reduction kind, const Tensor& x, bool all_elements, const std::string& impl = "");
 Tensor softmax(const Tensor& x, const std::string& impl = "");
 Tensor matmul(const Tensor& a, const Tensor& b, const std::string& impl = "");
 
 // Validation shared by the ops and the benchmark cases (which call versions directly).
 void check_add_args(const Tensor& a, const Tensor& b);
+void check_binary_args(const char* op, const Tensor& a, const Tensor& b);
 void check_softmax_args(const Tensor& x);
 void check_matmul_args(const Tensor& a, const Tensor& b);
 Shape matmul_output_shape(const Tensor& a, const Tensor& b);
+
+// Reductions, split so a benchmark case can allocate once and time only the kernel.
+void check_reduce_args(Reduction kind, const Tensor& x, bool all_elements);
+Shape reduce_output_shape(const Tensor& x, bool all_elements);
+Tensor reduce_workspace(Device device);
+void run_reduce(const OpVersion& version, Reduction kind, const Tensor& x, const Tensor& out, const Tensor& workspace,
+                bool all_elements, StreamHandle stream = nullptr);
 
 // Runs `version` with the device made current; contiguous inputs are the caller's job.
 void run_unary(const OpVersion& version, const Tensor& x, const Tensor& out, StreamHandle stream = nullptr);

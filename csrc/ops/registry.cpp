@@ -18,6 +18,7 @@ const std::vector<OpVersion>& op_versions() {
     register_elementwise_versions(t);
     register_softmax_versions(t);
     register_matmul_versions(t);
+    register_reduction_versions(t);
     return t;
   }();
   return table;

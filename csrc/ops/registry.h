@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/activations.h"
 #include "common/cuda_runtime.h"
 #include "common/tensor.h"
 
@@ -20,6 +21,10 @@ struct CreationParams {
 using UnaryImpl = void (*)(const Tensor& x, const Tensor& out, StreamHandle stream);
 using BinaryImpl = void (*)(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle stream);
 using CreationImpl = void (*)(const Tensor& out, const CreationParams& params, StreamHandle stream);
+using AxpyImpl = void (*)(float alpha, const Tensor& x, const Tensor& y, const Tensor& out, StreamHandle stream);
+// workspace: kReduceWorkspaceFloats floats on the device for CUDA; unused on the CPU.
+using ReduceImpl = void (*)(Reduction kind, const Tensor& x, const Tensor& out, const Tensor& workspace,
+                            bool all_elements, StreamHandle stream);
 
 struct OpVersion {
   std::string op;           // "softmax"
@@ -31,7 +36,11 @@ struct OpVersion {
   UnaryImpl unary = nullptr;
   BinaryImpl binary = nullptr;
   CreationImpl creation = nullptr;
+  // Any other signature: the op's own file stores and casts it (see impl_as).
+  void (*impl)() = nullptr;
   bool supports(DType dtype) const;
+  template <class Fn>
+  Fn impl_as() const { return reinterpret_cast<Fn>(impl); }
 };
 
 const std::vector<OpVersion>& op_versions();
@@ -47,5 +56,12 @@ void register_creation_versions(std::vector<OpVersion>& table);
 void register_elementwise_versions(std::vector<OpVersion>& table);
 void register_softmax_versions(std::vector<OpVersion>& table);
 void register_matmul_versions(std::vector<OpVersion>& table);
+void register_reduction_versions(std::vector<OpVersion>& table);
+
+// Stores a function pointer of any signature in OpVersion::impl.
+template <class Fn>
+void (*erase_impl(Fn fn))() {
+  return reinterpret_cast<void (*)()>(fn);
+}
 
 }  // namespace benchsuite::ops

@@ -8,7 +8,9 @@ from typing import Any, Sequence
 
 from . import _core
 
-__all__ = ["add", "softmax", "matmul", "fill", "randn", "uniform", "versions", "Tensor"]
+__all__ = ["add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward", "gelu_backward",
+           "silu_backward", "sum", "mean", "max", "softmax", "matmul", "fill", "randn", "uniform",
+           "versions", "Tensor"]
 
 Tensor = _core.Tensor
 
@@ -36,6 +38,57 @@ def _like(out: _core.Tensor, like: Any) -> Any:
 def add(a: Any, b: Any, impl: str | None = None) -> Any:
     """a + b (same shape and dtype)."""
     return _like(_core.add(a, b, impl or ""), a)
+
+
+def mul(a: Any, b: Any, impl: str | None = None) -> Any:
+    """a * b; b has a's shape or is a row vector over a's last axis."""
+    return _like(_core.mul(a, b, impl or ""), a)
+
+
+def axpy(alpha: float, x: Any, y: Any, impl: str | None = None) -> Any:
+    """alpha * x + y."""
+    return _like(_core.axpy(alpha, x, y, impl or ""), x)
+
+
+def relu(x: Any, impl: str | None = None) -> Any:
+    return _like(_core.relu(x, impl or ""), x)
+
+
+def gelu(x: Any, impl: str | None = None) -> Any:
+    """GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    return _like(_core.gelu(x, impl or ""), x)
+
+
+def silu(x: Any, impl: str | None = None) -> Any:
+    """x * sigmoid(x)."""
+    return _like(_core.silu(x, impl or ""), x)
+
+
+def relu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
+    return _like(_core.relu_backward(x, dy, impl or ""), x)
+
+
+def gelu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
+    return _like(_core.gelu_backward(x, dy, impl or ""), x)
+
+
+def silu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
+    return _like(_core.silu_backward(x, dy, impl or ""), x)
+
+
+def sum(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:  # noqa: A001
+    """Sum over the last axis (axis=-1) or every element (axis=None)."""
+    return _like(_core.sum(x, axis, impl or ""), x)
+
+
+def mean(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:
+    """Mean over the last axis (axis=-1) or every element (axis=None)."""
+    return _like(_core.mean(x, axis, impl or ""), x)
+
+
+def max(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:  # noqa: A001
+    """Maximum over the last axis (axis=-1) or every element (axis=None)."""
+    return _like(_core.max(x, axis, impl or ""), x)
 
 
 def softmax(x: Any, impl: str | None = None) -> Any:

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "common/activations.h"
 #include "common/dtype.h"
 
 namespace benchsuite::cpu {
@@ -14,6 +15,20 @@ void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float 
 
 // ---- elementwise ---------------------------------------------------------------------
 void add_f32(const float* a, const float* b, float* out, int64_t n);  // out = a + b, [n]
+// out[r, c] = a[r, c] (op) b[r, c], or b[c] when b_is_row. a, out: [rows, cols]
+void binary_f32(BinaryOp op, const float* a, const float* b, float* out, int64_t rows, int64_t cols,
+                bool b_is_row);
+void axpy_f32(float alpha, const float* x, const float* y, float* out, int64_t n);  // out = alpha*x + y
+void activation_reference(Activation kind, const float* x, float* y, int64_t n);  // double math
+void activation_f32(Activation kind, const float* x, float* y, int64_t n);
+void activation_backward_f32(Activation kind, const float* x, const float* dy, float* dx, int64_t n);
+
+// ---- reductions over the last axis (x [rows, cols] -> out [rows]) or everything ------
+// v1 reference: double accumulation. rows = 1, cols = n reduces everything.
+void reduce_reference(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols);
+// v2: float accumulation in 8 independent lanes per 256-element block, blocks summed in
+// double; rows (or, for a single row, column blocks) spread over OpenMP threads.
+void reduce_f32(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols);
 
 // ---- matmul: C[M,N] = A[M,K] @ B[K,N], row-major, contiguous -------------------------
 void matmul_f32_reference(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k);

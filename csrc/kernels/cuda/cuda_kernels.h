@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "common/activations.h"
 #include "common/cuda_runtime.h"
 #include "common/dtype.h"
 
@@ -16,6 +17,21 @@ void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float 
 
 // ---- elementwise ---------------------------------------------------------------------
 void add_f32(const float* a, const float* b, float* out, int64_t n, StreamHandle stream);  // [n]
+// out[r, c] = a[r, c] (op) b[r, c], or b[c] when b_is_row. a, out: [rows, cols]
+void binary_f32(BinaryOp op, const float* a, const float* b, float* out, int64_t rows, int64_t cols, bool b_is_row,
+                StreamHandle stream);
+void axpy_f32(float alpha, const float* x, const float* y, float* out, int64_t n, StreamHandle stream);
+void activation_f32(Activation kind, const float* x, float* y, int64_t n, StreamHandle stream);
+void activation_backward_f32(Activation kind, const float* x, const float* dy, float* dx, int64_t n,
+                             StreamHandle stream);
+
+// ---- reductions -----------------------------------------------------------------------
+// x [rows, cols] -> out [rows]: one block per row, tree reduction (pairwise-accurate).
+void reduce_rows_f32(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols, StreamHandle stream);
+// x [n] -> out [1]: blocks write partials to `workspace` (kReduceWorkspaceFloats floats),
+// one block reduces them: deterministic, no atomics.
+constexpr int64_t kReduceWorkspaceFloats = 1024;
+void reduce_all_f32(Reduction kind, const float* x, float* out, int64_t n, float* workspace, StreamHandle stream);
 
 // ---- softmax over the last axis: x, y [rows, cols] ------------------------------------
 void softmax_f32_three_pass(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream);  // v1
