@@ -59,8 +59,8 @@ def test_quick_profile_loads():
     assert h.mode == "hot" and h.launches_per_sample == 10
     assert h.min_sample_time == pytest.approx(1e-3)
     assert h.keep_samples is True and h.check is True and h.smoke is False
-    assert set(p.sweeps) == {"fill", "randn", "add", "softmax", "matmul", "copy", "spin",
-                             "busy_wait"}
+    assert {"fill", "randn", "add", "softmax", "matmul", "copy", "spin", "busy_wait", "layernorm",
+            "rmsnorm", "sum", "gelu"} <= set(p.sweeps)
     assert p.sweeps["softmax"] == {"rows": [256, 1024], "cols": [1000, 1024], "dtype": ["float32"]}
     assert p.sweeps["spin"] == {"cycles": [1000000]}
     assert p.axes == {"batch": [1, 8], "seq_len": [128], "embed": [256], "layers": [2]}
@@ -73,7 +73,8 @@ def test_default_profile_loads():
     h = p.harness
     assert (h.min_samples, h.max_samples, h.min_time, h.max_noise, h.timeout) == (
         10, 1000, 0.5, 0.02, 30.0)
-    assert set(p.sweeps) == {"fill", "randn", "add", "softmax", "matmul", "copy", "spin"}
+    assert {"fill", "randn", "add", "softmax", "matmul", "copy", "spin", "layernorm", "rmsnorm",
+            "sum", "gelu"} <= set(p.sweeps)
     assert p.sweeps["softmax"]["rows"] == [1024, 4096]
     assert p.sweeps["softmax"]["cols"] == [1024, 4096]
     # matmul lists explicit square points instead of a cartesian product

@@ -313,3 +313,157 @@ def test_reduction_edge_cases(rng):
         bs.ops.max(empty_rows)
     with pytest.raises(bs.InvalidArgumentError, match="axis=0 is not supported"):
         bs.ops.sum(rng.standard_normal((2, 2)).astype(np.float32), axis=0)
+
+
+# ---- normalisations, forward and backward -----------------------------------------------------
+
+NORM_SHAPES = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 257), (2, 3, 64), (256, 1024)]
+
+
+def layernorm_ref(x, g, b, eps):
+    x = x.astype(np.float64)
+    mean = x.mean(-1, keepdims=True)
+    rstd = 1 / np.sqrt(((x - mean) ** 2).mean(-1, keepdims=True) + eps)
+    return (x - mean) * rstd * g + b, mean[..., 0], rstd[..., 0]
+
+
+def rmsnorm_ref(x, g, eps):
+    x = x.astype(np.float64)
+    rstd = 1 / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
+    return x * rstd * g, rstd[..., 0]
+
+
+def numeric_grad(f, x, dy, h=1e-3):
+    """d/dx of sum(f(x) * dy) by central differences, in double."""
+    x = x.astype(np.float64)
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        grad[i] = ((f(xp) - f(xm)) * dy).sum() / (2 * h)
+    return grad
+
+
+def versions_on(op, device):
+    if device == "cuda" and not CUDA:
+        pytest.skip("no_cuda")
+    return versions(op, device)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("shape", NORM_SHAPES)
+def test_layernorm_forward(rng, device, shape):
+    x = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
+    g = rng.standard_normal(shape[-1]).astype(np.float32)
+    b = rng.standard_normal(shape[-1]).astype(np.float32)
+    ref_y, ref_mean, ref_rstd = layernorm_ref(x, g, b, 1e-5)
+    for v in versions_on("layernorm", device):
+        y, mean, rstd = (to_host(t) for t in bs.ops.layernorm(on_device(x, device), on_device(g, device),
+                                                              on_device(b, device), impl=v, return_stats=True))
+        assert relative_error(y, ref_y) < 1e-5, v
+        assert relative_error(mean, ref_mean) < 1e-5 and relative_error(rstd, ref_rstd) < 1e-5, v
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("shape", NORM_SHAPES)
+def test_rmsnorm_forward(rng, device, shape):
+    x = (rng.standard_normal(shape) * 2).astype(np.float32)
+    g = rng.standard_normal(shape[-1]).astype(np.float32)
+    ref_y, ref_rstd = rmsnorm_ref(x, g, 1e-6)
+    for v in versions_on("rmsnorm", device):
+        y, rstd = (to_host(t) for t in bs.ops.rmsnorm(on_device(x, device), on_device(g, device), impl=v,
+                                                      return_stats=True))
+        assert relative_error(y, ref_y) < 1e-5 and relative_error(rstd, ref_rstd) < 1e-5, v
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("shape", [(1, 7), (5, 9), (2, 3, 6)])
+def test_norm_backwards_match_finite_differences(rng, device, shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    g = rng.standard_normal(shape[-1]).astype(np.float32)
+    b = rng.standard_normal(shape[-1]).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    dev = lambda a: on_device(a, device)  # noqa: E731
+    _, mean, rstd = bs.ops.layernorm(dev(x), dev(g), dev(b), return_stats=True)
+    num_dx = numeric_grad(lambda xx: layernorm_ref(xx, g, b, 1e-5)[0], x, dy)
+    num_dg = numeric_grad(lambda gg: layernorm_ref(x, gg, b, 1e-5)[0], g, dy)
+    for v in versions_on("layernorm_backward", device):
+        dx, dg, db = (to_host(t) for t in bs.ops.layernorm_backward(dev(dy), dev(x), dev(g), mean, rstd, impl=v))
+        assert relative_error(dx, num_dx) < 1e-4, v
+        assert relative_error(dg, num_dg) < 1e-4, v
+        assert relative_error(db, dy.astype(np.float64).reshape(-1, shape[-1]).sum(0)) < 1e-5, v
+    _, rstd = bs.ops.rmsnorm(dev(x), dev(g), return_stats=True)
+    num_dx = numeric_grad(lambda xx: rmsnorm_ref(xx, g, 1e-6)[0], x, dy)
+    num_dg = numeric_grad(lambda gg: rmsnorm_ref(x, gg, 1e-6)[0], g, dy)
+    for v in versions_on("rmsnorm_backward", device):
+        dx, dg = (to_host(t) for t in bs.ops.rmsnorm_backward(dev(dy), dev(x), dev(g), rstd, impl=v))
+        assert relative_error(dx, num_dx) < 1e-4 and relative_error(dg, num_dg) < 1e-4, v
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("shape", NORM_SHAPES)
+def test_log_softmax_and_softmax_backward(rng, device, shape):
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    ref_log = np.log(softmax_reference(x))
+    for v in versions_on("log_softmax", device):
+        assert relative_error(to_host(bs.ops.log_softmax(on_device(x, device), impl=v)), ref_log) < 1e-5, v
+    y = softmax_reference(x)
+    ref_dx = y * (dy - (dy * y).sum(-1, keepdims=True))
+    for v in versions_on("softmax_backward", device):
+        dx = to_host(bs.ops.softmax_backward(on_device(y.astype(np.float32), device), on_device(dy, device), impl=v))
+        assert relative_error(dx, ref_dx) < 1e-5, v
+    ref_dx = dy - np.exp(ref_log) * dy.astype(np.float64).sum(-1, keepdims=True)
+    for v in versions_on("log_softmax_backward", device):
+        dx = to_host(bs.ops.log_softmax_backward(on_device(ref_log.astype(np.float32), device),
+                                                 on_device(dy, device), impl=v))
+        assert relative_error(dx, ref_dx) < 1e-5, v
+
+
+def test_norm_argument_errors(rng):
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    g = rng.standard_normal(8).astype(np.float32)
+    with pytest.raises(bs.InvalidArgumentError, match=r"gamma.shape=\[7\] must be \[8\]"):
+        bs.ops.layernorm(x, g[:7].copy(), g)
+    with pytest.raises(bs.InvalidArgumentError, match="eps=-1"):
+        bs.ops.rmsnorm(x, g, eps=-1.0)
+    with pytest.raises(bs.InvalidArgumentError, match=r"rstd.shape=\[3\] must be x.shape\[:-1\]=\[4\]"):
+        bs.ops.rmsnorm_backward(x, x, g, g[:3].copy())
+    with pytest.raises(bs.InvalidArgumentError, match=r"dy.shape=\[4, 7\] must equal y.shape=\[4, 8\]"):
+        bs.ops.softmax_backward(x, x[:, :7].copy())
+
+
+def _philox4x32_10(counter, key):
+    """Philox4x32-10 in plain Python: the documented generator behind randn/uniform."""
+    m0, m1, w0, w1, mask = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85, 0xFFFFFFFF
+    c0, c1, c2, c3 = counter
+    k0, k1 = key
+    for _ in range(10):
+        p0, p1 = m0 * c0, m1 * c2
+        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0) & mask, p1 & mask, ((p0 >> 32) ^ c3 ^ k1) & mask, p0 & mask
+        k0, k1 = (k0 + w0) & mask, (k1 + w1) & mask
+    return c0, c1, c2, c3
+
+
+def _normal(seed, index):
+    import math
+    block = index // 4
+    words = _philox4x32_10((block & 0xFFFFFFFF, block >> 32, 0, 0), (seed & 0xFFFFFFFF, seed >> 32))
+    lane = index % 4
+    a, b = (words[0], words[1]) if lane < 2 else (words[2], words[3])
+    u1 = (a + 1.0) * 2.3283064365386963e-10
+    u2 = b * 2.3283064365386963e-10
+    radius = math.sqrt(-2.0 * math.log(u1))
+    angle = 6.283185307179586 * u2
+    return np.float32(radius * (math.sin(angle) if lane & 1 else math.cos(angle)))
+
+
+def test_randn_is_the_documented_counter_based_stream(rng):
+    seed = int(rng.integers(0, 2**63))
+    n = 1003
+    x = bs.ops.randn(n, seed=seed).numpy()
+    for i in list(range(9)) + [int(i) for i in rng.integers(0, n, 20)] + [n - 1]:
+        assert x[i] == _normal(seed, i), i

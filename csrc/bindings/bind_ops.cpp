@@ -95,6 +95,46 @@ void bind_ops(py::module_& m) {
           return ops::matmul(as_tensor(a, "a"), as_tensor(b, "b"), impl);
         },
         py::arg("a"), py::arg("b"), py::arg("impl") = "");
+  m.def("softmax_backward",
+        [](const py::object& y, const py::object& dy, const std::string& impl) {
+          return ops::softmax_backward(as_tensor(y, "y"), as_tensor(dy, "dy"), impl);
+        },
+        py::arg("y"), py::arg("dy"), py::arg("impl") = "");
+  m.def("log_softmax",
+        [](const py::object& x, const std::string& impl) { return ops::log_softmax(as_tensor(x, "x"), impl); },
+        py::arg("x"), py::arg("impl") = "");
+  m.def("log_softmax_backward",
+        [](const py::object& y, const py::object& dy, const std::string& impl) {
+          return ops::log_softmax_backward(as_tensor(y, "y"), as_tensor(dy, "dy"), impl);
+        },
+        py::arg("y"), py::arg("dy"), py::arg("impl") = "");
+  m.def("layernorm",
+        [](const py::object& x, const py::object& gamma, const py::object& beta, double eps, const std::string& impl) {
+          return ops::layernorm(as_tensor(x, "x"), as_tensor(gamma, "gamma"), as_tensor(beta, "beta"), eps, impl);
+        },
+        py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("eps") = 1e-5, py::arg("impl") = "",
+        "Returns [y, mean, rstd].");
+  m.def("layernorm_backward",
+        [](const py::object& dy, const py::object& x, const py::object& gamma, const py::object& mean,
+           const py::object& rstd, const std::string& impl) {
+          return ops::layernorm_backward(as_tensor(dy, "dy"), as_tensor(x, "x"), as_tensor(gamma, "gamma"),
+                                         as_tensor(mean, "mean"), as_tensor(rstd, "rstd"), impl);
+        },
+        py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"), py::arg("rstd"), py::arg("impl") = "",
+        "Returns [dx, dgamma, dbeta].");
+  m.def("rmsnorm",
+        [](const py::object& x, const py::object& gamma, double eps, const std::string& impl) {
+          return ops::rmsnorm(as_tensor(x, "x"), as_tensor(gamma, "gamma"), eps, impl);
+        },
+        py::arg("x"), py::arg("gamma"), py::arg("eps") = 1e-6, py::arg("impl") = "", "Returns [y, rstd].");
+  m.def("rmsnorm_backward",
+        [](const py::object& dy, const py::object& x, const py::object& gamma, const py::object& rstd,
+           const std::string& impl) {
+          return ops::rmsnorm_backward(as_tensor(dy, "dy"), as_tensor(x, "x"), as_tensor(gamma, "gamma"),
+                                       as_tensor(rstd, "rstd"), impl);
+        },
+        py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("rstd"), py::arg("impl") = "",
+        "Returns [dx, dgamma].");
   m.def("op_versions", [] {
     py::list out;
     for (const ops::OpVersion& v : ops::op_versions()) {

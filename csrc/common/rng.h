@@ -66,4 +66,19 @@ BENCHSUITE_HOST_DEVICE float rng_normal(uint64_t seed, uint64_t index) {
   return static_cast<float>((lane & 1) ? radius * sin(angle) : radius * cos(angle));
 }
 
+// The four normals of block `block` at once (elements 4*block .. 4*block+3): the same
+// values as rng_normal for each index, with one Philox call and two logarithms.
+BENCHSUITE_HOST_DEVICE void rng_normal4(uint64_t seed, uint64_t block, float out[4]) {
+  const Philox4 r = philox_block(seed, block);
+  const uint32_t words[4] = {r.x, r.y, r.z, r.w};
+  for (int pair = 0; pair < 2; ++pair) {
+    const double u1 = (static_cast<double>(words[2 * pair]) + 1.0) * 2.3283064365386963e-10;
+    const double u2 = static_cast<double>(words[2 * pair + 1]) * 2.3283064365386963e-10;
+    const double radius = sqrt(-2.0 * log(u1));
+    const double angle = 6.283185307179586 * u2;
+    out[2 * pair] = static_cast<float>(radius * cos(angle));
+    out[2 * pair + 1] = static_cast<float>(radius * sin(angle));
+  }
+}
+
 }  // namespace benchsuite

@@ -3,6 +3,7 @@
 // stream is given, so results are ordered with PyTorch's default stream too.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "common/activations.h"
 #include "common/tensor.h"
@@ -25,6 +26,32 @@ Tensor activation_backward(Activation kind, const Tensor& x, const Tensor& dy, c
 Tensor reduce(Reduction kind, const Tensor& x, bool all_elements, const std::string& impl = "");
 Tensor softmax(const Tensor& x, const std::string& impl = "");
 Tensor matmul(const Tensor& a, const Tensor& b, const std::string& impl = "");
+
+// Row-wise normalisations over the last axis. Forward ops return {y, saved stats...}:
+// layernorm {y, mean, rstd}, rmsnorm {y, rstd}; backward ops return {dx, dparams...}.
+Tensor softmax_backward(const Tensor& y, const Tensor& dy, const std::string& impl = "");
+Tensor log_softmax(const Tensor& x, const std::string& impl = "");
+Tensor log_softmax_backward(const Tensor& y, const Tensor& dy, const std::string& impl = "");
+std::vector<Tensor> layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                              const std::string& impl = "");
+std::vector<Tensor> layernorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                                       const Tensor& rstd, const std::string& impl = "");
+std::vector<Tensor> rmsnorm(const Tensor& x, const Tensor& gamma, double eps, const std::string& impl = "");
+std::vector<Tensor> rmsnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& rstd,
+                                     const std::string& impl = "");
+// Pieces for benchmark cases (validate once, allocate once, time only the kernel).
+Shape row_stats_shape(const Tensor& x);
+void check_layernorm_args(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps);
+void run_layernorm(const OpVersion& v, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                   const Tensor& y, const Tensor& mean, const Tensor& rstd, StreamHandle stream = nullptr);
+void run_layernorm_backward(const OpVersion& v, const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                            const Tensor& mean, const Tensor& rstd, const Tensor& dx, const Tensor& dgamma,
+                            const Tensor& dbeta, StreamHandle stream = nullptr);
+void check_rmsnorm_args(const Tensor& x, const Tensor& gamma, double eps);
+void run_rmsnorm(const OpVersion& v, const Tensor& x, const Tensor& gamma, double eps, const Tensor& y,
+                 const Tensor& rstd, StreamHandle stream = nullptr);
+void run_rmsnorm_backward(const OpVersion& v, const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                          const Tensor& rstd, const Tensor& dx, const Tensor& dgamma, StreamHandle stream = nullptr);
 
 // Validation shared by the ops and the benchmark cases (which call versions directly).
 void check_add_args(const Tensor& a, const Tensor& b);

@@ -19,6 +19,7 @@ const std::vector<OpVersion>& op_versions() {
     register_softmax_versions(t);
     register_matmul_versions(t);
     register_reduction_versions(t);
+    register_norm_versions(t);
     return t;
   }();
   return table;

@@ -22,6 +22,15 @@ using UnaryImpl = void (*)(const Tensor& x, const Tensor& out, StreamHandle stre
 using BinaryImpl = void (*)(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle stream);
 using CreationImpl = void (*)(const Tensor& out, const CreationParams& params, StreamHandle stream);
 using AxpyImpl = void (*)(float alpha, const Tensor& x, const Tensor& y, const Tensor& out, StreamHandle stream);
+using LayernormImpl = void (*)(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y,
+                               const Tensor& mean, const Tensor& rstd, StreamHandle stream);
+using LayernormBackwardImpl = void (*)(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                                       const Tensor& rstd, const Tensor& dx, const Tensor& dgamma,
+                                       const Tensor& dbeta, StreamHandle stream);
+using RmsnormImpl = void (*)(const Tensor& x, const Tensor& gamma, float eps, const Tensor& y, const Tensor& rstd,
+                             StreamHandle stream);
+using RmsnormBackwardImpl = void (*)(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& rstd,
+                                     const Tensor& dx, const Tensor& dgamma, StreamHandle stream);
 // workspace: kReduceWorkspaceFloats floats on the device for CUDA; unused on the CPU.
 using ReduceImpl = void (*)(Reduction kind, const Tensor& x, const Tensor& out, const Tensor& workspace,
                             bool all_elements, StreamHandle stream);
@@ -57,6 +66,7 @@ void register_elementwise_versions(std::vector<OpVersion>& table);
 void register_softmax_versions(std::vector<OpVersion>& table);
 void register_matmul_versions(std::vector<OpVersion>& table);
 void register_reduction_versions(std::vector<OpVersion>& table);
+void register_norm_versions(std::vector<OpVersion>& table);
 
 // Stores a function pointer of any signature in OpVersion::impl.
 template <class Fn>

@@ -9,8 +9,9 @@ from typing import Any, Sequence
 from . import _core
 
 __all__ = ["add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward", "gelu_backward",
-           "silu_backward", "sum", "mean", "max", "softmax", "matmul", "fill", "randn", "uniform",
-           "versions", "Tensor"]
+           "silu_backward", "sum", "mean", "max", "softmax", "softmax_backward", "log_softmax",
+           "log_softmax_backward", "layernorm", "layernorm_backward", "rmsnorm", "rmsnorm_backward",
+           "matmul", "fill", "randn", "uniform", "versions", "Tensor"]
 
 Tensor = _core.Tensor
 
@@ -123,3 +124,43 @@ def versions(op: str | None = None, device: str | None = None) -> list[dict[str,
     """Registered versions (op, version, description, device, dtypes, reference)."""
     return [v for v in _core.op_versions()
             if (op is None or v["op"] == op) and (device is None or v["device"] == device)]
+
+
+def softmax_backward(y: Any, dy: Any, impl: str | None = None) -> Any:
+    """Gradient of softmax given its output y: y * (dy - sum(dy * y))."""
+    return _like(_core.softmax_backward(y, dy, impl or ""), y)
+
+
+def log_softmax(x: Any, impl: str | None = None) -> Any:
+    """log(softmax(x)) over the last axis, computed stably."""
+    return _like(_core.log_softmax(x, impl or ""), x)
+
+
+def log_softmax_backward(y: Any, dy: Any, impl: str | None = None) -> Any:
+    """Gradient of log_softmax given its output y: dy - exp(y) * sum(dy)."""
+    return _like(_core.log_softmax_backward(y, dy, impl or ""), y)
+
+
+def layernorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, impl: str | None = None,
+              return_stats: bool = False) -> Any:
+    """LayerNorm over the last axis; with return_stats, (y, mean, rstd) for the backward."""
+    y, mean, rstd = _core.layernorm(x, gamma, beta, eps, impl or "")
+    return (_like(y, x), _like(mean, x), _like(rstd, x)) if return_stats else _like(y, x)
+
+
+def layernorm_backward(dy: Any, x: Any, gamma: Any, mean: Any, rstd: Any,
+                       impl: str | None = None) -> tuple[Any, Any, Any]:
+    """(dx, dgamma, dbeta) from the forward's saved mean and rstd."""
+    return tuple(_like(t, x) for t in _core.layernorm_backward(dy, x, gamma, mean, rstd, impl or ""))
+
+
+def rmsnorm(x: Any, gamma: Any, eps: float = 1e-6, impl: str | None = None,
+            return_stats: bool = False) -> Any:
+    """RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * gamma; with return_stats, (y, rstd)."""
+    y, rstd = _core.rmsnorm(x, gamma, eps, impl or "")
+    return (_like(y, x), _like(rstd, x)) if return_stats else _like(y, x)
+
+
+def rmsnorm_backward(dy: Any, x: Any, gamma: Any, rstd: Any, impl: str | None = None) -> tuple[Any, Any]:
+    """(dx, dgamma) from the forward's saved rstd."""
+    return tuple(_like(t, x) for t in _core.rmsnorm_backward(dy, x, gamma, rstd, impl or ""))

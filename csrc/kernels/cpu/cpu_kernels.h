@@ -43,6 +43,31 @@ void softmax_f32_rows_omp(const float* x, float* y, int64_t rows, int64_t cols);
 // ---- memory --------------------------------------------------------------------------
 void copy_bytes(void* dst, const void* src, size_t bytes);  // memcpy split over OpenMP threads
 
+// ---- row-wise normalisations, x / y / dy / dx [rows, cols], gamma / beta [cols],
+//      mean / rstd [rows] (saved by the forward for the backward) -------------------------
+void softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+void log_softmax_reference(const float* x, float* y, int64_t rows, int64_t cols);
+void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols);
+void log_softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+void log_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+void layernorm_reference(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                         int64_t rows, int64_t cols, float eps);
+void layernorm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                   int64_t rows, int64_t cols, float eps);
+void layernorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* mean,
+                                  const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t rows,
+                                  int64_t cols);
+void layernorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                            float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols);
+void rmsnorm_reference(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols,
+                       float eps);
+void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols, float eps);
+void rmsnorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                                float* dgamma, int64_t rows, int64_t cols);
+void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                          float* dgamma, int64_t rows, int64_t cols);
+
 // ---- harness helpers -----------------------------------------------------------------
 // Busy-waits for `nanoseconds` of steady_clock time: a CPU case of known length.
 void spin_for(int64_t nanoseconds);

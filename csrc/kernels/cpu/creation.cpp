@@ -23,9 +23,14 @@ void fill(void* out, DType dtype, int64_t n, double value) {
 
 void randn(void* out, DType dtype, int64_t n, uint64_t seed, float mean, float stddev) {
   BENCHSUITE_CHECK_ARG(is_floating(dtype), "randn: dtype=", dtype_name(dtype), " must be a floating type");
+  const int64_t blocks = (n + 3) / 4;
 #pragma omp parallel for schedule(static) if (n > (1 << 14))
-  for (int64_t i = 0; i < n; ++i)
-    store_as(out, dtype, i, mean + stddev * rng_normal(seed, static_cast<uint64_t>(i)));
+  for (int64_t b = 0; b < blocks; ++b) {
+    float normals[4];
+    rng_normal4(seed, static_cast<uint64_t>(b), normals);
+    for (int64_t lane = 0; lane < 4 && 4 * b + lane < n; ++lane)
+      store_as(out, dtype, 4 * b + lane, mean + stddev * normals[lane]);
+  }
 }
 
 void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float high) {

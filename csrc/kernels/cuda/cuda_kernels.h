@@ -37,6 +37,20 @@ void reduce_all_f32(Reduction kind, const float* x, float* out, int64_t n, float
 void softmax_f32_three_pass(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream);  // v1
 void softmax_f32_online(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream);      // v2
 
+// ---- row-wise normalisations (one block per row), shapes as in kernels/cpu ------------
+void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, StreamHandle stream);
+void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream);
+void log_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
+                              StreamHandle stream);
+void layernorm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                   int64_t rows, int64_t cols, float eps, StreamHandle stream);
+void layernorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                            float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols, StreamHandle stream);
+void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols, float eps,
+                 StreamHandle stream);
+void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                          float* dgamma, int64_t rows, int64_t cols, StreamHandle stream);
+
 // ---- GEMM through cuBLAS, row-major C[M,N] = A[M,K] @ B[K,N]; fp32 accumulation --------
 void gemm_cublas(DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t n, int64_t k,
                  int device, StreamHandle stream);

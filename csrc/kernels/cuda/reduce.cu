@@ -3,6 +3,7 @@
 // partials, one block reduces the partials, so the result is deterministic run to run.
 #include <cfloat>
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
 
@@ -16,18 +17,8 @@ __device__ __forceinline__ float combine(Reduction kind, float a, float b) {
 }
 __device__ __forceinline__ float identity(Reduction kind) { return kind == Reduction::max ? -INFINITY : 0.0f; }
 
-// Block-wide combine; thread 0 holds the result.
-__device__ float block_combine(Reduction kind, float v) {
-  __shared__ float scratch[kThreads / 32];
-  for (int offset = 16; offset > 0; offset >>= 1) v = combine(kind, v, __shfl_xor_sync(0xffffffffu, v, offset));
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    v = lane < kThreads / 32 ? scratch[lane] : identity(kind);
-    for (int offset = 16; offset > 0; offset >>= 1) v = combine(kind, v, __shfl_xor_sync(0xffffffffu, v, offset));
-  }
-  return v;
+__device__ __forceinline__ float block_combine(Reduction kind, float v) {
+  return kind == Reduction::max ? detail::block_max<kThreads>(v) : detail::block_sum<kThreads>(v);
 }
 
 __global__ void __launch_bounds__(kThreads) reduce_rows_kernel(Reduction kind, const float* __restrict__ x,

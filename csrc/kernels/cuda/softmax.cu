@@ -4,6 +4,7 @@
 //    2018), then one write pass: two reads of the row instead of three.
 #include <cfloat>
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
 
@@ -13,38 +14,19 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 
-__device__ __forceinline__ float warp_max(float v) {
-  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  return v;
-}
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  return v;
-}
-
-// Block-wide reduction; every thread gets the result. `scratch` holds kWarps floats.
-template <bool kIsMax>
-__device__ float block_reduce(float v, float* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  v = kIsMax ? warp_max(v) : warp_sum(v);
-  __syncthreads();  // scratch may still be read by a previous reduction
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < kWarps ? scratch[lane] : (kIsMax ? -FLT_MAX : 0.0f);
-  return kIsMax ? warp_max(v) : warp_sum(v);
-}
+using detail::block_max;
+using detail::block_sum;
 
 __global__ void __launch_bounds__(kThreads) softmax_three_pass_kernel(const float* __restrict__ x,
                                                                       float* __restrict__ y, int64_t cols) {
-  __shared__ float scratch[kWarps];
   const float* xr = x + blockIdx.x * cols;
   float* yr = y + blockIdx.x * cols;
   float m = -FLT_MAX;
   for (int64_t c = threadIdx.x; c < cols; c += kThreads) m = fmaxf(m, xr[c]);
-  m = block_reduce<true>(m, scratch);
+  m = block_max<kThreads>(m);
   float s = 0.0f;
   for (int64_t c = threadIdx.x; c < cols; c += kThreads) s += __expf(xr[c] - m);
-  s = block_reduce<false>(s, scratch);
+  s = block_sum<kThreads>(s);
   const float inv = 1.0f / s;
   for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
 }

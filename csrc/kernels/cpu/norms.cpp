@@ -1,0 +1,280 @@
+// CPU row-wise normalisations and their backward passes, x [rows, cols]:
+// softmax backward, log_softmax forward/backward, layernorm and rmsnorm forward/backward.
+// *_reference versions accumulate in double one row at a time; the others spread rows
+// over OpenMP threads and accumulate in float (parameter gradients in per-thread
+// double partials, so the column sums over many rows stay accurate).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/cpu/cpu_kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace benchsuite::cpu {
+
+namespace {
+int thread_count() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+bool parallel(int64_t rows, int64_t cols) { return rows > 1 && rows * cols > (1 << 15); }
+}  // namespace
+
+// ---- softmax backward: dx = y * (dy - sum(dy * y)) ---------------------------------------
+void softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *yr = y + r * cols, *gr = dy + r * cols;
+    double dot = 0;
+    for (int64_t c = 0; c < cols; ++c) dot += static_cast<double>(yr[c]) * gr[c];
+    for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = static_cast<float>(yr[c] * (gr[c] - dot));
+  }
+}
+
+void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (parallel(rows, cols))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *yr = y + r * cols, *gr = dy + r * cols;
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t c = 0; c < cols; ++c) dot += yr[c] * gr[c];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = yr[c] * (gr[c] - dot);
+  }
+}
+
+// ---- log_softmax: y = x - max - log(sum(exp(x - max))); dx = dy - exp(y) * sum(dy) --------
+void log_softmax_reference(const float* x, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    double m = -std::numeric_limits<double>::infinity(), s = 0;
+    for (int64_t c = 0; c < cols; ++c) m = std::max(m, static_cast<double>(xr[c]));
+    for (int64_t c = 0; c < cols; ++c) s += std::exp(xr[c] - m);
+    const double shift = m + std::log(s);
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<float>(xr[c] - shift);
+  }
+}
+
+void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (parallel(rows, cols))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float m = -std::numeric_limits<float>::infinity(), s = 0;
+#pragma omp simd reduction(max : m)
+    for (int64_t c = 0; c < cols; ++c) m = std::max(m, xr[c]);
+    for (int64_t c = 0; c < cols; ++c) s += std::exp(xr[c] - m);
+    const float shift = m + std::log(s);
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = xr[c] - shift;
+  }
+}
+
+void log_softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double total = 0;
+    for (int64_t c = 0; c < cols; ++c) total += dy[r * cols + c];
+    for (int64_t c = 0; c < cols; ++c)
+      dx[r * cols + c] = static_cast<float>(dy[r * cols + c] - std::exp(static_cast<double>(y[r * cols + c])) * total);
+  }
+}
+
+void log_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (parallel(rows, cols))
+  for (int64_t r = 0; r < rows; ++r) {
+    float total = 0;
+#pragma omp simd reduction(+ : total)
+    for (int64_t c = 0; c < cols; ++c) total += dy[r * cols + c];
+    for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = dy[r * cols + c] - std::exp(y[r * cols + c]) * total;
+  }
+}
+
+// ---- layernorm -------------------------------------------------------------------------------
+void layernorm_reference(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                         int64_t rows, int64_t cols, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    double m = 0, v = 0;
+    for (int64_t c = 0; c < cols; ++c) m += xr[c];
+    m /= static_cast<double>(cols);
+    for (int64_t c = 0; c < cols; ++c) v += (xr[c] - m) * (xr[c] - m);
+    const double s = 1.0 / std::sqrt(v / static_cast<double>(cols) + eps);
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<float>((xr[c] - m) * s * gamma[c] + beta[c]);
+    mean[r] = static_cast<float>(m);
+    rstd[r] = static_cast<float>(s);
+  }
+}
+
+void layernorm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                   int64_t rows, int64_t cols, float eps) {
+#pragma omp parallel for schedule(static) if (parallel(rows, cols))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) sum += xr[c];
+    const float m = sum / static_cast<float>(cols);
+    float sq = 0;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t c = 0; c < cols; ++c) sq += (xr[c] - m) * (xr[c] - m);
+    const float s = 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps);
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = (xr[c] - m) * s * gamma[c] + beta[c];
+    mean[r] = m;
+    rstd[r] = s;
+  }
+}
+
+void layernorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* mean,
+                                  const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t rows,
+                                  int64_t cols) {
+  std::vector<double> dg(static_cast<size_t>(cols), 0.0), db(static_cast<size_t>(cols), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * cols, *gr = dy + r * cols;
+    double mean_g = 0, mean_gx = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double xhat = (xr[c] - mean[r]) * static_cast<double>(rstd[r]);
+      const double g = static_cast<double>(gr[c]) * gamma[c];
+      mean_g += g;
+      mean_gx += g * xhat;
+      dg[c] += gr[c] * xhat;
+      db[c] += gr[c];
+    }
+    mean_g /= static_cast<double>(cols);
+    mean_gx /= static_cast<double>(cols);
+    for (int64_t c = 0; c < cols; ++c) {
+      const double xhat = (xr[c] - mean[r]) * static_cast<double>(rstd[r]);
+      dx[r * cols + c] = static_cast<float>(rstd[r] * (gr[c] * static_cast<double>(gamma[c]) - mean_g - xhat * mean_gx));
+    }
+  }
+  for (int64_t c = 0; c < cols; ++c) {
+    dgamma[c] = static_cast<float>(dg[c]);
+    dbeta[c] = static_cast<float>(db[c]);
+  }
+}
+
+void layernorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                            float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols) {
+  const int threads = thread_count();
+  std::vector<double> dg(static_cast<size_t>(threads * cols), 0.0), db(static_cast<size_t>(threads * cols), 0.0);
+#pragma omp parallel num_threads(threads) if (parallel(rows, cols))
+  {
+    double* my_dg = dg.data() + thread_id() * cols;
+    double* my_db = db.data() + thread_id() * cols;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *xr = x + r * cols, *gr = dy + r * cols;
+      const float m = mean[r], s = rstd[r];
+      float sum_g = 0, sum_gx = 0;
+#pragma omp simd reduction(+ : sum_g, sum_gx)
+      for (int64_t c = 0; c < cols; ++c) {
+        const float g = gr[c] * gamma[c];
+        sum_g += g;
+        sum_gx += g * (xr[c] - m) * s;
+      }
+      const float mean_g = sum_g / static_cast<float>(cols), mean_gx = sum_gx / static_cast<float>(cols);
+      for (int64_t c = 0; c < cols; ++c) {
+        const float xhat = (xr[c] - m) * s;
+        dx[r * cols + c] = s * (gr[c] * gamma[c] - mean_g - xhat * mean_gx);
+        my_dg[c] += gr[c] * xhat;
+        my_db[c] += gr[c];
+      }
+    }
+  }
+  for (int64_t c = 0; c < cols; ++c) {
+    double g = 0, b = 0;
+    for (int t = 0; t < threads; ++t) {
+      g += dg[t * cols + c];
+      b += db[t * cols + c];
+    }
+    dgamma[c] = static_cast<float>(g);
+    dbeta[c] = static_cast<float>(b);
+  }
+}
+
+// ---- rmsnorm: y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + eps) -------------------------
+void rmsnorm_reference(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols,
+                       float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    double sq = 0;
+    for (int64_t c = 0; c < cols; ++c) sq += static_cast<double>(xr[c]) * xr[c];
+    const double s = 1.0 / std::sqrt(sq / static_cast<double>(cols) + eps);
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<float>(xr[c] * s * gamma[c]);
+    rstd[r] = static_cast<float>(s);
+  }
+}
+
+void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {
+#pragma omp parallel for schedule(static) if (parallel(rows, cols))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float sq = 0;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t c = 0; c < cols; ++c) sq += xr[c] * xr[c];
+    const float s = 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps);
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = xr[c] * s * gamma[c];
+    rstd[r] = s;
+  }
+}
+
+void rmsnorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                                float* dgamma, int64_t rows, int64_t cols) {
+  std::vector<double> dg(static_cast<size_t>(cols), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * cols, *gr = dy + r * cols;
+    const double s = rstd[r];
+    double mean_gx = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      mean_gx += static_cast<double>(gr[c]) * gamma[c] * xr[c];
+      dg[c] += gr[c] * xr[c] * s;
+    }
+    mean_gx /= static_cast<double>(cols);
+    for (int64_t c = 0; c < cols; ++c)
+      dx[r * cols + c] = static_cast<float>(s * (static_cast<double>(gr[c]) * gamma[c] - xr[c] * s * s * mean_gx));
+  }
+  for (int64_t c = 0; c < cols; ++c) dgamma[c] = static_cast<float>(dg[c]);
+}
+
+void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                          float* dgamma, int64_t rows, int64_t cols) {
+  const int threads = thread_count();
+  std::vector<double> dg(static_cast<size_t>(threads * cols), 0.0);
+#pragma omp parallel num_threads(threads) if (parallel(rows, cols))
+  {
+    double* my_dg = dg.data() + thread_id() * cols;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *xr = x + r * cols, *gr = dy + r * cols;
+      const float s = rstd[r];
+      float sum_gx = 0;
+#pragma omp simd reduction(+ : sum_gx)
+      for (int64_t c = 0; c < cols; ++c) sum_gx += gr[c] * gamma[c] * xr[c];
+      const float k = s * s * sum_gx / static_cast<float>(cols);
+      for (int64_t c = 0; c < cols; ++c) {
+        dx[r * cols + c] = s * (gr[c] * gamma[c] - xr[c] * k);
+        my_dg[c] += gr[c] * xr[c] * s;
+      }
+    }
+  }
+  for (int64_t c = 0; c < cols; ++c) {
+    double g = 0;
+    for (int t = 0; t < threads; ++t) g += dg[t * cols + c];
+    dgamma[c] = static_cast<float>(g);
+  }
+}
+
+}  // namespace benchsuite::cpu
