@@ -43,4 +43,7 @@ PYBIND11_MODULE(_core, m) {
   benchsuite::bindings::bind_tensor(m);
   benchsuite::bindings::bind_ops(m);
   benchsuite::bindings::bind_harness(m);
+  benchsuite::bindings::bind_manipulation_ops(m);
+  benchsuite::bindings::bind_nn_ops(m);
+  benchsuite::bindings::bind_scan_ops(m);
 }

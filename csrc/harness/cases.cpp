@@ -1,5 +1,6 @@
 // The built-in case families (ops and harness validation cases) and measure_case().
 #include "harness/cases.h"
+#include "harness/case_helpers.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,12 +28,7 @@ double param_float(const Params& p, const std::string& name) { return std::get<d
 std::string param_str(const Params& p, const std::string& name) { return std::get<std::string>(param(p, name)); }
 }  // namespace detail
 
-namespace {
-
-using detail::param_int;
-using detail::param_str;
-
-const Device kHost{DeviceType::cpu, 0};
+namespace case_helpers {
 
 std::vector<VersionDescription> op_version_list(const std::string& op, DeviceType device) {
   std::vector<VersionDescription> out;
@@ -44,12 +40,10 @@ std::vector<VersionDescription> op_version_list(const std::string& op, DeviceTyp
   return out;
 }
 
-// Random-normal tensor for case inputs: never zeros, fresh per instance (seeded).
 Tensor random_input(const Shape& shape, DType dtype, Device device, uint64_t seed) {
   return ops::randn(shape, seed, dtype, device);
 }
 
-// Outputs are poisoned before a check so that an element the version never writes fails.
 void poison(const Tensor& t) {
   if (t.numel() == 0) return;
   ops::CreationParams p;
@@ -61,11 +55,27 @@ void sync_if_cuda(Device device) {
   if (device.is_cuda()) cuda_synchronize(device.index);
 }
 
-int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest = 0) {
-  const int64_t v = param_int(p, name);
+int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest) {
+  const int64_t v = detail::param_int(p, name);
   BENCHSUITE_CHECK_ARG(v >= lowest, family, ": ", name, "=", v, " must be >= ", lowest);
   return v;
 }
+
+std::vector<DeviceType> both_devices() { return {DeviceType::cpu, DeviceType::cuda}; }
+
+std::function<std::vector<VersionDescription>(DeviceType)> op_versions_fn(const std::string& op) {
+  return [op](DeviceType d) { return op_version_list(op, d); };
+}
+
+}  // namespace case_helpers
+
+namespace {
+
+using detail::param_int;
+using detail::param_str;
+using namespace case_helpers;
+
+const Device kHost{DeviceType::cpu, 0};
 
 // ---- creation: fill / randn ------------------------------------------------------------
 class CreationCase : public CaseInstance {
@@ -587,15 +597,11 @@ class BusyWaitCase : public CaseInstance {
   int64_t nanoseconds_;
 };
 
-std::vector<DeviceType> both_devices() { return {DeviceType::cpu, DeviceType::cuda}; }
 
 std::function<std::vector<VersionDescription>(DeviceType)> single_version(const std::string& description) {
   return [description](DeviceType) { return std::vector<VersionDescription>{{"v1", description, {"float32"}}}; };
 }
 
-std::function<std::vector<VersionDescription>(DeviceType)> op_versions_fn(const std::string& op) {
-  return [op](DeviceType d) { return op_version_list(op, d); };
-}
 
 void require_v1(const std::string& family, const std::string& version) {
   BENCHSUITE_CHECK_ARG(version.empty() || version == "v1" || version == "default", family, ": impl='", version,
@@ -727,6 +733,9 @@ std::vector<CaseFamily> build_families() {
                  require_v1("busy_wait", v);
                  return std::unique_ptr<CaseInstance>(new BusyWaitCase(p));
                }});
+  add_manipulation_cases(f);
+  add_nn_cases(f);
+  add_scan_cases(f);
   return f;
 }
 

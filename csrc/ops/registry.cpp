@@ -20,6 +20,9 @@ const std::vector<OpVersion>& op_versions() {
     register_matmul_versions(t);
     register_reduction_versions(t);
     register_norm_versions(t);
+    register_manipulation_versions(t);
+    register_nn_versions(t);
+    register_scan_versions(t);
     return t;
   }();
   return table;

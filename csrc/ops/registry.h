@@ -67,6 +67,9 @@ void register_softmax_versions(std::vector<OpVersion>& table);
 void register_matmul_versions(std::vector<OpVersion>& table);
 void register_reduction_versions(std::vector<OpVersion>& table);
 void register_norm_versions(std::vector<OpVersion>& table);
+void register_manipulation_versions(std::vector<OpVersion>& table);
+void register_nn_versions(std::vector<OpVersion>& table);
+void register_scan_versions(std::vector<OpVersion>& table);
 
 // Stores a function pointer of any signature in OpVersion::impl.
 template <class Fn>

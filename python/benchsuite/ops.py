@@ -164,3 +164,12 @@ def rmsnorm(x: Any, gamma: Any, eps: float = 1e-6, impl: str | None = None,
 def rmsnorm_backward(dy: Any, x: Any, gamma: Any, rstd: Any, impl: str | None = None) -> tuple[Any, Any]:
     """(dx, dgamma) from the forward's saved rstd."""
     return tuple(_like(t, x) for t in _core.rmsnorm_backward(dy, x, gamma, rstd, impl or ""))
+
+
+# Op areas kept in their own modules; their names are part of benchsuite.ops.
+from .ops_manipulation import *  # noqa: E402,F401,F403
+from .ops_nn import *  # noqa: E402,F401,F403
+from .ops_scan import *  # noqa: E402,F401,F403
+from . import ops_manipulation as _m, ops_nn as _n, ops_scan as _s  # noqa: E402
+
+__all__ += _m.__all__ + _n.__all__ + _s.__all__

@@ -1,0 +1,33 @@
+// Building blocks shared by the case files (harness/cases*.cpp): inputs, poisoning,
+// parameter checks, and each op area's hook that adds its case families.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/tensor.h"
+#include "harness/cases.h"
+
+namespace benchsuite {
+
+namespace case_helpers {
+// Random-normal tensor for case inputs: never zeros, fresh per instance (seeded).
+Tensor random_input(const Shape& shape, DType dtype, Device device, uint64_t seed);
+// Fills an output with NaN (77 for integers) so that an element a version never writes
+// fails the correctness check.
+void poison(const Tensor& t);
+void sync_if_cuda(Device device);
+// An int parameter that must be >= lowest; invalid_argument naming family and value.
+int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest = 0);
+std::vector<DeviceType> both_devices();
+// The versions of op `op` as the registry lists them, per device.
+std::function<std::vector<VersionDescription>(DeviceType)> op_versions_fn(const std::string& op);
+std::vector<VersionDescription> op_version_list(const std::string& op, DeviceType device);
+}  // namespace case_helpers
+
+// Each op area adds its case families (harness/cases_<area>.cpp).
+void add_manipulation_cases(std::vector<CaseFamily>& families);
+void add_nn_cases(std::vector<CaseFamily>& families);
+void add_scan_cases(std::vector<CaseFamily>& families);
+
+}  // namespace benchsuite

@@ -1,0 +1,8 @@
+// The nn ops (to come): versions, validation and dispatch.
+#include "ops/ops.h"
+
+namespace benchsuite::ops {
+
+void register_nn_versions(std::vector<OpVersion>& table) { (void)table; }
+
+}  // namespace benchsuite::ops

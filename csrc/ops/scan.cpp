@@ -1,0 +1,8 @@
+// The scan ops (to come): versions, validation and dispatch.
+#include "ops/ops.h"
+
+namespace benchsuite::ops {
+
+void register_scan_versions(std::vector<OpVersion>& table) { (void)table; }
+
+}  // namespace benchsuite::ops
