@@ -98,7 +98,8 @@ def test_cpu_timer_accuracy_on_a_busy_wait_of_known_length():
     assert r.extra["expected_seconds"] == pytest.approx(2e-4)
     # the minimum is the least disturbed sample; it cannot be below the wait itself
     assert 2e-4 <= r.stats.min < 2e-4 * 1.05
-    assert r.stats.median == pytest.approx(2e-4, rel=0.05)
+    # the median can only be inflated by other load on the machine, never deflated
+    assert 2e-4 <= r.stats.median < 2e-4 * 1.5
     # calibrated so one sample lasts about min_sample_time (the calibration run may itself
     # be slowed by the machine, which lowers the count a little)
     assert r.measurement["loops_per_sample"] * 2e-4 >= 0.5 * 0.002
@@ -123,7 +124,7 @@ def test_smoke_mode_takes_one_sample():
 def test_case_result_record_is_complete_and_valid():
     r = bs.measure("matmul", m=33, n=65, k=17, settings=fast_settings())
     assert r.status == "ok" and r.implementation in ("v1", "v2")
-    assert r.name == f"matmul[cpu,{r.implementation},m=33,n=65,k=17,dtype=float32]"
+    assert r.name == f"matmul[cpu,{r.implementation},m=33,n=65,k=17,batch=1,dtype=float32]"
     assert r.counters["flops"] == 2 * 33 * 65 * 17
     tp = r.metrics["throughput"]
     assert tp["flop_per_s"] == pytest.approx(r.counters["flops"] / r.stats.median)

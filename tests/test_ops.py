@@ -177,7 +177,7 @@ def test_op_argument_errors(rng):
     b = rng.standard_normal((5, 6)).astype(np.float32)
     with pytest.raises(bs.InvalidArgumentError, match=r"a.shape=\[3, 4\] and b.shape=\[5, 6\]"):
         bs.ops.matmul(a, b)
-    with pytest.raises(bs.InvalidArgumentError, match="must be 2-D"):
+    with pytest.raises(bs.InvalidArgumentError, match="must be at least 2-D"):
         bs.ops.matmul(a[0], b)
     with pytest.raises(bs.InvalidArgumentError, match=r"b.shape=\[2, 4\] must equal a.shape=\[3, 4\]"):
         bs.ops.add(a, a[:2])
@@ -467,3 +467,58 @@ def test_randn_is_the_documented_counter_based_stream(rng):
     x = bs.ops.randn(n, seed=seed).numpy()
     for i in list(range(9)) + [int(i) for i in rng.integers(0, n, 20)] + [n - 1]:
         assert x[i] == _normal(seed, i), i
+
+
+# ---- cast and low-precision / batched matmul ------------------------------------------------
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_cast_round_trips_and_rounding(rng, device):
+    x = (rng.standard_normal(1001) * 10).astype(np.float32)
+    src = on_device(x, device)
+    half = to_host(bs.ops.cast(bs.ops.cast(src, "float16"), "float32"))
+    np.testing.assert_array_equal(half, x.astype(np.float16).astype(np.float32))  # NumPy rounds to nearest even
+    bf = to_host(bs.ops.cast(bs.ops.cast(src, "bfloat16"), "float32"))
+    bits = x.view(np.uint32)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).view(np.float32)  # round-to-nearest-even bf16
+    np.testing.assert_array_equal(bf, rounded)
+    ints = to_host(bs.ops.cast(src, "int32"))
+    np.testing.assert_array_equal(ints, x.astype(np.int32))
+
+
+def bf16_round(x: np.ndarray) -> np.ndarray:
+    bits = x.astype(np.float32).view(np.uint32)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).view(np.float32)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (5, 7, 3), (33, 17, 65)])
+def test_matmul_reference_low_precision(rng, dtype, m, n, k):
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    a_low, b_low = bs.ops.cast(a, dtype), bs.ops.cast(b, dtype)
+    c = bs.ops.cast(bs.ops.matmul(a_low, b_low, impl="v1"), "float32").numpy()
+    rnd = (lambda v: v.astype(np.float16).astype(np.float64)) if dtype == "float16" else \
+        (lambda v: bf16_round(v).astype(np.float64))
+    ref = rnd(a) @ rnd(b)
+    assert relative_error(c, ref) < (2e-3 if dtype == "float16" else 1e-2)
+    assert relative_error(c, ref) > 0 or m * n * k == 1  # it really is rounded to the output type
+
+
+@pytest.mark.parametrize("device,version", all_versions("matmul"))
+@pytest.mark.parametrize("a_shape,b_shape", [((3, 5, 7), (3, 7, 4)), ((2, 3, 6, 5), (2, 3, 5, 9)),
+                                             ((4, 33, 17), (17, 9)), ((1, 1, 1), (1, 1, 1)), ((0, 4, 5), (5, 3))])
+def test_matmul_batched_and_shared_weight(rng, device, version, a_shape, b_shape):
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    c = to_host(bs.ops.matmul(on_device(a, device), on_device(b, device), impl=version))
+    ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert c.shape == ref.shape
+    if ref.size:
+        assert relative_error(c, ref) < (2e-3 if "tf32" in version else 1e-5)
+
+
+def test_matmul_batch_mismatch_is_named(rng):
+    a = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    b = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    with pytest.raises(bs.InvalidArgumentError, match="batch dimensions"):
+        bs.ops.matmul(a, b)

@@ -49,6 +49,11 @@ void bind_ops(py::module_& m) {
         },
         py::arg("shape"), py::arg("seed") = 0, py::arg("dtype") = "float32", py::arg("device") = "cpu",
         py::arg("low") = 0.0f, py::arg("high") = 1.0f, py::arg("impl") = "");
+  m.def("cast",
+        [](const py::object& x, const std::string& dtype, const std::string& impl) {
+          return ops::cast(as_tensor(x, "x"), parse_dtype(dtype), impl);
+        },
+        py::arg("x"), py::arg("dtype"), py::arg("impl") = "");
   m.def("add",
         [](const py::object& a, const py::object& b, const std::string& impl) {
           return ops::add(as_tensor(a, "a"), as_tensor(b, "b"), impl);

@@ -100,4 +100,18 @@ BENCHSUITE_HOST_DEVICE void store_as(void* out, DType dtype, int64_t i, double v
   }
 }
 
+// Element i of a buffer of any dtype, widened to double.
+BENCHSUITE_HOST_DEVICE double load_as(const void* in, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::float32: return static_cast<const float*>(in)[i];
+    case DType::float16: return half_bits_to_float(static_cast<const uint16_t*>(in)[i]);
+    case DType::bfloat16: return bf16_bits_to_float(static_cast<const uint16_t*>(in)[i]);
+    case DType::int8: return static_cast<const int8_t*>(in)[i];
+    case DType::int32: return static_cast<const int32_t*>(in)[i];
+    case DType::int64: return static_cast<double>(static_cast<const int64_t*>(in)[i]);
+    case DType::uint8: return static_cast<const uint8_t*>(in)[i];
+  }
+  return 0.0;
+}
+
 }  // namespace benchsuite

@@ -469,52 +469,67 @@ class MatmulCase : public CaseInstance {
   MatmulCase(const Params& p, Device device, const std::string& version, uint64_t seed)
       : dtype_(parse_dtype(param_str(p, "dtype"))),
         version_(ops::select_version("matmul", device, dtype_, version)),
+        batch_(positive(p, "matmul", "batch", 1)),
         m_(positive(p, "matmul", "m")),
         n_(positive(p, "matmul", "n")),
         k_(positive(p, "matmul", "k")),
         seed_(seed) {
-    // The reference version is O(MNK) in scalar loops: past ~1 GFLOP it is a waste of
+    // The reference version is O(MNK) in scalar loops: past ~2 GFLOP it is a waste of
     // the run's time, so it is skipped rather than measured.
-    if (version_.reference && 2.0 * m_ * n_ * k_ > 2.2e9)
-      BENCHSUITE_UNSUPPORTED("too_large_for_version", "matmul ", version_.version, " (reference) is limited to 2.2 GFLOP; m=",
-                             m_, ", n=", n_, ", k=", k_, " needs ", 2.0 * m_ * n_ * k_ / 1e9, " GFLOP");
-    a_ = random_input({m_, k_}, dtype_, device, seed);
-    b_ = random_input({k_, n_}, dtype_, device, seed + 1);
-    c_ = Tensor::empty({m_, n_}, dtype_, device);
+    if (version_.reference && flops() > 2.2e9)
+      BENCHSUITE_UNSUPPORTED("too_large_for_version", "matmul ", version_.version,
+                             " (reference) is limited to 2.2 GFLOP; batch=", batch_, ", m=", m_, ", n=", n_, ", k=",
+                             k_, " needs ", flops() / 1e9, " GFLOP");
+    const Shape lead = batch_ > 1 ? Shape{batch_} : Shape{};
+    auto with_lead = [&](int64_t r, int64_t c) {
+      Shape s = lead;
+      s.push_back(r);
+      s.push_back(c);
+      return s;
+    };
+    a_ = random_input(with_lead(m_, k_), dtype_, device, seed);
+    b_ = random_input(with_lead(k_, n_), dtype_, device, seed + 1);
+    c_ = Tensor::empty(with_lead(m_, n_), dtype_, device);
   }
+  double flops() const { return 2.0 * batch_ * m_ * n_ * k_; }
   void run(StreamHandle stream) override { ops::run_binary(version_, a_, b_, c_, stream); }
   Counters counters() const override {
     Counters c;
-    c.flops = 2.0 * m_ * n_ * k_;
+    c.flops = flops();
     c.bytes_read = static_cast<double>(a_.nbytes() + b_.nbytes());
     c.bytes_written = static_cast<double>(c_.nbytes());
-    c.math_dtype = dtype_name(dtype_);
+    c.math_dtype = version_.math.empty() ? dtype_name(dtype_) : version_.math;
     return c;
   }
   std::optional<ops::Correctness> check() override {
     poison(c_);
     run(nullptr);
     sync_if_cuda(c_.device());
-    // Up to 24 random rows against a double-precision reference: O(rows * N * K).
+    // Up to 24 random rows of the first and last batch entries against a double-precision
+    // reference: O(rows * N * K) however large the product.
     std::vector<float> a = ops::to_host_floats(a_), b = ops::to_host_floats(b_);
     std::vector<double> c = ops::to_host_doubles(c_);
-    std::vector<int64_t> rows;
     std::mt19937_64 pick(seed_);
-    const int64_t count = std::min<int64_t>(m_, 24);
-    for (int64_t i = 0; i < count; ++i) rows.push_back(count == m_ ? i : static_cast<int64_t>(pick() % m_));
     std::vector<double> out, ref, row(static_cast<size_t>(n_));
-    for (int64_t r : rows) {
-      cpu::matmul_row_f64(a.data(), b.data(), row.data(), r, n_, k_);
-      ref.insert(ref.end(), row.begin(), row.end());
-      out.insert(out.end(), c.begin() + r * n_, c.begin() + (r + 1) * n_);
+    for (int64_t entry : {int64_t{0}, batch_ - 1}) {
+      const int64_t count = std::min<int64_t>(m_, 24);
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t r = count == m_ ? i : static_cast<int64_t>(pick() % m_);
+        cpu::matmul_row_f64(a.data() + entry * m_ * k_, b.data() + entry * k_ * n_, row.data(), r, n_, k_);
+        ref.insert(ref.end(), row.begin(), row.end());
+        const auto first = c.begin() + entry * m_ * n_ + r * n_;
+        out.insert(out.end(), first, first + n_);
+      }
+      if (batch_ == 1) break;
     }
-    return ops::compare(out, ref, ops::default_tolerance(dtype_));
+    const double tolerance = version_.tolerance > 0 ? version_.tolerance : ops::default_tolerance(dtype_);
+    return ops::compare(out, ref, tolerance);
   }
 
  private:
   DType dtype_;
   const ops::OpVersion& version_;
-  int64_t m_, n_, k_;
+  int64_t batch_, m_, n_, k_;
   uint64_t seed_;
   Tensor a_, b_, c_;
 };
@@ -695,9 +710,10 @@ std::vector<CaseFamily> build_families() {
                    }});
     }
   }
-  f.push_back({"matmul", "ops", "C[m,n] = A[m,k] @ B[k,n], row-major",
+  f.push_back({"matmul", "ops", "C[batch,m,n] = A[batch,m,k] @ B[batch,k,n], row-major",
                {{"m", "int", int64_t{1024}, "rows of A and C"}, {"n", "int", int64_t{1024}, "columns of B and C"},
-                {"k", "int", int64_t{1024}, "inner dimension"}, {"dtype", "str", f32, "element type"}},
+                {"k", "int", int64_t{1024}, "inner dimension"}, {"batch", "int", int64_t{1}, "independent products"},
+                {"dtype", "str", f32, "element type"}},
                both_devices(), op_versions_fn("matmul"),
                [](const Params& p, Device d, const std::string& v, uint64_t s) {
                  return std::unique_ptr<CaseInstance>(new MatmulCase(p, d, v, s));

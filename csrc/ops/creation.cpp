@@ -32,6 +32,15 @@ void uniform_cuda(const Tensor& out, const CreationParams& p, StreamHandle s) {
 }
 #endif
 
+void cast_cpu(const Tensor& x, const Tensor& out, StreamHandle) {
+  cpu::cast(x.data_ptr(), x.dtype(), out.data_ptr(), out.dtype(), x.numel());
+}
+#ifdef BENCHSUITE_WITH_CUDA
+void cast_cuda(const Tensor& x, const Tensor& out, StreamHandle s) {
+  cuda::cast(x.data_ptr(), x.dtype(), out.data_ptr(), out.dtype(), x.numel(), s);
+}
+#endif
+
 const std::vector<DType> kFloats = {DType::float32, DType::float16, DType::bfloat16};
 
 Tensor create(const char* op, const Shape& shape, DType dtype, Device device, const std::string& impl,
@@ -54,7 +63,9 @@ void register_creation_versions(std::vector<OpVersion>& t) {
                nullptr, nullptr, randn_cpu});
   t.push_back({"uniform", "v1", "Philox4x32-10, 24-bit uniforms, OpenMP", DeviceType::cpu, all, true, nullptr, nullptr,
                uniform_cpu});
+  t.push_back({"cast", "v1", "element loop through double, OpenMP", DeviceType::cpu, all, true, cast_cpu});
 #ifdef BENCHSUITE_WITH_CUDA
+  t.push_back({"cast", "v1", "grid-stride element loop through double", DeviceType::cuda, all, false, cast_cuda});
   t.push_back({"fill", "v1", "grid-stride loop storing one constant", DeviceType::cuda, all, false, nullptr, nullptr,
                fill_cuda});
   t.push_back({"randn", "v1", "grid-stride Philox4x32-10 + Box-Muller per element", DeviceType::cuda, kFloats, false,
@@ -62,6 +73,14 @@ void register_creation_versions(std::vector<OpVersion>& t) {
   t.push_back({"uniform", "v1", "grid-stride Philox4x32-10, 24-bit uniforms", DeviceType::cuda, all, false, nullptr,
                nullptr, uniform_cuda});
 #endif
+}
+
+Tensor cast(const Tensor& x, DType dtype, const std::string& impl) {
+  // Versions are chosen by the source dtype; every version writes every target dtype.
+  const OpVersion& version = select_version("cast", x.device(), x.dtype(), impl);
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
+  run_unary(version, x.contiguous(), out);
+  return out;
 }
 
 Tensor fill(const Shape& shape, double value, DType dtype, Device device, const std::string& impl) {

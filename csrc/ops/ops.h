@@ -11,6 +11,7 @@
 
 namespace benchsuite::ops {
 
+Tensor cast(const Tensor& x, DType dtype, const std::string& impl = "");  // a converted copy
 Tensor fill(const Shape& shape, double value, DType dtype, Device device, const std::string& impl = "");
 Tensor randn(const Shape& shape, uint64_t seed, DType dtype, Device device, float mean = 0.0f, float stddev = 1.0f,
              const std::string& impl = "");

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from . import _core
 
-__all__ = ["add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward", "gelu_backward",
+__all__ = ["cast", "add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward", "gelu_backward",
            "silu_backward", "sum", "mean", "max", "softmax", "softmax_backward", "log_softmax",
            "log_softmax_backward", "layernorm", "layernorm_backward", "rmsnorm", "rmsnorm_backward",
            "matmul", "fill", "randn", "uniform", "versions", "Tensor"]
@@ -100,6 +100,14 @@ def softmax(x: Any, impl: str | None = None) -> Any:
 def matmul(a: Any, b: Any, impl: str | None = None) -> Any:
     """a @ b for 2-D a [m, k] and b [k, n]."""
     return _like(_core.matmul(a, b, impl or ""), a)
+
+
+def cast(x: Any, dtype: str, impl: str | None = None) -> Any:
+    """A converted copy (round to nearest even into float16/bfloat16, truncation into ints).
+
+    Returns a bs.Tensor: bfloat16 has no NumPy dtype, so `.numpy()` works only for the others.
+    """
+    return _core.cast(x, dtype, impl or "")
 
 
 def fill(shape: int | Sequence[int], value: float, dtype: str = "float32", device: str = "cpu",

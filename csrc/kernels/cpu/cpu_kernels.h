@@ -12,6 +12,8 @@ namespace benchsuite::cpu {
 void fill(void* out, DType dtype, int64_t n, double value);                                  // out: [n]
 void randn(void* out, DType dtype, int64_t n, uint64_t seed, float mean, float stddev);       // out: [n]
 void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float high);        // out: [n]
+// Element-by-element conversion (round to nearest even into 16-bit floats, truncation to ints).
+void cast(const void* in, DType from, void* out, DType to, int64_t n);                       // [n]
 
 // ---- elementwise ---------------------------------------------------------------------
 void add_f32(const float* a, const float* b, float* out, int64_t n);  // out = a + b, [n]

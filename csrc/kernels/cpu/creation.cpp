@@ -38,6 +38,11 @@ void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float 
   for (int64_t i = 0; i < n; ++i) store_as(out, dtype, i, rng_uniform(seed, static_cast<uint64_t>(i), low, high));
 }
 
+void cast(const void* in, DType from, void* out, DType to, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) store_as(out, to, i, load_as(in, from, i));
+}
+
 void spin_for(int64_t nanoseconds) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(nanoseconds);
   while (std::chrono::steady_clock::now() < end) {

@@ -29,7 +29,18 @@ __global__ void uniform_kernel(void* out, DType dtype, int64_t n, uint64_t seed,
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     store_as(out, dtype, i, rng_uniform(seed, static_cast<uint64_t>(i), low, high));
 }
+__global__ void cast_kernel(const void* in, DType from, void* out, DType to, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    store_as(out, to, i, load_as(in, from, i));
+}
 }  // namespace
+
+void cast(const void* in, DType from, void* out, DType to, int64_t n, StreamHandle stream) {
+  if (n == 0) return;
+  cast_kernel<<<detail::grid_for(n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(in, from, out, to, n);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
 
 void fill(void* out, DType dtype, int64_t n, double value, StreamHandle stream) {
   if (n == 0) return;

@@ -14,6 +14,7 @@ namespace benchsuite::cuda {
 void fill(void* out, DType dtype, int64_t n, double value, StreamHandle stream);                          // out: [n]
 void randn(void* out, DType dtype, int64_t n, uint64_t seed, float mean, float stddev, StreamHandle stream); // out: [n]
 void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float high, StreamHandle stream);  // out: [n]
+void cast(const void* in, DType from, void* out, DType to, int64_t n, StreamHandle stream);  // [n]
 
 // ---- elementwise ---------------------------------------------------------------------
 void add_f32(const float* a, const float* b, float* out, int64_t n, StreamHandle stream);  // [n]
@@ -51,9 +52,10 @@ void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int6
 void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
                           float* dgamma, int64_t rows, int64_t cols, StreamHandle stream);
 
-// ---- GEMM through cuBLAS, row-major C[M,N] = A[M,K] @ B[K,N]; fp32 accumulation --------
-void gemm_cublas(DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t n, int64_t k,
-                 int device, StreamHandle stream);
+// ---- GEMM through cuBLAS: row-major C[batch,M,N] = A[batch,M,K] @ B[batch,K,N] (B[K,N]
+//      for every batch when b_shared); fp32 accumulation, TF32 products when tf32 -------
+void gemm_cublas(DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t n, int64_t k, int64_t batch,
+                 bool b_shared, bool tf32, int device, StreamHandle stream);
 
 // ---- harness helpers -----------------------------------------------------------------
 // One thread busy-waits `cycles` SM clock cycles (clock64); when elapsed_ns is non-null

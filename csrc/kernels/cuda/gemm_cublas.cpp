@@ -1,4 +1,4 @@
-// The vendor GEMM: cuBLAS cublasGemmEx with fp32 accumulation. Row-major C = A @ B is
+// The vendor GEMM: cuBLAS cublasGemmStridedBatchedEx with fp32 accumulation (TF32 products on request). Row-major C = A @ B is
 // computed as column-major C^T = B^T @ A^T, so no transposes are materialised.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -66,24 +66,27 @@ cudaDataType_t cuda_type(DType dtype) {
 }
 }  // namespace
 
-void gemm_cublas(DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t n, int64_t k, int device,
-                 StreamHandle stream) {
-  if (m == 0 || n == 0) return;
+void gemm_cublas(DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t n, int64_t k, int64_t batch,
+                 bool b_shared, bool tf32, int device, StreamHandle stream) {
+  if (m == 0 || n == 0 || batch == 0) return;
   const cudaDataType_t type = cuda_type(dtype);
-  BENCHSUITE_CHECK_ARG(m <= 2147483647LL && n <= 2147483647LL && k <= 2147483647LL, "matmul (cublas): m=", m,
-                       ", n=", n, ", k=", k, " exceed the 32-bit sizes cuBLAS takes");
+  BENCHSUITE_CHECK_ARG(m <= 2147483647LL && n <= 2147483647LL && k <= 2147483647LL && batch <= 2147483647LL,
+                       "matmul (cublas): m=", m, ", n=", n, ", k=", k, ", batch=", batch,
+                       " exceed the 32-bit sizes cuBLAS takes");
   if (k == 0) {  // C = A @ B with an empty inner dimension is all zeros
-    BENCHSUITE_CUDA_CHECK(cudaMemsetAsync(c, 0, static_cast<size_t>(m * n) * dtype_size(dtype),
+    BENCHSUITE_CUDA_CHECK(cudaMemsetAsync(c, 0, static_cast<size_t>(batch * m * n) * dtype_size(dtype),
                                           static_cast<cudaStream_t>(stream)));
     return;
   }
   cublasHandle_t handle = handle_for(device);
   BENCHSUITE_CUBLAS_CHECK(cublasSetStream(handle, static_cast<cudaStream_t>(stream)));
   const float alpha = 1.0f, beta = 0.0f;
-  BENCHSUITE_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
-                                       static_cast<int>(k), &alpha, b, type, static_cast<int>(n), a, type,
-                                       static_cast<int>(k), &beta, c, type, static_cast<int>(n), CUBLAS_COMPUTE_32F,
-                                       CUBLAS_GEMM_DEFAULT));
+  // TF32 only changes how fp32 products are formed on the tensor cores; accumulation stays fp32.
+  const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  BENCHSUITE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+      handle, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b,
+      type, static_cast<int>(n), b_shared ? 0 : k * n, a, type, static_cast<int>(k), m * k, &beta, c, type,
+      static_cast<int>(n), m * n, static_cast<int>(batch), compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace benchsuite::cuda
