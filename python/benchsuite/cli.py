@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--smoke", action="store_true", help="one short sample per case")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a profile key, e.g. --set harness.min_samples=20 (repeatable)")
+    run.add_argument("--no-peers", action="store_true",
+                     help="do not measure the peers (NumPy on CPU, PyTorch on CUDA) for speedup ratios")
     run.add_argument("--fail-on-error", action="store_true",
                      help="exit 1 when a case failed (wrong answer or error)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
@@ -119,7 +121,9 @@ def _format_result(result: Any) -> str:
             rate = f"  {tp['tflop_per_s'] * 1e3:.4g} GFLOP/s"
         elif tp.get("gb_per_s"):
             rate = f"  {tp['gb_per_s']:.4g} GB/s"
-        return f"{result.status:7s} {result.stats.median * 1e3:10.4g} ms  ±{result.stats.noise:.1%}{rate}"
+        peers = "".join(f"  {name} x{entry['speedup']:.2f}" for name, entry in
+                        result.metrics.get("peers", {}).items() if entry.get("speedup"))
+        return f"{result.status:7s} {result.stats.median * 1e3:10.4g} ms  ±{result.stats.noise:.1%}{rate}{peers}"
     return f"{result.status:7s} ({result.reason})"
 
 
@@ -156,7 +160,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if progress:
             progress.start()
         done = run_suite(specs, profile, args.out, settings=settings, suite="cli",
-                         json_path=args.json_path, on_result=after, before_case=before)
+                         json_path=args.json_path, on_result=after, before_case=before,
+                         peers=not args.no_peers)
     finally:
         if progress:
             progress.stop()

@@ -45,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bs-mode", choices=("auto", "smoke", "measure"), default="auto",
                     help="smoke: one short sample per case; measure: full harness; auto: measure "
                          "when -m selects performance, energy or hardware")
+    group.addoption("--bs-no-peers", action="store_true", default=False,
+                    help="do not measure NumPy / PyTorch peers beside the bs_case sweep")
     group.addoption("--bs-device", choices=("cpu", "cuda", "all"), default="all",
                     help="devices for the bs_case sweep (default: the profile's)")
 
@@ -76,6 +78,8 @@ class BenchSession:
         self.out_dir = Path(out_dir or "bench-results")
         self.writer: Any = None
         self.recorded = 0
+        # peer (NumPy / PyTorch) measurements, shared by every version of a case
+        self.peer_cache: dict[tuple, dict[str, Any]] | None = None if config.getoption("bs_no_peers") else {}
 
     def record(self, result: Any) -> None:
         if not self.write:
@@ -150,7 +154,7 @@ def bench(request: pytest.FixtureRequest) -> Callable[..., Any]:
         if isinstance(target, CaseSpec):
             if kwargs:
                 raise TypeError(f"bench(CaseSpec) takes no keyword arguments, got {sorted(kwargs)}")
-            result = run_case(target, settings)
+            result = run_case(target, settings, session.peer_cache)
         else:
             if not isinstance(target, str) and "name" not in kwargs:
                 kwargs["name"] = request.node.name

@@ -113,8 +113,32 @@ def list_cases(pattern: str | None = None, profile: Profile | str | None = None,
     return expand_cases(profile, devices, pattern)
 
 
-def run_case(spec: CaseSpec, settings: HarnessSettings) -> Result:
-    """Measure one case; skips and errors become records, never exceptions."""
+def _peer_key(spec: CaseSpec) -> tuple:
+    return (spec.case, spec.device, tuple(sorted(spec.params.items())))
+
+
+def run_case(spec: CaseSpec, settings: HarnessSettings,
+             peer_cache: dict[tuple, dict[str, Any]] | None = None) -> Result:
+    """Measure one case, then its peers (NumPy / PyTorch) unless peer_cache is None;
+    skips and errors become records, never exceptions. The cache holds each peer's
+    measurement once per (family, device, params), shared by all versions of a case."""
+    result = _run_case(spec, settings)
+    if peer_cache is not None and result.stats is not None:
+        from .peers import measure_peers
+        key = _peer_key(spec)
+        if key not in peer_cache:
+            peer_cache[key] = measure_peers(spec.case, spec.params, result.device, None, settings)
+        peers = {}
+        for name, entry in peer_cache[key].items():
+            entry = dict(entry)
+            if entry["median_s"]:
+                entry["speedup"] = entry["median_s"] / result.stats.median
+            peers[name] = entry
+        result.metrics["peers"] = peers
+    return result
+
+
+def _run_case(spec: CaseSpec, settings: HarnessSettings) -> Result:
     if spec.version is None:
         status = _core.cuda_status()
         result = Result(name=spec.name, case=spec.case, group=spec.group, params=dict(spec.params),
@@ -160,7 +184,8 @@ def run_suite(specs: list[CaseSpec], profile: Profile, out_dir: str | os.PathLik
               settings: HarnessSettings | None = None, suite: str = "cli",
               json_path: str | os.PathLike | None = None,
               on_result: Callable[[int, int, Result], None] | None = None,
-              before_case: Callable[[int, int, CaseSpec], None] | None = None) -> SuiteRun:
+              before_case: Callable[[int, int, CaseSpec], None] | None = None,
+              peers: bool = True) -> SuiteRun:
     """Run every spec into `out_dir/<run_id>.json` (or `json_path`), then write the
     Markdown summary beside it. Ctrl-C finishes the file as `interrupted`."""
     settings = settings or profile.harness
@@ -169,11 +194,12 @@ def run_suite(specs: list[CaseSpec], profile: Profile, out_dir: str | os.PathLik
     doc = new_run(suite, capture_environment(), run_config(profile, settings, {"cases": len(specs)}),
                   run_id=run_id)
     writer = RunWriter(path, doc)
+    peer_cache: dict[tuple, dict[str, Any]] | None = {} if peers else None
     with writer:
         for i, spec in enumerate(specs):
             if before_case:
                 before_case(i, len(specs), spec)
-            result = run_case(spec, settings)
+            result = run_case(spec, settings, peer_cache)
             writer.add(result.to_dict())
             if on_result:
                 on_result(i, len(specs), result)
