@@ -59,7 +59,7 @@ void check_finite(const char* op, const char* name, double value) {
 void register_creation_versions(std::vector<OpVersion>& t) {
   const std::vector<DType> all = all_dtypes();
   t.push_back({"fill", "v1", "OpenMP loop storing one constant", DeviceType::cpu, all, true, nullptr, nullptr, fill_cpu});
-  t.push_back({"randn", "v1", "Philox4x32-10 + Box-Muller per element, OpenMP", DeviceType::cpu, kFloats, true,
+  t.push_back({"randn", "v1", "one Philox4x32-10 block and two Box-Muller pairs per 4 elements, OpenMP", DeviceType::cpu, kFloats, true,
                nullptr, nullptr, randn_cpu});
   t.push_back({"uniform", "v1", "Philox4x32-10, 24-bit uniforms, OpenMP", DeviceType::cpu, all, true, nullptr, nullptr,
                uniform_cpu});

@@ -1,0 +1,25 @@
+"""Print the Markdown table of every registered op version (the README's "Ops and
+versions" section is this script's output): python scripts/versions_table.py"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import benchsuite as bs
+
+
+def main() -> None:
+    ops: "OrderedDict[str, dict[str, list[str]]]" = OrderedDict()
+    for v in bs.ops.versions():
+        entry = ops.setdefault(v["op"], {"cpu": [], "cuda": []})
+        dtypes = ("" if v["dtypes"] == ["float32"] else " (all dtypes)" if len(v["dtypes"]) == 7
+                  else f" ({', '.join(v['dtypes'])})")
+        entry[v["device"]].append(f"**{v['version']}**{' (reference)' if v['reference'] else ''}: "
+                                  f"{v['description']}{dtypes}")
+    print("| op | CPU versions | CUDA versions |")
+    print("|---|---|---|")
+    for op, entry in ops.items():
+        print(f"| `{op}` | {'<br>'.join(entry['cpu']) or '-'} | {'<br>'.join(entry['cuda']) or '-'} |")
+
+
+if __name__ == "__main__":
+    main()
