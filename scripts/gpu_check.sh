@@ -52,13 +52,15 @@ python3 - "$out/run.json" <<'PY'
 import sys
 import benchsuite as bs
 run = bs.load_results(sys.argv[1])
-print(f"{'case':58s} {'status':8s} {'median us':>10s} {'GB/s':>8s} {'TFLOP/s':>8s} {'peak':>6s}")
+print(f"{'case':58s} {'status':8s} {'median us':>10s} {'GB/s':>8s} {'TFLOP/s':>8s} {'peak':>6s} {'vs torch':>8s}")
 for b in run.benchmarks:
     m, s = b["metrics"], b["stats"]
     tp, fr = m["throughput"], m["fraction_of_peak"]
     frac = fr["compute"] if fr["compute"] is not None else fr["bandwidth"]
     fmt = lambda v, f: format(v, f) if v is not None else "-"
+    torch_peer = m.get("peers", {}).get("torch", {}).get("speedup")
     print(f"{b['name'][:58]:58s} {b['status']:8s} {fmt(s and s['median'] * 1e6, '10.2f'):>10s} "
-          f"{fmt(tp['gb_per_s'], '8.1f'):>8s} {fmt(tp['tflop_per_s'], '8.2f'):>8s} {fmt(frac, '6.1%'):>6s}")
+          f"{fmt(tp['gb_per_s'], '8.1f'):>8s} {fmt(tp['tflop_per_s'], '8.2f'):>8s} {fmt(frac, '6.1%'):>6s} "
+          f"{fmt(torch_peer, '8.2f'):>8s}")
 PY
 exit $status
