@@ -27,14 +27,14 @@ python3 -m benchsuite info | tee info.txt
 python3 -m benchsuite info --json > environment.json
 
 echo "== hardware tests"
-python3 -m pytest "$repo/tests/test_hardware.py" "$repo/tests/test_ops.py" "$repo/tests/test_tensor.py" \
+python3 -m pytest "$repo/tests/test_hardware.py" "$repo"/tests/test_ops*.py "$repo/tests/test_tensor.py" \
   -p no:cacheprovider -q -rs -s --junitxml=hardware-tests.xml \
   2>&1 | tee hardware-tests.log || status=1
 
 if command -v compute-sanitizer >/dev/null 2>&1; then
   echo "== compute-sanitizer memcheck on the CUDA op tests"
   compute-sanitizer --tool memcheck --error-exitcode 1 --log-file sanitizer.log \
-    python3 -m pytest "$repo/tests/test_ops.py" "$repo/tests/test_hardware.py" -k "cuda or spin or graph" \
+    python3 -m pytest "$repo"/tests/test_ops*.py "$repo/tests/test_hardware.py" -k "cuda or spin or graph" \
     -p no:cacheprovider -q >sanitizer-pytest.log 2>&1 && echo "memcheck clean" || { echo "memcheck FAILED"; status=1; }
   tail -3 sanitizer.log
 else
