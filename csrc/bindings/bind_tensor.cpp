@@ -130,7 +130,7 @@ py::capsule to_dlpack(const Tensor& t, const py::object& stream) {
   managed->dl_tensor.dtype = dl_dtype(t.dtype());
   managed->dl_tensor.shape = ctx->shape.data();
   managed->dl_tensor.strides = ctx->strides.data();
-  managed->dl_tensor.byte_offset = 0;
+  managed->dl_tensor.byte_offset = 0;  // data already includes the view's offset (as torch exports)
   managed->manager_ctx = ctx;
   managed->deleter = delete_export;
   return py::capsule(managed, "dltensor", capsule_destructor);

@@ -43,6 +43,5 @@ def slice(x: Any, dim: int, start: int | None, stop: int | None, step: int = 1) 
 
 def concat(xs: Sequence[Any], dim: int = 0, impl: str | None = None) -> Any:
     """A new array joining `xs` (same dtype, device and shape outside `dim`) along `dim`."""
-    xs = list(xs)
-    out = _core.concat(xs, dim, impl or "")
-    return _like(out, xs[0]) if xs else out
+    out = _core.concat(xs, dim, impl or "")  # raises unless xs is a non-empty list/tuple of arrays
+    return _like(out, xs[0])
