@@ -130,7 +130,7 @@ py::capsule to_dlpack(const Tensor& t, const py::object& stream) {
   managed->dl_tensor.dtype = dl_dtype(t.dtype());
   managed->dl_tensor.shape = ctx->shape.data();
   managed->dl_tensor.strides = ctx->strides.data();
-  managed->dl_tensor.byte_offset = 0;
+  managed->dl_tensor.byte_offset = 0;  // data already includes the view's offset (as torch exports)
   managed->manager_ctx = ctx;
   managed->deleter = delete_export;
   return py::capsule(managed, "dltensor", capsule_destructor);
@@ -221,7 +221,10 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("ndim", &Tensor::ndim)
       .def_property_readonly("nbytes", &Tensor::nbytes)
       .def_property_readonly("owns_memory", [](const Tensor& t) { return t.storage()->owned(); })
-      .def_property_readonly("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
+      .def_property_readonly("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); },
+                             "Address of the first element (storage start + byte_offset).")
+      .def_property_readonly("byte_offset", &Tensor::byte_offset,
+                             "Bytes from the start of the storage to the first element (non-zero for slices).")
       .def("numpy",
            [](const py::object& self) {
              const Tensor& t = self.cast<const Tensor&>();

@@ -96,14 +96,47 @@ bool Tensor::is_contiguous() const {
 
 void* Tensor::data_ptr() const {
   BENCHSUITE_CHECK_ARG(defined(), "tensor is undefined (default-constructed)");
-  return storage_->data();
+  return static_cast<char*>(storage_->data()) + offset_;
 }
+
+Tensor Tensor::view(const Shape& shape) const {
+  check_shape(shape);
+  BENCHSUITE_CHECK_ARG(defined(), "view: tensor is undefined (default-constructed)");
+  Tensor t = *this;
+  t.shape_ = shape;
+  BENCHSUITE_CHECK_ARG(t.numel() == numel(), "view: shape=", shape_str(shape), " has ", t.numel(),
+                       " elements but x.shape=", shape_str(shape_), " has ", numel());
+  BENCHSUITE_CHECK_ARG(is_contiguous(), "view: x (", describe(), ", strides=", shape_str(strides_),
+                       ") is not contiguous; make a contiguous copy first (reshape does)");
+  t.strides_ = contiguous_strides(shape);
+  return t;
+}
+
+Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t byte_offset) const {
+  check_shape(shape);
+  BENCHSUITE_CHECK_ARG(defined(), "as_strided: tensor is undefined (default-constructed)");
+  BENCHSUITE_CHECK_ARG(strides.size() == shape.size(), "as_strided: strides=", shape_str(strides),
+                       " does not match shape=", shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = shape;
+  t.strides_ = strides;
+  t.offset_ = byte_offset;
+  return t;
+}
+
+namespace {
+ContiguousHook g_contiguous_hook = nullptr;  // constant-initialised: safe during static init
+}  // namespace
+
+void set_contiguous_hook(ContiguousHook hook) { g_contiguous_hook = hook; }
+ContiguousHook contiguous_hook() { return g_contiguous_hook; }
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
+  if (g_contiguous_hook) return g_contiguous_hook(*this);
   if (device_.is_cuda())
     BENCHSUITE_UNSUPPORTED("non_contiguous", "a non-contiguous CUDA tensor (", describe(),
-                           ") cannot be made contiguous yet; pass a contiguous tensor");
+                           ") cannot be made contiguous: no strided-copy op is registered");
   Tensor out = Tensor::empty(shape_, dtype_, device_);
   const size_t elem = element_size();
   const char* src = static_cast<const char*>(data_ptr());

@@ -1,6 +1,7 @@
-// Tensor: shape, element strides, dtype and device over a shared Storage. Storage is
-// either owned (tracking allocator) or borrowed from another library (NumPy buffer,
-// DLPack capsule) and released through a callback, so interop never copies.
+// Tensor: shape, element strides, a byte offset, dtype and device over a shared Storage.
+// Storage is either owned (tracking allocator) or borrowed from another library (NumPy
+// buffer, DLPack capsule) and released through a callback, so interop never copies.
+// Views (view, as_strided) share the storage; data_ptr() already includes the offset.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -56,12 +57,21 @@ class Tensor {
   size_t element_size() const { return dtype_size(dtype_); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
   bool is_contiguous() const;
+  // The first element's address: storage data + byte_offset().
   void* data_ptr() const;
+  int64_t byte_offset() const { return offset_; }
   template <class T>
   T* data() const { return static_cast<T*>(data_ptr()); }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
-  Tensor contiguous() const;            // self when already contiguous
+  // Views sharing this tensor's storage (no copy). view: same elements in a new shape;
+  // needs a contiguous tensor and the same element count (invalid_argument naming both
+  // shapes otherwise). as_strided: any shape and element strides starting
+  // `byte_offset` bytes into the storage; the caller keeps every element inside it.
+  Tensor view(const Shape& shape) const;
+  Tensor as_strided(const Shape& shape, const Shape& strides, int64_t byte_offset) const;
+
+  Tensor contiguous() const;            // self when already contiguous; any device
   Tensor to(Device device) const;       // copy (self when already there)
   Tensor clone() const;
   std::string describe() const;         // "float32[4, 8] on cpu"
@@ -70,11 +80,21 @@ class Tensor {
   std::shared_ptr<Storage> storage_;
   Shape shape_;
   Shape strides_;
+  int64_t offset_ = 0;  // bytes from storage_->data() to the first element
   DType dtype_ = DType::float32;
   Device device_;
 };
 
 Shape contiguous_strides(const Shape& shape);
+
+// Copies a non-contiguous tensor into a new contiguous one on the same device.
+// common/ cannot call ops/, so the ops layer registers its strided-copy op here when
+// the module loads (ops/manipulation.cpp); Tensor::contiguous() uses it on every device
+// and falls back to an element loop on the CPU when none is set (a CUDA tensor then
+// fails as unsupported).
+using ContiguousHook = Tensor (*)(const Tensor& x);
+void set_contiguous_hook(ContiguousHook hook);
+ContiguousHook contiguous_hook();
 std::string shape_str(const Shape& shape);
 
 }  // namespace benchsuite
