@@ -30,7 +30,7 @@ def on_device(x: np.ndarray, device: str):
         return x
     if not CUDA:
         pytest.skip("no_cuda")
-    return bs.Tensor.from_numpy(np.ascontiguousarray(x)).to(device)
+    return bs.Tensor.from_numpy(np.require(x, requirements="C")).to(device)  # keeps 0-d arrays 0-d
 
 
 def to_host(y) -> np.ndarray:
@@ -107,6 +107,17 @@ def test_embedding_backward_repeated_ids_and_unused_rows(rng, device, version):
     unused = np.setdiff1d(np.arange(vocab), ids)
     assert np.all(dweight[unused] == 0)
     np.testing.assert_array_equal(run(), dweight)  # deterministic: same bits every time
+
+
+def test_embedding_backward_same_bits_on_cpu_and_cuda(rng):
+    # CPU v2 and CUDA v1 both add each id's rows in token order in float: identical bits.
+    if not CUDA:
+        pytest.skip("no_cuda")
+    ids = rng.integers(0, 30, 5000, dtype=np.int64)
+    dout = rng.standard_normal((5000, 67)).astype(np.float32)
+    cpu = bs.ops.embedding_backward(dout, ids, 30, impl="v2")
+    gpu = to_host(bs.ops.embedding_backward(on_device(dout, "cuda"), on_device(ids, "cuda"), 30))
+    np.testing.assert_array_equal(gpu, cpu)
 
 
 def test_embedding_backward_is_the_gradient_of_embedding(rng):

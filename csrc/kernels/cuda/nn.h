@@ -24,7 +24,8 @@ void embedding_backward_f32(const float* dout, const int64_t* ids, float* dweigh
 // ---- cross-entropy --------------------------------------------------------------------------
 // A block per row with an online (max, sum-of-exp) pass; the mean is a deterministic
 // two-stage reduction (reduce_all_f32) of the per-row losses divided by that of the
-// kept-row flags. workspace: cross_entropy_workspace_floats(rows) floats.
+// kept-row flags (a float count: exact up to 2^24 kept rows).
+// workspace: cross_entropy_workspace_floats(rows) floats.
 int64_t cross_entropy_workspace_floats(int64_t rows);
 void cross_entropy_f32(const float* logits, const int64_t* targets, float* loss, float* row_loss, int64_t rows,
                        int64_t classes, int64_t ignore_index, float* workspace, StreamHandle stream);
