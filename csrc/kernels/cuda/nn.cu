@@ -259,7 +259,7 @@ void embedding_backward_f32(const float* dout, const int64_t* ids, float* dweigh
     positions = reinterpret_cast<int*>(reinterpret_cast<char*>(positions_in) + align_up(n * sizeof(int)));
     char* temp = reinterpret_cast<char*>(positions) + align_up(n * sizeof(int));
     const size_t used = static_cast<size_t>(temp - base);
-    BENCHSUITE_CHECK(workspace_bytes > used, "embedding_backward: workspace of ", workspace_bytes,
+    BENCHSUITE_CHECK(workspace_bytes >= used, "embedding_backward: workspace of ", workspace_bytes,
                      " bytes is too small");
     size_t temp_bytes = workspace_bytes - used;  // CUB reports an error if that is short
     iota_kernel<<<detail::grid_for(tokens, kThreads), kThreads, 0, s>>>(positions_in, tokens);
