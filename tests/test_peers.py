@@ -58,3 +58,22 @@ def test_missing_peer_is_a_skipped_comparison():
 def test_low_precision_matmul_has_no_numpy_peer():
     out = measure_peers("matmul", {"m": 4, "n": 4, "k": 4, "dtype": "bfloat16"}, "cpu", 1e-3, fast_settings())
     assert out["numpy"]["status"] == "skipped" and out["numpy"]["reason"].startswith("unsupported_dtype")
+
+
+@pytest.mark.parametrize("case,params", [
+    ("transpose", {"batch": 2, "rows": 5, "cols": 7}), ("contiguous", {"rows": 5, "cols": 7}),
+    ("concat", {"parts": 3, "rows": 4, "cols": 6, "dim": 1}),
+    ("embedding", {"vocab": 50, "dim": 8, "tokens": 20}), ("embedding_backward", {"vocab": 50, "dim": 8, "tokens": 20}),
+    ("cross_entropy", {"rows": 4, "classes": 11}), ("cross_entropy_backward", {"rows": 4, "classes": 11}),
+    ("rope", {"batch": 1, "seq_len": 5, "heads": 2, "head_dim": 8}),
+    ("rope_backward", {"batch": 1, "seq_len": 5, "heads": 2, "head_dim": 8}),
+])
+def test_numpy_peers_of_movement_and_nn_ops(case, params):
+    out = measure_peers(case, params, "cpu", 1e-3, fast_settings())
+    assert out["numpy"]["status"] in ("ok", "invalid"), out
+
+
+def test_ops_without_a_peer_say_so():
+    out = measure_peers("selective_scan", {"batch": 1, "seq_len": 4, "dim": 2, "state": 3, "chunk": 2}, "cpu",
+                        1e-3, fast_settings())
+    assert out["numpy"]["status"] == "skipped" and out["numpy"]["reason"].startswith("peer_unsupported")

@@ -254,6 +254,136 @@ def _torch_randn(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     return lambda: torch.randn(p["n"], device=out.device, out=out)
 
 
+# ---- data movement and language-model pieces --------------------------------------------
+
+def _np_transpose(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    np, rng = _np_rng()
+    x = rng.standard_normal((p.get("batch", 1), p["rows"], p["cols"]), dtype=np.float32)
+    out = np.empty((x.shape[0], p["cols"], p["rows"]), dtype=np.float32)
+    return lambda: np.copyto(out, np.swapaxes(x, -1, -2))
+
+
+def _np_contiguous(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    np, rng = _np_rng()
+    base = rng.standard_normal((p["cols"], p["rows"]), dtype=np.float32)
+    out = np.empty((p["rows"], p["cols"]), dtype=np.float32)
+    return lambda: np.copyto(out, base.T)
+
+
+def _np_concat(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    np, rng = _np_rng()
+    parts = [rng.standard_normal((p["rows"], p["cols"]), dtype=np.float32) for _ in range(p["parts"])]
+    return lambda: np.concatenate(parts, axis=p.get("dim", 0))
+
+
+def _np_embedding(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    np, rng = _np_rng()
+    weight = rng.standard_normal((p["vocab"], p["dim"]), dtype=np.float32)
+    ids = rng.integers(0, p["vocab"], p["tokens"])
+    out = np.empty((p["tokens"], p["dim"]), dtype=np.float32)
+    return lambda: np.take(weight, ids, axis=0, out=out)
+
+
+def _np_embedding_backward(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    np, rng = _np_rng()
+    dout = rng.standard_normal((p["tokens"], p["dim"]), dtype=np.float32)
+    ids = rng.integers(0, p["vocab"], p["tokens"])
+
+    def run() -> Any:
+        dweight = np.zeros((p["vocab"], p["dim"]), dtype=np.float32)
+        np.add.at(dweight, ids, dout)
+        return dweight
+    return run
+
+
+def _np_cross_entropy(backward: bool) -> Builder:
+    def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+        np, rng = _np_rng()
+        x = rng.standard_normal((p["rows"], p["classes"]), dtype=np.float32)
+        t = rng.integers(0, p["classes"], p["rows"])
+        rows = np.arange(p["rows"])
+
+        def forward() -> Any:
+            m = x.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+            return (lse - x[rows, t]).mean()
+
+        def grad() -> Any:
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            g = e / e.sum(axis=1, keepdims=True)
+            g[rows, t] -= 1
+            return g / p["rows"]
+        return grad if backward else forward
+    return build
+
+
+def _np_rope(backward: bool) -> Builder:
+    def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+        np, rng = _np_rng()
+        b, t, h, d = p["batch"], p["seq_len"], p["heads"], p["head_dim"]
+        x = rng.standard_normal((b, t, h, d), dtype=np.float32)
+        half = d // 2
+        angle = np.arange(t)[:, None] * 10000.0 ** (-2 * np.arange(half) / d)
+        cos = np.cos(angle).astype(np.float32)[None, :, None, :]
+        sin = (np.sin(angle) * (-1 if backward else 1)).astype(np.float32)[None, :, None, :]
+
+        def run() -> Any:
+            x1, x2 = x[..., :half], x[..., half:]
+            return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+        return run
+    return build
+
+
+def _torch_transpose(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    torch, dtype, dev = _torch(p, device)
+    x = torch.randn(p.get("batch", 1), p["rows"], p["cols"], device=dev, dtype=dtype)
+    out = torch.empty(x.shape[0], p["cols"], p["rows"], device=dev, dtype=dtype)
+    return lambda: out.copy_(x.transpose(-1, -2))
+
+
+def _torch_contiguous(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    torch, dtype, dev = _torch(p, device)
+    base = torch.randn(p["cols"], p["rows"], device=dev, dtype=dtype)
+    out = torch.empty(p["rows"], p["cols"], device=dev, dtype=dtype)
+    return lambda: out.copy_(base.t())
+
+
+def _torch_concat(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    torch, dtype, dev = _torch(p, device)
+    parts = [torch.randn(p["rows"], p["cols"], device=dev, dtype=dtype) for _ in range(p["parts"])]
+    return lambda: torch.cat(parts, dim=p.get("dim", 0))
+
+
+def _torch_embedding(backward: bool) -> Builder:
+    def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+        torch, dtype, dev = _torch(p, device)
+        ids = torch.randint(0, p["vocab"], (p["tokens"],), device=dev)
+        if backward:
+            grad = torch.randn(p["tokens"], p["dim"], device=dev, dtype=dtype)
+            return lambda: torch.ops.aten.embedding_dense_backward(grad, ids, p["vocab"], -1, False)
+        weight = torch.randn(p["vocab"], p["dim"], device=dev, dtype=dtype)
+        return lambda: torch.nn.functional.embedding(ids, weight)
+    return build
+
+
+def _torch_cross_entropy(backward: bool) -> Builder:
+    def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+        torch, dtype, dev = _torch(p, device)
+        x = torch.randn(p["rows"], p["classes"], device=dev, dtype=dtype)
+        t = torch.randint(0, p["classes"], (p["rows"],), device=dev)
+        if not backward:
+            return lambda: torch.nn.functional.cross_entropy(x, t)
+        onehot = torch.nn.functional.one_hot(t, p["classes"]).to(dtype)
+        return lambda: torch.softmax(x, -1).sub_(onehot).div_(p["rows"])
+    return build
+
+
+def _no_peer(package: str, why: str) -> Builder:
+    def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+        raise _Skip("peer_unsupported", why)
+    return build
+
+
 class _Skip(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -290,6 +420,24 @@ PEERS: dict[str, dict[str, dict[str, tuple[str, Builder]]]] = {
     "copy": {"cpu": {"numpy": ("numpy", _np_copy)}, "cuda": {"torch": ("torch", _torch_copy)}},
     "fill": {"cpu": {"numpy": ("numpy", _np_fill)}, "cuda": {"torch": ("torch", _torch_fill)}},
     "randn": {"cpu": {"numpy": ("numpy", _np_randn)}, "cuda": {"torch": ("torch", _torch_randn)}},
+    "transpose": {"cpu": {"numpy": ("numpy", _np_transpose)}, "cuda": {"torch": ("torch", _torch_transpose)}},
+    "contiguous": {"cpu": {"numpy": ("numpy", _np_contiguous)}, "cuda": {"torch": ("torch", _torch_contiguous)}},
+    "concat": {"cpu": {"numpy": ("numpy", _np_concat)}, "cuda": {"torch": ("torch", _torch_concat)}},
+    "embedding": {"cpu": {"numpy": ("numpy", _np_embedding)},
+                  "cuda": {"torch": ("torch", _torch_embedding(False))}},
+    "embedding_backward": {"cpu": {"numpy": ("numpy", _np_embedding_backward)},
+                           "cuda": {"torch": ("torch", _torch_embedding(True))}},
+    "cross_entropy": {"cpu": {"numpy": ("numpy", _np_cross_entropy(False))},
+                      "cuda": {"torch": ("torch", _torch_cross_entropy(False))}},
+    "cross_entropy_backward": {"cpu": {"numpy": ("numpy", _np_cross_entropy(True))},
+                               "cuda": {"torch": ("torch", _torch_cross_entropy(True))}},
+    "rope": {"cpu": {"numpy": ("numpy", _np_rope(False))},
+             "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in rotary embedding"))}},
+    "rope_backward": {"cpu": {"numpy": ("numpy", _np_rope(True))},
+                      "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in rotary embedding"))}},
+    "selective_scan": {
+        "cpu": {"numpy": ("numpy", _no_peer("numpy", "NumPy has no vectorised selective scan"))},
+        "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in selective scan"))}},
 }
 
 
