@@ -64,3 +64,15 @@ def test_case_families_have_typed_params():
     for f in families.values():
         for p in f["params"]:
             assert p["type"] in ("int", "float", "str", "bool")
+
+
+def test_type_stub_lists_every_native_function():
+    import ast
+    from pathlib import Path
+
+    stub = Path(bs.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    declared = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    public = {name for name in dir(_core) if not name.startswith("_")}
+    missing = public - declared
+    assert not missing, f"_core.pyi is missing {sorted(missing)}: regenerate it with pybind11-stubgen"
