@@ -158,6 +158,20 @@ def _throughput(record: dict) -> str:
     return "–"
 
 
+def _peers_text(record: dict) -> str:
+    """`numpy ×1.23` per measured peer (above 1: ours is faster); skipped peers say why."""
+    peers = (record.get("metrics") or {}).get("peers") or {}
+    parts = []
+    for name, entry in peers.items():
+        speedup = _num((entry or {}).get("speedup"))
+        if speedup is not None:
+            parts.append(f"{name} ×{speedup:.2f}")
+        else:
+            reason = str((entry or {}).get("reason") or "skipped").split(":", 1)[0]
+            parts.append(f"{name}: {reason}")
+    return ", ".join(parts) or "–"
+
+
 def _status_text(record: dict) -> str:
     status = str(record.get("status", "?"))
     reason = record.get("reason")
@@ -196,8 +210,8 @@ def render_markdown(doc: dict) -> str:
     if not records:
         lines.append("No benchmark records.")
     else:
-        lines.append("| Case | Status | Median (ms) | p95 (ms) | Throughput | Noise | n |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|")
+        lines.append("| Case | Status | Median (ms) | p95 (ms) | Throughput | Noise | n | Speedup vs peers |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---|")
         for r in records:
             stats = r.get("stats") or {}
             noise = _num(stats.get("noise"))
@@ -210,6 +224,7 @@ def render_markdown(doc: dict) -> str:
                 _throughput(r) if stats else "–",
                 f"{noise * 100:.2f}%" if noise is not None else "–",
                 str(n) if isinstance(n, int) else "–",
+                _peers_text(r),
             ]
             lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
     lines.append("")
