@@ -13,17 +13,6 @@
 namespace benchsuite::bindings {
 
 namespace {
-Shape as_shape(const py::object& shape) {
-  if (py::isinstance<py::int_>(shape)) return {shape.cast<int64_t>()};
-  Shape out;
-  for (py::handle h : shape) {
-    BENCHSUITE_CHECK_ARG(py::isinstance<py::int_>(h), "shape=", std::string(py::repr(shape)),
-                         ": dimensions must be integers");
-    out.push_back(h.cast<int64_t>());
-  }
-  return out;
-}
-
 std::optional<int64_t> as_index(const py::object& value, const char* name) {
   if (value.is_none()) return std::nullopt;
   BENCHSUITE_CHECK_ARG(py::isinstance<py::int_>(value), "slice: ", name, "=", std::string(py::repr(value)),

@@ -8,7 +8,6 @@
 
 namespace benchsuite::bindings {
 
-namespace {
 Shape as_shape(const py::object& shape) {
   if (py::isinstance<py::int_>(shape)) return {shape.cast<int64_t>()};
   Shape out;
@@ -20,6 +19,7 @@ Shape as_shape(const py::object& shape) {
   return out;
 }
 
+namespace {
 uint64_t as_seed(int64_t seed) {
   BENCHSUITE_CHECK_ARG(seed >= 0, "seed=", seed, " must be >= 0");
   return static_cast<uint64_t>(seed);

@@ -19,6 +19,9 @@ void bind_scan_ops(py::module_& m);
 // The tracking allocator's counters as a dict (memory_stats(), case results).
 py::dict memory_stats_dict(const MemoryStats& stats);
 
+// A shape from a Python int or sequence of ints (invalid_argument naming `shape` otherwise).
+Shape as_shape(const py::object& shape);
+
 // A Tensor from a bs.Tensor, a DLPack producer (torch, cupy) or a buffer (NumPy).
 Tensor as_tensor(const py::handle& obj, const char* arg);
 }  // namespace benchsuite::bindings

@@ -87,9 +87,7 @@ void rope_cuda(const Tensor& x, const Tensor& y, double base, int64_t position_o
 template <class Fn>
 OpVersion erased(const char* op, const char* version, const char* description, DeviceType device, bool reference,
                  Fn fn) {
-  OpVersion v{op, version, description, device, kF32, reference};
-  v.impl = erase_impl(fn);
-  return v;
+  return erased_version(op, version, description, device, kF32, reference, fn);
 }
 
 void check_same_device(const char* op, const char* name, const Tensor& t, const char* other_name,

@@ -94,9 +94,7 @@ const std::vector<DType> kF32 = {DType::float32};
 template <class Fn>
 OpVersion erased(const char* op, const char* version, const char* description, DeviceType device, bool reference,
                  Fn fn) {
-  OpVersion v{op, version, description, device, kF32, reference};
-  v.impl = erase_impl(fn);
-  return v;
+  return erased_version(op, version, description, device, kF32, reference, fn);
 }
 
 void check_rows(const char* op, const Tensor& x) {

@@ -44,9 +44,7 @@ void reduce_cuda_v1(Reduction kind, const Tensor& x, const Tensor& out, const Te
 
 OpVersion version(const char* op, const char* name, const char* description, DeviceType device, bool reference,
                   ReduceImpl fn) {
-  OpVersion v{op, name, description, device, {DType::float32}, reference};
-  v.impl = erase_impl(fn);
-  return v;
+  return erased_version(op, name, description, device, {DType::float32}, reference, fn);
 }
 }  // namespace
 

@@ -79,4 +79,13 @@ void (*erase_impl(Fn fn))() {
   return reinterpret_cast<void (*)()>(fn);
 }
 
+// An OpVersion whose implementation has its own signature (read back with impl_as<Fn>).
+template <class Fn>
+OpVersion erased_version(const char* op, const char* version, const char* description, DeviceType device,
+                         std::vector<DType> dtypes, bool reference, Fn fn) {
+  OpVersion v{op, version, description, device, std::move(dtypes), reference};
+  v.impl = erase_impl(fn);
+  return v;
+}
+
 }  // namespace benchsuite::ops

@@ -1,6 +1,7 @@
 // CPU manipulation kernels: transpose, strided copy and concat, for any element size.
 // Elements are moved as unsigned words of their size (uint8/16/32/64), never as floats,
 // so NaN payloads and integer bit patterns survive unchanged.
+#include "common/parallel.h"
 #include "kernels/cpu/manipulation.h"
 
 #include <algorithm>
@@ -21,27 +22,9 @@ namespace {
 constexpr int64_t kTile = 32;
 constexpr int64_t kParallelBytes = int64_t{1} << 16;  // below this, threads cost more than they save
 
-int thread_count() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-int team_size() {
-#ifdef _OPENMP
-  return omp_get_num_threads();
-#else
-  return 1;
-#endif
-}
+using parallel::team_size;
+using parallel::thread_id;
+int thread_count() { return parallel::max_threads(); }
 
 // Calls f(T{}) with T the unsigned word of `elem_size` bytes.
 template <class F>

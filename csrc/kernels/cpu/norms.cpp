@@ -8,29 +8,14 @@
 #include <limits>
 #include <vector>
 
+#include "common/parallel.h"
 #include "kernels/cpu/cpu_kernels.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace benchsuite::cpu {
 
 namespace {
-int thread_count() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
+using parallel::thread_id;
+int thread_count() { return parallel::max_threads(); }
 bool parallel(int64_t rows, int64_t cols) { return rows > 1 && rows * cols > (1 << 15); }
 }  // namespace
 
