@@ -2,7 +2,6 @@
 callables, and records that validate against the results schema."""
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np

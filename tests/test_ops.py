@@ -7,6 +7,7 @@ import pytest
 
 import benchsuite as bs
 
+from op_helpers import all_versions, on_device, relative_error, to_host, versions, versions_on
 from conftest import CUDA
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
@@ -15,40 +16,12 @@ MATMUL_SHAPES = [(1, 1, 1), (1, 100, 37), (100, 1, 37), (37, 100, 1), (5, 7, 3),
                  (97, 130, 259), (6, 16, 256), (7, 17, 513), (0, 5, 3), (5, 0, 3), (4, 6, 0)]
 
 
-def versions(op: str, device: str) -> list[str]:
-    return [v["version"] for v in bs.ops.versions(op, device)]
-
-
-def all_versions(op: str):
-    return [pytest.param(d, v, id=f"{d}-{v}") for d in ("cpu", "cuda") for v in versions(op, d)]
-
-
-def on_device(x: np.ndarray, device: str):
-    if device == "cpu":
-        return x
-    if not CUDA:
-        pytest.skip("no_cuda")
-    return bs.Tensor.from_numpy(x).to(device)
-
-
-def to_host(y) -> np.ndarray:
-    if isinstance(y, bs.Tensor):
-        return y.to("cpu").numpy()
-    return np.asarray(y)
-
-
 def softmax_reference(x: np.ndarray) -> np.ndarray:
     x64 = x.astype(np.float64)
     if x64.size == 0:
         return x64
     e = np.exp(x64 - x64.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def relative_error(out: np.ndarray, ref: np.ndarray) -> float:
-    assert np.all(np.isfinite(out)), "non-finite output"
-    denom = np.linalg.norm(ref)
-    return float(np.linalg.norm(out - ref) / denom) if denom else float(np.linalg.norm(out - ref))
 
 
 @pytest.mark.parametrize("device,version", all_versions("softmax"))
@@ -350,12 +323,6 @@ def numeric_grad(f, x, dy, h=1e-3):
         xm[i] -= h
         grad[i] = ((f(xp) - f(xm)) * dy).sum() / (2 * h)
     return grad
-
-
-def versions_on(op, device):
-    if device == "cuda" and not CUDA:
-        pytest.skip("no_cuda")
-    return versions(op, device)
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])

@@ -9,6 +9,7 @@ import pytest
 
 import benchsuite as bs
 
+from op_helpers import all_versions, on_device, versions
 from conftest import CUDA, requires_cuda
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
@@ -17,27 +18,11 @@ SHAPES_2D = [(1, 1), (1, 1000), (1000, 1), (3, 5), (33, 65), (64, 64), (129, 257
 BATCHED = [(3, 33, 65), (2, 3, 4, 5), (0, 3, 4), (4, 0, 5), (1, 1, 40), (5, 32, 32)]
 
 
-def versions(op: str, device: str) -> list[str]:
-    return [v["version"] for v in bs.ops.versions(op, device)]
-
-
-def all_versions(op: str):
-    return [pytest.param(d, v, id=f"{d}-{v}") for d in ("cpu", "cuda") for v in versions(op, d)]
-
-
 def random_array(rng, shape, dtype=np.float32) -> np.ndarray:
     if np.issubdtype(dtype, np.floating):
         return rng.standard_normal(shape).astype(dtype)
     info = np.iinfo(dtype)
     return rng.integers(max(info.min, -1000), min(info.max, 1000), size=shape, dtype=dtype)
-
-
-def on_device(x: np.ndarray, device: str):
-    if device == "cpu":
-        return x
-    if not CUDA:
-        pytest.skip("no_cuda")
-    return bs.Tensor.from_numpy(np.ascontiguousarray(x)).to(device)
 
 
 def to_host(y) -> np.ndarray:

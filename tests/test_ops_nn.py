@@ -11,39 +11,11 @@ import pytest
 
 import benchsuite as bs
 
+from op_helpers import all_versions, on_device, relative_error, to_host, versions
 from conftest import CUDA, fast_settings
 
 NN_OPS = ["embedding", "embedding_backward", "cross_entropy", "cross_entropy_backward", "rope",
           "rope_backward"]
-
-
-def versions(op: str, device: str) -> list[str]:
-    return [v["version"] for v in bs.ops.versions(op, device)]
-
-
-def all_versions(op: str):
-    return [pytest.param(d, v, id=f"{d}-{v}") for d in ("cpu", "cuda") for v in versions(op, d)]
-
-
-def on_device(x: np.ndarray, device: str):
-    if device == "cpu":
-        return x
-    if not CUDA:
-        pytest.skip("no_cuda")
-    return bs.Tensor.from_numpy(np.require(x, requirements="C")).to(device)  # keeps 0-d arrays 0-d
-
-
-def to_host(y) -> np.ndarray:
-    if isinstance(y, bs.Tensor):
-        return y.to("cpu").numpy()
-    return np.asarray(y)
-
-
-def relative_error(out: np.ndarray, ref: np.ndarray) -> float:
-    out = np.asarray(out, dtype=np.float64)
-    assert np.all(np.isfinite(out)), "non-finite output"
-    denom = np.linalg.norm(ref)
-    return float(np.linalg.norm(out - ref) / denom) if denom else float(np.linalg.norm(out - ref))
 
 
 def test_every_nn_op_has_versions_and_one_reference():

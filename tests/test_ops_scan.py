@@ -10,6 +10,7 @@ import pytest
 
 import benchsuite as bs
 
+from op_helpers import on_device, relative_error, to_host
 from conftest import CUDA, fast_settings
 
 # The normwise relative-error policy of csrc/ops/check.h for float32.
@@ -23,18 +24,6 @@ def all_versions():
 
 def chunked_versions():
     return [p for p in all_versions() if p.values[1] != "v1"]
-
-
-def on_device(arr, device: str):
-    if arr is None or device == "cpu":
-        return arr
-    if not CUDA:
-        pytest.skip("no_cuda")
-    return bs.Tensor.from_numpy(arr).to(device)
-
-
-def to_host(t) -> np.ndarray:
-    return t.to("cpu").numpy() if isinstance(t, bs.Tensor) else np.asarray(t)
 
 
 def make_inputs(rng: np.random.Generator, batch: int, seq_len: int, dim: int, state: int, with_h0: bool):
@@ -58,12 +47,6 @@ def reference(x, a, b, c, h0):
         h = a[:, t].astype(np.float64) * h + b[:, t].astype(np.float64) * x[:, t, :, None].astype(np.float64)
         y[:, t] = np.einsum("bdn,bn->bd", h, c[:, t].astype(np.float64))
     return y, h
-
-
-def relative_error(out: np.ndarray, ref: np.ndarray) -> float:
-    assert np.all(np.isfinite(out)), "non-finite output"
-    denom = np.linalg.norm(ref)
-    return float(np.linalg.norm(out - ref) / denom) if denom else float(np.linalg.norm(out - ref))
 
 
 def run_and_compare(rng, device, version, batch, seq_len, dim, state, chunk, with_h0, tol=TOL):

@@ -20,6 +20,9 @@ void sync_if_cuda(Device device);
 // An int parameter that must be >= lowest; invalid_argument naming family and value.
 int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest = 0);
 std::vector<DeviceType> both_devices();
+// Counters of a memory-bound case: bytes moved and items processed (no FLOP counter:
+// bandwidth is its figure of merit).
+Counters memory_counters(double bytes_read, double bytes_written, double items, const char* item_unit = "elements");
 // The versions of op `op` as the registry lists them, per device.
 std::function<std::vector<VersionDescription>(DeviceType)> op_versions_fn(const std::string& op);
 std::vector<VersionDescription> op_version_list(const std::string& op, DeviceType device);

@@ -63,6 +63,15 @@ int64_t positive(const Params& p, const char* family, const char* name, int64_t 
 
 std::vector<DeviceType> both_devices() { return {DeviceType::cpu, DeviceType::cuda}; }
 
+Counters memory_counters(double bytes_read, double bytes_written, double items, const char* item_unit) {
+  Counters c;
+  c.bytes_read = bytes_read;
+  c.bytes_written = bytes_written;
+  c.items = items;
+  c.item_unit = item_unit;
+  return c;
+}
+
 std::function<std::vector<VersionDescription>(DeviceType)> op_versions_fn(const std::string& op) {
   return [op](DeviceType d) { return op_version_list(op, d); };
 }
@@ -171,12 +180,8 @@ class AxpyCase : public CaseInstance {
     version_.impl_as<ops::AxpyImpl>()(kAlpha, x_, y_, out_, stream);
   }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = 2.0 * static_cast<double>(out_.nbytes());
-    c.bytes_written = static_cast<double>(out_.nbytes());
-    c.items = static_cast<double>(out_.numel());
-    c.item_unit = "elements";
-    return c;
+    return memory_counters(2.0 * static_cast<double>(out_.nbytes()), static_cast<double>(out_.nbytes()),
+                           static_cast<double>(out_.numel()));
   }
   std::optional<ops::Correctness> check() override {
     poison(out_);
@@ -207,12 +212,8 @@ class ActivationCase : public CaseInstance {
   }
   void run(StreamHandle stream) override { ops::run_unary(version_, x_, y_, stream); }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(x_.nbytes());
-    c.bytes_written = static_cast<double>(y_.nbytes());
-    c.items = static_cast<double>(x_.numel());
-    c.item_unit = "elements";
-    return c;
+    return memory_counters(static_cast<double>(x_.nbytes()), static_cast<double>(y_.nbytes()),
+                           static_cast<double>(x_.numel()));
   }
   std::optional<ops::Correctness> check() override {
     poison(y_);
@@ -246,12 +247,8 @@ class ReduceCase : public CaseInstance {
   }
   void run(StreamHandle stream) override { ops::run_reduce(version_, kind_, x_, out_, workspace_, all_, stream); }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(x_.nbytes());
-    c.bytes_written = static_cast<double>(out_.nbytes());
-    c.items = static_cast<double>(x_.numel());
-    c.item_unit = "elements";
-    return c;
+    return memory_counters(static_cast<double>(x_.nbytes()), static_cast<double>(out_.nbytes()),
+                           static_cast<double>(x_.numel()));
   }
   std::optional<ops::Correctness> check() override {
     poison(out_);
@@ -286,12 +283,8 @@ class SoftmaxCase : public CaseInstance {
   }
   void run(StreamHandle stream) override { ops::run_unary(version_, x_, y_, stream); }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(x_.nbytes());
-    c.bytes_written = static_cast<double>(y_.nbytes());
-    c.items = static_cast<double>(rows_ * cols_);
-    c.item_unit = "elements";
-    return c;
+    return memory_counters(static_cast<double>(x_.nbytes()), static_cast<double>(y_.nbytes()),
+                           static_cast<double>(rows_ * cols_));
   }
   std::optional<ops::Correctness> check() override {
     poison(y_);
@@ -336,12 +329,8 @@ class RowOpCase : public CaseInstance {
       ops::run_unary(version_, a_, out_, stream);
   }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(a_.nbytes()) * (binary_ ? 2 : 1);
-    c.bytes_written = static_cast<double>(out_.nbytes());
-    c.items = static_cast<double>(rows_ * cols_);
-    c.item_unit = "elements";
-    return c;
+    return memory_counters(static_cast<double>(a_.nbytes()) * (binary_ ? 2 : 1), static_cast<double>(out_.nbytes()),
+                           static_cast<double>(rows_ * cols_));
   }
   std::optional<ops::Correctness> check() override {
     poison(out_);
@@ -553,12 +542,8 @@ class CopyCase : public CaseInstance {
     cpu::copy_bytes(dst_.data_ptr(), src_.data_ptr(), src_.nbytes());
   }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(src_.nbytes());
-    c.bytes_written = static_cast<double>(dst_.nbytes());
-    c.items = static_cast<double>(src_.numel());
-    c.item_unit = "elements";
-    return c;
+    return memory_counters(static_cast<double>(src_.nbytes()), static_cast<double>(dst_.nbytes()),
+                           static_cast<double>(src_.numel()));
   }
   std::optional<ops::Correctness> check() override {
     poison(dst_);

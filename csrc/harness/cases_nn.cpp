@@ -133,13 +133,10 @@ class CrossEntropyCase : public CaseInstance {
       ops::run_cross_entropy(version_, logits_, targets_, kIgnore, loss_, row_loss_, workspace_, stream);
   }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(logits_.nbytes() + targets_.nbytes());
-    c.bytes_written = backward_ ? static_cast<double>(dlogits_.nbytes())
-                                : static_cast<double>(row_loss_.nbytes() + loss_.nbytes());
-    c.items = static_cast<double>(rows_);
-    c.item_unit = "tokens";
-    return c;
+    return memory_counters(
+        static_cast<double>(logits_.nbytes() + targets_.nbytes()),
+        backward_ ? static_cast<double>(dlogits_.nbytes()) : static_cast<double>(row_loss_.nbytes() + loss_.nbytes()),
+        static_cast<double>(rows_), "tokens");
   }
   std::optional<ops::Correctness> check() override {
     const double tol = ops::default_tolerance(dtype_);
@@ -196,12 +193,8 @@ class RopeCase : public CaseInstance {
   }
   void run(StreamHandle stream) override { ops::run_rope(version_, x_, y_, kBase, 0, stream); }
   Counters counters() const override {
-    Counters c;
-    c.bytes_read = static_cast<double>(x_.nbytes());
-    c.bytes_written = static_cast<double>(y_.nbytes());
-    c.items = static_cast<double>(batch_ * seq_len_);
-    c.item_unit = "tokens";
-    return c;
+    return memory_counters(static_cast<double>(x_.nbytes()), static_cast<double>(y_.nbytes()),
+                           static_cast<double>(batch_ * seq_len_), "tokens");
   }
   std::optional<ops::Correctness> check() override {
     poison(y_);

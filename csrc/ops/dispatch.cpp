@@ -5,6 +5,14 @@
 
 namespace benchsuite::ops {
 
+int64_t cols_of(const Tensor& x) { return x.ndim() == 0 ? 1 : x.shape().back(); }
+
+int64_t rows_of(const Tensor& x) {
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < x.ndim(); ++d) rows *= x.shape()[d];
+  return rows;
+}
+
 static void make_current(const Tensor& t) {
   if (t.device().is_cuda()) cuda_set_device(t.device().index);
 }

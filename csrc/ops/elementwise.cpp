@@ -13,7 +13,6 @@
 namespace benchsuite::ops {
 
 namespace {
-int64_t last_dim(const Tensor& t) { return t.ndim() == 0 ? 1 : t.shape().back(); }
 
 // Shape bookkeeping for a (same shape or row-broadcast) binary op.
 struct BinaryShape {
@@ -21,7 +20,7 @@ struct BinaryShape {
   bool b_is_row;
 };
 BinaryShape binary_shape(const Tensor& a, const Tensor& b) {
-  const int64_t cols = last_dim(a);
+  const int64_t cols = cols_of(a);
   const bool row = b.shape() != a.shape();
   return {cols == 0 ? 0 : a.numel() / cols, cols, row};
 }

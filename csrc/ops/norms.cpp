@@ -12,12 +12,6 @@
 namespace benchsuite::ops {
 
 namespace {
-int64_t cols_of(const Tensor& x) { return x.ndim() == 0 ? 1 : x.shape().back(); }
-int64_t rows_of(const Tensor& x) {
-  int64_t rows = 1;
-  for (int64_t d = 0; d + 1 < x.ndim(); ++d) rows *= x.shape()[d];
-  return rows;
-}
 const float* f(const Tensor& t) { return t.data<float>(); }
 float* w(const Tensor& t) { return t.data<float>(); }
 

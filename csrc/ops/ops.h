@@ -54,6 +54,11 @@ void run_rmsnorm(const OpVersion& v, const Tensor& x, const Tensor& gamma, doubl
 void run_rmsnorm_backward(const OpVersion& v, const Tensor& dy, const Tensor& x, const Tensor& gamma,
                           const Tensor& rstd, const Tensor& dx, const Tensor& dgamma, StreamHandle stream = nullptr);
 
+// A tensor seen as rows over its last axis: cols = shape[-1] (1 for a scalar) and rows = the
+// product of the leading dimensions, so empty rows still count (x [3, 0]: 3 rows of 0).
+int64_t cols_of(const Tensor& x);
+int64_t rows_of(const Tensor& x);
+
 // Validation shared by the ops and the benchmark cases (which call versions directly).
 void check_add_args(const Tensor& a, const Tensor& b);
 void check_binary_args(const char* op, const Tensor& a, const Tensor& b);

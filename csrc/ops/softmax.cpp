@@ -9,11 +9,6 @@
 namespace benchsuite::ops {
 
 namespace {
-int64_t cols_of(const Tensor& x) { return x.ndim() == 0 ? 1 : x.shape().back(); }
-int64_t rows_of(const Tensor& x) {
-  const int64_t cols = cols_of(x);
-  return cols == 0 ? 0 : x.numel() / cols;
-}
 
 void softmax_cpu_v1(const Tensor& x, const Tensor& y, StreamHandle) {
   cpu::softmax_f32_reference(x.data<float>(), y.data<float>(), rows_of(x), cols_of(x));

@@ -6,7 +6,6 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping

@@ -44,4 +44,44 @@ __device__ __forceinline__ float block_max(float v) {
   return block_reduce<kThreads>(v, MaxOp{});
 }
 
+// Merges running (max, sum of exp(x - max)) pairs; each sum is relative to its own max.
+__device__ __forceinline__ void merge_max_sum(float& m, float& s, float m2, float s2) {
+  const float new_m = fmaxf(m, m2);
+  s = (m == -__FLT_MAX__ ? 0.0f : s * expf(m - new_m)) + (m2 == -__FLT_MAX__ ? 0.0f : s2 * expf(m2 - new_m));
+  m = new_m;
+}
+
+// One-read online max and sum of exp(x - max) over a row of `cols` values, for the whole
+// block (Milakov & Gimelshein 2018); every thread gets (m, s). Safe to call repeatedly:
+// the leading barrier keeps a previous call's readers of the scratch ahead of its writers.
+template <int kThreads>
+__device__ void block_online_max_sum(const float* __restrict__ row, int64_t cols, float& m, float& s) {
+  constexpr int kWarps = kThreads / 32;
+  __shared__ float scratch_m[kWarps], scratch_s[kWarps];
+  m = -__FLT_MAX__;
+  s = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+    const float v = row[c];
+    if (v > m) {
+      s = s * expf(m - v) + 1.0f;
+      m = v;
+    } else {
+      s += expf(v - m);
+    }
+  }
+  for (int offset = 16; offset > 0; offset >>= 1)
+    merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) {
+    scratch_m[warp] = m;
+    scratch_s[warp] = s;
+  }
+  __syncthreads();
+  m = lane < kWarps ? scratch_m[lane] : -__FLT_MAX__;
+  s = lane < kWarps ? scratch_s[lane] : 0.0f;
+  for (int offset = 16; offset > 0; offset >>= 1)
+    merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+}
+
 }  // namespace benchsuite::cuda::detail

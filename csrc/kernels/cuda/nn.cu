@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "kernels/cuda/cuda_kernels.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/nn.h"
 
@@ -104,41 +105,9 @@ size_t cub_temp_bytes(int64_t tokens, int64_t vocab) {
 }
 
 // ---- cross-entropy -----------------------------------------------------------------------------
-// Merges (max, sum) pairs; each sum is relative to its own max.
-__device__ __forceinline__ void merge(float& m, float& s, float m2, float s2) {
-  const float new_m = fmaxf(m, m2);
-  s = (m == -FLT_MAX ? 0.0f : s * expf(m - new_m)) + (m2 == -FLT_MAX ? 0.0f : s2 * expf(m2 - new_m));
-  m = new_m;
-}
-
-// Online max and sum of exp(x - max) over one row, for the whole block (every thread
-// gets the result). Safe to call repeatedly: the leading barrier protects the scratch.
-__device__ void row_max_sum(const float* __restrict__ xr, int64_t cols, float& m, float& s) {
-  __shared__ float scratch_m[kWarps], scratch_s[kWarps];
-  m = -FLT_MAX;
-  s = 0.0f;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
-    const float v = xr[c];
-    if (v > m) {
-      s = s * expf(m - v) + 1.0f;
-      m = v;
-    } else {
-      s += expf(v - m);
-    }
-  }
-  for (int offset = 16; offset > 0; offset >>= 1)
-    merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  __syncthreads();
-  if (lane == 0) {
-    scratch_m[warp] = m;
-    scratch_s[warp] = s;
-  }
-  __syncthreads();
-  m = lane < kWarps ? scratch_m[lane] : -FLT_MAX;
-  s = lane < kWarps ? scratch_s[lane] : 0.0f;
-  for (int offset = 16; offset > 0; offset >>= 1)
-    merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+// Online max / sum of exp over a row: the block-wide helper shared with softmax.
+__device__ __forceinline__ void row_max_sum(const float* __restrict__ xr, int64_t cols, float& m, float& s) {
+  detail::block_online_max_sum<kThreads>(xr, cols, m, s);
 }
 
 // Per-row loss and kept flag (1 unless ignored). Branches on the target are block-uniform.

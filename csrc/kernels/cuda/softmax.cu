@@ -12,7 +12,6 @@ namespace benchsuite::cuda {
 
 namespace {
 constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
 
 using detail::block_max;
 using detail::block_sum;
@@ -31,40 +30,12 @@ __global__ void __launch_bounds__(kThreads) softmax_three_pass_kernel(const floa
   for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
 }
 
-// Merges (max, sum) pairs: sum is relative to its own max.
-__device__ __forceinline__ void merge(float& m, float& s, float m2, float s2) {
-  const float new_m = fmaxf(m, m2);
-  s = (m == -FLT_MAX ? 0.0f : s * __expf(m - new_m)) + (m2 == -FLT_MAX ? 0.0f : s2 * __expf(m2 - new_m));
-  m = new_m;
-}
-
 __global__ void __launch_bounds__(kThreads) softmax_online_kernel(const float* __restrict__ x, float* __restrict__ y,
                                                                   int64_t cols) {
-  __shared__ float scratch_m[kWarps], scratch_s[kWarps];
   const float* xr = x + blockIdx.x * cols;
   float* yr = y + blockIdx.x * cols;
-  float m = -FLT_MAX, s = 0.0f;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
-    const float v = xr[c];
-    if (v > m) {
-      s = s * __expf(m - v) + 1.0f;
-      m = v;
-    } else {
-      s += __expf(v - m);
-    }
-  }
-  for (int offset = 16; offset > 0; offset >>= 1)
-    merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) {
-    scratch_m[warp] = m;
-    scratch_s[warp] = s;
-  }
-  __syncthreads();
-  m = lane < kWarps ? scratch_m[lane] : -FLT_MAX;
-  s = lane < kWarps ? scratch_s[lane] : 0.0f;
-  for (int offset = 16; offset > 0; offset >>= 1)
-    merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+  float m, s;
+  detail::block_online_max_sum<kThreads>(xr, cols, m, s);
   const float inv = 1.0f / s;
   for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
 }
