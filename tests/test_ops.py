@@ -225,8 +225,11 @@ def test_axpy(rng, device, n):
         bs.ops.axpy(float("nan"), x, y)
 
 
-@pytest.mark.parametrize("op", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("device,version", [("cpu", "v1"), ("cpu", "v2"), ("cuda", "v1")])
+ACTIVATION_VERSIONS = [pytest.param(op, p.values[0], p.values[1], id=f"{op}-{p.id}")
+                       for op in sorted(ACTIVATIONS) for p in all_versions(op)]
+
+
+@pytest.mark.parametrize("op,device,version", ACTIVATION_VERSIONS)
 @pytest.mark.parametrize("shape", [(1,), (3, 5), (1000, 33), (4099,)])
 def test_activations_forward(rng, op, device, version, shape):
     if device == "cuda" and not CUDA:

@@ -39,6 +39,10 @@ void activation_cpu_v2(const Tensor& x, const Tensor& y, StreamHandle) {
   cpu::activation_f32(kKind, x.data<float>(), y.data<float>(), x.numel());
 }
 template <Activation kKind>
+void activation_cpu_v3(const Tensor& x, const Tensor& y, StreamHandle) {
+  cpu::activation_f32_vectorized(kKind, x.data<float>(), y.data<float>(), x.numel());
+}
+template <Activation kKind>
 void activation_backward_cpu(const Tensor& x, const Tensor& dy, const Tensor& dx, StreamHandle) {
   cpu::activation_backward_f32(kKind, x.data<float>(), dy.data<float>(), dx.data<float>(), x.numel());
 }
@@ -72,6 +76,9 @@ void register_activation(std::vector<OpVersion>& t) {
   t.push_back({name, "v1", "reference: scalar loop in double", DeviceType::cpu, kF32, true, activation_cpu_v1<kKind>});
   t.push_back({name, "v2", "float, OpenMP over chunks, simd loop", DeviceType::cpu, kF32, false,
                activation_cpu_v2<kKind>});
+  if (kKind != Activation::relu)  // relu has no transcendental to vectorise
+    t.push_back({name, "v3", "float, exp/tanh from a vectorisable polynomial, OpenMP simd", DeviceType::cpu, kF32,
+                 false, activation_cpu_v3<kKind>});
   t.push_back({name + "_backward", "v1", "dx = dy * f'(x), OpenMP", DeviceType::cpu, kF32, true, nullptr,
                activation_backward_cpu<kKind>});
 #ifdef BENCHSUITE_WITH_CUDA

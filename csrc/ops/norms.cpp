@@ -24,6 +24,9 @@ template <bool kReference>
 void log_softmax_cpu(const Tensor& x, const Tensor& y, StreamHandle) {
   (kReference ? cpu::log_softmax_reference : cpu::log_softmax_f32)(f(x), w(y), rows_of(x), cols_of(x));
 }
+void log_softmax_cpu_v3(const Tensor& x, const Tensor& y, StreamHandle) {
+  cpu::log_softmax_f32_vectorized(f(x), w(y), rows_of(x), cols_of(x));
+}
 template <bool kReference>
 void log_softmax_backward_cpu(const Tensor& y, const Tensor& dy, const Tensor& dx, StreamHandle) {
   (kReference ? cpu::log_softmax_backward_reference : cpu::log_softmax_backward_f32)(f(y), f(dy), w(dx), rows_of(y),
@@ -129,6 +132,8 @@ void register_norm_versions(std::vector<OpVersion>& t) {
   t.push_back({"softmax_backward", "v2", omp, DeviceType::cpu, kF32, false, nullptr, softmax_backward_cpu<false>});
   t.push_back({"log_softmax", "v1", ref, DeviceType::cpu, kF32, true, log_softmax_cpu<true>});
   t.push_back({"log_softmax", "v2", omp, DeviceType::cpu, kF32, false, log_softmax_cpu<false>});
+  t.push_back({"log_softmax", "v3", "v2 with vectorised exp (branch-free Cephes polynomial, omp simd)",
+               DeviceType::cpu, kF32, false, log_softmax_cpu_v3});
   t.push_back({"log_softmax_backward", "v1", ref, DeviceType::cpu, kF32, true, nullptr,
                log_softmax_backward_cpu<true>});
   t.push_back({"log_softmax_backward", "v2", omp, DeviceType::cpu, kF32, false, nullptr,

@@ -16,6 +16,9 @@ void softmax_cpu_v1(const Tensor& x, const Tensor& y, StreamHandle) {
 void softmax_cpu_v2(const Tensor& x, const Tensor& y, StreamHandle) {
   cpu::softmax_f32_rows_omp(x.data<float>(), y.data<float>(), rows_of(x), cols_of(x));
 }
+void softmax_cpu_v3(const Tensor& x, const Tensor& y, StreamHandle) {
+  cpu::softmax_f32_vectorized(x.data<float>(), y.data<float>(), rows_of(x), cols_of(x));
+}
 #ifdef BENCHSUITE_WITH_CUDA
 void softmax_cuda_v1(const Tensor& x, const Tensor& y, StreamHandle s) {
   cuda::softmax_f32_three_pass(x.data<float>(), y.data<float>(), rows_of(x), cols_of(x), s);
@@ -32,6 +35,8 @@ void register_softmax_versions(std::vector<OpVersion>& t) {
                softmax_cpu_v1});
   t.push_back({"softmax", "v2", "rows over OpenMP threads, float, exp stored then scaled", DeviceType::cpu, f32, false,
                softmax_cpu_v2});
+  t.push_back({"softmax", "v3", "v2 with vectorised exp (branch-free Cephes polynomial, omp simd)", DeviceType::cpu,
+               f32, false, softmax_cpu_v3});
 #ifdef BENCHSUITE_WITH_CUDA
   t.push_back({"softmax", "v1", "block per row, three passes with block reductions", DeviceType::cuda, f32, false,
                softmax_cuda_v1});

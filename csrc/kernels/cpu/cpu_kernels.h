@@ -23,6 +23,8 @@ void binary_f32(BinaryOp op, const float* a, const float* b, float* out, int64_t
 void axpy_f32(float alpha, const float* x, const float* y, float* out, int64_t n);  // out = alpha*x + y
 void activation_reference(Activation kind, const float* x, float* y, int64_t n);  // double math
 void activation_f32(Activation kind, const float* x, float* y, int64_t n);
+// gelu and silu through fast_math::exp/tanh so the loop vectorises (relu as activation_f32).
+void activation_f32_vectorized(Activation kind, const float* x, float* y, int64_t n);
 void activation_backward_f32(Activation kind, const float* x, const float* dy, float* dx, int64_t n);
 
 // ---- reductions over the last axis (x [rows, cols] -> out [rows]) or everything ------
@@ -41,6 +43,7 @@ void matmul_row_f64(const float* a, const float* b, double* row, int64_t i, int6
 // ---- softmax over the last axis: x, y [rows, cols] ------------------------------------
 void softmax_f32_reference(const float* x, float* y, int64_t rows, int64_t cols);
 void softmax_f32_rows_omp(const float* x, float* y, int64_t rows, int64_t cols);
+void softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t cols);  // v3: vector exp
 
 // ---- memory --------------------------------------------------------------------------
 void copy_bytes(void* dst, const void* src, size_t bytes);  // memcpy split over OpenMP threads
@@ -51,6 +54,7 @@ void softmax_backward_reference(const float* y, const float* dy, float* dx, int6
 void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 void log_softmax_reference(const float* x, float* y, int64_t rows, int64_t cols);
 void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols);
+void log_softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t cols);
 void log_softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 void log_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 void layernorm_reference(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,

@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "common/fast_math.h"
 #include "common/parallel.h"
 #include "kernels/cpu/cpu_kernels.h"
 
@@ -64,6 +65,25 @@ void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols) {
     const float shift = m + std::log(s);
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = xr[c] - shift;
+  }
+}
+
+void log_softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t cols) {
+  using namespace fast_math;
+#pragma omp parallel for schedule(static) if (parallel(rows, cols))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float m = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : m)
+    for (int64_t c = 0; c < cols; ++c) m = xr[c] > m ? xr[c] : m;
+    v8f lanes{};
+    int64_t c = 0;
+    for (; c + 8 <= cols; c += 8) lanes += exp8(load8(xr + c) - m);
+    float s = sum8(lanes);
+    for (; c < cols; ++c) s += fast_math::exp(xr[c] - m);
+    const float shift = m + std::log(s);
+#pragma omp simd
+    for (int64_t k = 0; k < cols; ++k) y[r * cols + k] = xr[k] - shift;
   }
 }
 
