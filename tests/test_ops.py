@@ -497,3 +497,13 @@ def test_matmul_batch_mismatch_is_named(rng):
     b = rng.standard_normal((3, 4, 5)).astype(np.float32)
     with pytest.raises(bs.InvalidArgumentError, match="batch dimensions"):
         bs.ops.matmul(a, b)
+
+
+@pytest.mark.parametrize("device,version", all_versions("max"))
+def test_max_propagates_nan_like_numpy(rng, device, version):
+    x = rng.standard_normal((4, 37)).astype(np.float32)
+    x[2, 11] = np.nan
+    out = to_host(bs.ops.max(on_device(x, device), impl=version))
+    np.testing.assert_array_equal(np.isnan(out), [False, False, True, False])
+    np.testing.assert_array_equal(out[[0, 1, 3]], x[[0, 1, 3]].max(axis=1))
+    assert np.isnan(float(to_host(bs.ops.max(on_device(x, device), axis=None, impl=version))))

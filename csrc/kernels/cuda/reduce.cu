@@ -12,13 +12,19 @@ namespace benchsuite::cuda {
 namespace {
 constexpr int kThreads = 256;
 
+// max lets a NaN win (fmaxf would drop it), as NumPy and the CPU reference do.
 __device__ __forceinline__ float combine(Reduction kind, float a, float b) {
-  return kind == Reduction::max ? fmaxf(a, b) : a + b;
+  return kind == Reduction::max ? ((a > b || a != a) ? a : b) : a + b;
 }
 __device__ __forceinline__ float identity(Reduction kind) { return kind == Reduction::max ? -INFINITY : 0.0f; }
 
+struct NanMaxOp {
+  __device__ __forceinline__ float operator()(float a, float b) const { return (a > b || a != a) ? a : b; }
+  static constexpr float identity = -__FLT_MAX__;
+};
+
 __device__ __forceinline__ float block_combine(Reduction kind, float v) {
-  return kind == Reduction::max ? detail::block_max<kThreads>(v) : detail::block_sum<kThreads>(v);
+  return kind == Reduction::max ? detail::block_reduce<kThreads>(v, NanMaxOp{}) : detail::block_sum<kThreads>(v);
 }
 
 __global__ void __launch_bounds__(kThreads) reduce_rows_kernel(Reduction kind, const float* __restrict__ x,
