@@ -16,7 +16,7 @@ OPS = ["attention", "attention_backward"]
 
 # (B, H, S, D)
 SHAPES = [(1, 1, 1, 1), (1, 1, 1, 16), (1, 1, 65, 16), (2, 3, 100, 16), (1, 1, 100, 64), (2, 3, 33, 1),
-          (1, 1, 130, 64), (2, 3, 17, 64)]
+          (1, 1, 130, 64), (2, 3, 17, 64), (1, 2, 70, 100)]
 
 
 def attention_ref(q, k, v, causal=False, scale=None):
@@ -208,6 +208,13 @@ def test_attention_cuda_errors(rng):
         bs.ops.attention(*(on_device(t, "cuda") for t in (q, k, v)), impl="v2")
     o = to_host(bs.ops.attention(*(on_device(t, "cuda") for t in (q, k, v)), impl="v1"))
     assert relative_error(o, attention_ref(q, k, v)[0]) < 1e-5
+
+
+@pytest.mark.parametrize("device,version", all_versions("attention"))
+def test_attention_empty_sequence(rng, device, version):
+    q = np.empty((1, 2, 0, 4), np.float32)
+    o, lse = bs.ops.attention(*(on_device(q, device) for _ in range(3)), impl=version, return_lse=True)
+    assert to_host(o).shape == (1, 2, 0, 4) and to_host(lse).shape == (1, 2, 0)
 
 
 def test_attention_returns_the_callers_array_kind(rng):
