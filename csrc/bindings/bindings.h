@@ -15,6 +15,7 @@ void bind_harness(py::module_& m);
 void bind_manipulation_ops(py::module_& m);
 void bind_nn_ops(py::module_& m);
 void bind_scan_ops(py::module_& m);
+void bind_attention_ops(py::module_& m);
 
 // The tracking allocator's counters as a dict (memory_stats(), case results).
 py::dict memory_stats_dict(const MemoryStats& stats);

@@ -32,5 +32,6 @@ std::vector<VersionDescription> op_version_list(const std::string& op, DeviceTyp
 void add_manipulation_cases(std::vector<CaseFamily>& families);
 void add_nn_cases(std::vector<CaseFamily>& families);
 void add_scan_cases(std::vector<CaseFamily>& families);
+void add_attention_cases(std::vector<CaseFamily>& families);
 
 }  // namespace benchsuite

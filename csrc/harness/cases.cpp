@@ -737,6 +737,7 @@ std::vector<CaseFamily> build_families() {
   add_manipulation_cases(f);
   add_nn_cases(f);
   add_scan_cases(f);
+  add_attention_cases(f);
   return f;
 }
 

@@ -23,6 +23,7 @@ const std::vector<OpVersion>& op_versions() {
     register_manipulation_versions(t);
     register_nn_versions(t);
     register_scan_versions(t);
+    register_attention_versions(t);
     return t;
   }();
   return table;

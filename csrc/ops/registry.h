@@ -72,6 +72,7 @@ void register_norm_versions(std::vector<OpVersion>& table);
 void register_manipulation_versions(std::vector<OpVersion>& table);
 void register_nn_versions(std::vector<OpVersion>& table);
 void register_scan_versions(std::vector<OpVersion>& table);
+void register_attention_versions(std::vector<OpVersion>& table);
 
 // Stores a function pointer of any signature in OpVersion::impl.
 template <class Fn>

@@ -78,6 +78,14 @@ def as_tensor(obj: typing.Any) -> Tensor:
     """
     bs.Tensor from a Tensor, a CUDA DLPack producer or a buffer, without copying.
     """
+def attention(q: typing.Any, k: typing.Any, v: typing.Any, causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, impl: str = '') -> list[Tensor]:
+    """
+    q, k, v [B, H, S, D] float32 -> [o [B, H, S, D], lse [B, H, S]].
+    """
+def attention_backward(do: typing.Any, q: typing.Any, k: typing.Any, v: typing.Any, o: typing.Any, lse: typing.Any, causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, impl: str = '') -> list[Tensor]:
+    """
+    -> [dq, dk, dv], each [B, H, S, D].
+    """
 def axpy(alpha: typing.SupportsFloat | typing.SupportsIndex, x: typing.Any, y: typing.Any, impl: str = '') -> Tensor:
     ...
 def build_config() -> dict:

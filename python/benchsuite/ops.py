@@ -178,6 +178,7 @@ def rmsnorm_backward(dy: Any, x: Any, gamma: Any, rstd: Any, impl: str | None = 
 from .ops_manipulation import *  # noqa: E402,F401,F403
 from .ops_nn import *  # noqa: E402,F401,F403
 from .ops_scan import *  # noqa: E402,F401,F403
-from . import ops_manipulation as _m, ops_nn as _n, ops_scan as _s  # noqa: E402
+from .ops_attention import *  # noqa: E402,F401,F403
+from . import ops_attention as _a, ops_manipulation as _m, ops_nn as _n, ops_scan as _s  # noqa: E402
 
-__all__ += _m.__all__ + _n.__all__ + _s.__all__
+__all__ += _m.__all__ + _n.__all__ + _s.__all__ + _a.__all__

@@ -1,0 +1,172 @@
+// Case families of the attention ops: attention and attention_backward (batch, heads,
+// seq_len, head_dim, causal, dtype). FLOPs: 4*B*H*S*S*D forward (halved when causal),
+// 2.5x that for the backward; bytes: the [B, H, S, D] tensors (and lse) read and written.
+#include <cmath>
+
+#include "common/error.h"
+#include "harness/case_helpers.h"
+#include "kernels/cpu/attention.h"
+#include "ops/attention.h"
+#include "ops/check.h"
+
+namespace benchsuite {
+
+namespace {
+
+using detail::param_str;
+using namespace case_helpers;
+
+std::vector<double> as_doubles(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+// The less favourable of two comparisons (a failure, else the larger error).
+ops::Correctness worst(const ops::Correctness& a, const ops::Correctness& b) {
+  if (a.passed != b.passed) return a.passed ? b : a;
+  return a.max_rel_error >= b.max_rel_error ? a : b;
+}
+
+bool param_bool(const Params& p, const char* name) {
+  const auto it = p.find(name);
+  if (it == p.end()) return false;
+  if (const bool* b = std::get_if<bool>(&it->second)) return *b;
+  if (const int64_t* i = std::get_if<int64_t>(&it->second)) return *i != 0;
+  BENCHSUITE_THROW_ARG("attention: parameter ", name, " must be a bool");
+}
+
+class AttentionCase : public CaseInstance {
+ public:
+  AttentionCase(bool backward, const Params& p, Device device, const std::string& version, uint64_t seed)
+      : backward_(backward),
+        op_(backward ? "attention_backward" : "attention"),
+        dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version(op_, device, dtype_, version)),
+        batch_(positive(p, op_.c_str(), "batch", 1)),
+        heads_(positive(p, op_.c_str(), "heads", 1)),
+        seq_len_(positive(p, op_.c_str(), "seq_len", 1)),
+        head_dim_(positive(p, op_.c_str(), "head_dim", 1)),
+        causal_(param_bool(p, "causal")),
+        scale_(static_cast<float>(ops::default_attention_scale(head_dim_))) {
+    const Shape shape = {batch_, heads_, seq_len_, head_dim_};
+    q_ = random_input(shape, dtype_, device, seed);
+    k_ = random_input(shape, dtype_, device, seed + 1);
+    v_ = random_input(shape, dtype_, device, seed + 2);
+    ops::check_attention_args(op_.c_str(), q_, k_, v_, scale_);
+    ops::check_attention_version_supports(version_, head_dim_);
+    // The B*H*S*S workspace of the naive CUDA versions, made once here.
+    workspace_ = ops::attention_workspace(version_, batch_, heads_, seq_len_, device);
+    o_ = Tensor::empty(shape, dtype_, device);
+    lse_ = Tensor::empty({batch_, heads_, seq_len_}, dtype_, device);
+    if (backward_) {
+      dout_ = random_input(shape, dtype_, device, seed + 3);
+      // The forward outputs the backward reads: from the CPU reference, so that every
+      // backward version sees the same (exactly consistent) o and lse.
+      std::vector<float> o(host_numel()), lse(static_cast<size_t>(lse_.numel()));
+      const auto q = ops::to_host_floats(q_), k = ops::to_host_floats(k_), v = ops::to_host_floats(v_);
+      cpu::attention_forward_reference(q.data(), k.data(), v.data(), o.data(), lse.data(), batch_ * heads_, seq_len_,
+                                       head_dim_, scale_, causal_);
+      o_ = from_host(o, shape, device);
+      lse_ = from_host(lse, {batch_, heads_, seq_len_}, device);
+      ops::check_attention_backward_args(dout_, q_, o_, lse_);
+      dq_ = Tensor::empty(shape, dtype_, device);
+      dk_ = Tensor::empty(shape, dtype_, device);
+      dv_ = Tensor::empty(shape, dtype_, device);
+    }
+  }
+  void run(StreamHandle stream) override {
+    if (backward_)
+      ops::run_attention_backward(version_, dout_, q_, k_, v_, o_, lse_, dq_, dk_, dv_, workspace_, scale_, causal_,
+                                  stream);
+    else
+      ops::run_attention(version_, q_, k_, v_, o_, lse_, workspace_, scale_, causal_, stream);
+  }
+  Counters counters() const override {
+    const double b = static_cast<double>(batch_), h = static_cast<double>(heads_), s = static_cast<double>(seq_len_),
+                 d = static_cast<double>(head_dim_);
+    const double tensor = b * h * s * d * 4.0, lse = b * h * s * 4.0;
+    double flops = 4.0 * b * h * s * s * d * (causal_ ? 0.5 : 1.0);
+    Counters c;
+    if (backward_) {
+      flops *= 2.5;
+      c.bytes_read = 5 * tensor + lse;  // do, q, k, v, o, lse
+      c.bytes_written = 3 * tensor;     // dq, dk, dv
+    } else {
+      c.bytes_read = 3 * tensor;
+      c.bytes_written = tensor + lse;
+    }
+    c.flops = flops;
+    c.math_dtype = dtype_name(dtype_);
+    c.items = b * h * s;
+    c.item_unit = "tokens";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    const double tol = ops::default_tolerance(dtype_);
+    const auto q = ops::to_host_floats(q_), k = ops::to_host_floats(k_), v = ops::to_host_floats(v_);
+    const int64_t bh = batch_ * heads_;
+    if (backward_) {
+      poison(dq_);
+      poison(dk_);
+      poison(dv_);
+      run(nullptr);
+      sync_if_cuda(q_.device());
+      const auto dout = ops::to_host_floats(dout_), o = ops::to_host_floats(o_), lse = ops::to_host_floats(lse_);
+      std::vector<float> dq(host_numel()), dk(host_numel()), dv(host_numel());
+      cpu::attention_backward_reference(dout.data(), q.data(), k.data(), v.data(), o.data(), lse.data(), dq.data(),
+                                        dk.data(), dv.data(), bh, seq_len_, head_dim_, scale_, causal_);
+      return worst(worst(ops::compare(ops::to_host_doubles(dq_), as_doubles(dq), tol),
+                         ops::compare(ops::to_host_doubles(dk_), as_doubles(dk), tol)),
+                   ops::compare(ops::to_host_doubles(dv_), as_doubles(dv), tol));
+    }
+    poison(o_);
+    poison(lse_);
+    run(nullptr);
+    sync_if_cuda(q_.device());
+    std::vector<float> o(host_numel()), lse(static_cast<size_t>(bh * seq_len_));
+    cpu::attention_forward_reference(q.data(), k.data(), v.data(), o.data(), lse.data(), bh, seq_len_, head_dim_,
+                                     scale_, causal_);
+    return worst(ops::compare(ops::to_host_doubles(o_), as_doubles(o), tol),
+                 ops::compare(ops::to_host_doubles(lse_), as_doubles(lse), tol));
+  }
+
+ private:
+  size_t host_numel() const { return static_cast<size_t>(batch_ * heads_ * seq_len_ * head_dim_); }
+  static Tensor from_host(const std::vector<float>& data, const Shape& shape, Device device) {
+    Tensor host = Tensor::empty(shape, DType::float32, Device{DeviceType::cpu, 0});
+    std::copy(data.begin(), data.end(), host.data<float>());
+    return host.to(device);
+  }
+
+  bool backward_;
+  std::string op_;
+  DType dtype_;
+  const ops::OpVersion& version_;
+  int64_t batch_, heads_, seq_len_, head_dim_;
+  bool causal_;
+  float scale_;
+  Tensor q_, k_, v_, o_, lse_, dout_, dq_, dk_, dv_, workspace_;
+};
+
+std::function<std::unique_ptr<CaseInstance>(const Params&, Device, const std::string&, uint64_t)> maker(
+    bool backward) {
+  return [backward](const Params& p, Device d, const std::string& v, uint64_t s) {
+    return std::unique_ptr<CaseInstance>(new AttentionCase(backward, p, d, v, s));
+  };
+}
+
+}  // namespace
+
+void add_attention_cases(std::vector<CaseFamily>& families) {
+  const std::vector<ParamSpec> params = {{"batch", "int", int64_t{4}, "sequences"},
+                                         {"heads", "int", int64_t{8}, "attention heads"},
+                                         {"seq_len", "int", int64_t{1024}, "tokens per sequence (queries = keys)"},
+                                         {"head_dim", "int", int64_t{64}, "head width"},
+                                         {"causal", "bool", false, "query i attends to keys j <= i only"},
+                                         {"dtype", "str", std::string("float32"), "element type"}};
+  families.push_back({"attention", "ops",
+                      "scaled dot-product attention softmax(Q K^T / sqrt(D)) V over [B, H, S, D], with the row "
+                      "log-sum-exp",
+                      params, both_devices(), op_versions_fn("attention"), maker(false)});
+  families.push_back({"attention_backward", "ops", "attention backward: dQ, dK, dV from dO, O and the log-sum-exp",
+                      params, both_devices(), op_versions_fn("attention_backward"), maker(true)});
+}
+
+}  // namespace benchsuite

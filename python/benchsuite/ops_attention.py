@@ -1,0 +1,39 @@
+"""The attention ops for notebooks (re-exported by benchsuite.ops): scaled dot-product
+attention over q, k, v [B, H, S, D] float32, forward and backward.
+
+Pass NumPy arrays, PyTorch/CuPy tensors (CPU or CUDA) or bs.Tensor; results are the same
+kind as q. `impl` names a version (``bs.ops.versions("attention")``); the default is the
+fastest one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+
+__all__ = ["attention", "attention_backward"]
+
+
+def _like(out: _core.Tensor, like: Any) -> Any:
+    # benchsuite.ops imports this module at its end, so its helper is looked up lazily.
+    from .ops import _like as like_fn
+    return like_fn(out, like)
+
+
+def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None = None, impl: str | None = None,
+              return_lse: bool = False) -> Any:
+    """O = softmax(Q K^T * scale [+ causal mask]) V for q, k, v [B, H, S, D] (equal shapes).
+
+    scale defaults to 1/sqrt(D); causal lets query i see keys j <= i only. With
+    return_lse=True returns (o, lse), lse [B, H, S] the row log-sum-exp of the scaled scores
+    (what attention_backward needs)."""
+    o, lse = _core.attention(q, k, v, bool(causal), None if scale is None else float(scale), impl or "")
+    return (_like(o, q), _like(lse, q)) if return_lse else _like(o, q)
+
+
+def attention_backward(do: Any, q: Any, k: Any, v: Any, o: Any, lse: Any, causal: bool = False,
+                       scale: float | None = None, impl: str | None = None) -> tuple[Any, Any, Any]:
+    """(dq, dk, dv) of attention from the output gradient do, with the forward's o and lse."""
+    dq, dk, dv = _core.attention_backward(do, q, k, v, o, lse, bool(causal), None if scale is None else float(scale),
+                                          impl or "")
+    return _like(dq, q), _like(dk, q), _like(dv, q)
