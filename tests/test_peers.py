@@ -77,3 +77,9 @@ def test_ops_without_a_peer_say_so():
     out = measure_peers("selective_scan", {"batch": 1, "seq_len": 4, "dim": 2, "state": 3, "chunk": 2}, "cpu",
                         1e-3, fast_settings())
     assert out["numpy"]["status"] == "skipped" and out["numpy"]["reason"].startswith("peer_unsupported")
+
+
+def test_numpy_attention_peer():
+    out = measure_peers("attention", {"batch": 1, "heads": 2, "seq_len": 33, "head_dim": 8, "causal": True}, "cpu",
+                        1e-3, fast_settings())
+    assert out["numpy"]["status"] in ("ok", "invalid") and out["numpy"]["median_s"] > 0

@@ -378,6 +378,27 @@ def _torch_cross_entropy(backward: bool) -> Builder:
     return build
 
 
+def _np_attention(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    np, rng = _np_rng()
+    shape = (p["batch"], p["heads"], p["seq_len"], p["head_dim"])
+    q, k, v = (rng.standard_normal(shape, dtype=np.float32) for _ in range(3))
+    scale = np.float32(1.0 / math.sqrt(p["head_dim"]))
+    mask = np.triu(np.full((p["seq_len"], p["seq_len"]), -np.inf, dtype=np.float32), 1) if p.get("causal") else 0
+
+    def run() -> Any:
+        s = (q @ np.swapaxes(k, -1, -2)) * scale + mask
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True)) @ v
+    return run
+
+
+def _torch_attention(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    torch, dtype, dev = _torch(p, device)
+    q, k, v = (torch.randn(p["batch"], p["heads"], p["seq_len"], p["head_dim"], device=dev, dtype=dtype)
+               for _ in range(3))
+    return lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=bool(p.get("causal")))
+
+
 def _no_peer(package: str, why: str) -> Builder:
     def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
         raise _Skip("peer_unsupported", why)
@@ -435,6 +456,7 @@ PEERS: dict[str, dict[str, dict[str, tuple[str, Builder]]]] = {
              "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in rotary embedding"))}},
     "rope_backward": {"cpu": {"numpy": ("numpy", _np_rope(True))},
                       "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in rotary embedding"))}},
+    "attention": {"cpu": {"numpy": ("numpy", _np_attention)}, "cuda": {"torch": ("torch", _torch_attention)}},
     "selective_scan": {
         "cpu": {"numpy": ("numpy", _no_peer("numpy", "NumPy has no vectorised selective scan"))},
         "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in selective scan"))}},
