@@ -84,14 +84,14 @@ double resolve_scale(const Tensor& q, std::optional<double> scale) {
 
 void register_attention_versions(std::vector<OpVersion>& t) {
   t.push_back(erased("attention", "v1",
-                     "naive (reference): S x S scores per (b, h) materialised in double, softmax, then P V",
+                     "naive: S x S scores per (b, h) materialised in double, softmax, then P V",
                      DeviceType::cpu, true, &forward_cpu<true>));
   t.push_back(erased("attention", "v2",
                      "flash: online softmax over 64-key blocks, no S x S buffer; OpenMP over (b, h, 64-query "
                      "block), float accumulation",
                      DeviceType::cpu, false, &forward_cpu<false>));
   t.push_back(erased("attention_backward", "v1",
-                     "naive (reference): P and dS materialised per (b, h) in double", DeviceType::cpu, true,
+                     "naive: P and dS materialised per (b, h) in double", DeviceType::cpu, true,
                      &backward_cpu<true>));
   t.push_back(erased("attention_backward", "v2",
                      "flash: P recomputed per 64 x 64 block from lse, no S x S buffer; OpenMP over (b, h), float "
