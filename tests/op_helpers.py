@@ -15,9 +15,11 @@ def versions(op: str, device: str) -> list[str]:
     return [v["version"] for v in bs.ops.versions(op, device)]
 
 
-def all_versions(op: str) -> list:
-    """(device, version) parameters for every registered version, CPU and CUDA."""
-    return [pytest.param(d, v, id=f"{d}-{v}") for d in ("cpu", "cuda") for v in versions(op, d)]
+def all_versions(op: str, dtype: str | None = None) -> list:
+    """(device, version) parameters for every registered version, CPU and CUDA; with dtype,
+    only the versions that support it."""
+    return [pytest.param(v["device"], v["version"], id=f"{v['device']}-{v['version']}")
+            for d in ("cpu", "cuda") for v in bs.ops.versions(op, d) if dtype is None or dtype in v["dtypes"]]
 
 
 def versions_on(op: str, device: str) -> list[str]:

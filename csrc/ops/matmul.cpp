@@ -7,6 +7,7 @@
 #include "ops/ops.h"
 #ifdef BENCHSUITE_WITH_CUDA
 #include "kernels/cuda/cuda_kernels.h"
+#include "kernels/cuda/gemm.h"
 #endif
 
 namespace benchsuite::ops {
@@ -54,6 +55,16 @@ void matmul_cuda_cublas(const Tensor& a, const Tensor& b, const Tensor& c, Strea
   cuda::gemm_cublas(a.dtype(), a.data_ptr(), b.data_ptr(), c.data_ptr(), s.m, s.n, s.k, s.batch, s.b_shared, kTf32,
                     c.device().index, stream);
 }
+
+void matmul_cuda_v1(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle stream) {
+  const GemmShape s = gemm_shape(a, b);
+  cuda::gemm_f32_tiled(a.data<float>(), b.data<float>(), c.data<float>(), s.m, s.n, s.k, s.batch, s.b_shared, stream);
+}
+
+void matmul_cuda_v2(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle stream) {
+  const GemmShape s = gemm_shape(a, b);
+  cuda::gemm_wmma(a.dtype(), a.data_ptr(), b.data_ptr(), c.data_ptr(), s.m, s.n, s.k, s.batch, s.b_shared, stream);
+}
 #endif
 
 // Product of the leading (batch) dimensions.
@@ -70,6 +81,12 @@ void register_matmul_versions(std::vector<OpVersion>& t) {
   t.push_back({"matmul", "v2", "packed panels + 6x16 vector micro-kernel, OpenMP over row blocks", DeviceType::cpu,
                {DType::float32}, false, nullptr, matmul_cpu_v2});
 #ifdef BENCHSUITE_WITH_CUDA
+  // Our kernels come before the vendor ones: the default is the last registered version
+  // supporting the dtype, and that must stay cublas.
+  t.push_back({"matmul", "v1", "64x64 shared-memory tiles, BK=16, 4x4 fp32 register tile per thread", DeviceType::cuda,
+               {DType::float32}, false, nullptr, matmul_cuda_v1});
+  t.push_back({"matmul", "v2", "WMMA tensor cores: 64x64 tile of 4 warps, 16x16x16 fragments, fp32 accumulation",
+               DeviceType::cuda, {DType::float16, DType::bfloat16}, false, nullptr, matmul_cuda_v2});
   OpVersion tf32{"matmul", "cublas_tf32", "vendor: cublasGemmStridedBatchedEx, TF32 tensor-core products",
                  DeviceType::cuda, {DType::float32}, false, nullptr, matmul_cuda_cublas<true>};
   tf32.tolerance = 2e-3;  // 10-bit mantissas in the products

@@ -1,0 +1,127 @@
+"""Our own CUDA matmul versions (v1: tiled fp32 SIMT; v2: WMMA tensor cores for fp16 /
+bf16) against NumPy float64 on awkward shapes, batches and a shared weight; and the
+registry order that keeps the vendor cuBLAS version the CUDA default."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+
+from op_helpers import on_device, relative_error, to_host
+
+LOW_TOL = {"float16": 2e-3, "bfloat16": 1e-2}
+
+# (a_shape, b_shape): sizes below, at and across the 64x64 block tile and the BK step,
+# degenerate 1-sized dimensions, batches and a weight shared by every batch entry.
+SHAPES = [
+    ((1, 1), (1, 1)),
+    ((1, 37), (37, 100)),
+    ((100, 37), (37, 1)),
+    ((37, 1), (1, 100)),
+    ((65, 65), (65, 65)),
+    ((127, 131), (131, 129)),
+    ((256, 256), (256, 256)),
+    ((3, 33, 17), (3, 17, 9)),
+    ((4, 33, 17), (17, 9)),
+]
+SHAPE_IDS = ["x".join(map(str, a)) + "@" + "x".join(map(str, b)) for a, b in SHAPES]
+
+
+def bf16_round(x: np.ndarray) -> np.ndarray:
+    bits = x.astype(np.float32).view(np.uint32)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).view(np.float32)
+
+
+def rounded(x: np.ndarray, dtype: str) -> np.ndarray:
+    """x rounded to dtype (nearest even), as float64: the inputs the kernel really sees."""
+    return (x.astype(np.float16) if dtype == "float16" else bf16_round(x)).astype(np.float64)
+
+
+def cuda_matmul(a: np.ndarray, b: np.ndarray, version: str, dtype: str = "float32") -> np.ndarray:
+    """bs.ops.matmul on CUDA with inputs cast to dtype there; the result as float32 NumPy."""
+    da, db = on_device(a, "cuda"), on_device(b, "cuda")  # skips without CUDA
+    if dtype != "float32":
+        da, db = bs.ops.cast(da, dtype), bs.ops.cast(db, dtype)
+    c = bs.ops.matmul(da, db, impl=version)
+    assert c.dtype == dtype  # output in the input dtype
+    return to_host(bs.ops.cast(c, "float32") if dtype != "float32" else c)
+
+
+@pytest.mark.parametrize("a_shape,b_shape", SHAPES, ids=SHAPE_IDS)
+def test_v1_float32(rng, a_shape, b_shape):
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    c = cuda_matmul(a, b, "v1")
+    ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert c.shape == ref.shape
+    assert relative_error(c, ref) < 1e-5
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("a_shape,b_shape", SHAPES, ids=SHAPE_IDS)
+def test_v2_low_precision(rng, dtype, a_shape, b_shape):
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    c = cuda_matmul(a, b, "v2", dtype)
+    ref = np.matmul(rounded(a, dtype), rounded(b, dtype))
+    assert c.shape == ref.shape
+    assert relative_error(c, ref) < LOW_TOL[dtype]
+
+
+@pytest.mark.parametrize("version,dtype", [("v1", "float32"), ("v2", "float16"), ("v2", "bfloat16")])
+def test_batch_beyond_the_grid_z_limit(rng, version, dtype):
+    # 70000 batch entries > 65535 blocks in grid z: the kernels loop over the rest.
+    a = rng.standard_normal((70000, 2, 3)).astype(np.float32)
+    b = rng.standard_normal((70000, 3, 2)).astype(np.float32)
+    c = cuda_matmul(a, b, version, dtype)
+    if dtype == "float32":
+        ref, tol = np.matmul(a.astype(np.float64), b.astype(np.float64)), 1e-5
+    else:
+        ref, tol = np.matmul(rounded(a, dtype), rounded(b, dtype)), LOW_TOL[dtype]
+    assert relative_error(c, ref) < tol
+    assert relative_error(c[-1000:], ref[-1000:]) < tol  # the entries past the first grid
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_v2_matches_cublas(rng, dtype):
+    a = rng.standard_normal((2, 70, 150)).astype(np.float32)
+    b = rng.standard_normal((150, 90)).astype(np.float32)
+    ours, vendor = cuda_matmul(a, b, "v2", dtype), cuda_matmul(a, b, "cublas", dtype)
+    ref = np.matmul(rounded(a, dtype), rounded(b, dtype))
+    assert relative_error(ours, ref) < LOW_TOL[dtype] and relative_error(vendor, ref) < LOW_TOL[dtype]
+
+
+def test_v1_rejects_low_precision_and_v2_float32(rng):
+    a = on_device(rng.standard_normal((4, 4)).astype(np.float32), "cuda")
+    with pytest.raises(bs.UnsupportedError, match="dtype=float32"):
+        bs.ops.matmul(a, a, impl="v2")
+    h = bs.ops.cast(a, "float16")
+    with pytest.raises(bs.UnsupportedError, match="dtype=float16"):
+        bs.ops.matmul(h, h, impl="v1")
+
+
+def test_registry_keeps_cublas_the_cuda_default():
+    cuda = bs.ops.versions("matmul", "cuda")
+    if not cuda:
+        pytest.skip("no_cuda: built without CUDA")
+    by_name = {v["version"]: v for v in cuda}
+    assert set(by_name["v1"]["dtypes"]) == {"float32"}
+    assert set(by_name["v2"]["dtypes"]) == {"float16", "bfloat16"}
+    assert not by_name["v1"]["reference"] and not by_name["v2"]["reference"]
+    for dtype in ("float32", "float16", "bfloat16"):
+        default = [v["version"] for v in cuda if dtype in v["dtypes"]][-1]  # the last registered one
+        assert default == "cublas", dtype
+
+
+def test_default_cuda_version_is_cublas(rng):
+    # Same inputs through the default and through impl="cublas": bitwise the same result.
+    a = rng.standard_normal((3, 45, 70)).astype(np.float32)
+    b = rng.standard_normal((70, 33)).astype(np.float32)
+    for dtype in ("float32", "float16", "bfloat16"):
+        da, db = on_device(a, "cuda"), on_device(b, "cuda")
+        if dtype != "float32":
+            da, db = bs.ops.cast(da, dtype), bs.ops.cast(db, dtype)
+        got = to_host(bs.ops.cast(bs.ops.matmul(da, db), "float32"))
+        want = to_host(bs.ops.cast(bs.ops.matmul(da, db, impl="cublas"), "float32"))
+        np.testing.assert_array_equal(got, want)
