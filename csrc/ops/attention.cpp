@@ -60,17 +60,6 @@ void backward_cuda_naive(const Tensor& dout, const Tensor& q, const Tensor& k, c
 }
 #endif
 
-template <class Fn>
-OpVersion erased(const char* op, const char* version, const char* description, DeviceType device, bool reference,
-                 Fn fn) {
-  return erased_version(op, version, description, device, kF32, reference, fn);
-}
-
-void check_same_device(const char* op, const char* name, const Tensor& t, const char* other_name,
-                       const Tensor& other) {
-  BENCHSUITE_CHECK_ARG(t.device() == other.device(), op, ": ", name, " is ", t.describe(), " but ", other_name, " is ",
-                       other.describe(), " (they must be on one device)");
-}
 void check_f32(const char* op, const char* name, const Tensor& t) {
   BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32, op, ": ", name, ".dtype=", dtype_name(t.dtype()),
                        " must be float32");

@@ -13,6 +13,12 @@ int64_t rows_of(const Tensor& x) {
   return rows;
 }
 
+void check_same_device(const char* op, const char* name, const Tensor& t, const char* other_name,
+                       const Tensor& other) {
+  BENCHSUITE_CHECK_ARG(t.device() == other.device(), op, ": ", name, " is ", t.describe(), " but ", other_name, " is ",
+                       other.describe(), " (they must be on one device)");
+}
+
 static void make_current(const Tensor& t) {
   if (t.device().is_cuda()) cuda_set_device(t.device().index);
 }

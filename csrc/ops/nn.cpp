@@ -84,17 +84,6 @@ void rope_cuda(const Tensor& x, const Tensor& y, double base, int64_t position_o
 }
 #endif
 
-template <class Fn>
-OpVersion erased(const char* op, const char* version, const char* description, DeviceType device, bool reference,
-                 Fn fn) {
-  return erased_version(op, version, description, device, kF32, reference, fn);
-}
-
-void check_same_device(const char* op, const char* name, const Tensor& t, const char* other_name,
-                       const Tensor& other) {
-  BENCHSUITE_CHECK_ARG(t.device() == other.device(), op, ": ", name, " is ", t.describe(), " but ", other_name, " is ",
-                       other.describe(), " (they must be on one device)");
-}
 void check_int64(const char* op, const char* name, const Tensor& t) {
   BENCHSUITE_CHECK_ARG(t.dtype() == DType::int64, op, ": ", name, ".dtype=", dtype_name(t.dtype()),
                        " must be int64");

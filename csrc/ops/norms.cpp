@@ -88,12 +88,6 @@ void rmsnorm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& gamm
 
 const std::vector<DType> kF32 = {DType::float32};
 
-template <class Fn>
-OpVersion erased(const char* op, const char* version, const char* description, DeviceType device, bool reference,
-                 Fn fn) {
-  return erased_version(op, version, description, device, kF32, reference, fn);
-}
-
 void check_rows(const char* op, const Tensor& x) {
   BENCHSUITE_CHECK_ARG(x.ndim() >= 1, op, ": x must have at least 1 dimension, got shape ", shape_str(x.shape()));
   BENCHSUITE_CHECK_ARG(is_floating(x.dtype()), op, ": x.dtype=", dtype_name(x.dtype()), " must be a floating type");

@@ -59,6 +59,10 @@ void run_rmsnorm_backward(const OpVersion& v, const Tensor& dy, const Tensor& x,
 int64_t cols_of(const Tensor& x);
 int64_t rows_of(const Tensor& x);
 
+// invalid_argument unless t and other are on one device (names both and their descriptions).
+void check_same_device(const char* op, const char* name, const Tensor& t, const char* other_name,
+                       const Tensor& other);
+
 // Validation shared by the ops and the benchmark cases (which call versions directly).
 void check_add_args(const Tensor& a, const Tensor& b);
 void check_binary_args(const char* op, const Tensor& a, const Tensor& b);

@@ -89,4 +89,11 @@ OpVersion erased_version(const char* op, const char* version, const char* descri
   return v;
 }
 
+// The common case: a float32-only version with its own signature.
+template <class Fn>
+OpVersion erased(const char* op, const char* version, const char* description, DeviceType device, bool reference,
+                 Fn fn) {
+  return erased_version(op, version, description, device, {DType::float32}, reference, fn);
+}
+
 }  // namespace benchsuite::ops
