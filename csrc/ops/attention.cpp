@@ -15,7 +15,6 @@
 namespace benchsuite::ops {
 
 namespace {
-const std::vector<DType> kF32 = {DType::float32};
 
 const float* f(const Tensor& t) { return t.data<float>(); }
 float* w(const Tensor& t) { return t.data<float>(); }

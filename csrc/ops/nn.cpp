@@ -16,7 +16,6 @@
 namespace benchsuite::ops {
 
 namespace {
-const std::vector<DType> kF32 = {DType::float32};
 const Device kHost{DeviceType::cpu, 0};
 
 const float* f(const Tensor& t) { return t.data<float>(); }
