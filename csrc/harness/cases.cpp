@@ -270,42 +270,8 @@ class ReduceCase : public CaseInstance {
   Tensor x_, out_, workspace_;
 };
 
-// ---- softmax -----------------------------------------------------------------------------
-class SoftmaxCase : public CaseInstance {
- public:
-  SoftmaxCase(const Params& p, Device device, const std::string& version, uint64_t seed)
-      : dtype_(parse_dtype(param_str(p, "dtype"))),
-        version_(ops::select_version("softmax", device, dtype_, version)),
-        rows_(positive(p, "softmax", "rows")),
-        cols_(positive(p, "softmax", "cols")) {
-    x_ = random_input({rows_, cols_}, dtype_, device, seed);
-    y_ = Tensor::empty({rows_, cols_}, dtype_, device);
-  }
-  void run(StreamHandle stream) override { ops::run_unary(version_, x_, y_, stream); }
-  Counters counters() const override {
-    return memory_counters(static_cast<double>(x_.nbytes()), static_cast<double>(y_.nbytes()),
-                           static_cast<double>(rows_ * cols_));
-  }
-  std::optional<ops::Correctness> check() override {
-    poison(y_);
-    run(nullptr);
-    sync_if_cuda(y_.device());
-    std::vector<float> x = ops::to_host_floats(x_);
-    std::vector<float> ref(x.size());
-    cpu::softmax_f32_reference(x.data(), ref.data(), rows_, cols_);
-    return ops::compare(ops::to_host_doubles(y_), std::vector<double>(ref.begin(), ref.end()),
-                        ops::default_tolerance(dtype_));
-  }
-
- private:
-  DType dtype_;
-  const ops::OpVersion& version_;
-  int64_t rows_, cols_;
-  Tensor x_, y_;
-};
-
 // ---- row ops with one or two [rows, cols] inputs and one output ---------------------------
-// softmax_backward(y, dy), log_softmax(x), log_softmax_backward(y, dy)
+// softmax(x), softmax_backward(y, dy), log_softmax(x), log_softmax_backward(y, dy)
 class RowOpCase : public CaseInstance {
  public:
   // The CPU reference; unary ops ignore b.
@@ -654,13 +620,6 @@ std::vector<CaseFamily> build_families() {
                    return std::unique_ptr<CaseInstance>(new ReduceCase(kind, name, p, d, v, s));
                  }});
   }
-  f.push_back({"softmax", "ops", "softmax over the last axis of a [rows, cols] matrix",
-               {{"rows", "int", int64_t{4096}, "rows"}, {"cols", "int", int64_t{4096}, "columns (softmax axis)"},
-                {"dtype", "str", f32, "element type"}},
-               both_devices(), op_versions_fn("softmax"),
-               [](const Params& p, Device d, const std::string& v, uint64_t s) {
-                 return std::unique_ptr<CaseInstance>(new SoftmaxCase(p, d, v, s));
-               }});
   const std::vector<ParamSpec> row_params = {{"rows", "int", int64_t{4096}, "rows"},
                                               {"cols", "int", int64_t{4096}, "columns (normalised axis)"},
                                               {"dtype", "str", f32, "element type"}};
@@ -670,7 +629,11 @@ std::vector<CaseFamily> build_families() {
     bool binary;
     RowOpCase::Reference reference;
   };
-  for (const RowOp& op : {RowOp{"softmax_backward", "dx = y * (dy - sum(dy * y)) per row", true,
+  for (const RowOp& op : {RowOp{"softmax", "softmax over the last axis of a [rows, cols] matrix", false,
+                                [](const float* x, const float*, float* y, int64_t rows, int64_t cols) {
+                                  cpu::softmax_f32_reference(x, y, rows, cols);
+                                }},
+                          RowOp{"softmax_backward", "dx = y * (dy - sum(dy * y)) per row", true,
                                 cpu::softmax_backward_reference},
                           RowOp{"log_softmax", "x - max - log(sum(exp(x - max))) per row", false,
                                 [](const float* x, const float*, float* y, int64_t rows, int64_t cols) {
