@@ -4,6 +4,8 @@ results from different machines are never compared by accident."""
 from __future__ import annotations
 
 import os
+import hashlib
+import json
 import platform
 import socket
 import subprocess
@@ -14,7 +16,8 @@ from typing import Any
 
 from . import _core
 
-__all__ = ["capture_environment", "cpu_governor", "physical_cores", "git_state", "PACKAGES"]
+__all__ = ["capture_environment", "cpu_governor", "physical_cores", "git_state", "fingerprint",
+           "fingerprint_id", "PACKAGES"]
 
 #: Packages whose versions are recorded (None when not installed).
 PACKAGES = ("benchsuite", "numpy", "torch", "cupy", "pytest", "pytest-benchmark", "jsonschema",
@@ -149,3 +152,35 @@ def capture_environment(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
         "build": _core.build_config(),
         "git": git_state(cwd),
     }
+
+
+def fingerprint(environment: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an environment record that change performance: the machine (CPU model
+    and cores, each GPU with its driver and runtime) and how the native core was built.
+    Host name, Python, package versions and git state are left out on purpose: a baseline
+    must stay comparable across commits and across machines of the same kind."""
+    cpu = environment.get("cpu") or {}
+    build = environment.get("build") or {}
+    cuda_build = build.get("cuda") or {}
+    gpus = [{"name": g.get("name"), "compute_capability": g.get("compute_capability"),
+             "driver_version": g.get("driver_version"),
+             "cuda_runtime_version": g.get("cuda_runtime_version")}
+            for g in environment.get("gpus") or []]
+    return {
+        "machine": (environment.get("os") or {}).get("machine"),
+        "cpu_model": cpu.get("model"),
+        "cpu_logical_cores": cpu.get("logical_cores"),
+        "gpus": gpus,
+        "build": {"cxx_compiler": build.get("cxx_compiler"), "cxx_flags": build.get("cxx_flags"),
+                  "native_arch": build.get("native_arch"),
+                  "openmp_threads": (build.get("openmp") or {}).get("max_threads"),
+                  "cuda": bool(cuda_build.get("enabled")),
+                  "cuda_architectures": cuda_build.get("architectures"),
+                  "cuda_compiler": cuda_build.get("compiler_version")},
+    }
+
+
+def fingerprint_id(environment: dict[str, Any]) -> str:
+    """A short stable hash of `fingerprint(environment)`: the key baselines are stored under."""
+    text = json.dumps(fingerprint(environment), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
