@@ -22,3 +22,10 @@ def fast_settings(**changes) -> bs.HarnessSettings:
                 min_sample_time=1e-4)
     base.update(changes)
     return bs.HarnessSettings(**base)
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Baselines and the run history go to a fresh folder per test (and its subprocesses),
+    never into the checkout's .benchsuite/."""
+    monkeypatch.setenv("BENCHSUITE_DIR", str(tmp_path_factory.mktemp("benchsuite-state")))

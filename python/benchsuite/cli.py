@@ -1,14 +1,17 @@
-"""The `benchsuite` command: info, list, run. Usage and input errors exit 2 with one
-line naming what is wrong; a finished run exits 0 (1 with --fail-on-error when a case
-failed); Ctrl-C keeps every finished case and exits 130."""
+"""The `benchsuite` command: info, list, run, report, compare, history, export, import.
+Usage and input errors exit 2 with one line naming what is wrong; a finished run exits 0
+(1 with --fail-on-error when a case failed, or --fail-on-regression when a case regressed
+against its baseline); Ctrl-C keeps every finished case and exits 130."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
-from .errors import BenchsuiteError, ConfigError, InvalidArgumentError, ResultsFileError
+from .errors import (BenchsuiteError, ConfigError, EnvironmentMismatchError, HistoryError, InvalidArgumentError,
+                     ResultsFileError)
 
 __all__ = ["main"]
 
@@ -25,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="benchsuite", description="Performance benchmarks for ML workloads "
                      "with a native C++/CUDA core.")
-    sub = parser.add_subparsers(dest="command", metavar="{info,list,run}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{info,list,run,report,compare,history,export,import}",
+                                parser_class=_Parser)
     sub.required = True
 
     info = sub.add_parser("info", help="what was built and what hardware is here")
@@ -56,7 +60,65 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on-error", action="store_true",
                      help="exit 1 when a case failed (wrong answer or error)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--save-baseline", metavar="NAME", help="save this run's ok cases as baseline NAME "
+                     "(under .benchsuite/, keyed by this machine's fingerprint)")
+    run.add_argument("--compare", metavar="NAME|FILE", help="compare with a baseline name or results file; "
+                     "a name with no baseline yet on this machine saves this run as it")
+    comparison_options(run)
+    run.add_argument("--no-history", action="store_true", help="do not add this run to .benchsuite/history.sqlite")
+
+    report = sub.add_parser("report", help="summarise result files or folders as JSON, Markdown or HTML")
+    report.add_argument("results", nargs="+", metavar="RESULTS", help="results files or folders of them")
+    report.add_argument("--json", dest="json_out", metavar="OUT", help="write the report model as JSON")
+    report.add_argument("--md", dest="md_out", metavar="OUT", help="write Markdown")
+    report.add_argument("--html", dest="html_out", metavar="OUT", help="write one self-contained HTML page")
+    report.add_argument("--targets", metavar="FILE", help="targets file (default: configs/targets.yaml; "
+                        "'none' for no targets table)")
+    report.add_argument("--history", nargs="?", const="", metavar="DB",
+                        help="add each case's trend from the history (default .benchsuite/history.sqlite)")
+    report.add_argument("--trend-metric", default="latency_p50_ms", metavar="METRIC",
+                        help="metric of the trend plots (default latency_p50_ms)")
+
+    cmp_ = sub.add_parser("compare", help="verdict per case: candidate run vs baseline")
+    cmp_.add_argument("base", metavar="BASE", help="baseline results file, or a saved baseline's name")
+    cmp_.add_argument("cand", metavar="CAND", help="candidate results file")
+    comparison_options(cmp_)
+    cmp_.add_argument("--json", dest="json_out", metavar="OUT", help="write the comparison as JSON")
+    cmp_.add_argument("--md", dest="md_out", metavar="OUT", help="write the comparison as Markdown")
+
+    hist = sub.add_parser("history", help="the run history (SQLite): list runs, show a case's trend")
+    hist_sub = hist.add_subparsers(dest="history_command", metavar="{list,show,add}", parser_class=_Parser)
+    hist_sub.required = True
+    for p in (hist_list := hist_sub.add_parser("list", help="stored runs, newest first"),
+              hist_show := hist_sub.add_parser("show", help="one case's metric across runs, with change points"),
+              hist_add := hist_sub.add_parser("add", help="store result files (or folders) in the history")):
+        p.add_argument("--db", metavar="PATH", help="history database (default .benchsuite/history.sqlite)")
+    hist_list.add_argument("--limit", type=int, default=50, metavar="N", help="at most N runs (default 50)")
+    hist_list.add_argument("--json", action="store_true")
+    hist_show.add_argument("case", metavar="CASE", help="a case name, a glob, or a part of a name")
+    hist_show.add_argument("--metric", default="latency_p50_ms", metavar="M",
+                           help="latency_p50_ms (default), gb_per_s, tflop_per_s, speedup:numpy, ...")
+    hist_show.add_argument("--json", action="store_true")
+    hist_add.add_argument("results", nargs="+", metavar="RESULTS")
+
+    export = sub.add_parser("export", help="write a run in another tool's format")
+    export.add_argument("results", metavar="RESULTS", help="a benchsuite results file")
+    export.add_argument("--format", choices=("pytest-benchmark",), default="pytest-benchmark")
+    export.add_argument("-o", "--output", required=True, metavar="OUT")
+
+    imp = sub.add_parser("import", help="turn another tool's results into a benchsuite results file")
+    imp.add_argument("source", metavar="FILE", help="a pytest-benchmark JSON file (--benchmark-json)")
+    imp.add_argument("-o", "--output", required=True, metavar="OUT")
+    imp.add_argument("--history", action="store_true", help="also add the imported run to the history")
     return parser
+
+
+def comparison_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", metavar="SPEC", default=None,
+                   help="minimum practical effects, e.g. time=10%%,energy=5%%,accuracy=1%%,memory=10%% (the defaults)")
+    p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a case regressed")
+    p.add_argument("--allow-env-mismatch", action="store_true",
+                   help="compare runs from different machines or builds anyway (every verdict is flagged)")
 
 
 def _profile(args: argparse.Namespace) -> Any:
@@ -168,17 +230,157 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
     print(f"results: {done.json_path}")
     print(f"summary: {done.markdown_path}")
-    return 1 if args.fail_on_error and counts.get("failed") else 0
+    from .compare import Thresholds, print_table
+    from .followup import follow_up
+    outcome = follow_up(done.doc, done.json_path, save_as=args.save_baseline, compare_with=args.compare,
+                        thresholds=Thresholds.parse(args.threshold),
+                        allow_environment_mismatch=args.allow_env_mismatch, history=not args.no_history)
+    if outcome.comparison is not None and not args.quiet:
+        print_table(outcome.comparison)
+    for line in outcome.messages:
+        print(line)
+    if args.fail_on_error and counts.get("failed"):
+        return 1
+    return 1 if args.fail_on_regression and outcome.regressions else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report, collect_runs, render_markdown, write_report
+    from .targets import default_targets_path, load_targets
+    runs = collect_runs(args.results)
+    targets, source = None, None
+    if args.targets != "none":
+        path = args.targets or default_targets_path()
+        if path is not None:
+            targets, source = load_targets(path), str(path)
+    history = None
+    if args.history is not None:
+        from .history import History, default_history_path
+        db = args.history or default_history_path()
+        if not os.path.exists(db):
+            raise UsageError(f"--history {db}: no such history database")
+        history = History(db)
+    from .fields import metric
+    metric(args.trend_metric)
+    report = build_report(runs, targets, source, history, trend_metric=args.trend_metric)
+    written = write_report(report, args.json_out, args.md_out, args.html_out)
+    if not written:
+        print(render_markdown(report), end="")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .baseline import resolve_baseline
+    from .compare import Thresholds, compare_runs, print_table
+    from .results import load_results, write_json_atomic, write_text_atomic
+    cand = load_results(args.cand)
+    base = resolve_baseline(args.base, cand.environment)
+    if base is None:
+        raise UsageError(f"BASE={args.base!r}: no such file, and no baseline of that name for the candidate's "
+                         "machine (see .benchsuite/baselines/)")
+    comparison = compare_runs(base.doc, cand.doc, Thresholds.parse(args.threshold),
+                              allow_environment_mismatch=args.allow_env_mismatch,
+                              baseline_label=args.base, candidate_label=args.cand)
+    print_table(comparison)
+    if args.json_out:
+        write_json_atomic(args.json_out, comparison.to_dict())
+        print(f"wrote {args.json_out}")
+    if args.md_out:
+        write_text_atomic(args.md_out, comparison.to_markdown())
+        print(f"wrote {args.md_out}")
+    return 1 if args.fail_on_regression and comparison.regressions else 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from .history import History, change_points, default_history_path
+    db = args.db or default_history_path()
+    if args.history_command != "add" and not os.path.exists(db):
+        raise UsageError(f"history database {db} does not exist yet: runs are added by `benchsuite run` "
+                         "or `benchsuite history add RESULTS`")
+    store = History(db)
+    if args.history_command == "add":
+        from .report import collect_runs
+        for run in collect_runs(args.results):
+            added = store.add(run.doc, source=run.path)
+            print(f"{run.run_id}: {'added' if added else 'already stored'} ({run.path})")
+        return 0
+    if args.history_command == "list":
+        if args.limit < 1:
+            raise UsageError(f"--limit={args.limit}: must be at least 1")
+        runs = store.runs(args.limit)
+        if args.json:
+            print(json.dumps(runs, indent=2))
+            return 0
+        for r in runs:
+            commit = (r["git_commit"] or "-")[:10] + ("+" if r["git_dirty"] else "")
+            print(f"{r['run_id']}  {r['timestamp_utc']}  {r['suite']:8s} {r['status']:11s} {r['cases']:5d} cases  "
+                  f"profile {r['profile'] or '-':10s} git {commit:11s} machine {r['fingerprint']}")
+        print(f"{len(runs)} runs in {store.path}", file=sys.stderr)
+        return 0
+    names = store.case_names(args.case)
+    if not names:
+        raise UsageError(f"CASE={args.case!r}: no stored case matches (see `benchsuite history list`)")
+    shown = []
+    for name in names:
+        points = store.series(name, args.metric)
+        values = [p.value for p in points if p.value is not None and p.value > 0]
+        cps = change_points(values) if len(values) >= 2 else []
+        shown.append((name, points, cps))
+    if args.json:
+        print(json.dumps([{"case": n, "metric": args.metric, "change_points": c,
+                           "points": [p.__dict__ for p in pts]} for n, pts, c in shown], indent=2))
+        return 0
+    for name, points, cps in shown:
+        print(f"{name}  ({args.metric})")
+        valued = [p for p in points if p.value is not None and p.value > 0]
+        starts = {valued[i].run_id for i in cps}
+        previous = None
+        for p in points:
+            value = "-" if p.value is None else f"{p.value:.5g}"
+            mark = ""
+            if p.run_id in starts and previous:
+                mark = f"  <- change point ({p.value / previous - 1:+.1%})"
+            print(f"  {p.timestamp_utc}  {p.run_id}  {(p.git_commit or '-')[:10]:10s}  {p.status:8s} {value:>12s}{mark}")
+            if p.value:
+                previous = p.value
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .interop import export_file
+    from .results import load_results
+    run = load_results(args.results)
+    export_file(run.doc, args.output)
+    print(f"wrote {args.output} (pytest-benchmark format)")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .interop import load_pytest_benchmark
+    from .results import write_json_atomic
+    doc = load_pytest_benchmark(args.source)
+    write_json_atomic(args.output, doc)
+    print(f"wrote {args.output} ({len(doc['benchmarks'])} benchmarks, run {doc['run_id']})")
+    if args.history:
+        from .history import History
+        store = History()
+        store.add(doc, source=str(args.output))
+        print(f"history: run {doc['run_id']} added to {store.path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"info": _cmd_info, "list": _cmd_list, "run": _cmd_run}[args.command](args)
+        commands = {"info": _cmd_info, "list": _cmd_list, "run": _cmd_run, "report": _cmd_report,
+                    "compare": _cmd_compare, "history": _cmd_history, "export": _cmd_export, "import": _cmd_import}
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"benchsuite: error: {exc}", file=sys.stderr)
         return 2
-    except (ConfigError, InvalidArgumentError, ResultsFileError) as exc:
+    except (ConfigError, InvalidArgumentError, ResultsFileError, EnvironmentMismatchError, HistoryError) as exc:
         print(f"benchsuite: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -13,6 +13,8 @@ __all__ = [
     "CudaError",
     "ConfigError",
     "ResultsFileError",
+    "EnvironmentMismatchError",
+    "HistoryError",
 ]
 
 
@@ -67,3 +69,11 @@ class ResultsFileError(BenchsuiteError, ValueError):
         super().__init__(f"{where}: {message}")
         self.path = path
         self.field = field
+
+
+class EnvironmentMismatchError(BenchsuiteError):
+    """Two runs come from machines or builds that should not be compared; names the fields."""
+
+
+class HistoryError(BenchsuiteError):
+    """The history database cannot be opened or is not benchsuite's."""

@@ -49,6 +49,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not measure NumPy / PyTorch peers beside the bs_case sweep")
     group.addoption("--bs-device", choices=("cpu", "cuda", "all"), default="all",
                     help="devices for the bs_case sweep (default: the profile's)")
+    group.addoption("--bs-save-baseline", metavar="NAME", default=None,
+                    help="save this run's ok results as baseline NAME (.benchsuite/, per machine fingerprint)")
+    group.addoption("--bs-compare", metavar="NAME|FILE", default=None,
+                    help="compare this run with a baseline name or results file (a missing name is saved)")
+    group.addoption("--bs-fail-on-regression", action="store_true", default=False,
+                    help="fail the session (exit 1) when a case regressed against --bs-compare")
+    group.addoption("--bs-threshold", metavar="SPEC", default=None,
+                    help="minimum practical effects for --bs-compare, e.g. time=10%%,memory=10%%")
+    group.addoption("--bs-no-history", action="store_true", default=False,
+                    help="do not add measured runs to .benchsuite/history.sqlite")
 
 
 def _selects_measuring(markexpr: str) -> bool:
@@ -78,6 +88,16 @@ class BenchSession:
         self.out_dir = Path(out_dir or "bench-results")
         self.writer: Any = None
         self.recorded = 0
+        self.follow_up: Any = None
+        self.follow_up_error: str | None = None
+        from .compare import Thresholds
+        from .errors import InvalidArgumentError
+        try:
+            self.thresholds = Thresholds.parse(config.getoption("bs_threshold"))
+        except InvalidArgumentError as exc:
+            raise pytest.UsageError(f"benchsuite: --bs-threshold: {exc}") from None
+        if config.getoption("bs_fail_on_regression") and not config.getoption("bs_compare"):
+            raise pytest.UsageError("benchsuite: --bs-fail-on-regression needs --bs-compare NAME|FILE")
         # peer (NumPy / PyTorch) measurements, shared by every version of a case
         self.peer_cache: dict[tuple, dict[str, Any]] | None = None if config.getoption("bs_no_peers") else {}
 
@@ -98,10 +118,25 @@ class BenchSession:
 
     def finish(self, interrupted: bool) -> None:
         if self.writer is None:
+            opt = self.config.getoption
+            if opt("bs_compare") or opt("bs_save_baseline"):
+                self.follow_up_error = ("--bs-compare / --bs-save-baseline: nothing was measured "
+                                        "(smoke mode; select -m performance or pass --bs-mode measure)")
             return
         from .summary import write_markdown
         self.writer.finish("interrupted" if interrupted else "complete")
         write_markdown(self.writer.run, self.writer.path.with_suffix(".md"))
+        if interrupted:
+            return
+        from .errors import BenchsuiteError
+        from .followup import follow_up
+        opt = self.config.getoption
+        try:
+            self.follow_up = follow_up(
+                self.writer.run, self.writer.path, save_as=opt("bs_save_baseline"), compare_with=opt("bs_compare"),
+                thresholds=self.thresholds, history=self.measuring and not opt("bs_no_history"))
+        except BenchsuiteError as exc:  # the results file is written; say why the follow-up failed
+            self.follow_up_error = str(exc)
 
 
 _SESSION_KEY = pytest.StashKey[BenchSession]()
@@ -167,8 +202,12 @@ def bench(request: pytest.FixtureRequest) -> Callable[..., Any]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_SESSION_KEY, None)
-    if state is not None:
-        state.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    if state is None:
+        return
+    state.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    if session.config.getoption("bs_fail_on_regression") and exitstatus == pytest.ExitCode.OK and (
+            state.follow_up_error or (state.follow_up and state.follow_up.regressions)):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -182,3 +221,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             f"{state.writer.path} (summary {state.writer.path.with_suffix('.md')})")
     elif state.recorded or state.measuring:
         terminalreporter.write_line(f"benchsuite ({mode}): nothing recorded")
+    if state.follow_up is not None:
+        if state.follow_up.comparison is not None:
+            for row, case in zip(state.follow_up.comparison.rows(), state.follow_up.comparison.cases):
+                if case.verdict != "SAME" or case.regression:
+                    terminalreporter.write_line(f"  {row[1]:16s} {row[0]}  ratio {row[4]}  {row[6]}",
+                                                red=case.regression, green=case.verdict == "FASTER")
+        for line in state.follow_up.messages:
+            terminalreporter.write_line(f"benchsuite: {line}")
+        if state.follow_up.regressions:
+            terminalreporter.write_line(f"benchsuite: {state.follow_up.regressions} regression(s)", red=True)
+    if state.follow_up_error:
+        terminalreporter.write_line(f"benchsuite: error: {state.follow_up_error}", red=True)

@@ -1,0 +1,208 @@
+"""The run history: every run in one SQLite file (.benchsuite/history.sqlite, or
+$BENCHSUITE_DIR), so a case's metric can be followed across runs and its change points found.
+
+SQLite in WAL mode lets readers work while a run is written. Writers take an exclusive file
+lock beside the database and then `BEGIN IMMEDIATE`, so two processes adding runs at once
+queue instead of failing or losing one; adding a run that is already stored is a no-op.
+
+Change points: binary segmentation of a case's per-run values. A split is kept when Welch's
+t-test on the log values of the two sides gives p below alpha divided by the number of
+candidate splits (Bonferroni) and the medians of the two sides differ by at least
+`min_change`; each side is then searched again."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import fnmatch
+import json
+import math
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from .baseline import state_dir
+from .environment import fingerprint_id
+from .errors import HistoryError, InvalidArgumentError
+from .fields import metric
+from .results import utc_now_iso
+
+__all__ = ["History", "HistoryPoint", "change_points", "default_history_path", "HistoryError"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, suite TEXT, timestamp_utc TEXT, status TEXT, fingerprint TEXT,
+    git_commit TEXT, git_dirty INTEGER, host TEXT, profile TEXT, cases INTEGER, source TEXT,
+    added_utc TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), idx INTEGER NOT NULL, name TEXT NOT NULL,
+    case_name TEXT, grp TEXT, backend TEXT, device TEXT, implementation TEXT, status TEXT,
+    median_s REAL, record TEXT NOT NULL, PRIMARY KEY (run_id, idx));
+CREATE INDEX IF NOT EXISTS records_by_name ON records(name);
+"""
+_VERSION = 1
+
+
+def default_history_path() -> Path:
+    return state_dir() / "history.sqlite"
+
+
+@dataclass
+class HistoryPoint:
+    run_id: str
+    timestamp_utc: str
+    git_commit: str | None
+    status: str
+    value: float | None
+
+
+class History:
+    """A handle on the history database; cheap to open, safe to share between processes."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path else default_history_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            with self._write_lock(), self._connect() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version not in (0, _VERSION):
+                    raise HistoryError(f"{self.path}: history schema version {version} is not supported "
+                                       f"(this benchsuite writes {_VERSION})")
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"{self.path}: not a benchsuite history database ({exc})") from exc
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=60000")
+            yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with open(self._lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # ------------------------------------------------------------------ writing
+    def add(self, doc: Mapping[str, Any], source: str | None = None) -> bool:
+        """Store a run (validated document). False when a run with that id is already stored."""
+        env = doc["environment"]
+        git = env.get("git") or {}
+        records = doc["benchmarks"]
+        with self._write_lock(), self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (doc["run_id"],)).fetchone():
+                    db.execute("ROLLBACK")
+                    return False
+                db.execute(
+                    "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (doc["run_id"], doc["suite"], doc["timestamp_utc"], doc["status"], fingerprint_id(env),
+                     git.get("commit"), None if git.get("dirty") is None else int(bool(git.get("dirty"))),
+                     env.get("host"), (doc.get("config") or {}).get("profile"), len(records), source,
+                     utc_now_iso(), json.dumps(doc, separators=(",", ":"))))
+                db.executemany(
+                    "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(doc["run_id"], i, r["name"], r.get("case"), r.get("group"), r.get("backend"), r.get("device"),
+                      r.get("implementation"), r.get("status"), (r.get("stats") or {}).get("median"),
+                      json.dumps(r, separators=(",", ":"))) for i, r in enumerate(records)])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return True
+
+    # ------------------------------------------------------------------ reading
+    def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Stored runs, newest first: id, time, suite, status, cases, fingerprint, commit."""
+        query = ("SELECT run_id, timestamp_utc, suite, status, cases, fingerprint, git_commit, git_dirty, host, "
+                 "profile, source FROM runs ORDER BY timestamp_utc DESC, run_id DESC")
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        keys = ("run_id", "timestamp_utc", "suite", "status", "cases", "fingerprint", "git_commit", "git_dirty",
+                "host", "profile", "source")
+        with self._connect() as db:
+            return [dict(zip(keys, row)) for row in db.execute(query)]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        with self._connect() as db:
+            row = db.execute("SELECT doc FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise InvalidArgumentError(f"run_id={run_id!r}: not in the history {self.path}")
+        return json.loads(row[0])
+
+    def case_names(self, pattern: str) -> list[str]:
+        """Stored case names equal to `pattern`, else matching it as a glob, else containing it."""
+        with self._connect() as db:
+            names = [row[0] for row in db.execute("SELECT DISTINCT name FROM records ORDER BY name")]
+        if pattern in names:
+            return [pattern]
+        globbed = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        return globbed or [n for n in names if pattern in n]
+
+    def series(self, name: str, metric_name: str = "latency_p50_ms",
+               fingerprint: str | None = None) -> list[HistoryPoint]:
+        """One case's metric across the stored runs, oldest first (optionally one machine only)."""
+        m = metric(metric_name)
+        query = ("SELECT r.run_id, runs.timestamp_utc, runs.git_commit, r.status, r.record FROM records r "
+                 "JOIN runs ON runs.run_id = r.run_id WHERE r.name = ?")
+        args: list[Any] = [name]
+        if fingerprint:
+            query += " AND runs.fingerprint = ?"
+            args.append(fingerprint)
+        query += " ORDER BY runs.timestamp_utc, r.run_id"
+        with self._connect() as db:
+            rows = db.execute(query, args).fetchall()
+        return [HistoryPoint(run_id, ts, commit, status, m.value(json.loads(rec)) if status == "ok" else None)
+                for run_id, ts, commit, status, rec in rows]
+
+
+def change_points(values: Sequence[float], *, alpha: float = 0.05, min_change: float = 0.05,
+                  min_size: int = 3) -> list[int]:
+    """Indices where a new level starts (the first value of the new segment), ascending."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size and (not np.all(np.isfinite(x)) or np.any(x <= 0)):
+        raise InvalidArgumentError("values: change points need finite positive values")
+    found: list[int] = []
+
+    def search(lo: int, hi: int) -> None:
+        n = hi - lo
+        if n < 2 * min_size:
+            return
+        splits = range(lo + min_size, hi - min_size + 1)
+        logs = np.log(x)
+        best: tuple[float, int] | None = None
+        for k in splits:
+            left, right = logs[lo:k], logs[k:hi]
+            change = abs(math.exp(np.median(right) - np.median(left)) - 1.0)
+            if change < min_change:
+                continue
+            if np.ptp(left) == 0 and np.ptp(right) == 0:
+                p = 0.0
+            else:
+                p = float(sps.ttest_ind(left, right, equal_var=False).pvalue)
+            if math.isnan(p):
+                continue
+            if best is None or p < best[0]:
+                best = (p, k)
+        if best is not None and best[0] < alpha / len(splits):
+            found.append(best[1])
+            search(lo, best[1])
+            search(best[1], hi)
+
+    search(0, x.size)
+    return sorted(found)

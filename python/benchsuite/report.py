@@ -1,0 +1,599 @@
+"""Reports over one or many runs: a summary, a table per group, the targets table and each
+run's environment, written as JSON, Markdown or one self-contained HTML page whose plots
+(matplotlib, embedded as PNG) show latency against each case's swept parameter, throughput
+as a fraction of the roofline, speedup over the peers and, given a history, each case's trend.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .environment import fingerprint_id
+from .errors import ResultsFileError
+from .fields import copy_bandwidths, metric_value, number, roofline_fraction
+from .results import RunResults, load_results, utc_now_iso, write_json_atomic, write_text_atomic
+from .targets import Target, TargetResult, evaluate_targets
+
+__all__ = ["collect_runs", "Report", "build_report", "render_markdown", "render_html", "make_plots", "write_report"]
+
+_FOREIGN_KINDS = ("benchsuite-comparison", "benchsuite-report")
+
+
+# --------------------------------------------------------------------------- inputs
+
+def _is_foreign(path: Path) -> bool:
+    """JSON files in a results folder that are not run documents (comparisons, reports,
+    pytest-benchmark exports): skipped when scanning a folder, never when named."""
+    try:
+        with open(path, "rb") as handle:
+            doc = json.load(handle)
+    except (OSError, ValueError):
+        return False          # let load_results report it properly
+    return isinstance(doc, dict) and (doc.get("kind") in _FOREIGN_KINDS or "machine_info" in doc)
+
+
+def collect_runs(inputs: Sequence[str | os.PathLike]) -> list[RunResults]:
+    """Load every results file named or found (non-recursively) in a named folder, oldest first.
+    A bad file stops with a ResultsFileError naming it and the field."""
+    if not inputs:
+        raise ResultsFileError("<arguments>", None, "no results files or folders given")
+    runs: list[RunResults] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            files = [p for p in sorted(path.glob("*.json")) if not _is_foreign(p)]
+            if not files:
+                raise ResultsFileError(str(path), None, "folder holds no results files (*.json)")
+            runs.extend(load_results(p) for p in files)
+        else:
+            runs.append(load_results(path))
+    seen: set[str] = set()
+    unique = []
+    for run in sorted(runs, key=lambda r: (r.doc["timestamp_utc"], r.run_id)):
+        if run.run_id not in seen:
+            seen.add(run.run_id)
+            unique.append(run)
+    return unique
+
+
+# --------------------------------------------------------------------------- model
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in params.items())
+
+
+def _throughput(record: Mapping[str, Any]) -> tuple[float | None, str]:
+    tp = (record.get("metrics") or {}).get("throughput") or {}
+    if number(tp.get("tflop_per_s")):
+        return tp["tflop_per_s"], "TFLOP/s"
+    if number(tp.get("gb_per_s")):
+        return tp["gb_per_s"], "GB/s"
+    if number(tp.get("items_per_s")):
+        return tp["items_per_s"], f"{tp.get('item_unit') or 'items'}/s"
+    return None, ""
+
+
+def _row(run: RunResults, record: Mapping[str, Any], copy_bw: Mapping[str, float]) -> dict[str, Any]:
+    metrics = record.get("metrics") or {}
+    tp_value, tp_unit = _throughput(record)
+    fraction, fraction_of = roofline_fraction(record, copy_bw)
+    energy = metrics.get("energy") or {}
+    correctness = metrics.get("correctness") or {}
+    return {
+        "run_id": run.run_id, "name": record["name"], "case": record.get("case"), "group": record.get("group"),
+        "params": _params_text(record.get("params") or {}), "backend": record.get("backend"),
+        "device": record.get("device"), "implementation": record.get("implementation"),
+        "status": record["status"],
+        "reason": "; ".join(record.get("reasons") or []) or record.get("reason") or record.get("error"),
+        "latency_p50_ms": number(metrics.get("latency_p50_ms")),
+        "latency_p95_ms": number(metrics.get("latency_p95_ms")),
+        "throughput": tp_value, "throughput_unit": tp_unit,
+        "roofline_fraction": fraction, "roofline_of": fraction_of,
+        "peak_memory_bytes": number(metrics.get("peak_memory_bytes")),
+        "energy_j_per_iter": number(energy.get("joules_per_iter")), "energy_source": energy.get("source"),
+        "accuracy": metric_value(record, "accuracy"),
+        "max_rel_error": number(correctness.get("max_rel_error")), "correct": correctness.get("passed"),
+        "peers": {name: number(p.get("speedup")) for name, p in (metrics.get("peers") or {}).items()},
+        "params_values": dict(record.get("params") or {}),
+    }
+
+
+def _environment(run: RunResults) -> dict[str, Any]:
+    env = run.environment
+    build = env.get("build") or {}
+    cuda = build.get("cuda") or {}
+    return {
+        "run_id": run.run_id, "path": run.path, "suite": run.suite, "status": run.status,
+        "timestamp_utc": run.doc["timestamp_utc"], "fingerprint": fingerprint_id(env),
+        "host": env.get("host"), "os": " ".join(str((env.get("os") or {}).get(k, "")) for k in ("system", "release")),
+        "cpu": f"{(env.get('cpu') or {}).get('model')} ({(env.get('cpu') or {}).get('logical_cores')} logical cores, "
+               f"governor {(env.get('cpu') or {}).get('governor') or 'n/a'})",
+        "gpus": [f"{g.get('name')} (driver {g.get('driver_version')}, CUDA {g.get('cuda_runtime_version')}, "
+                 f"power limit {g.get('power_limit_w')} W)" for g in env.get("gpus") or []],
+        "build": f"benchsuite {build.get('version')}, {build.get('cxx_compiler')}, "
+                 f"CUDA {'sm ' + ','.join(cuda.get('architectures') or []) if cuda.get('enabled') else 'off'}",
+        "python": (env.get("python") or {}).get("version"),
+        "git": ((env.get("git") or {}).get("commit") or "")[:12] + (" (dirty)" if (env.get("git") or {}).get("dirty") else ""),
+        "profile": run.config.get("profile"), "warnings": list(env.get("warnings") or []),
+    }
+
+
+@dataclass
+class Report:
+    runs: list[RunResults]
+    rows: list[dict[str, Any]]
+    targets: list[TargetResult] = field(default_factory=list)
+    targets_source: str | None = None
+    trends: dict[str, dict[str, Any]] = field(default_factory=dict)   # case -> {metric, points, change_points}
+    generated_utc: str = field(default_factory=utc_now_iso)
+
+    def summary(self) -> dict[str, Any]:
+        statuses = Counter(r["status"] for r in self.rows)
+        return {
+            "runs": len(self.runs), "run_ids": [r.run_id for r in self.runs], "cases": len(self.rows),
+            "statuses": {s: statuses.get(s, 0) for s in ("ok", "skipped", "failed", "invalid")},
+            "groups": sorted({r["group"] for r in self.rows if r["group"]}),
+            "backends": sorted({r["backend"] for r in self.rows if r["backend"]}),
+            "devices": sorted({r["device"] for r in self.rows if r["device"]}),
+            "profiles": sorted({str(run.config.get("profile")) for run in self.runs}),
+            "suites": sorted({run.suite for run in self.runs}),
+        }
+
+    def groups(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.rows:
+            out[row["group"] or "-"].append(row)
+        return dict(sorted(out.items()))
+
+    def peers(self) -> list[str]:
+        return sorted({p for r in self.rows for p in r["peers"]})
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [{k: v for k, v in r.items() if k != "params_values"} for r in self.rows]
+        return {"kind": "benchsuite-report", "generated_utc": self.generated_utc, "summary": self.summary(),
+                "rows": rows, "targets": [t.to_dict() for t in self.targets],
+                "targets_source": self.targets_source,
+                "environments": [_environment(r) for r in self.runs], "trends": self.trends}
+
+
+def build_report(runs: Sequence[RunResults], targets: Iterable[Target] | None = None,
+                 targets_source: str | None = None, history: Any = None,
+                 trend_metric: str = "latency_p50_ms", max_trends: int = 12) -> Report:
+    """The report model. `history` (a benchsuite.history.History) adds each case's trend."""
+    rows = []
+    for run in runs:
+        bw = copy_bandwidths(run.benchmarks)
+        rows.extend(_row(run, rec, bw) for rec in run.benchmarks)
+    report = Report(list(runs), rows, targets_source=targets_source)
+    if targets is not None:
+        report.targets = evaluate_targets(targets, [(r.run_id, r.benchmarks) for r in runs])
+    if history is not None:
+        report.trends = _trends(history, [r["name"] for r in rows if r["status"] == "ok"], trend_metric, max_trends)
+    return report
+
+
+def _trends(history: Any, names: list[str], metric_name: str, limit: int) -> dict[str, dict[str, Any]]:
+    from .history import change_points
+    trends: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(names):
+        points = [p for p in history.series(name, metric_name) if p.value is not None and p.value > 0]
+        if len(points) < 2:
+            continue
+        cps = change_points([p.value for p in points])
+        trends[name] = {"metric": metric_name, "change_points": cps,
+                        "points": [{"run_id": p.run_id, "timestamp_utc": p.timestamp_utc, "value": p.value,
+                                    "git_commit": p.git_commit} for p in points]}
+    # cases with change points first, then the longest histories
+    ordered = sorted(trends.items(), key=lambda kv: (-len(kv[1]["change_points"]), -len(kv[1]["points"])))
+    return dict(ordered[:limit])
+
+
+# --------------------------------------------------------------------------- text helpers
+
+def _sig(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _bytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.0f} B"
+
+
+def _columns(report: Report) -> list[tuple[str, str]]:
+    """(key, header) of the per-group table; optional columns only when some row has them."""
+    cols = [("name", "case"), ("status", "status"), ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"),
+            ("throughput", "throughput"), ("roofline_fraction", "of roofline"),
+            ("peak_memory_bytes", "peak memory")]
+    if any(r["energy_j_per_iter"] is not None for r in report.rows):
+        cols.append(("energy_j_per_iter", "energy J/iter"))
+    if any(r["accuracy"] is not None for r in report.rows):
+        cols.append(("accuracy", "accuracy"))
+    if any(r["max_rel_error"] is not None for r in report.rows):
+        cols.append(("max_rel_error", "max rel error"))
+    cols += [(f"peer:{p}", f"vs {p}") for p in report.peers()]
+    if len(report.runs) > 1:
+        cols.insert(0, ("run_id", "run"))
+    return cols
+
+
+def _cell(row: Mapping[str, Any], key: str) -> tuple[str, Any]:
+    """(display text, sort value) of one cell."""
+    if key.startswith("peer:"):
+        v = row["peers"].get(key[5:])
+        return ("-" if v is None else f"{v:.2f}x"), v
+    v = row.get(key)
+    if key == "status":
+        text = v + (f" ({row['reason']})" if row["reason"] and v != "ok" else "")
+        return text, v
+    if key == "throughput":
+        return ("-" if v is None else f"{v:.4g} {row['throughput_unit']}"), v
+    if key == "roofline_fraction":
+        return ("-" if v is None else f"{v:.0%} of {row['roofline_of']}"), v
+    if key == "peak_memory_bytes":
+        return _bytes(v), v
+    if key == "energy_j_per_iter":
+        return ("-" if v is None else f"{v:.4g} ({row['energy_source']})"), v
+    if key in ("latency_p50_ms", "latency_p95_ms", "accuracy"):
+        return _sig(v), v
+    if key == "max_rel_error":
+        return ("-" if v is None else f"{v:.2g}"), v
+    if key == "run_id":
+        return str(v)[-6:], v
+    return str(v if v is not None else "-"), v
+
+
+def _target_cells(t: TargetResult) -> list[str]:
+    scope = " ".join(x for x in (t.target.case, t.target.device or "", _params_text(t.target.params),
+                                 "/".join(t.target.implementation or [])) if x)
+    return [t.target.name, scope, f"{t.target.metric} {t.target.op} {t.target.value:g}",
+            _sig(t.current), t.status.replace("_", " "), t.record or "-"]
+
+
+# --------------------------------------------------------------------------- Markdown
+
+def render_markdown(report: Report) -> str:
+    s = report.summary()
+    md = ["# benchsuite report", "",
+          f"{s['runs']} run(s), {s['cases']} results: " + ", ".join(f"{v} {k}" for k, v in s["statuses"].items())
+          + f". Groups: {', '.join(s['groups']) or '-'}; backends: {', '.join(s['backends']) or '-'}; "
+          f"devices: {', '.join(s['devices']) or '-'}; profiles: {', '.join(s['profiles'])}.", ""]
+    cols = _columns(report)
+    for group, rows in report.groups().items():
+        md += [f"## {group}", "", "| " + " | ".join(h for _, h in cols) + " |",
+               "|" + "|".join("---" if k in ("name", "status", "run_id") else "---:" for k, _ in cols) + "|"]
+        for row in rows:
+            md.append("| " + " | ".join(_cell(row, k)[0].replace("|", "\\|") for k, _ in cols) + " |")
+        md.append("")
+    if report.targets:
+        md += [f"## Targets ({report.targets_source or 'targets'})", "",
+               "| target | scope | bound | current | result | best record |", "|---|---|---|---:|---|---|"]
+        md += ["| " + " | ".join(c.replace("|", "\\|") for c in _target_cells(t)) + " |" for t in report.targets]
+        md.append("")
+    if report.trends:
+        md += ["## Trends", ""]
+        for name, trend in report.trends.items():
+            values = [p["value"] for p in trend["points"]]
+            cps = ", ".join(trend["points"][i]["run_id"] for i in trend["change_points"]) or "none"
+            md.append(f"- `{name}` {trend['metric']}: {len(values)} runs, first {_sig(values[0])}, "
+                      f"last {_sig(values[-1])}; change points at {cps}")
+        md.append("")
+    md += ["## Environments", ""]
+    for env in (_environment(r) for r in report.runs):
+        md.append(f"- `{env['run_id']}` ({env['timestamp_utc']}, {env['suite']}, profile {env['profile']}, "
+                  f"{env['status']}): {env['host']}, {env['os']}, {env['cpu']}; "
+                  f"GPUs: {'; '.join(env['gpus']) or 'none'}; {env['build']}; Python {env['python']}; "
+                  f"git {env['git'] or '-'}; fingerprint `{env['fingerprint']}`"
+                  + (f"; warnings: {'; '.join(env['warnings'])}" if env["warnings"] else ""))
+    return "\n".join(md) + "\n"
+
+
+# --------------------------------------------------------------------------- plots
+
+@dataclass
+class Plot:
+    id: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def _figure_png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _swept_param(rows: list[dict[str, Any]]) -> str | None:
+    """The numeric parameter with the most distinct values among a case's rows (>= 2)."""
+    distinct: dict[str, set] = defaultdict(set)
+    for r in rows:
+        for k, v in r["params_values"].items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                distinct[k].add(v)
+    best = max(distinct.items(), key=lambda kv: len(kv[1]), default=None)
+    return best[0] if best and len(best[1]) >= 2 else None
+
+
+def _latency_plots(report: Report, limit: int = 24) -> list[Plot]:
+    import matplotlib.pyplot as plt
+    by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in report.rows:
+        if r["status"] in ("ok", "invalid") and r["latency_p50_ms"] is not None:
+            by_case[r["case"]].append(r)
+    plots = []
+    for case, rows in sorted(by_case.items()):
+        param = _swept_param(rows)
+        if param is None:
+            continue
+        series: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for r in rows:
+            if param not in r["params_values"]:
+                continue
+            others = ",".join(f"{k}={v}" for k, v in r["params_values"].items() if k != param)
+            label = f"{r['device']} {r['implementation']}" + (f" {others}" if others else "")
+            if len(report.runs) > 1:
+                label += f" @{r['run_id'][-6:]}"
+            series[label].append((r["params_values"][param], r["latency_p50_ms"]))
+        series = {k: sorted(v) for k, v in series.items() if len(v) >= 2}
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        for label, pts in sorted(series.items(), key=lambda kv: -len(kv[1]))[:10]:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(param)
+        ax.set_ylabel("median latency (ms)")
+        ax.set_title(f"{case}: latency vs {param}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        plots.append(Plot(f"latency-{case}", f"{case}: latency vs {param}",
+                          f"Median latency of each version of {case} as {param} grows (log-log).", _figure_png(fig)))
+        if len(plots) >= limit:
+            break
+    return plots
+
+
+def _bar_plot(pid: str, title: str, caption: str, labels: list[str], values: list[float], xlabel: str,
+              reference: float | None, log: bool = False) -> Plot:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, max(2.0, 0.28 * len(labels) + 1.0)))
+    colors = ["#2b8a3e" if reference is None or v >= reference else "#c92a2a" for v in values]
+    ax.barh(range(len(labels)), values, color=colors)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    if log:
+        ax.set_xscale("log")
+    if reference is not None:
+        ax.axvline(reference, color="black", linewidth=1, linestyle="--")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
+    return Plot(pid, title, caption, _figure_png(fig))
+
+
+def _roofline_plot(report: Report, limit: int = 40) -> Plot:
+    best: dict[str, tuple[float, str]] = {}
+    for r in report.rows:
+        if r["status"] != "ok" or r["roofline_fraction"] is None:
+            continue
+        key = f"{r['case']} {r['device']} {r['implementation']}"
+        if key not in best or r["roofline_fraction"] > best[key][0]:
+            best[key] = (r["roofline_fraction"], r["roofline_of"])
+    items = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
+    if not items:
+        return _empty_plot("roofline", "Fraction of roofline",
+                           "No result in these runs has a peak to compare with (no spec peak, no copy case).")
+    return _bar_plot("roofline", "Best throughput as a fraction of the roofline, per kernel version",
+                     "Each bar: the best result of a kernel version, as a fraction of the device's peak "
+                     "(spec FLOP/s for GEMM-like cases, the measured copy bandwidth or spec bandwidth otherwise).",
+                     [f"{k} ({of})" for k, (_, of) in items], [v for _, (v, _) in items], "fraction of roofline", 1.0)
+
+
+def _speedup_plot(report: Report, limit: int = 40) -> Plot:
+    items = []
+    for r in report.rows:
+        if r["status"] != "ok":
+            continue
+        for peer, v in r["peers"].items():
+            if v:
+                items.append((f"{r['name']} vs {peer}", v))
+    items = sorted(items, key=lambda kv: -kv[1])[:limit]
+    if not items:
+        return _empty_plot("speedup", "Speedup over peers", "No peer (NumPy, PyTorch) was measured in these runs.")
+    return _bar_plot("speedup", "Speedup over peers (peer time / ours)",
+                     "Above 1 (dashed line): ours is faster than the peer measured in the same run.",
+                     [k for k, _ in items], [v for _, v in items], "speedup (log scale)", 1.0, log=True)
+
+
+def _trend_plots(report: Report) -> list[Plot]:
+    import matplotlib.pyplot as plt
+    plots = []
+    for i, (name, trend) in enumerate(report.trends.items()):
+        values = [p["value"] for p in trend["points"]]
+        fig, ax = plt.subplots(figsize=(7.5, 3.2))
+        ax.plot(range(len(values)), values, marker="o")
+        for cp in trend["change_points"]:
+            ax.axvline(cp - 0.5, color="#c92a2a", linestyle="--", linewidth=1)
+        ax.set_xticks(range(len(values)), [p["run_id"][-6:] for p in trend["points"]], rotation=45, fontsize=7)
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.set_ylabel(trend["metric"])
+        ax.set_title(name, fontsize=9)
+        ax.grid(True, alpha=0.3)
+        plots.append(Plot(f"trend-{i}", f"trend: {name}",
+                          f"{trend['metric']} across stored runs; dashed lines mark change points.", _figure_png(fig)))
+    return plots
+
+
+def _empty_plot(pid: str, title: str, message: str) -> Plot:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 1.6))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_title(title)
+    return Plot(pid, title, message, _figure_png(fig))
+
+
+def make_plots(report: Report) -> list[Plot]:
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    return [*_latency_plots(report), _roofline_plot(report), _speedup_plot(report), *_trend_plots(report)]
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem auto;max-width:1200px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0;width:100%}
+th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:right;vertical-align:top}
+th{background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
+th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
+td.text,th.text{text-align:left}td.name{font-family:ui-monospace,monospace;word-break:break-all}
+tr.status-failed td{background:#fff0f0}tr.status-invalid td{background:#fff8e6}tr.status-skipped td{color:#888}
+.pass{color:#2b8a3e;font-weight:600}.fail{color:#c92a2a;font-weight:600}.not_measured{color:#888}
+figure.plot{margin:1rem 0;border:1px solid #eee;padding:.5rem}figure.plot img{max-width:100%;height:auto;display:block}
+figcaption{font-size:.8rem;color:#555}.summary li{margin:.15rem 0}
+"""
+
+_JS = """
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var body = table.tBodies[0];
+      var asc = !th.classList.contains('sorted-asc');
+      table.querySelectorAll('th').forEach(function (h) { h.classList.remove('sorted-asc', 'sorted-desc'); });
+      th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute('data-sort'), y = b.cells[col].getAttribute('data-sort');
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var cmp;
+        if (x === '' && y === '') cmp = 0;
+        else if (x === '') return 1;            // missing values last, whatever the order
+        else if (y === '') return -1;
+        else if (!isNaN(nx) && !isNaN(ny)) cmp = nx - ny;
+        else cmp = x.localeCompare(y);
+        return asc ? cmp : -cmp;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _sort_attr(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    return _e(repr(value) if isinstance(value, float) else value)
+
+
+def _table(headers: list[tuple[str, bool]], rows: list[list[tuple[str, Any, str]]], row_classes: list[str],
+           table_id: str) -> str:
+    out = [f'<table class="sortable" id="{_e(table_id)}"><thead><tr>']
+    out += [f'<th class="{"text" if is_text else "num"}">{_e(h)}</th>' for h, is_text in headers]
+    out.append("</tr></thead><tbody>")
+    for cells, cls in zip(rows, row_classes):
+        out.append(f'<tr class="{_e(cls)}">' + "".join(
+            f'<td class="{_e(css)}" data-sort="{_sort_attr(sort)}">{_e(text)}</td>' for text, sort, css in cells)
+            + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def render_html(report: Report, plots: list[Plot] | None = None) -> str:
+    plots = make_plots(report) if plots is None else plots
+    s = report.summary()
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>benchsuite report ({s['runs']} runs, {s['cases']} results)</title>",
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>benchsuite report</h1><p>Generated {_e(report.generated_utc)}.</p>",
+             "<h2 id='summary'>Summary</h2><ul class='summary'>",
+             f"<li>{s['runs']} run(s): {_e(', '.join(s['run_ids']))}</li>",
+             "<li>results by status: " + ", ".join(f"{v} {_e(k)}" for k, v in s["statuses"].items()) + "</li>",
+             f"<li>groups: {_e(', '.join(s['groups']) or '-')}; backends: {_e(', '.join(s['backends']) or '-')}; "
+             f"devices: {_e(', '.join(s['devices']) or '-')}</li>",
+             f"<li>profiles: {_e(', '.join(s['profiles']))}; suites: {_e(', '.join(s['suites']))}</li></ul>"]
+    if report.targets:
+        headers = [("target", True), ("scope", True), ("bound", True), ("current", False), ("result", True),
+                   ("best record", True)]
+        rows, classes = [], []
+        for t in report.targets:
+            cells = _target_cells(t)
+            rows.append([(cells[0], cells[0], "text"), (cells[1], cells[1], "text"), (cells[2], cells[2], "text"),
+                         (cells[3], t.current, "num"), (cells[4], t.status, f"text {t.status}"),
+                         (cells[5], cells[5], "text name")])
+            classes.append(f"target-{t.status}")
+        parts.append(f"<h2 id='targets'>Targets</h2><p>From {_e(report.targets_source or '-')}: "
+                     + ", ".join(f"{sum(t.status == st for t in report.targets)} {st.replace('_', ' ')}"
+                                 for st in ("pass", "fail", "not_measured")) + ".</p>")
+        parts.append(_table(headers, rows, classes, "targets-table"))
+    if plots:
+        parts.append("<h2 id='plots'>Plots</h2>")
+        for p in plots:
+            data = base64.b64encode(p.png).decode("ascii")
+            parts.append(f"<figure class='plot' id='plot-{_e(p.id)}'><img class='plot-image' alt='{_e(p.title)}' "
+                         f"src='data:image/png;base64,{data}'><figcaption>{_e(p.caption)}</figcaption></figure>")
+    cols = _columns(report)
+    for gi, (group, rows_) in enumerate(report.groups().items()):
+        parts.append(f"<h2 id='group-{gi}'>Group: {_e(group)}</h2>")
+        headers = [(h, k in ("name", "status", "run_id")) for k, h in cols]
+        rows, classes = [], []
+        for row in rows_:
+            cells = []
+            for k, _ in cols:
+                text, sort = _cell(row, k)
+                css = "text name" if k == "name" else "text" if k in ("status", "run_id") else "num"
+                cells.append((text, sort, css))
+            rows.append(cells)
+            classes.append(f"status-{row['status']}")
+        parts.append(_table(headers, rows, classes, f"group-table-{gi}"))
+    parts.append("<h2 id='environments'>Environments</h2>")
+    env_headers = [("run", True), ("time (UTC)", True), ("host", True), ("CPU", True), ("GPUs", True),
+                   ("build", True), ("git", True), ("fingerprint", True), ("warnings", True)]
+    env_rows = []
+    for env in (_environment(r) for r in report.runs):
+        values = [env["run_id"], env["timestamp_utc"], f"{env['host']} ({env['os']})", env["cpu"],
+                  "; ".join(env["gpus"]) or "none", f"{env['build']}, Python {env['python']}", env["git"] or "-",
+                  env["fingerprint"], "; ".join(env["warnings"]) or "-"]
+        env_rows.append([(v, v, "text") for v in values])
+    parts.append(_table(env_headers, env_rows, ["env"] * len(env_rows), "environments-table"))
+    parts.append(f"<script>{_JS}</script></body></html>")
+    return "".join(parts)
+
+
+def write_report(report: Report, json_path: str | os.PathLike | None = None, md_path: str | os.PathLike | None = None,
+                 html_path: str | os.PathLike | None = None) -> list[Path]:
+    written = []
+    if json_path:
+        write_json_atomic(json_path, report.to_dict())
+        written.append(Path(json_path))
+    if md_path:
+        write_text_atomic(md_path, render_markdown(report))
+        written.append(Path(md_path))
+    if html_path:
+        write_text_atomic(html_path, render_html(report))
+        written.append(Path(html_path))
+    return written
