@@ -5,10 +5,11 @@ SQLite in WAL mode lets readers work while a run is written. Writers take an exc
 lock beside the database and then `BEGIN IMMEDIATE`, so two processes adding runs at once
 queue instead of failing or losing one; adding a run that is already stored is a no-op.
 
-Change points: binary segmentation of a case's per-run values. A split is kept when Welch's
-t-test on the log values of the two sides gives p below alpha divided by the number of
-candidate splits (Bonferroni) and the medians of the two sides differ by at least
-`min_change`; each side is then searched again."""
+Change points: the optimal segmentation of a case's log values (optimal partitioning, the
+exact form of PELT) under a squared-error cost in units of the run-to-run noise (estimated
+from first differences, so level shifts do not inflate it) plus a penalty of
+`penalty * ln(n)` per change, BIC-like; then shifts whose segment medians differ by less
+than `min_change` are merged away, so only changes that matter are flagged."""
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from .baseline import state_dir
 from .environment import fingerprint_id
@@ -171,38 +171,55 @@ class History:
                 for run_id, ts, commit, status, rec in rows]
 
 
-def change_points(values: Sequence[float], *, alpha: float = 0.05, min_change: float = 0.05,
-                  min_size: int = 3) -> list[int]:
+def change_points(values: Sequence[float], *, min_change: float = 0.05, min_size: int = 2,
+                  penalty: float = 3.0) -> list[int]:
     """Indices where a new level starts (the first value of the new segment), ascending."""
     x = np.asarray(values, dtype=np.float64)
     if x.size and (not np.all(np.isfinite(x)) or np.any(x <= 0)):
         raise InvalidArgumentError("values: change points need finite positive values")
-    found: list[int] = []
+    n = x.size
+    if n < 2 * min_size:
+        return []
+    y = np.log(x)
+    # run-to-run noise from first differences (robust to the level shifts themselves)
+    sigma = max(1.4826 * float(np.median(np.abs(np.diff(y)))) / math.sqrt(2.0), 1e-3)
+    s1 = np.concatenate([[0.0], np.cumsum(y)])
+    s2 = np.concatenate([[0.0], np.cumsum(y * y)])
 
-    def search(lo: int, hi: int) -> None:
-        n = hi - lo
-        if n < 2 * min_size:
-            return
-        splits = range(lo + min_size, hi - min_size + 1)
-        logs = np.log(x)
-        best: tuple[float, int] | None = None
-        for k in splits:
-            left, right = logs[lo:k], logs[k:hi]
-            change = abs(math.exp(np.median(right) - np.median(left)) - 1.0)
-            if change < min_change:
-                continue
-            if np.ptp(left) == 0 and np.ptp(right) == 0:
-                p = 0.0
-            else:
-                p = float(sps.ttest_ind(left, right, equal_var=False).pvalue)
-            if math.isnan(p):
-                continue
-            if best is None or p < best[0]:
-                best = (p, k)
-        if best is not None and best[0] < alpha / len(splits):
-            found.append(best[1])
-            search(lo, best[1])
-            search(best[1], hi)
+    def cost(a: int, b: int) -> float:   # squared deviations from the mean of y[a:b], in noise units
+        m = b - a
+        return (s2[b] - s2[a] - (s1[b] - s1[a]) ** 2 / m) / (sigma * sigma)
 
-    search(0, x.size)
-    return sorted(found)
+    beta = penalty * math.log(n)
+    best = np.full(n + 1, np.inf)
+    best[0] = -beta
+    last = np.zeros(n + 1, dtype=int)
+    for b in range(min_size, n + 1):
+        for a in range(0, b - min_size + 1):
+            if a != 0 and a < min_size:
+                continue
+            if not np.isfinite(best[a]):
+                continue
+            c = best[a] + cost(a, b) + beta
+            if c < best[b]:
+                best[b], last[b] = c, a
+    cps: list[int] = []
+    b = n
+    while b > 0:
+        a = int(last[b])
+        if a > 0:
+            cps.append(a)
+        b = a
+    cps.sort()
+    # keep only shifts that matter: merge neighbours whose medians differ by less than min_change
+    changed = True
+    while changed and cps:
+        changed = False
+        bounds = [0, *cps, n]
+        shifts = [abs(math.exp(np.median(y[bounds[i + 1]:bounds[i + 2]]) - np.median(y[bounds[i]:bounds[i + 1]]))
+                      - 1.0) for i in range(len(cps))]
+        smallest = int(np.argmin(shifts))
+        if shifts[smallest] < min_change:
+            del cps[smallest]
+            changed = True
+    return cps

@@ -44,7 +44,8 @@ class Target:
     def matches(self, record: Mapping[str, Any]) -> bool:
         if record.get("case") != self.case:
             return False
-        if self.device and record.get("device") != self.device:
+        device = str(record.get("device"))
+        if self.device and device != self.device and not device.startswith(self.device + ":"):
             return False
         if self.implementation and record.get("implementation") not in self.implementation:
             return False
