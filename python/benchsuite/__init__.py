@@ -28,8 +28,20 @@ __all__ = [
     "ops", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
     "load_profile", "list_cases", "CaseSpec", "load_results", "RunResults", "BenchsuiteError",
     "InvalidArgumentError", "UnsupportedError", "CudaUnavailableError", "CudaError", "ConfigError",
-    "ResultsFileError",
+    "ResultsFileError", "compare_runs", "Thresholds", "History", "build_report", "collect_runs",
+    "save_baseline",
 ]
+
+# Reports, comparisons and the history pull in scipy and matplotlib: imported on first use.
+_LAZY = {"compare_runs": "compare", "Thresholds": "compare", "History": "history", "build_report": "report",
+         "collect_runs": "report", "save_baseline": "baseline"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'benchsuite' has no attribute {name!r}")
 
 
 def build_config() -> dict[str, Any]:

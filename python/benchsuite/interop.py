@@ -3,9 +3,10 @@ files (`pytest-benchmark compare`, dashboards) work on benchsuite results, and p
 files can be reported, compared and stored in the history like our own runs.
 
 Both formats time one iteration in seconds. Records without timing statistics (skipped,
-failed) have no pytest-benchmark equivalent and are left out of an export; an imported file
+failed) have no pytest-benchmark equivalent and are left out of an export. An imported file
 without raw data (`--benchmark-save-data` not used) keeps its summary in `extra` and has no
-samples, so comparisons judge it on the median alone."""
+samples: its percentiles and median interval are normal approximations, named in
+`extra.estimated_stats`, and comparisons judge it on those intervals."""
 from __future__ import annotations
 
 import json
@@ -130,13 +131,14 @@ def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp:
                                    f"missing or not a number ({stats_in.get(key)!r})")
     data = stats_in.get("data")
     samples = [float(x) for x in data if _num(x) is not None and x >= 0] if isinstance(data, list) else []
-    stats = dict(_core.compute_stats(samples, 0.95)) if len(samples) >= 2 else None
+    stats = dict(_core.compute_stats(samples, 0.95)) if len(samples) >= 2 else _summary_stats(stats_in)
+    estimated = [] if len(samples) >= 2 else list(_ESTIMATED)
     name = str(bench.get("fullname") or bench.get("name") or f"benchmark{index}")
     case = str(bench.get("name") or name).split("[", 1)[0]
     params = bench.get("params") if isinstance(bench.get("params"), Mapping) else {}
     options = bench.get("options") if isinstance(bench.get("options"), Mapping) else {}
     median = float(stats_in["median"])
-    p95 = stats["p95"] if stats else None
+    p95 = stats["p95"]
     return {
         "name": name, "group": str(bench.get("group") or "pytest-benchmark"), "case": case,
         "params": {str(k): v for k, v in params.items()}, "backend": "python", "device": "cpu",
@@ -145,13 +147,12 @@ def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp:
         "measurement": {
             "mode": "cpu", "timer": str(options.get("timer") or "perf_counter"), "timer_resolution_s": None,
             "warmup": 1 if options.get("warmup") else 0, "min_samples": int(options.get("min_rounds") or 1),
-            "max_samples": None, "min_time": _num(options.get("min_time")), "max_noise": None,
+            "max_samples": int(stats_in["rounds"]), "min_time": _num(options.get("min_time")), "max_noise": None,
             "timeout": _num(options.get("max_time")), "launches_per_sample": 1,
             "loops_per_sample": int(stats_in.get("iterations") or 1), "stop_reason": "imported",
             "total_time_s": _num(stats_in.get("total")), "smoke": False,
         },
         "stats": stats,
-        "samples": samples if stats else None,
         "counters": {"flops": None, "bytes_read": None, "bytes_written": None, "items": None, "item_unit": None},
         "metrics": {
             "latency_p50_ms": median * 1e3, "latency_p95_ms": None if p95 is None else p95 * 1e3,
@@ -162,9 +163,35 @@ def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp:
             "peak_memory_bytes": None, "correctness": None,
         },
         "timestamp_utc": timestamp,
+        **({} if estimated else {"samples": samples}),
         "extra": {"pytest_benchmark": {k: v for k, v in stats_in.items() if k != "data"},
-                  "extra_info": bench.get("extra_info") or {}},
+                  "extra_info": bench.get("extra_info") or {}, "estimated_stats": estimated},
     }
+
+
+_ESTIMATED = ("p5", "p95", "p99", "ci_low", "ci_high", "noise")
+
+
+def _summary_stats(s: Mapping[str, Any]) -> dict[str, Any]:
+    """Statistics from pytest-benchmark's summary when it kept no raw data: the fields it has
+    are copied; percentiles and the median's interval are normal approximations (listed in
+    the record's extra.estimated_stats), clipped to the observed range."""
+    n = max(int(s["rounds"]), 1)
+    mean, median, lo, hi = float(s["mean"]), float(s["median"]), float(s["min"]), float(s["max"])
+    sd = _num(s.get("stddev")) or 0.0
+    q1, q3 = _num(s.get("q1")) or median, _num(s.get("q3")) or median
+
+    def clip(x: float) -> float:
+        return min(max(x, lo), hi)
+
+    half = 1.96 * 1.2533 * sd / math.sqrt(n)  # standard error of a median under normality
+    outliers = str(s.get("outliers") or "0;0").split(";")
+    return {"n": n, "mean": mean, "stddev": sd, "cv": sd / mean if mean > 0 else 0.0, "min": lo, "max": hi,
+            "median": median, "p5": clip(mean - 1.645 * sd), "p95": clip(mean + 1.645 * sd),
+            "p99": clip(mean + 2.326 * sd), "q1": q1, "q3": q3, "iqr": q3 - q1,
+            "ci_low": clip(median - half), "ci_high": clip(median + half), "ci_level": 0.95,
+            "noise": half / median if median > 0 else 0.0,
+            "outliers_low": 0, "outliers_high": int(outliers[-1]) if outliers[-1].isdigit() else 0}
 
 
 def _timestamp(text: Any) -> str:

@@ -9,6 +9,9 @@
 - Plain `pytest` runs in smoke mode (one short sample per case, nothing written unless
   --bs-json/--bs-out is given); a `-m` expression that selects performance, energy or
   hardware measures for real and writes results. `--bs-mode` forces either.
+- After a measuring run: the run goes into the history (.benchsuite/history.sqlite),
+  --bs-save-baseline NAME saves it, --bs-compare NAME|FILE compares it (saving a missing
+  baseline instead) and --bs-fail-on-regression turns a regression into exit status 1.
 - Lives beside pytest-benchmark: its `benchmark` fixture and --benchmark-* options are
   untouched, since everything here is named bench/bs_case/--bs-*.
 """
