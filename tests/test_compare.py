@@ -145,6 +145,8 @@ def test_cli_compare_exit_codes_and_outputs(tmp_path: Path, capsys: pytest.Captu
     same = write(tmp_path / "same.json", run(record(times=samples(1e-3, seed=2)), run_id="20261123T060000Z-s"))
     slow = write(tmp_path / "slow.json", run(record(times=samples(1.2e-3, seed=3)), run_id="20261123T070000Z-x"))
     assert main(["compare", base, same, "--fail-on-regression"]) == 0
+    assert json.loads((tmp_path / "same.compare.json").read_text())["counts"]["SAME"] == 1   # beside CAND
+    assert "| SAME |" in (tmp_path / "same.compare.md").read_text()
     assert main(["compare", base, slow]) == 0                        # regression reported, not failing
     assert main(["compare", base, slow, "--fail-on-regression", "--json", str(tmp_path / "c.json"),
                  "--md", str(tmp_path / "c.md")]) == 1

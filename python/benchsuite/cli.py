@@ -83,8 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("base", metavar="BASE", help="baseline results file, or a saved baseline's name")
     cmp_.add_argument("cand", metavar="CAND", help="candidate results file")
     comparison_options(cmp_)
-    cmp_.add_argument("--json", dest="json_out", metavar="OUT", help="write the comparison as JSON")
-    cmp_.add_argument("--md", dest="md_out", metavar="OUT", help="write the comparison as Markdown")
+    cmp_.add_argument("--json", dest="json_out", metavar="OUT",
+                      help="where to write the comparison as JSON (default: CAND.compare.json beside CAND)")
+    cmp_.add_argument("--md", dest="md_out", metavar="OUT",
+                      help="where to write it as Markdown (default: CAND.compare.md)")
 
     hist = sub.add_parser("history", help="the run history (SQLite): list runs, show a case's trend")
     hist_sub = hist.add_subparsers(dest="history_command", metavar="{list,show,add}", parser_class=_Parser)
@@ -284,12 +286,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                               allow_environment_mismatch=args.allow_env_mismatch,
                               baseline_label=args.base, candidate_label=args.cand)
     print_table(comparison)
-    if args.json_out:
-        write_json_atomic(args.json_out, comparison.to_dict())
-        print(f"wrote {args.json_out}")
-    if args.md_out:
-        write_text_atomic(args.md_out, comparison.to_markdown())
-        print(f"wrote {args.md_out}")
+    stem = os.path.splitext(args.cand)[0]   # by default the verdicts go beside the candidate run
+    json_out, md_out = args.json_out or f"{stem}.compare.json", args.md_out or f"{stem}.compare.md"
+    write_json_atomic(json_out, comparison.to_dict())
+    write_text_atomic(md_out, comparison.to_markdown())
+    print(f"wrote {json_out}\nwrote {md_out}")
     return 1 if args.fail_on_regression and comparison.regressions else 0
 
 
