@@ -192,6 +192,7 @@ EnergyWindowResult measure_energy_window(WorkRunner& runner, DeviceMonitor& moni
   const double t0 = now();
   const int64_t done0 = done;
   const std::optional<double> e0 = last_energy;
+  const size_t changes_before_window = changes.size();  // every later change is inside it
   const double hard_stop = t0 + s.max_window_s;
   double t1 = t0;
   int64_t done1 = done0;
@@ -199,7 +200,8 @@ EnergyWindowResult measure_energy_window(WorkRunner& runner, DeviceMonitor& moni
     const bool advanced = step(true);
     const double t = now();
     if (!advanced && t < hard_stop) continue;
-    const int64_t updates = has_counter ? fit_counter(changes, t0, t).updates : s.min_counter_updates;
+    const int64_t updates =
+        has_counter ? static_cast<int64_t>(changes.size() - changes_before_window) : s.min_counter_updates;
     if ((updates >= s.min_counter_updates && t - t0 >= s.min_window_s) || t >= hard_stop) {
       t1 = t;
       done1 = done;
