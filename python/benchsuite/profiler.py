@@ -13,7 +13,6 @@ from types import TracebackType
 from typing import Any
 
 from . import _core
-from .config import HarnessSettings
 from .energy import energy_record, unavailable
 from .errors import InvalidArgumentError
 
@@ -138,7 +137,3 @@ class Profiler:
         r = self.results
         energy = f"{r['energy_j']:.4g} J" if r["energy_j"] is not None else r["energy"]["source"]
         return f"<Profiler {self.name} on {self.device}: {r['wall_time_s'] * 1e3:.4g} ms, energy {energy}>"
-
-
-# HarnessSettings is imported for type users' convenience (bs.Profiler beside bs.measure).
-_ = HarnessSettings
