@@ -41,6 +41,18 @@ else
   echo "== compute-sanitizer not found: memcheck skipped"
 fi
 
+echo "== energy: the large GEMM's counter energy vs. integrated sampled power, clocks and throttling"
+python3 -m pytest "$repo/tests/test_energy.py" "$repo/tests/test_memory_profiler.py" -p no:cacheprovider -q -rs \
+  2>&1 | tee energy-tests.log | tail -5 || status=1
+python3 - <<'PY' 2>&1 | tee energy.txt
+import json
+import benchsuite as bs
+s = bs.HarnessSettings(energy=True, energy_min_window=3.0, energy_warmup=1.5)
+r = bs.measure("matmul", device="cuda", m=8192, n=8192, k=8192, dtype="float16", settings=s)
+e, c = r.metrics.get("energy", {}), r.metrics.get("clocks", {})
+print(r, "energy:", json.dumps(e, indent=1), "clocks:", json.dumps(c, indent=1), sep="\n")
+PY
+
 echo "== pytest -m performance (profile $profile, cuda)"
 python3 -m pytest "$repo/benchmarks" -m performance --bs-profile "$profile" --bs-device cuda \
   --bs-json "$out/performance.json" -p no:cacheprovider -q 2>&1 | tail -5 || status=1

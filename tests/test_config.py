@@ -322,7 +322,10 @@ def test_harness_defaults_and_round_trip():
     assert h.to_dict() == {
         "warmup": 3, "min_samples": 10, "max_samples": 1000, "min_time": 0.5,
         "max_noise": 0.02, "timeout": 30.0, "mode": "hot", "launches_per_sample": 10,
-        "min_sample_time": 1e-4, "keep_samples": True, "check": True, "smoke": False}
+        "min_sample_time": 1e-4, "keep_samples": True, "check": True, "smoke": False,
+        "energy": False, "energy_min_updates": 10, "energy_min_window": 1.0, "energy_max_window": 30.0,
+        "energy_warmup": 1.0, "throttle_clock_fraction": 0.8, "max_throttled_fraction": 0.1,
+        "throttle_policy": "discard"}
     assert HarnessSettings.from_dict(h.to_dict()) == h
     assert h.validate() is h
 
@@ -428,7 +431,7 @@ def test_env_var_mapping_documented():
         "BENCH_ITERS": "harness.min_samples", "BENCH_TIME": "harness.min_time",
         "BENCH_WARMUP": "harness.warmup", "BENCH_BATCH": "axes.batch",
         "BENCH_SEQ_LEN": "axes.seq_len", "BENCH_EMBED": "axes.embed",
-        "BENCH_LAYERS": "axes.layers"}
+        "BENCH_LAYERS": "axes.layers", "BENCH_ENERGY": "harness.energy"}
 
 
 def test_env_iters():

@@ -187,8 +187,8 @@ def test_schema_is_valid_draft_2020_12_and_versioned():
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
-    assert SCHEMA_VERSION == "1.0" and SUPPORTED_SCHEMA_VERSIONS == ("1.0",)
+    assert schema["properties"]["schema_version"] == {"enum": list(SUPPORTED_SCHEMA_VERSIONS)}
+    assert SCHEMA_VERSION == "1.1" and SUPPORTED_SCHEMA_VERSIONS == ("1.0", "1.1")
     # load_schema hands out copies: mutating one must not affect validation.
     schema["properties"]["status"]["enum"].append("bogus")
     assert "bogus" not in load_schema()["properties"]["status"]["enum"]
@@ -296,7 +296,7 @@ def test_schema_version_missing_unknown_and_wrong_type():
     with pytest.raises(ResultsFileError) as ei:
         validate_run(doc, source="new.json")
     assert field_of(ei) == "schema_version"
-    assert "schema_version '9.0' is not supported by this benchsuite (supports 1.0)" in str(ei.value)
+    assert "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1)" in str(ei.value)
 
     del doc["schema_version"]
     with pytest.raises(ResultsFileError) as ei:
@@ -512,7 +512,7 @@ def test_load_results_schema_version_errors(tmp_path: Path):
         load_results(path)
     assert str(ei.value) == (
         f"{path}: field schema_version: "
-        "schema_version '9.0' is not supported by this benchsuite (supports 1.0)"
+        "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1)"
     )
 
     del doc["schema_version"]
@@ -577,3 +577,13 @@ def test_markdown_summary_of_an_unfinished_gpu_run():
     assert "not finished" in md and "**running**" in md
     assert "2× NVIDIA H100 (sm 9.0)" in md and "build CUDA: on" in md
     assert "no CUDA" not in md and "## Not ok" not in md
+
+
+def test_schema_1_0_files_still_load(tmp_path: Path):
+    """1.1 only added optional fields: a document written as 1.0 stays valid."""
+    doc = run_doc(ok_record())
+    doc["schema_version"] = "1.0"
+    validate_run(doc)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc))
+    assert load_results(path).doc["schema_version"] == "1.0"

@@ -44,6 +44,14 @@ MeasureSettings settings_from_dict(const py::dict& d) {
     else if (key == "min_sample_time") s.min_sample_time = as_float(key, v);
     else if (key == "keep_samples") s.keep_samples = as_bool(key, v);
     else if (key == "smoke") s.smoke = as_bool(key, v);
+    else if (key == "energy") s.energy = as_bool(key, v);
+    else if (key == "energy_min_updates") s.energy_min_updates = as_int(key, v);
+    else if (key == "energy_min_window") s.energy_min_window = as_float(key, v);
+    else if (key == "energy_max_window") s.energy_max_window = as_float(key, v);
+    else if (key == "energy_warmup") s.energy_warmup = as_float(key, v);
+    else if (key == "throttle_clock_fraction") s.throttle_clock_fraction = as_float(key, v);
+    else if (key == "max_throttled_fraction") s.max_throttled_fraction = as_float(key, v);
+    else if (key == "throttle_policy") s.throttle_policy = py::str(v);
     else if (key == "check") continue;  // correctness checks are the caller's switch
     else BENCHSUITE_THROW_ARG("settings.", key, ": unknown harness setting");
   }
@@ -190,6 +198,10 @@ void bind_harness(py::module_& m) {
           d["extra"] = r.extra;
           d["memory"] = memory_stats_dict(r.memory);
           d["device_memory_delta"] = r.device_memory_delta;
+          d["host_peak_rss"] = r.host_peak_rss;
+          d["host_peak_rss_reset"] = r.host_peak_rss_reset;
+          d["clocks"] = r.measured ? py::object(clocks_dict(r.clocks)) : py::object(py::none());
+          d["energy"] = r.energy ? py::object(energy_dict(*r.energy)) : py::object(py::none());
           return d;
         },
         py::arg("name"), py::arg("params"), py::arg("device") = "cpu", py::arg("version") = "",
@@ -199,6 +211,8 @@ void bind_harness(py::module_& m) {
           const MeasureSettings s = settings_from_dict(settings);
           const Device d = parse_device(device);
           Measurement result;
+          ClockSummary clocks = clocks_unavailable("clock sampling reads NVML: GPU cases only");
+          std::optional<EnergyWindowResult> energy;
           if (d.is_cuda()) {
             // None: a stream of the harness; 0: the legacy default stream (cudaStreamLegacy
             // is the handle 0x1); anything else: that cudaStream_t.
@@ -207,11 +221,19 @@ void bind_harness(py::module_& m) {
               const uintptr_t value = stream.cast<uintptr_t>();
               handle = reinterpret_cast<StreamHandle>(value == 0 ? uintptr_t{1} : value);
             }
-            result = measure_cuda([&fn](StreamHandle) { fn(); }, s, d.index, handle);
+            const std::function<void(StreamHandle)> run = [&fn](StreamHandle) { fn(); };
+            result = measure_cuda_with_clocks(run, s, d.index, handle, &clocks);
+            if (s.energy && !s.smoke && result.has_stats)
+              energy = measure_energy_cuda(run, s, d.index, handle, result.stats.median);
           } else {
-            result = measure_cpu([&fn] { fn(); }, s);
+            const std::function<void()> run = [&fn] { fn(); };
+            result = measure_cpu(run, s);
+            if (s.energy && !s.smoke && result.has_stats) energy = measure_energy_cpu(run, s, result.stats.median);
           }
-          return measurement_dict(result);
+          py::dict out = measurement_dict(result);
+          out["clocks"] = clocks_dict(clocks);
+          out["energy"] = energy ? py::object(energy_dict(*energy)) : py::object(py::none());
+          return out;
         },
         py::arg("fn"), py::arg("device") = "cpu", py::arg("settings") = py::dict(), py::arg("stream") = py::none(),
         "Times a Python callable; on CUDA, events go on `stream` (None = a harness stream, 0 = the legacy "

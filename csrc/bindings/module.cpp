@@ -47,4 +47,5 @@ PYBIND11_MODULE(_core, m) {
   benchsuite::bindings::bind_nn_ops(m);
   benchsuite::bindings::bind_scan_ops(m);
   benchsuite::bindings::bind_attention_ops(m);
+  benchsuite::bindings::bind_energy(m);
 }

@@ -1,5 +1,6 @@
 // The tracking allocator: every buffer benchsuite owns goes through here, so a case can
 // report the bytes it allocated, its peak and its allocation count per device type.
+// An optional caching pool keeps freed blocks for reuse by requests of the same size.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,12 +17,35 @@ struct MemoryStats {
   int64_t active_allocations = 0;  // live buffers now
 };
 
-// 64-byte aligned host memory or cudaMalloc'd device memory.
+// 64-byte aligned host memory or cudaMalloc'd device memory (from the pool when it is on).
 void* tracked_allocate(Device device, size_t bytes);
 void tracked_deallocate(Device device, void* ptr, size_t bytes) noexcept;
 
 MemoryStats memory_stats(DeviceType type);
 // Counts and peak restart from now (peak = bytes in use now); live buffers stay counted.
 void reset_memory_stats(DeviceType type);
+
+// ---- caching pool ------------------------------------------------------------------------
+// Off by default. When on, a freed block goes to a free list keyed by (device, block size)
+// instead of free()/cudaFree(), and the next request of that block size takes it back:
+// allocation-heavy code then skips the system allocator (cudaMalloc synchronises the device).
+// Block sizes are rounded (512 B steps up to 1 MiB, 64 KiB steps above), always, so a block
+// allocated with the pool off can join it later.
+struct PoolStats {
+  bool enabled = false;
+  int64_t hits = 0;           // requests served from the pool
+  int64_t misses = 0;         // requests that went to the system allocator (pool on)
+  int64_t returned = 0;       // frees kept in the pool
+  int64_t cached_blocks = 0;  // blocks held now
+  int64_t cached_bytes = 0;   // bytes held now
+};
+
+size_t pool_block_size(size_t bytes);
+// Returns the previous setting. Turning the pool off releases every cached block.
+bool set_caching_pool(bool enabled);
+bool caching_pool_enabled();
+PoolStats pool_stats();
+// Releases every cached block (the pool stays on or off as it was) and zeroes the counters.
+void empty_pool();
 
 }  // namespace benchsuite

@@ -33,5 +33,6 @@ void add_manipulation_cases(std::vector<CaseFamily>& families);
 void add_nn_cases(std::vector<CaseFamily>& families);
 void add_scan_cases(std::vector<CaseFamily>& families);
 void add_attention_cases(std::vector<CaseFamily>& families);
+void add_memory_cases(std::vector<CaseFamily>& families);  // harness/cases_memory.cpp
 
 }  // namespace benchsuite

@@ -701,6 +701,7 @@ std::vector<CaseFamily> build_families() {
   add_nn_cases(f);
   add_scan_cases(f);
   add_attention_cases(f);
+  add_memory_cases(f);
   return f;
 }
 
@@ -764,6 +765,7 @@ CaseResult measure_case(const std::string& name, const Params& params, Device de
   size_t free_before = 0, free_after = 0, total = 0;
   if (device.is_cuda()) cuda_mem_info(device.index, &free_before, &total);
   reset_memory_stats(device.type);
+  result.host_peak_rss_reset = reset_host_peak_rss();
 
   std::random_device entropy;
   const uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
@@ -789,18 +791,25 @@ CaseResult measure_case(const std::string& name, const Params& params, Device de
       return result;  // never time a version that gave wrong answers
     }
   }
+  CaseInstance* raw = instance.get();
   if (device.is_cuda()) {
-    CaseInstance* raw = instance.get();
-    result.measurement = measure_cuda([raw](StreamHandle s) { raw->run(s); }, settings, device.index);
+    const std::function<void(StreamHandle)> run = [raw](StreamHandle s) { raw->run(s); };
+    result.measurement = measure_cuda_with_clocks(run, settings, device.index, nullptr, &result.clocks);
     cuda_mem_info(device.index, &free_after, &total);
     result.device_memory_delta = static_cast<int64_t>(free_before) - static_cast<int64_t>(free_after);
+    if (settings.energy && !settings.smoke && result.measurement.has_stats)
+      result.energy = measure_energy_cuda(run, settings, device.index, nullptr, result.measurement.stats.median);
   } else {
-    CaseInstance* raw = instance.get();
-    result.measurement = measure_cpu([raw] { raw->run(nullptr); }, settings);
+    const std::function<void()> run = [raw] { raw->run(nullptr); };
+    result.measurement = measure_cpu(run, settings);
+    result.clocks = clocks_unavailable("clock sampling reads NVML: GPU cases only");
+    if (settings.energy && !settings.smoke && result.measurement.has_stats)
+      result.energy = measure_energy_cpu(run, settings, result.measurement.stats.median);
   }
   result.measured = true;
   result.extra = instance->extra();
   result.memory = memory_stats(device.type);
+  result.host_peak_rss = host_peak_rss_bytes();
   return result;
 }
 

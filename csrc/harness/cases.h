@@ -12,6 +12,7 @@
 
 #include "common/allocator.h"
 #include "common/dtype.h"
+#include "harness/energy.h"
 #include "harness/measure.h"
 #include "ops/check.h"
 
@@ -79,6 +80,10 @@ struct CaseResult {
   std::map<std::string, double> extra;
   MemoryStats memory;           // tracking allocator on the case's device, from build to end
   int64_t device_memory_delta = 0;  // CUDA: free bytes before - after building the case
+  int64_t host_peak_rss = 0;        // VmHWM after the case (reset before it where the kernel allows)
+  bool host_peak_rss_reset = false;  // whether the peak was restarted for this case
+  ClockSummary clocks;              // GPU clocks during the timing (unavailable on CPU)
+  std::optional<EnergyWindowResult> energy;  // when settings.energy
 };
 
 CaseResult measure_case(const std::string& name, const Params& params, Device device, const std::string& version,

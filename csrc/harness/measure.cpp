@@ -32,6 +32,20 @@ void MeasureSettings::validate() const {
   check_seconds("min_time", min_time, true);
   check_seconds("timeout", timeout, false);
   check_seconds("min_sample_time", min_sample_time, true);
+  check_count("energy_min_updates", energy_min_updates, 1);
+  check_seconds("energy_min_window", energy_min_window, true);
+  check_seconds("energy_max_window", energy_max_window, false);
+  check_seconds("energy_warmup", energy_warmup, true);
+  BENCHSUITE_CHECK_ARG(energy_max_window >= energy_min_window, "settings.energy_max_window=", energy_max_window,
+                       " must be >= energy_min_window=", energy_min_window);
+  BENCHSUITE_CHECK_ARG(std::isfinite(throttle_clock_fraction) && throttle_clock_fraction > 0 &&
+                           throttle_clock_fraction <= 1,
+                       "settings.throttle_clock_fraction=", throttle_clock_fraction, " must be in (0, 1]");
+  BENCHSUITE_CHECK_ARG(std::isfinite(max_throttled_fraction) && max_throttled_fraction >= 0 &&
+                           max_throttled_fraction <= 1,
+                       "settings.max_throttled_fraction=", max_throttled_fraction, " must be in [0, 1]");
+  BENCHSUITE_CHECK_ARG(throttle_policy == "discard" || throttle_policy == "keep", "settings.throttle_policy='",
+                       throttle_policy, "' must be discard or keep");
   if (max_noise)
     BENCHSUITE_CHECK_ARG(std::isfinite(*max_noise) && *max_noise > 0 && *max_noise < 1, "settings.max_noise=",
                          *max_noise, " must be in (0, 1), or None to disable the noise rule");
@@ -90,7 +104,11 @@ void finish_measurement(Measurement& m, const MeasureSettings& settings) {
     std::snprintf(text, sizeof(text), "noise_above_limit: %.4g > %.4g", m.stats.noise, *settings.max_noise);
     m.invalid_reasons.push_back(text);
   }
-  if (!settings.keep_samples) m.samples.clear();
+  if (!settings.keep_samples) {
+    m.samples.clear();
+    m.sample_start_times.clear();
+    m.sample_end_times.clear();
+  }
 }
 
 }  // namespace detail

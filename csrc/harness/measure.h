@@ -24,6 +24,16 @@ struct MeasureSettings {
   double min_sample_time = 1e-4;       // CPU: loops per sample are calibrated to last this long
   bool keep_samples = true;
   bool smoke = false;                  // one short sample: exercises the case, measures nothing
+  // Energy (a window of repeated runs after the timing; costs time, so off by default).
+  bool energy = false;
+  int64_t energy_min_updates = 10;     // counter updates the window must span
+  double energy_min_window = 1.0;      // seconds
+  double energy_max_window = 30.0;     // seconds
+  double energy_warmup = 1.0;          // seconds of running before the window opens
+  // Throttling (GPU clocks sampled through NVML during the timing).
+  double throttle_clock_fraction = 0.8;  // below this x max SM clock a clock sample is throttled
+  double max_throttled_fraction = 0.1;   // more throttled clock samples than this: invalid
+  std::string throttle_policy = "discard";  // discard | keep the timing samples they overlap
   // Throws invalid_argument naming the field and its value (NaN, negative, ...).
   void validate() const;
 };
@@ -43,6 +53,9 @@ struct Measurement {
   double total_time = 0;        // wall seconds for the whole measurement
   std::vector<std::string> invalid_reasons;  // empty when valid
   double l2_flush_bytes = 0;    // cold mode: bytes written to evict L2 before each sample
+  // steady_seconds() at the start and end of each sample (throttle policy); cleared with
+  // the samples when keep_samples is off.
+  std::vector<double> sample_start_times, sample_end_times;
 };
 
 double steady_clock_resolution();

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "harness/energy.h"
 #include "harness/measure.h"
 
 #ifdef BENCHSUITE_WITH_CUDA
@@ -111,6 +112,7 @@ Measurement measure_cuda(const std::function<void(StreamHandle)>& fn, const Meas
   unsigned char flush_value = 0;
   for (;;) {
     if (cold) BENCHSUITE_CUDA_CHECK(cudaMemsetAsync(r.flush_buffer, ++flush_value, flush_bytes, r.stream));
+    m.sample_start_times.push_back(steady_seconds());
     BENCHSUITE_CUDA_CHECK(cudaEventRecord(r.start, r.stream));
     if (graph) {
       BENCHSUITE_CUDA_CHECK(cudaGraphLaunch(r.graph_exec, r.stream));
@@ -119,6 +121,7 @@ Measurement measure_cuda(const std::function<void(StreamHandle)>& fn, const Meas
     }
     BENCHSUITE_CUDA_CHECK(cudaEventRecord(r.stop, r.stream));
     BENCHSUITE_CUDA_CHECK(cudaEventSynchronize(r.stop));
+    m.sample_end_times.push_back(steady_seconds());
     float elapsed_ms = 0.0f;
     BENCHSUITE_CUDA_CHECK(cudaEventElapsedTime(&elapsed_ms, r.start, r.stop));
     const double elapsed = static_cast<double>(elapsed_ms) * 1e-3;

@@ -7,17 +7,21 @@
     r = bs.measure(lambda: torch.softmax(t, -1), device="cuda", mode="graph")
     r.status, r.stats.median, r.metrics, r.to_dict()
     bs.list_cases("softmax"); run = bs.load_results("results/run.json")
+    with bs.Profiler(device="cuda") as p: ...  # time, memory, energy of a block
 """
 from __future__ import annotations
 
 from typing import Any
 
-from . import _core, ops
+from . import _core, energy, memory, ops
 from ._core import Tensor, from_dlpack
 from .config import HarnessSettings, Profile, load_profile
 from .errors import (BenchsuiteError, ConfigError, CudaError, CudaUnavailableError,
                      InvalidArgumentError, ResultsFileError, UnsupportedError)
+from .energy import energy_status
+from .environment import fingerprint, fingerprint_id
 from .measure import Result, Stats, measure
+from .profiler import Profiler
 from .results import RunResults, load_results
 from .runner import CaseSpec, list_cases
 
@@ -28,8 +32,8 @@ __all__ = [
     "ops", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
     "load_profile", "list_cases", "CaseSpec", "load_results", "RunResults", "BenchsuiteError",
     "InvalidArgumentError", "UnsupportedError", "CudaUnavailableError", "CudaError", "ConfigError",
-    "ResultsFileError", "compare_runs", "Thresholds", "History", "build_report", "collect_runs",
-    "save_baseline",
+    "ResultsFileError", "Profiler", "energy", "memory", "energy_status", "fingerprint", "fingerprint_id",
+    "compare_runs", "Thresholds", "History", "build_report", "collect_runs", "save_baseline",
 ]
 
 # Reports, comparisons and the history pull in scipy and matplotlib: imported on first use.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['Tensor', 'add', 'as_tensor', 'axpy', 'build_config', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'memory_stats', 'mul', 'op_versions', 'randn', 'relu', 'relu_backward', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'axpy', 'build_config', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'set_caching_pool', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -72,8 +72,113 @@ class Tensor:
         """
         Strides in elements.
         """
+class ClockSample:
+    """
+    One sample of a GPU's clocks (MHz), temperature, power and reasons.
+    """
+    def __init__(self, t: typing.SupportsFloat | typing.SupportsIndex = 0.0, sm_mhz: typing.SupportsFloat | typing.SupportsIndex | None = None, mem_mhz: typing.SupportsFloat | typing.SupportsIndex | None = None, temperature_c: typing.SupportsFloat | typing.SupportsIndex | None = None, power_w: typing.SupportsFloat | typing.SupportsIndex | None = None, reasons: typing.SupportsInt | typing.SupportsIndex | None = None) -> None:
+        ...
+    @property
+    def mem_mhz(self) -> float | None:
+        ...
+    @mem_mhz.setter
+    def mem_mhz(self, arg0: typing.SupportsFloat | typing.SupportsIndex | None) -> None:
+        ...
+    @property
+    def power_w(self) -> float | None:
+        ...
+    @power_w.setter
+    def power_w(self, arg0: typing.SupportsFloat | typing.SupportsIndex | None) -> None:
+        ...
+    @property
+    def reasons(self) -> int | None:
+        ...
+    @reasons.setter
+    def reasons(self, arg0: typing.SupportsInt | typing.SupportsIndex | None) -> None:
+        ...
+    @property
+    def sm_mhz(self) -> float | None:
+        ...
+    @sm_mhz.setter
+    def sm_mhz(self, arg0: typing.SupportsFloat | typing.SupportsIndex | None) -> None:
+        ...
+    @property
+    def t(self) -> float:
+        ...
+    @t.setter
+    def t(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def temperature_c(self) -> float | None:
+        ...
+    @temperature_c.setter
+    def temperature_c(self, arg0: typing.SupportsFloat | typing.SupportsIndex | None) -> None:
+        ...
+class DeviceMonitor:
+    """
+    Base class for a monitor injected into measure_energy_window: override energy_joules() (monotonic total J or None), power_watts(), and optionally kind(), sample_clocks(), max_sm_clock_mhz(), counter_reason().
+    """
+    def __init__(self) -> None:
+        ...
+    def counter_reason(self) -> str:
+        ...
+    def energy_joules(self) -> float | None:
+        ...
+    def kind(self) -> str:
+        ...
+    def max_sm_clock_mhz(self) -> float | None:
+        ...
+    def power_watts(self) -> float | None:
+        ...
+    def sample_clocks(self) -> ClockSample:
+        ...
+class WorkRunner:
+    """
+    Base class for a runner injected into measure_energy_window: launch(n), completed(), wait(seconds).
+    """
+    def __init__(self) -> None:
+        ...
+    def completed(self) -> int:
+        ...
+    def launch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def wait(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class RaplMonitor:
+    """
+    RAPL package energy through powercap (root: $BENCHSUITE_POWERCAP_ROOT or /sys/class/powercap), wraparound handled between reads.
+    """
+    def __init__(self, root: str = '') -> None:
+        ...
+    def energy_joules(self) -> float | None:
+        """
+        Joules since construction (None when unreadable).
+        """
+    @property
+    def ok(self) -> bool:
+        ...
+    @property
+    def reason(self) -> str:
+        ...
+    @property
+    def zones(self) -> list[str]:
+        ...
+class EnergyMeter:
+    """
+    Energy of what runs between start() and stop() (Profiler).
+    """
+    def __init__(self, device: str = 'cpu') -> None:
+        ...
+    def start(self) -> None:
+        ...
+    def stop(self) -> dict:
+        ...
 def add(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
+def apply_throttle_policy(samples: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], start_times: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], end_times: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], clock_samples: collections.abc.Sequence[ClockSample], max_sm_clock_mhz: typing.SupportsFloat | typing.SupportsIndex | None = None, clock_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.8, max_throttled_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.1, discard: bool = True) -> dict:
+    """
+    The throttle policy on given timing samples (with their host spans) and clock samples.
+    """
 def as_tensor(obj: typing.Any) -> Tensor:
     """
     bs.Tensor from a Tensor, a CUDA DLPack producer or a buffer, without copying.
@@ -92,6 +197,8 @@ def build_config() -> dict:
     """
     What this build of the native core contains.
     """
+def caching_pool_enabled() -> bool:
+    ...
 def case_families() -> list:
     ...
 def cast(x: typing.Any, dtype: str, impl: str = '') -> Tensor:
@@ -136,6 +243,10 @@ def embedding_backward(dout: typing.Any, ids: typing.Any, num_embeddings: typing
     """
 def empty(shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype: str = 'float32', device: str = 'cpu') -> Tensor:
     ...
+def empty_pool() -> None:
+    """
+    Release every cached block and zero the pool's counters.
+    """
 def fill(shape: typing.Any, value: typing.SupportsFloat | typing.SupportsIndex, dtype: str = 'float32', device: str = 'cpu', impl: str = '') -> Tensor:
     ...
 def from_dlpack(obj: typing.Any) -> Tensor:
@@ -146,6 +257,14 @@ def gelu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def gelu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
+def host_peak_rss_bytes() -> int:
+    """
+    Peak resident set of this process (VmHWM), bytes.
+    """
+def integrate_power(samples: collections.abc.Sequence[tuple[typing.SupportsFloat | typing.SupportsIndex, typing.SupportsFloat | typing.SupportsIndex]], t0: typing.SupportsFloat | typing.SupportsIndex, t1: typing.SupportsFloat | typing.SupportsIndex) -> float:
+    """
+    Trapezoid integral (J) of (t, W) samples over [t0, t1].
+    """
 def layernorm(x: typing.Any, gamma: typing.Any, beta: typing.Any, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, impl: str = '') -> list[Tensor]:
     """
     Returns [y, mean, rstd].
@@ -170,15 +289,35 @@ def measure_callable(fn: collections.abc.Callable, device: str = 'cpu', settings
     """
 def measure_case(name: str, params: collections.abc.Mapping[str, bool | typing.SupportsInt | typing.SupportsIndex | typing.SupportsFloat | typing.SupportsIndex | str], device: str = 'cpu', version: str = '', settings: dict = {}, check: bool = True) -> dict:
     ...
+def measure_energy_window(runner: WorkRunner, monitor: DeviceMonitor, clock: collections.abc.Callable[[], typing.SupportsFloat | typing.SupportsIndex], settings: dict = {}, seconds_per_iter: typing.SupportsFloat | typing.SupportsIndex = 0.001) -> dict:
+    """
+    The energy window over an injected runner, monitor and clock (tests and custom sources).
+    """
 def memory_stats(device: str = 'cpu') -> dict:
     """
     Tracking-allocator counters for a device type.
     """
 def mul(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
+def nvml_device_state(index: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    NVML's view of a CUDA device: power limit, ECC, MIG, persistence, clocks, processes.
+    """
+def nvml_status() -> dict:
+    """
+    Whether NVML (libnvidia-ml, loaded at run time) is usable, and why not.
+    """
 def op_versions() -> list:
     """
     Every registered version of every op, on every backend compiled in.
+    """
+def pool_block_size(bytes: typing.SupportsInt | typing.SupportsIndex) -> int:
+    """
+    The block size a request of `bytes` rounds to.
+    """
+def pool_stats() -> dict:
+    """
+    The caching pool's counters: hits, misses, returned, cached blocks and bytes.
     """
 def randn(shape: typing.Any, seed: typing.SupportsInt | typing.SupportsIndex = 0, dtype: str = 'float32', device: str = 'cpu', mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, impl: str = '') -> Tensor:
     ...
@@ -186,6 +325,10 @@ def relu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def relu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
+def reset_host_peak_rss() -> bool:
+    """
+    Restart the peak RSS from the current RSS (/proc/self/clear_refs); False where not allowed.
+    """
 def reset_memory_stats(device: str = 'cpu') -> None:
     """
     Restart peak and counts from now.
@@ -213,6 +356,10 @@ def rope_backward(dy: typing.Any, base: typing.SupportsFloat | typing.SupportsIn
 def selective_scan(x: typing.Any, a: typing.Any, b: typing.Any, c: typing.Any, h0: typing.Any = None, chunk: typing.SupportsInt | typing.SupportsIndex = 64, impl: str = '') -> list[Tensor]:
     """
     h_t = a_t * h_{t-1} + b_t * x_t, y_t = sum_n c_t[n] h_t[n]; x [B,T,D], a, b [B,T,D,N], c [B,T,N], h0 [B,D,N] or None. Returns [y [B,T,D], h_last [B,D,N]].
+    """
+def set_caching_pool(enabled: bool) -> bool:
+    """
+    Switch the caching memory pool on or off; returns the previous setting. Off releases cached blocks.
     """
 def silu(x: typing.Any, impl: str = '') -> Tensor:
     ...

@@ -53,6 +53,7 @@ ENV_VARS: dict[str, str] = {
     "BENCH_SEQ_LEN": "axes.seq_len",
     "BENCH_EMBED": "axes.embed",
     "BENCH_LAYERS": "axes.layers",
+    "BENCH_ENERGY": "harness.energy",
 }
 ENV_VAR_DOCS: dict[str, str] = {
     "BENCH_ITERS": "minimum samples per case, a positive integer (raises max_samples to match)",
@@ -62,6 +63,7 @@ ENV_VAR_DOCS: dict[str, str] = {
     "BENCH_SEQ_LEN": "sequence lengths, comma-separated positive integers (also sweep param 'seq_len')",
     "BENCH_EMBED": "embedding widths, comma-separated positive integers (also sweep param 'embed')",
     "BENCH_LAYERS": "layer counts, comma-separated positive integers (also sweep param 'layers')",
+    "BENCH_ENERGY": "measure energy too (1/0, true/false, yes/no): a window of repeated runs per case",
 }
 _ENV_AXES = {"BENCH_BATCH": "batch", "BENCH_SEQ_LEN": "seq_len", "BENCH_EMBED": "embed",
              "BENCH_LAYERS": "layers"}
@@ -193,6 +195,17 @@ class HarnessSettings:
     keep_samples: bool = True         # keep raw samples in results
     check: bool = True                # verify against the reference before timing
     smoke: bool = False               # one short sample per case (see smoke_settings())
+    # Energy: a window of repeated runs after the timing (NVML counter / RAPL); costs time.
+    energy: bool = False
+    energy_min_updates: int = 10      # counter updates the window spans (>= 1)
+    energy_min_window: float = 1.0    # seconds (>= 0)
+    energy_max_window: float = 30.0   # seconds (>= energy_min_window)
+    energy_warmup: float = 1.0        # seconds run before the window opens (>= 0)
+    # Throttling: GPU clock samples below this x max SM clock are throttled; past the
+    # fraction the result is invalid; policy discard drops the timing samples they overlap.
+    throttle_clock_fraction: float = 0.8
+    max_throttled_fraction: float = 0.1
+    throttle_policy: str = "discard"  # discard | keep
 
     def __post_init__(self) -> None:
         self.validate()
@@ -203,7 +216,7 @@ class HarnessSettings:
         Numbers are normalized in place (an int timeout becomes a float) so that
         to_dict() is stable.
         """
-        for name in ("keep_samples", "check", "smoke"):
+        for name in ("keep_samples", "check", "smoke", "energy"):
             v = getattr(self, name)
             if not isinstance(v, bool):
                 raise ConfigError(f"harness.{name}", v, "expected true or false", source)
@@ -222,6 +235,27 @@ class HarnessSettings:
         self.timeout = _real("harness.timeout", self.timeout, source, inclusive=False)
         self.min_sample_time = _real("harness.min_sample_time", self.min_sample_time, source,
                                      inclusive=self.smoke)
+        self.energy_min_updates = _int("harness.energy_min_updates", self.energy_min_updates, 1, source)
+        self.energy_min_window = _real("harness.energy_min_window", self.energy_min_window, source)
+        self.energy_max_window = _real("harness.energy_max_window", self.energy_max_window, source,
+                                       inclusive=False)
+        if self.energy_max_window < self.energy_min_window:
+            raise ConfigError("harness.energy_max_window", self.energy_max_window,
+                              f"must be >= harness.energy_min_window ({self.energy_min_window})", source)
+        self.energy_warmup = _real("harness.energy_warmup", self.energy_warmup, source)
+        self.throttle_clock_fraction = _real("harness.throttle_clock_fraction",
+                                             self.throttle_clock_fraction, source, inclusive=False)
+        if self.throttle_clock_fraction > 1:
+            raise ConfigError("harness.throttle_clock_fraction", self.throttle_clock_fraction,
+                              "expected a number > 0 and <= 1", source)
+        self.max_throttled_fraction = _real("harness.max_throttled_fraction",
+                                            self.max_throttled_fraction, source)
+        if self.max_throttled_fraction > 1:
+            raise ConfigError("harness.max_throttled_fraction", self.max_throttled_fraction,
+                              "expected a number >= 0 and <= 1", source)
+        if self.throttle_policy not in ("discard", "keep"):
+            raise ConfigError("harness.throttle_policy", self.throttle_policy,
+                              "expected discard or keep", source)
         if not isinstance(self.mode, str) or self.mode not in MODES:
             raise ConfigError("harness.mode", self.mode, f"expected one of {', '.join(MODES)}",
                               source)
@@ -418,6 +452,15 @@ def _env_seconds(var: str, text: str) -> float:
     return x
 
 
+def _env_bool(var: str, text: str) -> bool:
+    s = text.strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(var, text, "expected 1 or 0 (true/false, yes/no, on/off)")
+
+
 def _env_int_list(var: str, text: str) -> list[int]:
     parts = [p.strip() for p in text.split(",")]
     out: list[int] = []
@@ -448,6 +491,8 @@ def _apply_env(profile: Profile, env: Mapping[str, str]) -> None:
             changes["min_time"] = profile.overrides[var] = _env_seconds(var, text)
         elif var == "BENCH_WARMUP":
             changes["warmup"] = profile.overrides[var] = _env_int(var, text, 0)
+        elif var == "BENCH_ENERGY":
+            changes["energy"] = profile.overrides[var] = _env_bool(var, text)
         else:
             axis = _ENV_AXES[var]
             values = _env_int_list(var, text)

@@ -1,6 +1,7 @@
 """Measuring one thing: a registered case or any Python callable, through the native
 harness, into a `Result` that carries its statistics, throughput, fraction of peak,
-memory, correctness and status, and serialises to a results-schema record."""
+memory, clocks, energy (when asked), correctness and status, and serialises to a
+results-schema record."""
 from __future__ import annotations
 
 import math
@@ -11,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 from . import _core
 from .config import HarnessSettings
+from .energy import energy_record, estimate_energy
 from .errors import InvalidArgumentError, UnsupportedError
 from .results import utc_now_iso
 
@@ -202,15 +204,61 @@ def _device_of(device: str) -> str:
 
 # ---------------------------------------------------------------------------- results
 
+_NO_CLOCKS = "clock sampling reads NVML: GPU cases only"
+
+
+def _clocks_record(raw: Mapping[str, Any] | None, device: str) -> dict[str, Any]:
+    """metrics.clocks: the harness' clock summary, or `unavailable` with the reason."""
+    if raw is None:
+        raw = {"source": "unavailable", "reason": _NO_CLOCKS if not device.startswith("cuda")
+               else "clocks were not sampled"}
+    keys = ("source", "reason", "mean_sm_clock_mhz", "max_sm_clock_mhz", "mean_mem_clock_mhz",
+            "mean_temperature_c", "mean_power_w", "throttled_samples", "samples", "idle_samples",
+            "discarded_timing_samples", "throttle_reasons")
+    out = {k: raw.get(k) for k in keys}
+    for k in ("throttled_samples", "samples", "idle_samples", "discarded_timing_samples"):
+        out[k] = int(out[k] or 0)
+    out["throttle_reasons"] = list(out["throttle_reasons"] or [])
+    return out
+
+
+def _memory_record(memory: Mapping[str, Any] | None, device_delta: int | None,
+                   host_peak_rss: int | None, rss_reset: bool | None) -> dict[str, Any]:
+    """metrics.memory: tracking allocator (benchsuite's own buffers), CUDA free-memory delta,
+    host peak RSS (of the case when the peak could be reset before it, else of the process)."""
+    memory = memory or {}
+    return {"allocated_bytes": memory.get("allocated_bytes"), "peak_bytes": memory.get("peak_bytes"),
+            "allocation_count": memory.get("allocation_count"), "device_delta_bytes": device_delta,
+            "host_peak_rss_bytes": host_peak_rss, "host_peak_rss_scope": None if host_peak_rss is None
+            else ("case" if rss_reset else "process")}
+
+
+def _add_probes(result: Result, settings: HarnessSettings, probes: Mapping[str, Any]) -> None:
+    metrics, counters = result.metrics, result.counters
+    if "memory" in probes:
+        metrics["memory"] = probes["memory"]
+    if result.stats is None:
+        return
+    metrics["clocks"] = _clocks_record(probes.get("clocks"), result.device)
+    if settings.energy and not settings.smoke:
+        metrics["energy"] = energy_record(probes.get("energy"), counters, result.stats.median)
+    estimate = estimate_energy(counters, result.device)
+    if estimate is not None:
+        metrics["energy_estimate"] = estimate
+
+
 def _finish(result: Result, raw: Mapping[str, Any] | None, *, settings: HarnessSettings,
             correctness: Mapping[str, Any] | None, counters: Mapping[str, Any],
-            peak_memory: int | None) -> Result:
-    """Status, stats, metrics from a native measurement dict (None when not measured)."""
+            peak_memory: int | None, probes: Mapping[str, Any] | None = None) -> Result:
+    """Status, stats, metrics from a native measurement dict (None when not measured);
+    `probes` holds the clocks, energy and memory records that came with it."""
     result.counters = dict(counters)
+    probes = probes or {}
     if correctness is not None and not correctness["passed"]:
         result.status, result.reason = "failed", "correctness"
         result.error = f"output does not match the reference: {correctness.get('detail')}"
         result.metrics = _metrics(None, counters, result.device, peak_memory, correctness)
+        _add_probes(result, settings, probes)
         return result
     assert raw is not None
     stats = Stats.from_dict(raw["stats"]) if raw["stats"] else None
@@ -227,6 +275,7 @@ def _finish(result: Result, raw: Mapping[str, Any] | None, *, settings: HarnessS
         "l2_flush_bytes": raw["l2_flush_bytes"], "smoke": settings.smoke,
     }
     result.metrics = _metrics(stats, counters, result.device, peak_memory, correctness)
+    _add_probes(result, settings, probes)
     if raw["invalid_reasons"]:
         result.status = "invalid"
         result.reasons = list(raw["invalid_reasons"])
@@ -285,10 +334,14 @@ def measure_case(case: str, *, device: str = "cpu", impl: str | None = None,
     result.name = case_name(case, device, raw["version"], result.params)
     result.extra = dict(raw["extra"])
     result.extra["memory"] = raw["memory"]
-    if device.startswith("cuda"):
+    cuda = device.startswith("cuda")
+    if cuda:
         result.extra["device_memory_delta_bytes"] = raw["device_memory_delta"]
+    probes = {"memory": _memory_record(raw["memory"], raw["device_memory_delta"] if cuda else None,
+                                       raw.get("host_peak_rss"), raw.get("host_peak_rss_reset")),
+              "clocks": raw.get("clocks"), "energy": raw.get("energy")}
     return _finish(result, raw["measurement"], settings=settings, correctness=raw["correctness"],
-                   counters=raw["counters"], peak_memory=raw["memory"]["peak_bytes"])
+                   counters=raw["counters"], peak_memory=raw["memory"]["peak_bytes"], probes=probes)
 
 
 def _torch_stream(device: str) -> int | None:
@@ -324,6 +377,8 @@ def measure_callable(fn: Callable[[], Any], *, device: str = "cpu", name: str | 
                                                        or not math.isfinite(value)):
             raise InvalidArgumentError(f"counters[{key!r}]={value!r} must be a finite number >= 0")
     before = _core.memory_stats("cuda" if cuda else "cpu")
+    _core.reset_memory_stats("cuda" if cuda else "cpu")
+    rss_reset = _core.reset_host_peak_rss()
     try:
         torch_graph = cuda and settings.mode == "graph" and "torch" in sys.modules and stream is None
         if torch_graph:
@@ -340,7 +395,12 @@ def measure_callable(fn: Callable[[], Any], *, device: str = "cpu", name: str | 
         result.backend = "torch"
     after = _core.memory_stats("cuda" if cuda else "cpu")
     peak = max(0, after["peak_bytes"] - before["bytes_in_use"]) if after["allocation_count"] else None
-    return _finish(result, raw, settings=settings, correctness=None, counters=counters, peak_memory=peak)
+    memory = {"allocated_bytes": after["allocated_bytes"], "peak_bytes": peak or 0,
+              "allocation_count": after["allocation_count"]}
+    probes = {"memory": _memory_record(memory, None, _core.host_peak_rss_bytes(), rss_reset),
+              "clocks": raw.get("clocks"), "energy": raw.get("energy")}
+    return _finish(result, raw, settings=settings, correctness=None, counters=counters, peak_memory=peak,
+                   probes=probes)
 
 
 def _measure_torch_graph(fn: Callable[[], Any], device: str, settings: HarnessSettings) -> dict:
@@ -365,6 +425,13 @@ def _measure_torch_graph(fn: Callable[[], Any], device: str, settings: HarnessSe
     if raw["samples"]:
         raw["stats"] = _core.compute_stats(raw["samples"])
     raw["mode"], raw["launches_per_sample"] = "graph", k
+    energy = raw.get("energy")
+    if energy:  # the window repeated whole replays of k calls
+        for key in ("joules_per_iter", "sampled_power_joules_per_iter"):
+            if energy.get(key) is not None:
+                energy[key] /= k
+        if energy.get("repetitions") is not None:
+            energy["repetitions"] *= k
     return raw
 
 

@@ -44,8 +44,9 @@ __all__ = [
     "write_text_atomic",
 ]
 
-SCHEMA_VERSION = "1.0"
-SUPPORTED_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0",)
+SCHEMA_VERSION = "1.1"
+# 1.1 added optional fields only (fingerprint_id, warnings, energy, clocks, memory): 1.0 files load.
+SUPPORTED_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
 RUN_STATUSES: tuple[str, ...] = ("running", "complete", "interrupted", "failed")
 RECORD_STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid")
 

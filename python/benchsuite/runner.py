@@ -126,7 +126,9 @@ def run_case(spec: CaseSpec, settings: HarnessSettings,
         from .peers import measure_peers
         key = _peer_key(spec)
         if key not in peer_cache:
-            peer_cache[key] = measure_peers(spec.case, spec.params, result.device, None, settings)
+            # peers record their time only: no energy window for them
+            peer_settings = settings.replace(energy=False) if settings.energy else settings
+            peer_cache[key] = measure_peers(spec.case, spec.params, result.device, None, peer_settings)
         peers = {}
         for name, entry in peer_cache[key].items():
             entry = dict(entry)
