@@ -278,3 +278,28 @@ def test_pytest_benchmark(benchmark):
     result.assert_outcomes(passed=2)
     record = only_record(bs_json)
     assert record["status"] == "ok"
+
+
+def test_energy_marker_measures_energy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(f"""
+        import benchsuite, pytest
+        SETTINGS = {SETTINGS}
+
+        @pytest.mark.energy
+        def test_energy(bench):
+            bench("softmax", rows=64, cols=64, settings=SETTINGS)
+
+        @pytest.mark.performance
+        def test_time_only(bench):
+            bench("softmax", rows=64, cols=128, settings=SETTINGS)
+    """)
+    json_path = pytester.path / "e.json"
+    result = pytester.runpytest_subprocess("-m", "energy or performance", "--bs-json", str(json_path),
+                                           "--bs-no-history")
+    result.assert_outcomes(passed=2)
+    records = {r["params"]["cols"]: r for r in json.loads(json_path.read_text())["benchmarks"]}
+    energy = records[64]["metrics"]["energy"]
+    # asked for: measured where a counter is readable, otherwise unavailable with the reason why
+    assert energy["source"] in ("rapl", "unavailable")
+    assert energy["reason"] != "energy was not measured"
+    assert records[128]["metrics"].get("energy", {}).get("reason") in (None, "energy was not measured")

@@ -156,6 +156,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
                   f"CUDA runtime {g['cuda_runtime_version']})")
     else:
         print(f"  GPU: none usable ({env['cuda']['reason']})")
+    from .energy import energy_status
+    for device in ["cpu"] + (["cuda:0"] if env["gpus"] else []):
+        status = energy_status(device)
+        print(f"  energy ({device}): " + (status["source"] if status["available"] else "unavailable")
+              + (f" ({status['reason']})" if status.get("reason") else ""))
     git = env["git"]
     if git:
         print(f"  git: {git['commit'][:12]}{' (dirty)' if git['dirty'] else ''}")

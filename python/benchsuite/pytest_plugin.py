@@ -6,6 +6,8 @@
   the run's file. Skips (no CUDA, unsupported dtype) skip the test with the reason;
   a wrong answer or an error fails it; a noisy result is recorded as `invalid` and warned.
 - `bs_case` fixture: parametrised with every case the profile sweeps.
+- A test marked `energy` measures energy as well (a window of repeated runs per case) when
+  the session measures.
 - Plain `pytest` runs in smoke mode (one short sample per case, nothing written unless
   --bs-json/--bs-out is given); a `-m` expression that selects performance, energy or
   hardware measures for real and writes results. `--bs-mode` forces either.
@@ -189,6 +191,8 @@ def bench(request: pytest.FixtureRequest) -> Callable[..., Any]:
         from .measure import measure
         from .runner import CaseSpec, run_case
         settings = kwargs.pop("settings", None) or session.settings
+        if session.measuring and request.node.get_closest_marker("energy") is not None:
+            settings = settings.replace(energy=True)   # an energy test measures energy too
         if isinstance(target, CaseSpec):
             if kwargs:
                 raise TypeError(f"bench(CaseSpec) takes no keyword arguments, got {sorted(kwargs)}")
