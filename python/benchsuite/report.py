@@ -145,6 +145,7 @@ class Report:
             "devices": sorted({r["device"] for r in self.rows if r["device"]}),
             "profiles": sorted({str(run.config.get("profile")) for run in self.runs}),
             "suites": sorted({run.suite for run in self.runs}),
+            "fingerprints": sorted({fingerprint_id(run.environment) for run in self.runs}),
         }
 
     def groups(self) -> dict[str, list[dict[str, Any]]]:
@@ -268,7 +269,10 @@ def render_markdown(report: Report) -> str:
     md = ["# benchsuite report", "",
           f"{s['runs']} run(s), {s['cases']} results: " + ", ".join(f"{v} {k}" for k, v in s["statuses"].items())
           + f". Groups: {', '.join(s['groups']) or '-'}; backends: {', '.join(s['backends']) or '-'}; "
-          f"devices: {', '.join(s['devices']) or '-'}; profiles: {', '.join(s['profiles'])}.", ""]
+          f"devices: {', '.join(s['devices']) or '-'}; profiles: {', '.join(s['profiles'])}; "
+          f"machines (fingerprints): {', '.join(s['fingerprints'])}"
+          + (" (the runs come from different machines or builds: compare their figures with care)."
+             if len(s["fingerprints"]) > 1 else "."), ""]
     cols = _columns(report)
     for group, rows in report.groups().items():
         md += [f"## {group}", "", "| " + " | ".join(h for _, h in cols) + " |",
@@ -535,7 +539,10 @@ def render_html(report: Report, plots: list[Plot] | None = None) -> str:
              "<li>results by status: " + ", ".join(f"{v} {_e(k)}" for k, v in s["statuses"].items()) + "</li>",
              f"<li>groups: {_e(', '.join(s['groups']) or '-')}; backends: {_e(', '.join(s['backends']) or '-')}; "
              f"devices: {_e(', '.join(s['devices']) or '-')}</li>",
-             f"<li>profiles: {_e(', '.join(s['profiles']))}; suites: {_e(', '.join(s['suites']))}</li></ul>"]
+             f"<li>profiles: {_e(', '.join(s['profiles']))}; suites: {_e(', '.join(s['suites']))}</li>",
+             f"<li>machines (fingerprints): {_e(', '.join(s['fingerprints']))}"
+             + (" <strong>(different machines or builds)</strong>" if len(s["fingerprints"]) > 1 else "")
+             + "</li></ul>"]
     if report.targets:
         headers = [("target", True), ("scope", True), ("bound", True), ("current", False), ("result", True),
                    ("best record", True)]
