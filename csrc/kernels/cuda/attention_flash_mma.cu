@@ -1,0 +1,399 @@
+// attention cuda v3: a FlashAttention-2-style forward on tensor cores for float16/bfloat16
+// (sm_80+): mma.sync m16n8k16 with fp32 accumulators for S = Q K^T and O += P V, the online
+// softmax in fp32 registers, K/V tiles in padded shared memory, no S x S buffer.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "common/error.h"
+#include "kernels/cuda/attention.cuh"
+#include "kernels/cuda/attention.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace benchsuite::cuda {
+
+namespace {
+using detail::as_stream;
+
+// Block: kWarps warps, warp w owns query rows [16 w, 16 w + 16) of the block's kBq-row tile.
+// Fragment layouts (PTX ISA, mma.m16n8k16, g = lane / 4, t = lane % 4):
+//   A 16x16 (row): a0 (g, 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..)
+//   B 16x8 (col):  b0 (k 2t..2t+1, n g), b1 (k 2t+8.., n g)
+//   C 16x8 fp32:   c0 c1 (g, 2t..2t+1), c2 c3 (g+8, 2t..2t+1)
+// The C fragments of two adjacent 8-key tiles of S are exactly the A fragment of P for those
+// 16 keys, so P never leaves registers.
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kBq = 16 * kWarps;  // 64 query rows per block
+
+// Shared-memory row stride in 16-bit elements: kD + 8 makes consecutive rows start 16 bytes
+// apart modulo 128, so the 8 row addresses of an ldmatrix phase hit 8 distinct 16-byte bank
+// groups (no conflicts), and every row start stays 16-byte aligned for cp.async / ldmatrix.
+template <int kD>
+constexpr int row_stride() {
+  return kD + 8;
+}
+// Keys per K/V tile: 64, or 32 at kD = 256 to bound registers and shared memory.
+template <int kD>
+constexpr int key_tile() {
+  return kD <= 128 ? 64 : 32;
+}
+template <int kD>
+constexpr size_t smem_bytes() {
+  return static_cast<size_t>(kBq + 2 * key_tile<kD>()) * row_stride<kD>() * sizeof(uint16_t);
+}
+
+__device__ __forceinline__ unsigned smem_addr(const void* p) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+// d += a b for one 16x8x16 step.
+template <class T>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+template <>
+__device__ __forceinline__ void mma_16816<__half>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two floats rounded to T and packed, the first in the low half (the lower column index).
+template <class T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <>
+__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+  __half2 h = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&h);
+}
+template <>
+__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+  __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&h);
+}
+
+__device__ __forceinline__ float fast_exp2(float x) {  // 2^x; -inf -> +0
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// Copies rows [r0, r0 + kRows) of a [S, D] slice into a [kRows][row_stride] tile, zero-filling
+// rows >= S and columns >= D (zeros add nothing to Q K^T, and P (= 0 there) times a zero V
+// row stays 0, where garbage could be NaN). vec: D % 8 == 0 and 16-byte aligned rows, so
+// each 8-element chunk is either wholly inside the row or wholly padding -> cp.async of 16
+// bytes; otherwise element by element (synchronous). Every thread of the block takes part.
+template <int kD, int kRows>
+__device__ __forceinline__ void load_tile(uint16_t* __restrict__ tile, const uint16_t* __restrict__ g, int64_t r0,
+                                          int64_t S, int D, bool vec) {
+  constexpr int kLd = row_stride<kD>();
+  if (vec) {
+    constexpr int kChunks = kD / 8;
+    for (int c = threadIdx.x; c < kRows * kChunks; c += kThreads) {
+      const int r = c / kChunks, col = (c % kChunks) * 8;
+      uint16_t* dst = tile + r * kLd + col;
+      if (r0 + r < S && col < D)
+        cp_async16(dst, g + (r0 + r) * D + col);
+      else
+        *reinterpret_cast<uint4*>(dst) = make_uint4(0, 0, 0, 0);
+    }
+  } else {
+    for (int e = threadIdx.x; e < kRows * kD; e += kThreads) {
+      const int r = e / kD, col = e % kD;
+      tile[r * kLd + col] = (r0 + r < S && col < D) ? g[(r0 + r) * D + col] : uint16_t{0};
+    }
+  }
+}
+#endif
+
+// Grid: x = query tiles (reversed when causal: the longest rows start first), y = bh
+// (grid-stride beyond 65535). Shared memory: Qs [kBq][kLd], Ks [kBk][kLd], Vs [kBk][kLd] of T.
+// K is double-staged against V: V_j is fetched while S_j is computed, K_{j+1} while P_j V_j is.
+template <class T, int kD>
+__global__ void __launch_bounds__(kThreads)
+    flash_mma_forward_kernel(const uint16_t* __restrict__ q,  // [bh, S, D]
+                             const uint16_t* __restrict__ k,  // [bh, S, D]
+                             const uint16_t* __restrict__ v,  // [bh, S, D]
+                             uint16_t* __restrict__ o,        // [bh, S, D]
+                             float* __restrict__ lse,         // [bh, S]
+                             int64_t bh, int64_t S, int D, float scale_log2, bool causal, bool vec) {
+#if defined(__CUDA_ARCH__)
+#if __CUDA_ARCH__ < 800
+  __trap();  // no bf16 mma / cp.async / ldmatrix.trans path here: never silently wrong
+#else
+  constexpr int kLd = row_stride<kD>();
+  constexpr int kBk = key_tile<kD>();
+  constexpr int kDT = kD / 8;   // 8-column tiles of O
+  constexpr int kKT = kBk / 8;  // 8-key tiles of S
+  extern __shared__ __align__(16) uint16_t smem[];
+  uint16_t* Qs = smem;
+  uint16_t* Ks = Qs + kBq * kLd;
+  uint16_t* Vs = Ks + kBk * kLd;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  // ldmatrix x4: lane l addresses row (l % 8) of matrix l / 8.
+  const int lrow = lane % 8, lmat = lane / 8;
+  const int64_t qtiles = gridDim.x;
+  const int64_t qt = causal ? qtiles - 1 - blockIdx.x : blockIdx.x;
+  const int64_t i0 = qt * kBq;
+  const int64_t row0 = i0 + warp * 16 + g, row1 = row0 + 8;  // this thread's two query rows
+  const int64_t kend = causal ? min(S, i0 + kBq) : S;        // causal: later keys are all masked
+  const int ntiles = static_cast<int>((kend + kBk - 1) / kBk);
+
+  for (int64_t b = blockIdx.y; b < bh; b += gridDim.y) {
+    const uint16_t* qb = q + b * S * D;
+    const uint16_t* kb = k + b * S * D;
+    const uint16_t* vb = v + b * S * D;
+    __syncthreads();  // the previous slice's readers of Qs/Ks/Vs are done
+    load_tile<kD, kBq>(Qs, qb, i0, S, D, vec);
+    load_tile<kD, kBk>(Ks, kb, 0, S, D, vec);
+    cp_async_commit();
+
+    float m[2] = {-INFINITY, -INFINITY};  // running max of the row's scores * scale * log2(e)
+    float l[2] = {0.0f, 0.0f};            // this thread's part of the running sum of 2^(s - m)
+    float acc[kDT][4];
+#pragma unroll
+    for (int dt = 0; dt < kDT; ++dt) acc[dt][0] = acc[dt][1] = acc[dt][2] = acc[dt][3] = 0.0f;
+    uint32_t qf[kD / 16][4];
+
+    for (int jt = 0; jt < ntiles; ++jt) {
+      const int64_t j0 = static_cast<int64_t>(jt) * kBk;
+      load_tile<kD, kBk>(Vs, vb, j0, S, D, vec);  // Vs is free: the loop's last barrier
+      cp_async_commit();
+      cp_async_wait<1>();  // Q and K_j have landed (V_j may still be in flight)
+      __syncthreads();
+      if (jt == 0) {
+#pragma unroll
+        for (int kk = 0; kk < kD / 16; ++kk)
+          ldmatrix_x4(qf[kk], Qs + (warp * 16 + lrow + (lmat & 1) * 8) * kLd + kk * 16 + (lmat >> 1) * 8);
+      }
+
+      // S = Q K^T for this warp's 16 rows x kBk keys.
+      float s[kKT][4];
+#pragma unroll
+      for (int nt = 0; nt < kKT; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+#pragma unroll
+      for (int kk = 0; kk < kD / 16; ++kk) {
+#pragma unroll
+        for (int np = 0; np < kKT / 2; ++np) {
+          // Matrices: (keys +0..7, d +0..7), (keys +0..7, d +8..15), (keys +8..15, d +0..7), (keys +8.., d +8..).
+          uint32_t bf[4];
+          ldmatrix_x4(bf, Ks + (np * 16 + lrow + (lmat >> 1) * 8) * kLd + kk * 16 + (lmat & 1) * 8);
+          mma_16816<T>(s[2 * np], qf[kk], bf[0], bf[1]);
+          mma_16816<T>(s[2 * np + 1], qf[kk], bf[2], bf[3]);
+        }
+      }
+
+      // Scale into the log2 domain; mask keys >= S and, causal, keys after the row. Only the
+      // tiles that reach past S or past this warp's first row need it (warp-uniform test).
+      const bool need_mask = j0 + kBk > S || (causal && j0 + kBk - 1 > i0 + warp * 16);
+#pragma unroll
+      for (int nt = 0; nt < kKT; ++nt) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          float x = s[nt][e] * scale_log2;
+          if (need_mask) {
+            const int64_t j = j0 + nt * 8 + 2 * t + (e & 1), i = e < 2 ? row0 : row1;
+            if (j >= S || (causal && j > i)) x = -INFINITY;
+          }
+          s[nt][e] = x;
+        }
+      }
+
+      // Online softmax: the row max over the quad that shares the row, rescale, exponentiate.
+      float mt[2] = {m[0], m[1]};
+#pragma unroll
+      for (int nt = 0; nt < kKT; ++nt) {
+        mt[0] = fmaxf(mt[0], fmaxf(s[nt][0], s[nt][1]));
+        mt[1] = fmaxf(mt[1], fmaxf(s[nt][2], s[nt][3]));
+      }
+      float alpha[2], base[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        mt[r] = fmaxf(mt[r], __shfl_xor_sync(0xffffffffu, mt[r], 1));
+        mt[r] = fmaxf(mt[r], __shfl_xor_sync(0xffffffffu, mt[r], 2));
+        // Key 0 is visible to every row, so m is finite from the first tile on; a later tile
+        // masked for the whole row (causal, kBk < kBq) leaves mt = m and alpha = 1. The guard
+        // keeps a row with nothing visible yet at 0 instead of NaN (inf - inf).
+        base[r] = mt[r] == -INFINITY ? 0.0f : mt[r];
+        alpha[r] = fast_exp2(m[r] - base[r]);  // 0 on the first tile (m = -inf)
+        m[r] = mt[r];
+        l[r] *= alpha[r];
+      }
+#pragma unroll
+      for (int nt = 0; nt < kKT; ++nt) {
+        s[nt][0] = fast_exp2(s[nt][0] - base[0]);
+        s[nt][1] = fast_exp2(s[nt][1] - base[0]);
+        s[nt][2] = fast_exp2(s[nt][2] - base[1]);
+        s[nt][3] = fast_exp2(s[nt][3] - base[1]);
+        l[0] += s[nt][0] + s[nt][1];
+        l[1] += s[nt][2] + s[nt][3];
+      }
+#pragma unroll
+      for (int dt = 0; dt < kDT; ++dt) {
+        acc[dt][0] *= alpha[0];
+        acc[dt][1] *= alpha[0];
+        acc[dt][2] *= alpha[1];
+        acc[dt][3] *= alpha[1];
+      }
+
+      __syncthreads();  // every warp is done with K_j
+      if (jt + 1 < ntiles) load_tile<kD, kBk>(Ks, kb, j0 + kBk, S, D, vec);
+      cp_async_commit();   // (an empty group on the last tile keeps the count uniform)
+      cp_async_wait<1>();  // V_j has landed
+      __syncthreads();
+
+      // O += P V: P in T from the S accumulators, V fragments through ldmatrix.trans.
+#pragma unroll
+      for (int kc = 0; kc < kBk / 16; ++kc) {
+        uint32_t pa[4];
+        pa[0] = pack2<T>(s[2 * kc][0], s[2 * kc][1]);
+        pa[1] = pack2<T>(s[2 * kc][2], s[2 * kc][3]);
+        pa[2] = pack2<T>(s[2 * kc + 1][0], s[2 * kc + 1][1]);
+        pa[3] = pack2<T>(s[2 * kc + 1][2], s[2 * kc + 1][3]);
+#pragma unroll
+        for (int dp = 0; dp < kDT / 2; ++dp) {
+          // Matrices: (keys +0..7, d +0..7), (keys +8..15, d +0..7), (keys +0..7, d +8..), (keys +8.., d +8..).
+          uint32_t bf[4];
+          ldmatrix_x4_trans(bf, Vs + (kc * 16 + lrow + (lmat & 1) * 8) * kLd + dp * 16 + (lmat >> 1) * 8);
+          mma_16816<T>(acc[2 * dp], pa, bf[0], bf[1]);
+          mma_16816<T>(acc[2 * dp + 1], pa, bf[2], bf[3]);
+        }
+      }
+      __syncthreads();  // every warp is done with V_j before the next tile overwrites it
+    }
+    cp_async_wait<0>();  // nothing may land after the block moves on
+
+    // Finish: the row sums over the quad, lse, and O / l staged through this warp's own 16
+    // rows of Qs (no other warp reads them) for 16-byte coalesced stores.
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+      inv[r] = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+    }
+    if (t == 0) {
+      constexpr float kLn2 = 0.6931471805599453f;
+      if (row0 < S) lse[b * S + row0] = (m[0] + log2f(l[0])) * kLn2;
+      if (row1 < S) lse[b * S + row1] = (m[1] + log2f(l[1])) * kLn2;
+    }
+    uint16_t* Ow = Qs + warp * 16 * kLd;
+#pragma unroll
+    for (int dt = 0; dt < kDT; ++dt) {
+      *reinterpret_cast<uint32_t*>(Ow + g * kLd + dt * 8 + 2 * t) = pack2<T>(acc[dt][0] * inv[0], acc[dt][1] * inv[0]);
+      *reinterpret_cast<uint32_t*>(Ow + (g + 8) * kLd + dt * 8 + 2 * t) =
+          pack2<T>(acc[dt][2] * inv[1], acc[dt][3] * inv[1]);
+    }
+    __syncwarp();
+    uint16_t* ob = o + b * S * D;
+    const int64_t wrow = i0 + warp * 16;
+    if (vec) {
+      for (int c = lane; c < 16 * (kD / 8); c += 32) {
+        const int r = c / (kD / 8), col = (c % (kD / 8)) * 8;
+        if (wrow + r < S && col < D)
+          *reinterpret_cast<uint4*>(ob + (wrow + r) * D + col) = *reinterpret_cast<const uint4*>(Ow + r * kLd + col);
+      }
+    } else {
+      for (int e = lane; e < 16 * kD; e += 32) {
+        const int r = e / kD, col = e % kD;
+        if (wrow + r < S && col < D) ob[(wrow + r) * D + col] = Ow[r * kLd + col];
+      }
+    }
+  }
+#endif
+#endif
+}
+
+template <class T, int kD>
+void launch_flash_mma(const void* q, const void* k, const void* v, void* o, float* lse, int64_t bh, int64_t S,
+                      int64_t D, float scale, bool causal, bool vec, cudaStream_t stream) {
+  constexpr size_t smem = smem_bytes<kD>();
+  auto kernel = flash_mma_forward_kernel<T, kD>;
+  if (smem > 48 * 1024)
+    BENCHSUITE_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  const int64_t qtiles = (S + kBq - 1) / kBq;
+  BENCHSUITE_CHECK(qtiles <= INT_MAX, "attention v3: seq_len=", S, " needs more than 2^31 - 1 query tiles");
+  const dim3 grid(static_cast<unsigned>(qtiles), static_cast<unsigned>(std::min<int64_t>(bh, 65535)));
+  constexpr float kLog2e = 1.4426950408889634f;
+  kernel<<<grid, kThreads, smem, stream>>>(static_cast<const uint16_t*>(q), static_cast<const uint16_t*>(k),
+                                           static_cast<const uint16_t*>(v), static_cast<uint16_t*>(o), lse, bh, S,
+                                           static_cast<int>(D), scale * kLog2e, causal, vec);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+void dispatch_head_dim(const void* q, const void* k, const void* v, void* o, float* lse, int64_t bh, int64_t S,
+                       int64_t D, float scale, bool causal, bool vec, cudaStream_t s) {
+  if (D <= 32)
+    launch_flash_mma<T, 32>(q, k, v, o, lse, bh, S, D, scale, causal, vec, s);
+  else if (D <= 64)
+    launch_flash_mma<T, 64>(q, k, v, o, lse, bh, S, D, scale, causal, vec, s);
+  else if (D <= 128)
+    launch_flash_mma<T, 128>(q, k, v, o, lse, bh, S, D, scale, causal, vec, s);
+  else
+    launch_flash_mma<T, 256>(q, k, v, o, lse, bh, S, D, scale, causal, vec, s);
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+}  // namespace
+
+bool attention_mma_supported(int device) {
+  int major = 0;
+  BENCHSUITE_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  return major >= 8;
+}
+
+void attention_forward_flash_mma(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse,
+                                 int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                                 StreamHandle stream) {
+  BENCHSUITE_CHECK_ARG(dtype == DType::float16 || dtype == DType::bfloat16,
+                       "attention_forward_flash_mma: dtype=", dtype_name(dtype), " must be float16 or bfloat16");
+  BENCHSUITE_CHECK_ARG(head_dim >= 1 && head_dim <= 256, "attention_forward_flash_mma: head_dim=", head_dim,
+                       " must be in [1, 256]");
+  if (bh == 0 || seq_len == 0) return;
+  const bool vec = head_dim % 8 == 0 && aligned16(q) && aligned16(k) && aligned16(v) && aligned16(o);
+  const cudaStream_t s = as_stream(stream);
+  if (dtype == DType::float16)
+    dispatch_head_dim<__half>(q, k, v, o, lse, bh, seq_len, head_dim, scale, causal, vec, s);
+  else
+    dispatch_head_dim<__nv_bfloat16>(q, k, v, o, lse, bh, seq_len, head_dim, scale, causal, vec, s);
+}
+
+}  // namespace benchsuite::cuda
