@@ -255,6 +255,7 @@ void check_attention_version_supports(const OpVersion& v, int64_t head_dim, Devi
                            "use v1");
 #ifdef BENCHSUITE_WITH_CUDA
   if (v.op == "attention" && v.version == "v3") {
+    require_cuda("attention v3");  // no device: the no_cuda error, not a CUDA call failing
     if (!cuda::attention_mma_supported(device.index))
       BENCHSUITE_UNSUPPORTED("unsupported_device", v.op,
                              " cuda v3 (tensor cores) needs compute capability 8.0 or "
@@ -262,6 +263,25 @@ void check_attention_version_supports(const OpVersion& v, int64_t head_dim, Devi
                              device.str(), " is older); use v2");
   }
 #endif
+}
+
+const OpVersion& select_attention_version(const char* op, Device device, DType dtype, int64_t head_dim,
+                                          const std::string& requested) {
+  if (requested.empty()) {
+    const auto all = versions_of(op, device.type);
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+      if (!(*it)->supports(dtype)) continue;
+      try {
+        check_attention_version_supports(**it, head_dim, device);
+        return **it;
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::unsupported) throw;
+      }
+    }
+  }
+  const OpVersion& v = select_version(op, device, dtype, requested);  // unknown name, dtype, device
+  check_attention_version_supports(v, head_dim, device);
+  return v;
 }
 
 Tensor attention_workspace(const OpVersion& v, int64_t batch, int64_t heads, int64_t seq_len, int64_t head_dim,
@@ -293,8 +313,7 @@ std::vector<Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v,
   const char* op = "attention";
   const double sc = resolve_scale(q, scale);
   check_attention_args(op, q, k, v, sc);
-  const OpVersion& ver = select_version(op, q.device(), q.dtype(), impl);
-  check_attention_version_supports(ver, q.size(3), q.device());
+  const OpVersion& ver = select_attention_version(op, q.device(), q.dtype(), q.size(3), impl);
   Tensor o = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, DType::float32, q.device());
   if (o.numel() == 0) return {o, lse};
@@ -311,8 +330,7 @@ std::vector<Tensor> attention_backward(const Tensor& dout, const Tensor& q, cons
   const double sc = resolve_scale(q, scale);
   check_attention_args(op, q, k, v, sc);
   check_attention_backward_args(dout, q, o, lse);
-  const OpVersion& ver = select_version(op, q.device(), q.dtype(), impl);
-  check_attention_version_supports(ver, q.size(3), q.device());
+  const OpVersion& ver = select_attention_version(op, q.device(), q.dtype(), q.size(3), impl);
   Tensor dq = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor dk = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor dv = Tensor::empty(q.shape(), q.dtype(), q.device());

@@ -43,6 +43,11 @@ void check_attention_backward_args(const Tensor& dout, const Tensor& q, const Te
 // on `device`): unsupported ("unsupported_shape" / "unsupported_device") naming the reason.
 void check_attention_version_supports(const OpVersion& v, int64_t head_dim, Device device);
 double default_attention_scale(int64_t head_dim);
+// The version to run, checked against the limits above: `requested` by name (unsupported
+// when it cannot run this), or the default: the last registered version for the dtype that
+// can (on a pre-sm_80 GPU the half types fall back from v3 to v2, head_dim > 256 to v1).
+const OpVersion& select_attention_version(const char* op, Device device, DType dtype, int64_t head_dim,
+                                          const std::string& requested);
 // float32: B*H*S*S for the CUDA v1 versions, B*H*S*(D+1) for the CUDA v2 backward, else empty.
 Tensor attention_workspace(const OpVersion& v, int64_t batch, int64_t heads, int64_t seq_len, int64_t head_dim,
                            Device device);
