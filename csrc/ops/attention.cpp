@@ -190,8 +190,8 @@ void register_attention_versions(std::vector<OpVersion>& t) {
                                DeviceType::cuda, kFloatTypes, false, &forward_cuda_flash)));
   // Registered last among the fp16/bf16 versions: the default for those dtypes.
   t.push_back(erased_version("attention", "v3",
-                             "flash (tensor cores): mma.sync m16n8k16, warp per 16 query rows, 64-query x 64-key "
-                             "tiles, cp.async K/V tiles, fp32 online softmax, causal tiles skipped; sm_80+, "
+                             "flash (tensor cores): mma.sync m16n8k16, 4 warps x 32 query rows (16 above head_dim "
+                             "64), 64-key cp.async K/V tiles, fp32 online softmax, causal tiles skipped; sm_80+, "
                              "head_dim <= 256",
                              DeviceType::cuda, {DType::float16, DType::bfloat16}, false, &forward_cuda_flash_mma));
   t.push_back(

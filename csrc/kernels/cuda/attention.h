@@ -22,9 +22,12 @@ void attention_forward_naive(DType dtype, const void* q, const void* k, const vo
 void attention_forward_flash(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse, int64_t bh,
                              int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream);
 // v3 (flash, tensor cores; attention_flash_mma.cu): float16/bfloat16 only, sm_80+, head_dim
-// <= 256. A block of 4 warps per (bh, 64 queries), a warp per 16 query rows; mma.sync
-// m16n8k16 for Q K^T and P V with fp32 accumulators, online softmax in registers, K/V tiles
-// in padded shared memory (cp.async when rows are 16-byte aligned), causal tiles skipped.
+// <= 256. A block of 4 warps per (bh, query tile): 128 queries (32 rows per warp) for
+// head_dim <= 64, else 64 (16 per warp); mma.sync m16n8k16 for Q K^T and P V with fp32
+// accumulators, online softmax in registers (exp2 domain), K/V tiles of 64 keys (32 at
+// head_dim > 128) in padded shared memory through cp.async when rows are 16-byte aligned,
+// causal tiles past the diagonal skipped per block and per warp. P is rounded to the dtype
+// for the P V product (as FlashAttention does); lse and the accumulators stay fp32.
 void attention_forward_flash_mma(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse,
                                  int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
                                  StreamHandle stream);
