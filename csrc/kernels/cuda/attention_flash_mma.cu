@@ -119,6 +119,12 @@ __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
   return *reinterpret_cast<uint32_t*>(&h);
 }
 
+// Whether key tile [j0, j0 + kBk) needs masking for a warp whose first row is wrow: it
+// reaches past S, or (causal) past that row.
+__device__ __forceinline__ bool need_mask_tile(int64_t j0, int kBk, int64_t S, bool causal, int64_t wrow) {
+  return j0 + kBk > S || (causal && j0 + kBk - 1 > wrow);
+}
+
 __device__ __forceinline__ float fast_exp2(float x) {  // 2^x; -inf -> +0
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
@@ -199,7 +205,7 @@ __global__ void __launch_bounds__(kThreads)
     cp_async_commit();
 
     // Per m-tile mt, this thread's rows are wrow + 16 mt + g (r = 0) and + 8 (r = 1).
-    float m[kMt][2], l[kMt][2];  // running max of scores * scale * log2(e); this thread's part of the sum
+    float m[kMt][2], l[kMt][2];  // running max of the raw scores; this thread's part of the sum
     float acc[kMt][kDT][4];
     uint32_t qf[kMt][kD / 16][4];
 #pragma unroll
@@ -249,22 +255,20 @@ __global__ void __launch_bounds__(kThreads)
           }
         }
 
-        // Scale into the log2 domain; mask keys >= S and, causal, keys after the row. Only
-        // the tiles that reach past S or past this warp's first row need it (warp-uniform).
-        const bool need_mask = j0 + kBk > S || (causal && j0 + kBk - 1 > wrow);
+        // Mask keys >= S and, causal, keys after the row. Only the tiles that reach past S or
+        // past this warp's first row need it (warp-uniform). Scores stay unscaled: the scale
+        // (> 0, so the max is the same key) folds into the exponent's FFMA below.
+        if (need_mask_tile(j0, kBk, S, causal, wrow)) {
 #pragma unroll
-        for (int mt = 0; mt < kMt; ++mt) {
-          const int64_t row0 = wrow + mt * 16 + g, row1 = row0 + 8;
+          for (int mt = 0; mt < kMt; ++mt) {
+            const int64_t row0 = wrow + mt * 16 + g, row1 = row0 + 8;
 #pragma unroll
-          for (int nt = 0; nt < kKT; ++nt) {
+            for (int nt = 0; nt < kKT; ++nt) {
 #pragma unroll
-            for (int e = 0; e < 4; ++e) {
-              float x = s[mt][nt][e] * scale_log2;
-              if (need_mask) {
+              for (int e = 0; e < 4; ++e) {
                 const int64_t j = j0 + nt * 8 + 2 * t + (e & 1), i = e < 2 ? row0 : row1;
-                if (j >= S || (causal && j > i)) x = -INFINITY;
+                if (j >= S || (causal && j > i)) s[mt][nt][e] = -INFINITY;
               }
-              s[mt][nt][e] = x;
             }
           }
         }
@@ -278,7 +282,7 @@ __global__ void __launch_bounds__(kThreads)
             mx[0] = fmaxf(mx[0], fmaxf(s[mt][nt][0], s[mt][nt][1]));
             mx[1] = fmaxf(mx[1], fmaxf(s[mt][nt][2], s[mt][nt][3]));
           }
-          float alpha[2], base[2];
+          float alpha[2], base[2];  // base: the row max times scale * log2(e)
 #pragma unroll
           for (int r = 0; r < 2; ++r) {
             mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
@@ -286,17 +290,17 @@ __global__ void __launch_bounds__(kThreads)
             // Key 0 is visible to every row, so m is finite from the first tile on; a later
             // tile masked for the whole row leaves mx = m and alpha = 1. The guard keeps a row
             // with nothing visible yet at 0 instead of NaN (inf - inf).
-            base[r] = mx[r] == -INFINITY ? 0.0f : mx[r];
-            alpha[r] = fast_exp2(m[mt][r] - base[r]);  // 0 on the first tile (m = -inf)
+            base[r] = mx[r] == -INFINITY ? 0.0f : mx[r] * scale_log2;
+            alpha[r] = fast_exp2(fmaf(m[mt][r], scale_log2, -base[r]));  // 0 on the first tile (m = -inf)
             m[mt][r] = mx[r];
             l[mt][r] *= alpha[r];
           }
 #pragma unroll
           for (int nt = 0; nt < kKT; ++nt) {
-            s[mt][nt][0] = fast_exp2(s[mt][nt][0] - base[0]);
-            s[mt][nt][1] = fast_exp2(s[mt][nt][1] - base[0]);
-            s[mt][nt][2] = fast_exp2(s[mt][nt][2] - base[1]);
-            s[mt][nt][3] = fast_exp2(s[mt][nt][3] - base[1]);
+            s[mt][nt][0] = fast_exp2(fmaf(s[mt][nt][0], scale_log2, -base[0]));
+            s[mt][nt][1] = fast_exp2(fmaf(s[mt][nt][1], scale_log2, -base[0]));
+            s[mt][nt][2] = fast_exp2(fmaf(s[mt][nt][2], scale_log2, -base[1]));
+            s[mt][nt][3] = fast_exp2(fmaf(s[mt][nt][3], scale_log2, -base[1]));
             l[mt][0] += s[mt][nt][0] + s[mt][nt][1];
             l[mt][1] += s[mt][nt][2] + s[mt][nt][3];
           }
@@ -360,8 +364,8 @@ __global__ void __launch_bounds__(kThreads)
       const int64_t row0 = wrow + mt * 16 + g, row1 = row0 + 8;
       if (t == 0) {
         constexpr float kLn2 = 0.6931471805599453f;
-        if (row0 < S) lse[b * S + row0] = (m[mt][0] + log2f(l[mt][0])) * kLn2;
-        if (row1 < S) lse[b * S + row1] = (m[mt][1] + log2f(l[mt][1])) * kLn2;
+        if (row0 < S) lse[b * S + row0] = (m[mt][0] * scale_log2 + log2f(l[mt][0])) * kLn2;
+        if (row1 < S) lse[b * S + row1] = (m[mt][1] * scale_log2 + log2f(l[mt][1])) * kLn2;
       }
       uint16_t* O0 = Ow + (mt * 16 + g) * kLd + 2 * t;
 #pragma unroll
