@@ -88,7 +88,8 @@ def test_every_attention_op_has_versions_and_one_reference():
         assert cuda == {"v1": ["float32", "float16", "bfloat16"], "v2": ["float32", "float16", "bfloat16"],
                         "v3": ["float16", "bfloat16"]}
         cuda = {v["version"]: v["dtypes"] for v in bs.ops.versions("attention_backward", "cuda")}
-        assert cuda == {"v1": ["float32", "float16", "bfloat16"], "v2": ["float32", "float16", "bfloat16"]}
+        assert cuda == {"v1": ["float32", "float16", "bfloat16"], "v2": ["float32", "float16", "bfloat16"],
+                        "v3": ["float16", "bfloat16"]}
 
 
 def test_default_versions_per_dtype():
@@ -103,7 +104,9 @@ def test_default_versions_per_dtype():
         assert default("attention", "cuda", "float32") == "v2"
         assert default("attention", "cuda", "bfloat16") == "v3"
         assert default("attention", "cuda", "float16") == "v3"
-        assert default("attention_backward", "cuda", "bfloat16") == "v2"
+        assert default("attention_backward", "cuda", "float32") == "v2"
+        assert default("attention_backward", "cuda", "bfloat16") == "v3"
+        assert default("attention_backward", "cuda", "float16") == "v3"
 
 
 @pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
@@ -220,7 +223,7 @@ def test_attention_backward_matches_finite_differences(rng):
 HALF_SHAPES = [(1, 1, 1, 64), (1, 1, 17, 40), (2, 3, 17, 16), (1, 2, 65, 80), (1, 1, 130, 128), (2, 2, 100, 64),
                (1, 1, 64, 64), (1, 2, 33, 17)]
 HALF_BACKWARD_SHAPES = [(1, 1, 1, 64), (1, 1, 17, 40), (2, 3, 17, 16), (1, 2, 65, 80), (1, 1, 70, 128),
-                        (2, 2, 100, 64)]
+                        (2, 2, 100, 64), (1, 2, 150, 64), (1, 1, 33, 17)]
 
 
 def to_dtype(x, dtype, device):
@@ -394,9 +397,28 @@ def test_attention_v3_errors(rng):
     hq, hk, hv = (bs.ops.cast(t, "float16") for t in (q, k, v))
     with pytest.raises(bs.UnsupportedError, match="head_dim=257 .* limit of 256"):
         bs.ops.attention(hq, hk, hv, impl="v3")
+    o, lse = bs.ops.attention(hq, hk, hv, impl="v1", return_lse=True)
     with pytest.raises(bs.UnsupportedError, match="head_dim=257 .* limit of 256"):
-        o, lse = bs.ops.attention(hq, hk, hv, impl="v1", return_lse=True)
         bs.ops.attention_backward(o, hq, hk, hv, o, lse, impl="v2")
+    with pytest.raises(bs.UnsupportedError, match="head_dim=257 .* limit of 128"):
+        bs.ops.attention_backward(o, hq, hk, hv, o, lse, impl="v3")
+    with pytest.raises(bs.UnsupportedError, match="dtype=float32"):
+        bs.ops.attention_backward(q, q, k, v, q, lse, impl="v3")
+
+
+@pytest.mark.skipif(not CUDA, reason="no_cuda")
+@pytest.mark.parametrize("dtype", HALF)
+def test_attention_half_default_falls_back_past_the_tensor_core_limits(rng, dtype):
+    """The default is the most sophisticated version that runs the shape: head_dim 200 is
+    past the v3 backward's 128, so the default backward is v2 instead of an error."""
+    (do, q, k, v), (dof, qf, kf, vf) = half_inputs(rng, (1, 2, 40, 200), dtype, "cuda", 4)
+    o, lse = bs.ops.attention(q, k, v, causal=True, return_lse=True)
+    grads = bs.ops.attention_backward(do, q, k, v, o, lse, causal=True)
+    want = bs.ops.attention_backward(do, q, k, v, o, lse, causal=True, impl="v2")
+    refs = attention_backward_ref(dof, qf, kf, vf, True)
+    for g, w, ref in zip(grads, want, refs):
+        assert relative_error(from_dtype(g), ref) < HALF_TOL[dtype]
+        assert relative_error(from_dtype(g), from_dtype(w).astype(np.float64)) < HALF_TOL[dtype]  # dq: atomics
 
 
 def test_attention_errors(rng):

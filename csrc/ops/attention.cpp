@@ -125,6 +125,13 @@ void backward_cuda_naive(const Tensor& dout, const Tensor& q, const Tensor& k, c
                                  f(lse), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), w(workspace), bh_of(q), q.size(2),
                                  q.size(3), scale, causal, s);
 }
+void backward_cuda_flash_mma(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
+                             const Tensor& lse, const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                             const Tensor& workspace, float scale, bool causal, StreamHandle s) {
+  cuda::attention_backward_flash_mma(q.dtype(), dout.data_ptr(), q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr(),
+                                     f(lse), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), w(workspace), bh_of(q),
+                                     q.size(2), q.size(3), scale, causal, s);
+}
 void backward_cuda_flash(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
                          const Tensor& lse, const Tensor& dq, const Tensor& dk, const Tensor& dv,
                          const Tensor& workspace, float scale, bool causal, StreamHandle s) {
@@ -143,14 +150,14 @@ void check_dtype_like_q(const char* op, const char* name, const Tensor& t, const
 }
 bool is_cuda_naive(const OpVersion& v) { return v.device == DeviceType::cuda && v.version == "v1"; }
 bool is_cuda_flash_backward(const OpVersion& v) {
-  return v.device == DeviceType::cuda && v.op == "attention_backward" && v.version == "v2";
+  return v.device == DeviceType::cuda && v.op == "attention_backward" && (v.version == "v2" || v.version == "v3");
 }
 
 double resolve_scale(const Tensor& q, std::optional<double> scale) {
   return scale ? *scale : default_attention_scale(q.ndim() == 4 ? q.size(3) : 1);
 }
 
-// Every version but the tensor-core one computes in fp32 (or double) whatever the dtype: its
+// Every version but the tensor-core ones computes in fp32 (or double) whatever the dtype: its
 // FLOPs are compared with the fp32 peak.
 OpVersion fp32_math(OpVersion v) {
   v.math = "float32";
@@ -205,6 +212,11 @@ void register_attention_versions(std::vector<OpVersion>& t) {
                                "dS per 32-query tile in shared memory, dK/dV in registers, dQ by fp32 atomicAdd; "
                                "head_dim <= 256",
                                DeviceType::cuda, kFloatTypes, false, &backward_cuda_flash)));
+  t.push_back(erased_version("attention_backward", "v3",
+                             "flash (tensor cores): the v2 walk on mma.sync m16n8k16, 4 warps x 16 keys, 64-query "
+                             "tiles, P^T/dS^T in fp32 registers, dK/dV in registers, dS^T via shared memory for dQ "
+                             "(fp32 atomicAdd); sm_80+, head_dim <= 128",
+                             DeviceType::cuda, {DType::float16, DType::bfloat16}, false, &backward_cuda_flash_mma));
 #endif
 }
 
@@ -247,14 +259,15 @@ void check_attention_backward_args(const Tensor& dout, const Tensor& q, const Te
 }
 
 void check_attention_version_supports(const OpVersion& v, int64_t head_dim, Device device) {
-  if (v.device != DeviceType::cuda) return;
-  const bool flash = v.version == "v2" || v.version == "v3";
-  if (flash && head_dim > 256)
-    BENCHSUITE_UNSUPPORTED("unsupported_shape", v.op, " cuda ", v.version, " (flash): head_dim=", head_dim,
-                           " is above its limit of 256 (its register and shared-memory tiles are sized for it); "
-                           "use v1");
+  if (v.device != DeviceType::cuda || v.version == "v1") return;
+  // v2/v3: register and shared-memory tiles sized for the head width.
+  const int64_t limit = v.op == "attention_backward" && v.version == "v3" ? 128 : 256;
+  if (head_dim > limit)
+    BENCHSUITE_UNSUPPORTED(
+        "unsupported_shape", v.op, " cuda ", v.version, " (flash): head_dim=", head_dim, " is above its limit of ",
+        limit, " (its register and shared-memory tiles are sized for it); use ", limit == 128 ? "v2" : "v1");
 #ifdef BENCHSUITE_WITH_CUDA
-  if (v.op == "attention" && v.version == "v3") {
+  if (v.version == "v3") {
     require_cuda("attention v3");  // no device: the no_cuda error, not a CUDA call failing
     if (!cuda::attention_mma_supported(device.index))
       BENCHSUITE_UNSUPPORTED("unsupported_device", v.op,

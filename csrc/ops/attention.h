@@ -6,7 +6,7 @@
 // Dr = rowsum(dO * O); dS = P (dP - Dr); dQ = dS K * scale; dK = dS^T Q * scale.
 // Validation lives here; the run_* pieces let a benchmark case validate once and time only
 // the kernel. The CUDA v1 ("naive") versions need a workspace of B*H*S*S floats (the
-// materialised scores), the CUDA v2 backward B*H*S*(D+1) floats (Dr and a float32 dQ
+// materialised scores), the CUDA v2/v3 backward B*H*S*(D+1) floats (Dr and a float32 dQ
 // accumulator), made by attention_workspace; every other version gets an empty one.
 #pragma once
 #include <cstdint>
@@ -39,8 +39,8 @@ std::vector<Tensor> attention_backward(const Tensor& dout, const Tensor& q, cons
 void check_attention_args(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, double scale);
 // The extra tensors of the backward: dout and o shaped and typed like q, lse [B, H, S] float32, one device.
 void check_attention_backward_args(const Tensor& dout, const Tensor& q, const Tensor& o, const Tensor& lse);
-// Limits of a version (CUDA flash versions: head_dim <= 256; CUDA v3: compute capability >= 8.0
-// on `device`): unsupported ("unsupported_shape" / "unsupported_device") naming the reason.
+// Limits of a version (CUDA flash versions: head_dim <= 256, the v3 backward <= 128; CUDA v3:
+// compute capability >= 8.0 on `device`): unsupported ("unsupported_shape" / "unsupported_device") naming the reason.
 void check_attention_version_supports(const OpVersion& v, int64_t head_dim, Device device);
 double default_attention_scale(int64_t head_dim);
 // The version to run, checked against the limits above: `requested` by name (unsupported
@@ -48,7 +48,7 @@ double default_attention_scale(int64_t head_dim);
 // can (on a pre-sm_80 GPU the half types fall back from v3 to v2, head_dim > 256 to v1).
 const OpVersion& select_attention_version(const char* op, Device device, DType dtype, int64_t head_dim,
                                           const std::string& requested);
-// float32: B*H*S*S for the CUDA v1 versions, B*H*S*(D+1) for the CUDA v2 backward, else empty.
+// float32: B*H*S*S for the CUDA v1 versions, B*H*S*(D+1) for the CUDA v2/v3 backward, else empty.
 Tensor attention_workspace(const OpVersion& v, int64_t batch, int64_t heads, int64_t seq_len, int64_t head_dim,
                            Device device);
 

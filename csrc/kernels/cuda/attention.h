@@ -47,7 +47,15 @@ void attention_backward_naive(DType dtype, const void* dout, const void* q, cons
 void attention_backward_flash(DType dtype, const void* dout, const void* q, const void* k, const void* v, const void* o,
                               const float* lse, void* dq, void* dk, void* dv, float* workspace, int64_t bh,
                               int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream);
-// Floats of workspace attention_backward_flash needs: Dr [bh, S] and the dQ accumulator [bh, S, D].
+// v3 (flash, tensor cores; attention_flash_bwd.cu): float16/bfloat16, sm_80+, head_dim <= 128.
+// The v2 walk on mma.sync m16n8k16: a block of 4 warps per (bh, 64 keys), a warp per 16 keys,
+// 64-query tiles; S^T, dP^T, P^T and dS^T in fp32 registers, dK/dV accumulated in registers,
+// dS^T through shared memory for dQ (fp32 atomicAdd). Same workspace as v2.
+void attention_backward_flash_mma(DType dtype, const void* dout, const void* q, const void* k, const void* v,
+                                  const void* o, const float* lse, void* dq, void* dk, void* dv, float* workspace,
+                                  int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                                  StreamHandle stream);
+// Floats of workspace attention_backward_flash(_mma) needs: Dr [bh, S] and the dQ accumulator [bh, S, D].
 inline int64_t attention_backward_flash_workspace(int64_t bh, int64_t seq_len, int64_t head_dim) {
   return bh * seq_len + bh * seq_len * head_dim;
 }

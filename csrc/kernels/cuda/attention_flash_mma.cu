@@ -17,6 +17,7 @@
 namespace benchsuite::cuda {
 
 namespace {
+using namespace attn;
 using detail::as_stream;
 
 // Block: kWarps warps; warp w owns query rows [w R, w R + R) of the block's kWarps * R-row tile,
@@ -58,106 +59,12 @@ constexpr size_t smem_bytes() {
   return static_cast<size_t>(query_tile<kD>() + 2 * key_tile<kD>()) * row_stride<kD>() * sizeof(uint16_t);
 }
 
-__device__ __forceinline__ unsigned smem_addr(const void* p) {
-  return static_cast<unsigned>(__cvta_generic_to_shared(p));
-}
-
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dst)), "l"(src) : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-// Waits until at most N of this thread's committed groups are still in flight.
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-
-// d += a b for one 16x8x16 step.
-template <class T>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
-template <>
-__device__ __forceinline__ void mma_16816<__half>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-template <>
-__device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
-                                                         uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-// Two floats rounded to T and packed, the first in the low half (the lower column index).
-template <class T>
-__device__ __forceinline__ uint32_t pack2(float lo, float hi);
-template <>
-__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
-  __half2 h = __floats2half2_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&h);
-}
-template <>
-__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
-  __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&h);
-}
-
 // Whether key tile [j0, j0 + kBk) needs masking for a warp whose first row is wrow: it
 // reaches past S, or (causal) past that row.
 __device__ __forceinline__ bool need_mask_tile(int64_t j0, int kBk, int64_t S, bool causal, int64_t wrow) {
   return j0 + kBk > S || (causal && j0 + kBk - 1 > wrow);
 }
 
-__device__ __forceinline__ float fast_exp2(float x) {  // 2^x; -inf -> +0
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
-// Copies rows [r0, r0 + kRows) of a [S, D] slice into a [kRows][row_stride] tile, zero-filling
-// rows >= S and columns >= D (zeros add nothing to Q K^T, and P (= 0 there) times a zero V
-// row stays 0, where garbage could be NaN). vec: D % 8 == 0 and 16-byte aligned rows, so
-// each 8-element chunk is either wholly inside the row or wholly padding -> cp.async of 16
-// bytes; otherwise element by element (synchronous). Every thread of the block takes part.
-template <int kD, int kRows>
-__device__ __forceinline__ void load_tile(uint16_t* __restrict__ tile, const uint16_t* __restrict__ g, int64_t r0,
-                                          int64_t S, int D, bool vec) {
-  constexpr int kLd = row_stride<kD>();
-  if (vec) {
-    constexpr int kChunks = kD / 8;
-    for (int c = threadIdx.x; c < kRows * kChunks; c += kThreads) {
-      const int r = c / kChunks, col = (c % kChunks) * 8;
-      uint16_t* dst = tile + r * kLd + col;
-      if (r0 + r < S && col < D)
-        cp_async16(dst, g + (r0 + r) * D + col);
-      else
-        *reinterpret_cast<uint4*>(dst) = make_uint4(0, 0, 0, 0);
-    }
-  } else {
-    for (int e = threadIdx.x; e < kRows * kD; e += kThreads) {
-      const int r = e / kD, col = e % kD;
-      tile[r * kLd + col] = (r0 + r < S && col < D) ? g[(r0 + r) * D + col] : uint16_t{0};
-    }
-  }
-}
-#endif
 
 // Grid: x = query tiles (reversed when causal: the longest rows start first), y = bh
 // (grid-stride beyond 65535). Shared memory: Qs [kBq][kLd], Ks [kBk][kLd], Vs [kBk][kLd] of T.
@@ -200,8 +107,8 @@ __global__ void __launch_bounds__(kThreads)
     const uint16_t* kb = k + b * S * D;
     const uint16_t* vb = v + b * S * D;
     __syncthreads();  // the previous slice's readers of Qs/Ks/Vs are done
-    load_tile<kD, kBq>(Qs, qb, i0, S, D, vec);
-    load_tile<kD, kBk>(Ks, kb, 0, S, D, vec);
+    load_tile<kBq, kD, kLd, kThreads>(Qs, qb, i0, S, D, vec);
+    load_tile<kBk, kD, kLd, kThreads>(Ks, kb, 0, S, D, vec);
     cp_async_commit();
 
     // Per m-tile mt, this thread's rows are wrow + 16 mt + g (r = 0) and + 8 (r = 1).
@@ -218,7 +125,7 @@ __global__ void __launch_bounds__(kThreads)
 
     for (int jt = 0; jt < ntiles; ++jt) {
       const int64_t j0 = static_cast<int64_t>(jt) * kBk;
-      load_tile<kD, kBk>(Vs, vb, j0, S, D, vec);  // Vs is free: the loop's last barrier
+      load_tile<kBk, kD, kLd, kThreads>(Vs, vb, j0, S, D, vec);  // Vs is free: the loop's last barrier
       cp_async_commit();
       cp_async_wait<1>();  // Q and K_j have landed (V_j may still be in flight)
       __syncthreads();
@@ -315,7 +222,7 @@ __global__ void __launch_bounds__(kThreads)
       }
 
       __syncthreads();  // every warp is done with K_j
-      if (jt + 1 < ntiles) load_tile<kD, kBk>(Ks, kb, j0 + kBk, S, D, vec);
+      if (jt + 1 < ntiles) load_tile<kBk, kD, kLd, kThreads>(Ks, kb, j0 + kBk, S, D, vec);
       cp_async_commit();   // (an empty group on the last tile keeps the count uniform)
       cp_async_wait<1>();  // V_j has landed
       __syncthreads();
