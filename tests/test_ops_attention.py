@@ -1,7 +1,12 @@
 """The attention ops (scaled dot-product attention, forward and backward): every registered
 version against a NumPy float64 reference on fresh random data (never zeros), causal and
 not, awkward sequence lengths (1, not a multiple of any block), analytic gradients and a
-finite-difference check on a tiny shape, the errors callers see, and the case families."""
+finite-difference check on a tiny shape, the errors callers see, and the case families.
+
+float16/bfloat16: every version that lists the dtype, against the float64 reference on the
+up-converted (rounded) inputs. The policy: no worse than 2x a low-precision reference (one
+that rounds S, P and O to the dtype, as a plain half implementation would) and within the
+dtype's tolerance (2e-3 float16, 1e-2 bfloat16, normwise)."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,6 +18,8 @@ from op_helpers import all_versions, on_device, relative_error, to_host, version
 from conftest import CUDA, fast_settings
 
 OPS = ["attention", "attention_backward"]
+HALF = ["float16", "bfloat16"]
+HALF_TOL = {"float16": 2e-3, "bfloat16": 1e-2}
 
 # (B, H, S, D)
 SHAPES = [(1, 1, 1, 1), (1, 1, 1, 16), (1, 1, 65, 16), (2, 3, 100, 16), (1, 1, 100, 64), (2, 3, 33, 1),
@@ -48,6 +55,18 @@ def attention_backward_ref(do, q, k, v, causal=False, scale=None):
     return np.einsum("bhij,bhjd->bhid", ds, k) * scale, np.einsum("bhij,bhid->bhjd", ds, q) * scale, dv
 
 
+def lse_error(lse, ref) -> float:
+    """Normwise error of a log-sum-exp, with an RMS floor of 1 under the norm: a row's lse
+    near 0 (S = 1 and q . k ~ 0) is judged by its absolute error, not a huge relative one."""
+    out = np.asarray(lse, np.float64)
+    assert np.all(np.isfinite(out)), "non-finite lse"
+    return float(np.linalg.norm(out - ref) / max(np.linalg.norm(ref), np.sqrt(np.size(ref))))
+
+
+def versions_for(op, device, dtype):
+    return [v["version"] for v in bs.ops.versions(op, device) if dtype in v["dtypes"]]
+
+
 def randn(rng, shape):
     return rng.standard_normal(shape).astype(np.float32)
 
@@ -61,14 +80,36 @@ def test_every_attention_op_has_versions_and_one_reference():
         cpu = bs.ops.versions(op, "cpu")
         assert [v["version"] for v in cpu] == ["v1", "v2"], op
         assert [v["reference"] for v in cpu] == [True, False], op
-        assert all(v["description"] and v["dtypes"] == ["float32"] for v in bs.ops.versions(op)), op
+        assert all(v["description"] for v in bs.ops.versions(op)), op
+        assert all(v["dtypes"] == ["float32", "float16", "bfloat16"] for v in cpu), op
         assert callable(getattr(bs.ops, op))
     if bs.build_config()["cuda"]["enabled"]:
-        assert versions("attention", "cuda") == ["v1", "v2"]
-        assert versions("attention_backward", "cuda") == ["v1"]
+        cuda = {v["version"]: v["dtypes"] for v in bs.ops.versions("attention", "cuda")}
+        assert cuda == {"v1": ["float32", "float16", "bfloat16"], "v2": ["float32", "float16", "bfloat16"],
+                        "v3": ["float16", "bfloat16"]}
+        cuda = {v["version"]: v["dtypes"] for v in bs.ops.versions("attention_backward", "cuda")}
+        assert cuda == {"v1": ["float32", "float16", "bfloat16"], "v2": ["float32", "float16", "bfloat16"],
+                        "v3": ["float16", "bfloat16"]}
 
 
-@pytest.mark.parametrize("device,version", all_versions("attention"))
+def test_default_versions_per_dtype():
+    """The default is the last registered version for the dtype: the flash ones, and the
+    tensor-core forward for the half types on CUDA."""
+    def default(op, device, dtype):
+        return [v["version"] for v in bs.ops.versions(op, device) if dtype in v["dtypes"]][-1]
+    for dtype in ["float32"] + HALF:
+        assert default("attention", "cpu", dtype) == "v2"
+        assert default("attention_backward", "cpu", dtype) == "v2"
+    if bs.build_config()["cuda"]["enabled"]:
+        assert default("attention", "cuda", "float32") == "v2"
+        assert default("attention", "cuda", "bfloat16") == "v3"
+        assert default("attention", "cuda", "float16") == "v3"
+        assert default("attention_backward", "cuda", "float32") == "v2"
+        assert default("attention_backward", "cuda", "bfloat16") == "v3"
+        assert default("attention_backward", "cuda", "float16") == "v3"
+
+
+@pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
 @pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 def test_attention_forward(rng, device, version, causal, shape):
@@ -79,11 +120,11 @@ def test_attention_forward(rng, device, version, causal, shape):
     assert o.shape == shape and o.dtype == np.float32 and lse.shape == shape[:3]
     o_ref, lse_ref = attention_ref(q, k, v, causal)
     assert relative_error(o, o_ref) < 1e-5
-    assert relative_error(lse, lse_ref) < 1e-6
+    assert lse_error(lse, lse_ref) < 1e-6
     np.testing.assert_allclose(o, o_ref, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("device,version", all_versions("attention"))
+@pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
 def test_attention_explicit_scale_large_scores_and_single_query(rng, device, version):
     q, k, v = qkv(rng, (2, 2, 70, 8))
     q *= 10  # scores of +-hundreds: the softmax must subtract its max
@@ -92,14 +133,14 @@ def test_attention_explicit_scale_large_scores_and_single_query(rng, device, ver
                                   scale=0.7, impl=version, return_lse=True)
         o_ref, lse_ref = attention_ref(q, k, v, causal, 0.7)
         assert relative_error(to_host(o), o_ref) < 1e-5
-        assert relative_error(to_host(lse), lse_ref) < 1e-6
+        assert lse_error(to_host(lse), lse_ref) < 1e-6
     # Causal row 0 sees key 0 only: o = v[..., 0, :] exactly up to rounding.
     o = to_host(bs.ops.attention(on_device(q, device), on_device(k, device), on_device(v, device), causal=True,
                                  impl=version))
     np.testing.assert_allclose(o[:, :, 0], v[:, :, 0], rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("device,version", all_versions("attention"))
+@pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
 def test_attention_head_dim_256(rng, device, version):
     q, k, v = qkv(rng, (1, 2, 40, 256))
     o = to_host(bs.ops.attention(on_device(q, device), on_device(k, device), on_device(v, device), causal=True,
@@ -111,7 +152,7 @@ BACKWARD_SHAPES = [(1, 1, 1, 1), (1, 1, 1, 16), (1, 1, 65, 16), (2, 3, 100, 16),
                    (2, 3, 17, 64)]
 
 
-@pytest.mark.parametrize("device,version", all_versions("attention_backward"))
+@pytest.mark.parametrize("device,version", all_versions("attention_backward", "float32"))
 @pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
 @pytest.mark.parametrize("shape", BACKWARD_SHAPES, ids=lambda s: "x".join(map(str, s)))
 def test_attention_backward(rng, device, version, causal, shape):
@@ -137,9 +178,9 @@ def test_attention_backward_chains_with_forward(rng, device):
     do = randn(rng, q.shape)
     args = [on_device(t, device) for t in (q, k, v)]
     refs = attention_backward_ref(do, q, k, v, True)
-    for fv in versions("attention", device):
+    for fv in versions_for("attention", device, "float32"):
         o, lse = bs.ops.attention(*args, causal=True, impl=fv, return_lse=True)
-        for bv in versions("attention_backward", device):
+        for bv in versions_for("attention_backward", device, "float32"):
             grads = bs.ops.attention_backward(on_device(do, device), *args, o, lse, causal=True, impl=bv)
             for g, ref in zip(grads, refs):
                 assert relative_error(to_host(g), ref) < 1e-4, (fv, bv)
@@ -174,6 +215,212 @@ def test_attention_backward_matches_finite_differences(rng):
                 assert relative_error(g, num) < 1e-4, version
 
 
+# ---- float16 / bfloat16 ----------------------------------------------------------------------------------
+
+# (B, H, S, D): S = 1, 17, not a multiple of any block (64-query/64-key and 32-key tiles), one
+# (b, h) and several, D in {16, 40, 64, 80, 128} (and 17: not a multiple of 8, the element-wise
+# load path of the CUDA tensor-core version; 256 / 200: its largest tile).
+HALF_SHAPES = [(1, 1, 1, 64), (1, 1, 17, 40), (2, 3, 17, 16), (1, 2, 65, 80), (1, 1, 130, 128), (2, 2, 100, 64),
+               (1, 1, 64, 64), (1, 2, 33, 17)]
+HALF_BACKWARD_SHAPES = [(1, 1, 1, 64), (1, 1, 17, 40), (2, 3, 17, 16), (1, 2, 65, 80), (1, 1, 70, 128),
+                        (2, 2, 100, 64), (1, 2, 150, 64), (1, 1, 33, 17)]
+
+
+def to_dtype(x, dtype, device):
+    """A float32 NumPy array as a `dtype` tensor on `device` (rounded to nearest even)."""
+    return bs.ops.cast(on_device(x, device), dtype)
+
+
+def from_dtype(t) -> np.ndarray:
+    """Any float tensor as a host float32 NumPy array (exact for float16/bfloat16)."""
+    return to_host(bs.ops.cast(t, "float32"))
+
+
+def round_to(x, dtype) -> np.ndarray:
+    """x rounded to `dtype` (nearest even) and widened back to float64, in NumPy."""
+    x = np.asarray(x, np.float32)
+    if dtype == "float16":
+        return x.astype(np.float16).astype(np.float64)
+    bits = x.view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def attention_low_precision(q, k, v, dtype, causal=False):
+    """A plain half-precision attention: S, P and O each rounded to `dtype` (fp32-exact
+    products summed in float64). Its error is the yardstick of the 2x policy."""
+    q, k, v = (np.asarray(t, np.float64) for t in (q, k, v))
+    s = round_to(np.einsum("bhid,bhjd->bhij", q, k) / np.sqrt(q.shape[-1]), dtype)
+    if causal:
+        n = s.shape[-1]
+        s = np.where(np.tril(np.ones((n, n), bool)), s, -np.inf)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    p = round_to(e / e.sum(-1, keepdims=True), dtype)
+    return round_to(np.einsum("bhij,bhjd->bhid", p, v), dtype)
+
+
+def half_inputs(rng, shape, dtype, device, n=3):
+    """n random tensors of `dtype` on `device` and their exact values as float64 arrays."""
+    xs = [randn(rng, shape) for _ in range(n)]
+    tensors = [to_dtype(x, dtype, device) for x in xs]
+    return tensors, [from_dtype(t).astype(np.float64) for t in tensors]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("device,version", all_versions("attention", "bfloat16"))
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("shape", HALF_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_attention_forward_half(rng, device, version, dtype, causal, shape):
+    (q, k, v), (qf, kf, vf) = half_inputs(rng, shape, dtype, device)
+    o, lse = bs.ops.attention(q, k, v, causal=causal, impl=version, return_lse=True)
+    assert o.dtype == dtype and tuple(o.shape) == shape
+    lse = to_host(lse)
+    assert lse.dtype == np.float32 and lse.shape == shape[:3]
+    o_ref, lse_ref = attention_ref(qf, kf, vf, causal)
+    err = relative_error(from_dtype(o), o_ref)
+    low = relative_error(attention_low_precision(qf, kf, vf, dtype, causal), o_ref)
+    assert err <= 2 * low + 1e-6, (err, low)
+    assert err < HALF_TOL[dtype], err
+    assert lse_error(lse, lse_ref) < 1e-5
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("device,version", all_versions("attention", "bfloat16"))
+def test_attention_half_large_scores_head_dim_256_and_single_key(rng, device, version, dtype):
+    (q, k, v), (qf, kf, vf) = half_inputs(rng, (1, 2, 100, 256), dtype, device)
+    for causal in (False, True):
+        o = bs.ops.attention(q, k, v, causal=causal, impl=version)
+        assert relative_error(from_dtype(o), attention_ref(qf, kf, vf, causal)[0]) < HALF_TOL[dtype]
+    # Scores of +-hundreds through scale=3 (the softmax must subtract its max), D = 200.
+    (q, k, v), (qf, kf, vf) = half_inputs(rng, (2, 1, 70, 200), dtype, device)
+    o, lse = bs.ops.attention(q, k, v, causal=True, scale=3.0, impl=version, return_lse=True)
+    o_ref, lse_ref = attention_ref(qf, kf, vf, True, 3.0)
+    assert relative_error(from_dtype(o), o_ref) < HALF_TOL[dtype]
+    assert lse_error(to_host(lse), lse_ref) < 1e-5
+    # Causal row 0 sees key 0 only: o = v[..., 0, :] exactly.
+    np.testing.assert_array_equal(from_dtype(o)[:, :, 0], vf[:, :, 0])
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("device,version", all_versions("attention_backward", "bfloat16"))
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("shape", HALF_BACKWARD_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_attention_backward_half(rng, device, version, dtype, causal, shape):
+    """Gradients from half inputs (o as a half forward returns it: rounded) against the
+    float64 gradients of the up-converted inputs, within the dtype's tolerance."""
+    (do, q, k, v), (dof, qf, kf, vf) = half_inputs(rng, shape, dtype, device, 4)
+    o_ref, lse_ref = attention_ref(qf, kf, vf, causal)
+    o = to_dtype(o_ref.astype(np.float32), dtype, device)
+    lse = on_device(lse_ref.astype(np.float32), device)
+    grads = bs.ops.attention_backward(do, q, k, v, o, lse, causal=causal, impl=version)
+    refs = attention_backward_ref(dof, qf, kf, vf, causal)
+    for name, g, ref in zip(("dq", "dk", "dv"), grads, refs):
+        assert g.dtype == dtype and tuple(g.shape) == shape, name
+        g = from_dtype(g)
+        if shape[2] == 1 and name != "dv":  # S = 1: dq and dk are 0 (softmax over one key)
+            assert np.abs(g).max() < 1e-6, name
+            continue
+        assert relative_error(g, ref) < HALF_TOL[dtype], name
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_attention_half_backward_chains_with_forward(rng, device, dtype):
+    """Every half backward fed by every half forward (o, lse as the op produced them)."""
+    (do, q, k, v), (dof, qf, kf, vf) = half_inputs(rng, (2, 2, 67, 64), dtype, device, 4)
+    refs = attention_backward_ref(dof, qf, kf, vf, True)
+    for fv in versions_for("attention", device, dtype):
+        o, lse = bs.ops.attention(q, k, v, causal=True, impl=fv, return_lse=True)
+        for bv in versions_for("attention_backward", device, dtype):
+            grads = bs.ops.attention_backward(do, q, k, v, o, lse, causal=True, impl=bv)
+            for g, ref in zip(grads, refs):
+                assert relative_error(from_dtype(g), ref) < HALF_TOL[dtype], (fv, bv)
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_attention_half_cuda_matches_cpu(rng, dtype):
+    """The CUDA half versions against the CPU half reference on the same rounded inputs."""
+    if not CUDA:
+        pytest.skip("no_cuda")
+    shape = (2, 4, 300, 64)  # several 64-query tiles and key tiles, causal tiles skipped
+    xs = [randn(rng, shape) for _ in range(3)]
+    cpu = [to_dtype(x, dtype, "cpu") for x in xs]
+    gpu = [to_dtype(x, dtype, "cuda") for x in xs]
+    for causal in (False, True):
+        ref = from_dtype(bs.ops.attention(*cpu, causal=causal, impl="v1")).astype(np.float64)
+        for version in versions_for("attention", "cuda", dtype):
+            o = from_dtype(bs.ops.attention(*gpu, causal=causal, impl=version))
+            assert relative_error(o, ref) < HALF_TOL[dtype], version
+
+
+def test_attention_half_matches_torch_sdpa(rng):
+    """CUDA v3 in bfloat16 against torch's scaled_dot_product_attention on the same tensors."""
+    if not CUDA:
+        pytest.skip("no_cuda")
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no_cuda: torch sees no CUDA device")
+    q, k, v = (torch.randn(2, 4, 257, 64, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+    for causal in (False, True):
+        ours = bs.ops.attention(q, k, v, causal=causal, impl="v3")
+        assert isinstance(ours, torch.Tensor) and ours.dtype == torch.bfloat16
+        want = torch.nn.functional.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=causal)
+        got = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        err = ((ours.double() - want).norm() / want.norm()).item()
+        torch_err = ((got.double() - want).norm() / want.norm()).item()
+        assert err <= 2 * torch_err + 1e-6 and err < 1e-2, (err, torch_err)
+
+
+def test_attention_half_errors(rng):
+    q, k, v = qkv(rng, (1, 2, 5, 4))
+    hq, hk = (bs.ops.cast(t, "bfloat16") for t in (q, k))
+    with pytest.raises(bs.InvalidArgumentError, match="attention: k.dtype=float32 must equal q.dtype=bfloat16"):
+        bs.ops.attention(hq, k, v)
+    with pytest.raises(bs.InvalidArgumentError, match="attention: v.dtype=float32 must equal q.dtype=bfloat16"):
+        bs.ops.attention(hq, hk, v)
+    hv = bs.ops.cast(v, "bfloat16")
+    o, lse = bs.ops.attention(hq, hk, hv, return_lse=True)
+    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: lse.dtype=bfloat16 must be float32"):
+        bs.ops.attention_backward(o, hq, hk, hv, o, bs.ops.cast(lse, "bfloat16"))
+    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: o.dtype=float16 must equal q.dtype=bfloat16"):
+        bs.ops.attention_backward(o, hq, hk, hv, bs.ops.cast(o, "float16"), lse)
+    with pytest.raises(bs.InvalidArgumentError, match=r"attention: head_dim=0 \(q.shape=\[1, 2, 5, 0\]\) must be >= 1"):
+        z = bs.ops.cast(np.zeros((1, 2, 5, 0), np.float32), "float16")
+        bs.ops.attention(z, z, z)
+
+
+@pytest.mark.skipif(not CUDA, reason="no_cuda")
+def test_attention_v3_errors(rng):
+    q, k, v = (on_device(t, "cuda") for t in qkv(rng, (1, 1, 4, 257)))
+    with pytest.raises(bs.UnsupportedError, match="dtype=float32"):
+        bs.ops.attention(q, k, v, impl="v3")
+    hq, hk, hv = (bs.ops.cast(t, "float16") for t in (q, k, v))
+    with pytest.raises(bs.UnsupportedError, match="head_dim=257 .* limit of 256"):
+        bs.ops.attention(hq, hk, hv, impl="v3")
+    o, lse = bs.ops.attention(hq, hk, hv, impl="v1", return_lse=True)
+    with pytest.raises(bs.UnsupportedError, match="head_dim=257 .* limit of 256"):
+        bs.ops.attention_backward(o, hq, hk, hv, o, lse, impl="v2")
+    with pytest.raises(bs.UnsupportedError, match="head_dim=257 .* limit of 128"):
+        bs.ops.attention_backward(o, hq, hk, hv, o, lse, impl="v3")
+    with pytest.raises(bs.UnsupportedError, match="dtype=float32"):
+        bs.ops.attention_backward(q, q, k, v, q, lse, impl="v3")
+
+
+@pytest.mark.skipif(not CUDA, reason="no_cuda")
+@pytest.mark.parametrize("dtype", HALF)
+def test_attention_half_default_falls_back_past_the_tensor_core_limits(rng, dtype):
+    """The default is the most sophisticated version that runs the shape: head_dim 200 is
+    past the v3 backward's 128, so the default backward is v2 instead of an error."""
+    (do, q, k, v), (dof, qf, kf, vf) = half_inputs(rng, (1, 2, 40, 200), dtype, "cuda", 4)
+    o, lse = bs.ops.attention(q, k, v, causal=True, return_lse=True)
+    grads = bs.ops.attention_backward(do, q, k, v, o, lse, causal=True)
+    want = bs.ops.attention_backward(do, q, k, v, o, lse, causal=True, impl="v2")
+    refs = attention_backward_ref(dof, qf, kf, vf, True)
+    for g, w, ref in zip(grads, want, refs):
+        assert relative_error(from_dtype(g), ref) < HALF_TOL[dtype]
+        assert relative_error(from_dtype(g), from_dtype(w).astype(np.float64)) < HALF_TOL[dtype]  # dq: atomics
+
+
 def test_attention_errors(rng):
     q, k, v = qkv(rng, (1, 2, 5, 4))
     with pytest.raises(bs.InvalidArgumentError, match=r"q must be 4-D .*got q.shape=\[2, 5, 4\]"):
@@ -182,8 +429,10 @@ def test_attention_errors(rng):
         bs.ops.attention(q, randn(rng, (1, 2, 6, 4)), v)
     with pytest.raises(bs.InvalidArgumentError, match=r"v.shape=\[1, 2, 5, 3\] must equal q.shape"):
         bs.ops.attention(q, k, randn(rng, (1, 2, 5, 3)))
-    with pytest.raises(bs.InvalidArgumentError, match="q.dtype=float16 must be float32"):
+    with pytest.raises(bs.InvalidArgumentError, match="k.dtype=float32 must equal q.dtype=float16"):
         bs.ops.attention(q.astype(np.float16), k, v)
+    with pytest.raises(bs.InvalidArgumentError, match="q.dtype=int64 must be float32, float16 or bfloat16"):
+        bs.ops.attention(*(t.astype(np.int64) for t in (q, k, v)))
     with pytest.raises(bs.InvalidArgumentError, match="attention: scale=-1 must be a finite number > 0"):
         bs.ops.attention(q, k, v, scale=-1.0)
     with pytest.raises(bs.InvalidArgumentError, match="impl='v9'.*known: v1, v2"):
@@ -195,8 +444,14 @@ def test_attention_errors(rng):
         bs.ops.attention_backward(q[:, :, :4], q, k, v, o, lse)
     with pytest.raises(bs.InvalidArgumentError, match=r"attention_backward: o.shape=\[1, 2, 5, 3\]"):
         bs.ops.attention_backward(q, q, k, v, o[..., :3], lse)
-    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: k.dtype=int64 must be float32"):
+    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: k.dtype=int64 must equal q.dtype=float32"):
         bs.ops.attention_backward(q, q, k.astype(np.int64), v, o, lse)
+    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: lse.dtype=float16 must be float32"):
+        bs.ops.attention_backward(q, q, k, v, o, lse.astype(np.float16))
+    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: do.dtype=float16 must equal q.dtype"):
+        bs.ops.attention_backward(q.astype(np.float16), q, k, v, o, lse)
+    with pytest.raises(bs.InvalidArgumentError, match="attention_backward: o.dtype=float16 must equal q.dtype"):
+        bs.ops.attention_backward(q, q, k, v, o.astype(np.float16), lse)
 
 
 @pytest.mark.skipif(not CUDA, reason="no_cuda")
@@ -212,9 +467,11 @@ def test_attention_cuda_errors(rng):
 
 @pytest.mark.parametrize("device,version", all_versions("attention"))
 def test_attention_empty_sequence(rng, device, version):
-    q = np.empty((1, 2, 0, 4), np.float32)
+    dtype = "float32" if version != "v3" else "float16"
+    q = np.empty((1, 2, 0, 4), dtype)
     o, lse = bs.ops.attention(*(on_device(q, device) for _ in range(3)), impl=version, return_lse=True)
     assert to_host(o).shape == (1, 2, 0, 4) and to_host(lse).shape == (1, 2, 0)
+    assert to_host(o).dtype == np.dtype(dtype) and to_host(lse).dtype == np.float32
 
 
 def test_attention_returns_the_callers_array_kind(rng):
@@ -230,7 +487,13 @@ def test_attention_returns_the_callers_array_kind(rng):
 CASES = [("attention", {"batch": 2, "heads": 3, "seq_len": 70, "head_dim": 16, "causal": False}),
          ("attention", {"batch": 1, "heads": 2, "seq_len": 65, "head_dim": 64, "causal": True}),
          ("attention_backward", {"batch": 2, "heads": 3, "seq_len": 70, "head_dim": 16, "causal": False}),
-         ("attention_backward", {"batch": 1, "heads": 2, "seq_len": 65, "head_dim": 64, "causal": True})]
+         ("attention_backward", {"batch": 1, "heads": 2, "seq_len": 65, "head_dim": 64, "causal": True}),
+         ("attention", {"batch": 2, "heads": 2, "seq_len": 130, "head_dim": 40, "causal": True, "dtype": "bfloat16"}),
+         ("attention", {"batch": 1, "heads": 3, "seq_len": 65, "head_dim": 64, "causal": False, "dtype": "float16"}),
+         ("attention_backward", {"batch": 2, "heads": 2, "seq_len": 70, "head_dim": 80, "causal": True,
+                                 "dtype": "bfloat16"}),
+         ("attention_backward", {"batch": 1, "heads": 2, "seq_len": 33, "head_dim": 16, "causal": False,
+                                 "dtype": "float16"})]
 
 
 def test_attention_case_families_are_registered():
@@ -240,18 +503,29 @@ def test_attention_case_families_are_registered():
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
-@pytest.mark.parametrize("case,params", CASES, ids=[f"{c}-causal{p['causal']}" for c, p in CASES])
+@pytest.mark.parametrize("case,params", CASES,
+                         ids=[f"{c}-causal{p['causal']}-{p.get('dtype', 'float32')}" for c, p in CASES])
 def test_attention_cases_check_and_measure(device, case, params):
     if device == "cuda" and not CUDA:
         pytest.skip("no_cuda")
     b, h, s, d = params["batch"], params["heads"], params["seq_len"], params["head_dim"]
-    flops = 4.0 * b * h * s * s * d * (0.5 if params["causal"] else 1.0) * (2.5 if case.endswith("backward") else 1)
-    for version in versions(case, device):
+    dtype = params.get("dtype", "float32")
+    backward = case.endswith("backward")
+    flops = 4.0 * b * h * s * s * d * (0.5 if params["causal"] else 1.0) * (2.5 if backward else 1)
+    size = 4 if dtype == "float32" else 2
+    tensor, lse = b * h * s * d * size, b * h * s * 4
+    run = versions_for(case, device, dtype)
+    assert run, (case, device, dtype)
+    for version in run:
         r = bs.measure(case, device=device, impl=version, settings=fast_settings(), **params)
         assert r.status == "ok", (version, r.status, getattr(r, "reasons", None), r.to_dict().get("error"))
         assert r.metrics["correctness"]["passed"], version
         assert r.counters["item_unit"] == "tokens"
         assert r.counters["flops"] == pytest.approx(flops)
+        assert r.counters["bytes_read"] == pytest.approx(5 * tensor + lse if backward else 3 * tensor)
+        assert r.counters["bytes_written"] == pytest.approx(3 * tensor if backward else tensor + lse)
+        tensor_cores = device == "cuda" and version == "v3"
+        assert r.counters["math_dtype"] == (dtype if tensor_cores else "float32"), version
         assert r.implementation == version
 
 

@@ -14,7 +14,7 @@ void bind_attention_ops(py::module_& m) {
           return ops::attention(as_tensor(q, "q"), as_tensor(k, "k"), as_tensor(v, "v"), causal, scale, impl);
         },
         py::arg("q"), py::arg("k"), py::arg("v"), py::arg("causal") = false, py::arg("scale") = py::none(),
-        py::arg("impl") = "", "q, k, v [B, H, S, D] float32 -> [o [B, H, S, D], lse [B, H, S]].");
+        py::arg("impl") = "", "q, k, v [B, H, S, D] (float32/float16/bfloat16) -> [o [B, H, S, D] of q's dtype, lse [B, H, S] float32].");
   m.def("attention_backward",
         [](const py::object& dout, const py::object& q, const py::object& k, const py::object& v,
            const py::object& o, const py::object& lse, bool causal, std::optional<double> scale,
@@ -25,7 +25,7 @@ void bind_attention_ops(py::module_& m) {
         },
         py::arg("do"), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("o"), py::arg("lse"),
         py::arg("causal") = false, py::arg("scale") = py::none(), py::arg("impl") = "",
-        "-> [dq, dk, dv], each [B, H, S, D].");
+        "do, o of q's dtype, lse float32 -> [dq, dk, dv], each [B, H, S, D] of q's dtype.");
 }
 
 }  // namespace benchsuite::bindings

@@ -1,6 +1,8 @@
 // Case families of the attention ops: attention and attention_backward (batch, heads,
-// seq_len, head_dim, causal, dtype). FLOPs: 4*B*H*S*S*D forward (halved when causal),
-// 2.5x that for the backward; bytes: the [B, H, S, D] tensors (and lse) read and written.
+// seq_len, head_dim, causal, dtype float32/float16/bfloat16). FLOPs: 4*B*H*S*S*D forward
+// (halved when causal), 2.5x that for the backward; bytes: the [B, H, S, D] tensors (of the
+// dtype) and lse (float32) read and written. Half dtypes are checked against the float64
+// reference run on their up-converted inputs, within the dtype's tolerance.
 #include <cmath>
 
 #include "common/error.h"
@@ -38,7 +40,8 @@ class AttentionCase : public CaseInstance {
       : backward_(backward),
         op_(backward ? "attention_backward" : "attention"),
         dtype_(parse_dtype(param_str(p, "dtype"))),
-        version_(ops::select_version(op_, device, dtype_, version)),
+        version_(ops::select_attention_version(op_.c_str(), device, dtype_, positive(p, op_.c_str(), "head_dim", 1),
+                                               version)),
         batch_(positive(p, op_.c_str(), "batch", 1)),
         heads_(positive(p, op_.c_str(), "heads", 1)),
         seq_len_(positive(p, op_.c_str(), "seq_len", 1)),
@@ -50,7 +53,6 @@ class AttentionCase : public CaseInstance {
     k_ = random_input(shape, dtype_, device, seed + 1);
     v_ = random_input(shape, dtype_, device, seed + 2);
     ops::check_attention_args(op_.c_str(), q_, k_, v_, scale_);
-    ops::check_attention_version_supports(version_, head_dim_);
     // The double-precision reference materialises every S x S score matrix: past ~2 GFLOP it
     // only costs the run its time, so it is skipped (the check below samples heads instead).
     if (version_.reference && counters().flops.value_or(0) > 2.2e9)
@@ -59,17 +61,19 @@ class AttentionCase : public CaseInstance {
                              ", seq_len=", seq_len_, ", head_dim=", head_dim_, " needs ",
                              counters().flops.value_or(0) / 1e9, " GFLOP");
     // The B*H*S*S workspace of the naive CUDA versions, made once here.
-    workspace_ = ops::attention_workspace(version_, batch_, heads_, seq_len_, device);
+    workspace_ = ops::attention_workspace(version_, batch_, heads_, seq_len_, head_dim_, device);
     o_ = Tensor::empty(shape, dtype_, device);
-    lse_ = Tensor::empty({batch_, heads_, seq_len_}, dtype_, device);
+    lse_ = Tensor::empty({batch_, heads_, seq_len_}, DType::float32, device);
     if (backward_) {
       dout_ = random_input(shape, dtype_, device, seed + 3);
-      // The forward outputs the backward reads come from the device's default forward;
+      // The forward outputs the backward reads come from the device's most sophisticated
+      // forward that runs this shape here (v3 needs sm_80+, the flash ones head_dim <= 256);
       // the reference backward in check() takes the same o and lse, so the comparison is
       // consistent whatever forward made them.
-      const ops::OpVersion& forward = ops::select_version("attention", device, dtype_, "");
+      const ops::OpVersion& forward = ops::select_attention_version("attention", device, dtype_, head_dim_, "");
       ops::run_attention(forward, q_, k_, v_, o_, lse_,
-                         ops::attention_workspace(forward, batch_, heads_, seq_len_, device), scale_, causal_);
+                         ops::attention_workspace(forward, batch_, heads_, seq_len_, head_dim_, device), scale_,
+                         causal_);
       sync_if_cuda(device);
       ops::check_attention_backward_args(dout_, q_, o_, lse_);
       dq_ = Tensor::empty(shape, dtype_, device);
@@ -87,7 +91,7 @@ class AttentionCase : public CaseInstance {
   Counters counters() const override {
     const double b = static_cast<double>(batch_), h = static_cast<double>(heads_), s = static_cast<double>(seq_len_),
                  d = static_cast<double>(head_dim_);
-    const double tensor = b * h * s * d * 4.0, lse = b * h * s * 4.0;
+    const double tensor = b * h * s * d * static_cast<double>(dtype_size(dtype_)), lse = b * h * s * 4.0;
     double flops = 4.0 * b * h * s * s * d * (causal_ ? 0.5 : 1.0);
     Counters c;
     if (backward_) {
@@ -99,13 +103,15 @@ class AttentionCase : public CaseInstance {
       c.bytes_written = tensor + lse;
     }
     c.flops = flops;
-    c.math_dtype = dtype_name(dtype_);
+    // fp16/bf16 through fp32 arithmetic (CPU, CUDA v1/v2) is judged against the fp32 peak.
+    c.math_dtype = version_.math.empty() ? dtype_name(dtype_) : version_.math;
     c.items = b * h * s;
     c.item_unit = "tokens";
     return c;
   }
   // Compares the first and the last (batch, head) slice with the reference: each slice is
-  // an independent problem, and two of them keep the check cheap at any batch size.
+  // an independent problem, and two of them keep the check cheap at any batch size. Half
+  // inputs reach the reference as their exact float values (to_host_floats widens).
   std::optional<ops::Correctness> check() override {
     const double tol = ops::default_tolerance(dtype_);
     const int64_t bh = batch_ * heads_, slice = seq_len_ * head_dim_;
@@ -169,8 +175,7 @@ class AttentionCase : public CaseInstance {
   Tensor q_, k_, v_, o_, lse_, dout_, dq_, dk_, dv_, workspace_;
 };
 
-std::function<std::unique_ptr<CaseInstance>(const Params&, Device, const std::string&, uint64_t)> maker(
-    bool backward) {
+std::function<std::unique_ptr<CaseInstance>(const Params&, Device, const std::string&, uint64_t)> maker(bool backward) {
   return [backward](const Params& p, Device d, const std::string& v, uint64_t s) {
     return std::unique_ptr<CaseInstance>(new AttentionCase(backward, p, d, v, s));
   };

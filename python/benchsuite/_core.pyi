@@ -185,11 +185,11 @@ def as_tensor(obj: typing.Any) -> Tensor:
     """
 def attention(q: typing.Any, k: typing.Any, v: typing.Any, causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, impl: str = '') -> list[Tensor]:
     """
-    q, k, v [B, H, S, D] float32 -> [o [B, H, S, D], lse [B, H, S]].
+    q, k, v [B, H, S, D] (float32/float16/bfloat16) -> [o [B, H, S, D] of q's dtype, lse [B, H, S] float32].
     """
 def attention_backward(do: typing.Any, q: typing.Any, k: typing.Any, v: typing.Any, o: typing.Any, lse: typing.Any, causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, impl: str = '') -> list[Tensor]:
     """
-    -> [dq, dk, dv], each [B, H, S, D].
+    do, o of q's dtype, lse float32 -> [dq, dk, dv], each [B, H, S, D] of q's dtype.
     """
 def axpy(alpha: typing.SupportsFloat | typing.SupportsIndex, x: typing.Any, y: typing.Any, impl: str = '') -> Tensor:
     ...

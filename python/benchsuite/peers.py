@@ -380,6 +380,8 @@ def _torch_cross_entropy(backward: bool) -> Builder:
 
 def _np_attention(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     np, rng = _np_rng()
+    if p.get("dtype", "float32") != "float32":  # float16 matmuls without BLAS; no bfloat16 at all
+        raise _Skip("unsupported_dtype", f"NumPy has no fast {p['dtype']} matmul")
     shape = (p["batch"], p["heads"], p["seq_len"], p["head_dim"])
     q, k, v = (rng.standard_normal(shape, dtype=np.float32) for _ in range(3))
     scale = np.float32(1.0 / math.sqrt(p["head_dim"]))
@@ -392,11 +394,21 @@ def _np_attention(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     return run
 
 
-def _torch_attention(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
-    torch, dtype, dev = _torch(p, device)
-    q, k, v = (torch.randn(p["batch"], p["heads"], p["seq_len"], p["head_dim"], device=dev, dtype=dtype)
-               for _ in range(3))
-    return lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=bool(p.get("causal")))
+def _torch_attention(backward: bool) -> Builder:
+    """torch SDPA in the case's dtype (its fused flash/memory-efficient kernels for fp16/bf16);
+    the backward peer times the gradient of a retained forward graph, backward only."""
+    def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+        torch, dtype, dev = _torch(p, device)
+        shape = (p["batch"], p["heads"], p["seq_len"], p["head_dim"])
+        q, k, v = (torch.randn(shape, device=dev, dtype=dtype, requires_grad=backward) for _ in range(3))
+        sdpa = torch.nn.functional.scaled_dot_product_attention
+        causal = bool(p.get("causal"))
+        if not backward:
+            return lambda: sdpa(q, k, v, is_causal=causal)
+        o = sdpa(q, k, v, is_causal=causal)
+        do = torch.randn_like(o)
+        return lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)
+    return build
 
 
 def _no_peer(package: str, why: str) -> Builder:
@@ -456,7 +468,8 @@ PEERS: dict[str, dict[str, dict[str, tuple[str, Builder]]]] = {
              "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in rotary embedding"))}},
     "rope_backward": {"cpu": {"numpy": ("numpy", _np_rope(True))},
                       "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in rotary embedding"))}},
-    "attention": {"cpu": {"numpy": ("numpy", _np_attention)}, "cuda": {"torch": ("torch", _torch_attention)}},
+    "attention": {"cpu": {"numpy": ("numpy", _np_attention)}, "cuda": {"torch": ("torch", _torch_attention(False))}},
+    "attention_backward": {"cuda": {"torch": ("torch", _torch_attention(True))}},
     "selective_scan": {
         "cpu": {"numpy": ("numpy", _no_peer("numpy", "NumPy has no vectorised selective scan"))},
         "cuda": {"torch": ("torch", _no_peer("torch", "PyTorch has no built-in selective scan"))}},

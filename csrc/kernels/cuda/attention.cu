@@ -1,12 +1,15 @@
 // CUDA kernels of scaled dot-product attention (formulas in kernels/cpu/attention.h):
-// naive forward/backward through a materialised [bh, S, S] workspace, and a flash-style
-// fp32 forward (online softmax, K/V tiles in shared memory, no S x S buffer).
+// naive forward/backward through a materialised fp32 [bh, S, S] workspace, and a SIMT
+// flash-style forward (online softmax, K/V tiles in shared memory, no S x S buffer). All are
+// templated on the element type T (float, __half, __nv_bfloat16): loads widen to float, the
+// arithmetic is fp32, stores round once to T; lse is float32 for every T.
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdint>
 
+#include "kernels/cuda/attention.cuh"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
@@ -14,21 +17,25 @@
 namespace benchsuite::cuda {
 
 namespace {
+using attn::from_float;
+using attn::to_float;
 using detail::as_stream;
 using detail::grid_for;
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ float dot_rows(const float* __restrict__ a, const float* __restrict__ b, int64_t n) {
+template <class T>
+__device__ __forceinline__ float dot_rows(const T* __restrict__ a, const T* __restrict__ b, int64_t n) {
   float s = 0.0f;
-  for (int64_t d = 0; d < n; ++d) s = fmaf(a[d], b[d], s);
+  for (int64_t d = 0; d < n; ++d) s = fmaf(to_float(a[d]), to_float(b[d]), s);
   return s;
 }
 
 // ---- naive forward -----------------------------------------------------------------------------
 // scores[b, i, j] = q_i . k_j * scale, -inf where causal masks it. One thread per element.
-__global__ void scores_kernel(const float* __restrict__ q, const float* __restrict__ k, float* __restrict__ scores,
-                              int64_t bh, int64_t S, int64_t D, float scale, bool causal) {
+template <class T>
+__global__ void scores_kernel(const T* __restrict__ q, const T* __restrict__ k, float* __restrict__ scores, int64_t bh,
+                              int64_t S, int64_t D, float scale, bool causal) {
   const int64_t n = bh * S * S;
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -56,53 +63,55 @@ __global__ void row_softmax_kernel(float* __restrict__ p, float* __restrict__ ls
 
 // out[b, i, d] = alpha * sum_j A[b, i, j] * B[b, j, d]   (A [bh, S, S], B [bh, S, D]), or with
 // A transposed (sum_j A[b, j, i] * B[b, j, d]) when kTransA. One thread per output element.
-template <bool kTransA>
-__global__ void batched_av_kernel(const float* __restrict__ a, const float* __restrict__ bmat, float* __restrict__ out,
+template <bool kTransA, class T>
+__global__ void batched_av_kernel(const float* __restrict__ a, const T* __restrict__ bmat, T* __restrict__ out,
                                   int64_t bh, int64_t S, int64_t D, float alpha) {
   const int64_t n = bh * S * D;
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t d = e % D, i = (e / D) % S, b = e / (S * D);
     const float* ab = a + b * S * S;
-    const float* bb = bmat + b * S * D + d;
+    const T* bb = bmat + b * S * D + d;
     float acc = 0.0f;
-    for (int64_t j = 0; j < S; ++j) acc = fmaf(kTransA ? ab[j * S + i] : ab[i * S + j], bb[j * D], acc);
-    out[e] = acc * alpha;
+    for (int64_t j = 0; j < S; ++j) acc = fmaf(kTransA ? ab[j * S + i] : ab[i * S + j], to_float(bb[j * D]), acc);
+    out[e] = from_float<T>(acc * alpha);
   }
 }
 
 // ---- naive backward ----------------------------------------------------------------------------
 // p[b, i, j] = exp(q_i . k_j * scale - lse[b, i]), 0 where masked.
-__global__ void probs_kernel(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ lse,
+template <class T>
+__global__ void probs_kernel(const T* __restrict__ q, const T* __restrict__ k, const float* __restrict__ lse,
                              float* __restrict__ p, int64_t bh, int64_t S, int64_t D, float scale, bool causal) {
   const int64_t n = bh * S * S;
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t j = e % S, i = (e / S) % S, b = e / (S * S);
-    p[e] = (causal && j > i) ? 0.0f
-                             : expf(dot_rows(q + (b * S + i) * D, k + (b * S + j) * D, D) * scale - lse[b * S + i]);
+    p[e] =
+        (causal && j > i) ? 0.0f : expf(dot_rows(q + (b * S + i) * D, k + (b * S + j) * D, D) * scale - lse[b * S + i]);
   }
 }
 
 // In place: p -> dS = p * (do_i . v_j - do_i . o_i).
-__global__ void dscores_kernel(const float* __restrict__ dout, const float* __restrict__ v,
-                               const float* __restrict__ o, float* __restrict__ p, int64_t bh, int64_t S, int64_t D) {
+template <class T>
+__global__ void dscores_kernel(const T* __restrict__ dout, const T* __restrict__ v, const T* __restrict__ o,
+                               float* __restrict__ p, int64_t bh, int64_t S, int64_t D) {
   const int64_t n = bh * S * S;
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t j = e % S, i = (e / S) % S, b = e / (S * S);
     const float pij = p[e];
     if (pij == 0.0f) continue;  // masked (or underflowed): dS = 0 either way
-    const float* gi = dout + (b * S + i) * D;
+    const T* gi = dout + (b * S + i) * D;
     p[e] = pij * (dot_rows(gi, v + (b * S + j) * D, D) - dot_rows(gi, o + (b * S + i) * D, D));
   }
 }
 
 // ---- flash forward -----------------------------------------------------------------------------
-constexpr int kBq = 64;                            // queries per block
-constexpr int kBk = 32;                            // keys per tile: one per lane
-constexpr int kWarps = kThreads / 32;              // 8
-constexpr int kRowsPerWarp = kBq / kWarps;         // 8
+constexpr int kBq = 64;                     // queries per block
+constexpr int kBk = 32;                     // keys per tile: one per lane
+constexpr int kWarps = kThreads / 32;       // 8
+constexpr int kRowsPerWarp = kBq / kWarps;  // 8
 
 __device__ __forceinline__ float warp_max(float v) {
   for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
@@ -114,13 +123,13 @@ __device__ __forceinline__ float warp_sum(float v) {
 }
 
 // Shared memory: Qs [kBq, D], Ks [kBk, D + 1] (padded: lane j reads row j, no bank
-// conflicts), Vs [kBk, D]. Lane c of a warp owns output columns c, c + 32, ... (kChunks of
-// them, D <= 32 * kChunks). Blocks walk (bh, query tile) pairs grid-stride.
-template <int kChunks>
+// conflicts), Vs [kBk, D], all float (T widened on load). Lane c of a warp owns output
+// columns c, c + 32, ... (kChunks of them, D <= 32 * kChunks). Blocks walk (bh, query tile)
+// pairs grid-stride.
+template <int kChunks, class T>
 __global__ void __launch_bounds__(kThreads)
-    flash_forward_kernel(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-                         float* __restrict__ o, float* __restrict__ lse, int64_t bh, int64_t S, int D, float scale,
-                         bool causal) {
+    flash_forward_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v, T* __restrict__ o,
+                         float* __restrict__ lse, int64_t bh, int64_t S, int D, float scale, bool causal) {
   extern __shared__ float smem[];
   float* Qs = smem;
   float* Ks = Qs + kBq * D;
@@ -129,13 +138,13 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t qtiles = (S + kBq - 1) / kBq, total = bh * qtiles;
   for (int64_t t = blockIdx.x; t < total; t += gridDim.x) {
     const int64_t b = t / qtiles, i0 = (t % qtiles) * kBq;
-    const float* qb = q + b * S * D;
-    const float* kb = k + b * S * D;
-    const float* vb = v + b * S * D;
+    const T* qb = q + b * S * D;
+    const T* kb = k + b * S * D;
+    const T* vb = v + b * S * D;
     __syncthreads();  // the previous tile's readers of Qs are done
     for (int e = threadIdx.x; e < kBq * D; e += kThreads) {
       const int r = e / D, c = e % D;
-      Qs[e] = i0 + r < S ? qb[(i0 + r) * D + c] : 0.0f;
+      Qs[e] = i0 + r < S ? to_float(qb[(i0 + r) * D + c]) : 0.0f;
     }
     float m[kRowsPerWarp], l[kRowsPerWarp], acc[kRowsPerWarp][kChunks];
 #pragma unroll
@@ -152,8 +161,8 @@ __global__ void __launch_bounds__(kThreads)
       for (int e = threadIdx.x; e < kBk * D; e += kThreads) {
         const int r = e / D, c = e % D;
         const bool ok = j0 + r < S;
-        Ks[r * (D + 1) + c] = ok ? kb[(j0 + r) * D + c] : 0.0f;
-        Vs[e] = ok ? vb[(j0 + r) * D + c] : 0.0f;
+        Ks[r * (D + 1) + c] = ok ? to_float(kb[(j0 + r) * D + c]) : 0.0f;
+        Vs[e] = ok ? to_float(vb[(j0 + r) * D + c]) : 0.0f;
       }
       __syncthreads();
       const int64_t j = j0 + lane;
@@ -195,74 +204,92 @@ __global__ void __launch_bounds__(kThreads)
       const int64_t i = i0 + warp * kRowsPerWarp + rr;
       if (i >= S) continue;
       const float inv = 1.0f / l[rr];  // l > 0: key 0 is visible to every row
-      float* orow = o + (b * S + i) * D;
+      T* orow = o + (b * S + i) * D;
 #pragma unroll
       for (int c = 0; c < kChunks; ++c) {
         const int d = lane + 32 * c;
-        if (d < D) orow[d] = acc[rr][c] * inv;
+        if (d < D) orow[d] = from_float<T>(acc[rr][c] * inv);
       }
       if (lane == 0) lse[b * S + i] = m[rr] + logf(l[rr]);
     }
   }
 }
 
-template <int kChunks>
-void launch_flash(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh, int64_t S,
-                  int64_t D, float scale, bool causal, cudaStream_t stream) {
+template <int kChunks, class T>
+void launch_flash(const T* q, const T* k, const T* v, T* o, float* lse, int64_t bh, int64_t S, int64_t D, float scale,
+                  bool causal, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>(kBq * D + kBk * (D + 1) + kBk * D) * sizeof(float);
   if (smem > 48 * 1024)
-    BENCHSUITE_CUDA_CHECK(cudaFuncSetAttribute(flash_forward_kernel<kChunks>,
+    BENCHSUITE_CUDA_CHECK(cudaFuncSetAttribute(flash_forward_kernel<kChunks, T>,
                                                cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
   const int64_t total = bh * ((S + kBq - 1) / kBq);
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>(total, INT_MAX));
-  flash_forward_kernel<kChunks><<<grid, kThreads, smem, stream>>>(q, k, v, o, lse, bh, S, static_cast<int>(D), scale,
-                                                                  causal);
+  flash_forward_kernel<kChunks, T>
+      <<<grid, kThreads, smem, stream>>>(q, k, v, o, lse, bh, S, static_cast<int>(D), scale, causal);
   BENCHSUITE_CUDA_CHECK_LAUNCH();
 }
 }  // namespace
 
-void attention_forward_naive_f32(const float* q, const float* k, const float* v, float* o, float* lse,
-                                 float* workspace, int64_t bh, int64_t seq_len, int64_t head_dim, float scale,
-                                 bool causal, StreamHandle stream) {
-  const cudaStream_t s = as_stream(stream);
-  const int64_t S = seq_len, D = head_dim, rows = bh * S;
-  scores_kernel<<<grid_for(rows * S, kThreads), kThreads, 0, s>>>(q, k, workspace, bh, S, D, scale, causal);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
-  const unsigned row_grid = static_cast<unsigned>(std::min<int64_t>(rows, INT_MAX));
-  row_softmax_kernel<<<row_grid, kThreads, 0, s>>>(workspace, lse, rows, S);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
-  batched_av_kernel<false><<<grid_for(rows * D, kThreads), kThreads, 0, s>>>(workspace, v, o, bh, S, D, 1.0f);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+void attention_forward_naive(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse,
+                             float* workspace, int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                             StreamHandle stream) {
+  attn::dispatch_float(dtype, "attention_forward_naive", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *qt = static_cast<const T*>(q), *kt = static_cast<const T*>(k), *vt = static_cast<const T*>(v);
+    const cudaStream_t s = as_stream(stream);
+    const int64_t S = seq_len, D = head_dim, rows = bh * S;
+    scores_kernel<T><<<grid_for(rows * S, kThreads), kThreads, 0, s>>>(qt, kt, workspace, bh, S, D, scale, causal);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    const unsigned row_grid = static_cast<unsigned>(std::min<int64_t>(rows, INT_MAX));
+    row_softmax_kernel<<<row_grid, kThreads, 0, s>>>(workspace, lse, rows, S);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<false, T>
+        <<<grid_for(rows * D, kThreads), kThreads, 0, s>>>(workspace, vt, static_cast<T*>(o), bh, S, D, 1.0f);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
-void attention_forward_flash_f32(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
-                                 int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream) {
-  const cudaStream_t s = as_stream(stream);
-  if (head_dim <= 32)
-    launch_flash<1>(q, k, v, o, lse, bh, seq_len, head_dim, scale, causal, s);
-  else if (head_dim <= 64)
-    launch_flash<2>(q, k, v, o, lse, bh, seq_len, head_dim, scale, causal, s);
-  else if (head_dim <= 128)
-    launch_flash<4>(q, k, v, o, lse, bh, seq_len, head_dim, scale, causal, s);
-  else
-    launch_flash<8>(q, k, v, o, lse, bh, seq_len, head_dim, scale, causal, s);
+void attention_forward_flash(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse, int64_t bh,
+                             int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream) {
+  attn::dispatch_float(dtype, "attention_forward_flash", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *qt = static_cast<const T*>(q), *kt = static_cast<const T*>(k), *vt = static_cast<const T*>(v);
+    T* ot = static_cast<T*>(o);
+    const cudaStream_t s = as_stream(stream);
+    if (head_dim <= 32)
+      launch_flash<1, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+    else if (head_dim <= 64)
+      launch_flash<2, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+    else if (head_dim <= 128)
+      launch_flash<4, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+    else
+      launch_flash<8, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+  });
 }
 
-void attention_backward_naive_f32(const float* dout, const float* q, const float* k, const float* v, const float* o,
-                                  const float* lse, float* dq, float* dk, float* dv, float* workspace, int64_t bh,
-                                  int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream) {
-  const cudaStream_t s = as_stream(stream);
-  const int64_t S = seq_len, D = head_dim, nss = bh * S * S, nsd = bh * S * D;
-  probs_kernel<<<grid_for(nss, kThreads), kThreads, 0, s>>>(q, k, lse, workspace, bh, S, D, scale, causal);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
-  batched_av_kernel<true><<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, dout, dv, bh, S, D, 1.0f);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
-  dscores_kernel<<<grid_for(nss, kThreads), kThreads, 0, s>>>(dout, v, o, workspace, bh, S, D);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
-  batched_av_kernel<false><<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, k, dq, bh, S, D, scale);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
-  batched_av_kernel<true><<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, q, dk, bh, S, D, scale);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+void attention_backward_naive(DType dtype, const void* dout, const void* q, const void* k, const void* v, const void* o,
+                              const float* lse, void* dq, void* dk, void* dv, float* workspace, int64_t bh,
+                              int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream) {
+  attn::dispatch_float(dtype, "attention_backward_naive", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *gt = static_cast<const T*>(dout), *qt = static_cast<const T*>(q), *kt = static_cast<const T*>(k),
+            *vt = static_cast<const T*>(v), *ot = static_cast<const T*>(o);
+    const cudaStream_t s = as_stream(stream);
+    const int64_t S = seq_len, D = head_dim, nss = bh * S * S, nsd = bh * S * D;
+    probs_kernel<T><<<grid_for(nss, kThreads), kThreads, 0, s>>>(qt, kt, lse, workspace, bh, S, D, scale, causal);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<true, T>
+        <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, gt, static_cast<T*>(dv), bh, S, D, 1.0f);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    dscores_kernel<T><<<grid_for(nss, kThreads), kThreads, 0, s>>>(gt, vt, ot, workspace, bh, S, D);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<false, T>
+        <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, kt, static_cast<T*>(dq), bh, S, D, scale);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<true, T>
+        <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, qt, static_cast<T*>(dk), bh, S, D, scale);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
 }  // namespace benchsuite::cuda
