@@ -522,3 +522,19 @@ def test_sweep_as_list_of_points(tmp_path):
     with pytest.raises(ConfigError, match=r"sweeps.matmul\[1\]"):
         path.write_text("sweeps:\n  matmul:\n    - {m: 64}\n    - 3\n")
         load_profile(path, env={})
+
+
+def test_sweep_block_device_limits_the_block(tmp_path):
+    import benchsuite as bs
+    from benchsuite.runner import expand_cases
+    path = tmp_path / "p.yaml"
+    path.write_text("devices: [cpu, cuda]\nsweeps:\n  softmax:\n"
+                    "    - {rows: [8], cols: [8], dtype: [float32]}\n"
+                    "    - {rows: [16], cols: [16], dtype: [float32], device: cuda}\n")
+    specs = expand_cases(bs.load_profile(str(path)))
+    rows_by_device = {(s.device, s.params["rows"]) for s in specs}
+    assert ("cpu", 8) in rows_by_device and ("cuda", 8) in rows_by_device
+    assert ("cuda", 16) in rows_by_device and ("cpu", 16) not in rows_by_device
+    path.write_text("sweeps:\n  softmax:\n    - {rows: [8], device: tpu}\n")
+    with pytest.raises(bs.ConfigError, match="device"):
+        expand_cases(bs.load_profile(str(path)))

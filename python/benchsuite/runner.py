@@ -56,18 +56,23 @@ def _families() -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in _core.case_families()}
 
 
-def _points(family: Mapping[str, Any], sweep: Any) -> list[dict[str, Any]]:
-    """Parameter points of a family's sweep, in the family's parameter order."""
+def _points(family: Mapping[str, Any], sweep: Any) -> list[tuple[dict[str, Any], list[str] | None]]:
+    """Parameter points of a family's sweep, in the family's parameter order, each with the
+    devices its block is limited to (a block's `device` key; None: every device)."""
     order = [p["name"] for p in family["params"]]
-    points: list[dict[str, Any]] = []
+    points: list[tuple[dict[str, Any], list[str] | None]] = []
     for block in sweep_blocks(sweep):
-        unknown = [k for k in block if k not in order]
+        only = block.get("device")
+        unknown = [k for k in block if k not in order and k != "device"]
         if unknown:
             raise ConfigError(f"sweeps.{family['name']}.{unknown[0]}", block[unknown[0]],
-                              f"unknown parameter; {family['name']} takes {', '.join(order)}")
+                              f"unknown parameter; {family['name']} takes {', '.join(order)} (and device)")
+        bad = [d for d in only or [] if d not in ("cpu", "cuda")]
+        if bad:
+            raise ConfigError(f"sweeps.{family['name']}.device", bad[0], "must be cpu or cuda")
         keys = [k for k in order if k in block]
         for values in itertools.product(*(block[k] for k in keys)):
-            point = dict(zip(keys, values))
+            point = (dict(zip(keys, values)), None if only is None else list(only))
             if point not in points:
                 points.append(point)
     return points
@@ -84,9 +89,9 @@ def expand_cases(profile: Profile, devices: Iterable[str] | None = None,
             raise ConfigError(f"sweeps.{family_name}", sweep,
                               f"unknown case family; known: {', '.join(families)}", profile.path)
         family = families[family_name]
-        for point in _points(family, sweep):
+        for point, only in _points(family, sweep):
             for device in wanted:
-                if device not in family["devices"]:
+                if device not in family["devices"] or (only is not None and device not in only):
                     continue
                 versions = family["versions"].get(device, [])
                 dtype = point.get("dtype")
