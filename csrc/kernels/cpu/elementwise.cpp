@@ -5,6 +5,11 @@
 #include "common/fast_math.h"
 #include "kernels/cpu/cpu_kernels.h"
 
+#include <cstring>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace benchsuite {
 
 const char* activation_name(Activation kind) {
@@ -17,6 +22,58 @@ const char* activation_name(Activation kind) {
 }
 
 namespace cpu {
+
+void widen_to_f32(const void* in, DType dtype, float* out, int64_t n) {
+  if (n <= 0) return;
+  if (dtype == DType::float32) {
+    std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  const uint16_t* src = static_cast<const uint16_t*>(in);
+  if (dtype == DType::bfloat16) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      const uint32_t bits = static_cast<uint32_t>(src[i]) << 16;
+      float v;
+      std::memcpy(&v, &bits, sizeof(v));
+      out[i] = v;
+    }
+    return;
+  }
+  int64_t i = 0;
+#if defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+#endif
+  for (; i < n; ++i) out[i] = half_bits_to_float(src[i]);
+}
+
+void narrow_from_f32(const float* in, void* out, DType dtype, int64_t n) {
+  if (n <= 0) return;
+  if (dtype == DType::float32) {
+    std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  uint16_t* dst = static_cast<uint16_t*>(out);
+  if (dtype == DType::bfloat16) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, in + i, sizeof(bits));
+      const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+      const uint32_t nan = (bits >> 16) | 0x40u;  // quiet NaN, as float_to_bf16_bits
+      dst[i] = static_cast<uint16_t>((bits & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+    }
+    return;
+  }
+  int64_t i = 0;
+#if defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
+  for (; i < n; ++i) dst[i] = float_to_half_bits(in[i]);
+}
 
 void binary_f32(BinaryOp op, const float* a, const float* b, float* out, int64_t rows, int64_t cols,
                 bool b_is_row) {
