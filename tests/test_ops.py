@@ -7,7 +7,8 @@ import pytest
 
 import benchsuite as bs
 
-from op_helpers import (FLOAT_DTYPES, LOW_DTYPES, all_versions, as_f64, assert_close_to_exact, dtype_of, make_input,
+from op_helpers import (FLOAT_DTYPES, LOW_DTYPES, all_versions, as_f64, assert_close_to_exact, bf16_round, dtype_of,
+                        make_input,
                         on_device, relative_error, round_to, to_host, versions, versions_on)
 from conftest import CUDA
 
@@ -887,3 +888,17 @@ def test_numpy_peer_skips_bfloat16_and_computes_float16_in_float16():
         assert np.asarray(fn()).dtype == np.float16, case
     out = measure_peers("layernorm", {"rows": 4, "cols": 8, "dtype": "float16"}, "cpu", 1e-3, fast_settings())
     assert out["numpy"]["status"] in ("ok", "invalid"), out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+def test_low_precision_outputs_round_to_nearest_even(rng, device, dtype):
+    """add computes a + b in fp32 and rounds once, ties to even: bit for bit NumPy's float16
+    cast of the float32 sum, or bf16_round of it (CPU: F16C / AVX2 conversions; CUDA:
+    __float2half_rn / __float2bfloat16_rn)."""
+    a, b = (rng.standard_normal(100_003) * 30).astype(np.float32), (rng.standard_normal(100_003) * 30).astype(np.float32)
+    a, b = low(a, dtype).astype(np.float32), low(b, dtype).astype(np.float32)
+    exact = a + b  # the float32 sum both sides round
+    got = as_f64(bs.ops.add(make_input(a, dtype, device), make_input(b, dtype, device)))
+    want = exact.astype(np.float16) if dtype == "float16" else bf16_round(exact)
+    np.testing.assert_array_equal(got, want.astype(np.float64))
