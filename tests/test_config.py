@@ -75,19 +75,16 @@ def test_default_profile_loads():
         10, 1000, 0.5, 0.02, 30.0)
     assert {"fill", "randn", "add", "softmax", "matmul", "copy", "spin", "layernorm", "rmsnorm",
             "sum", "gelu"} <= set(p.sweeps)
-    assert p.sweeps["softmax"]["rows"] == [1024, 4096]
-    assert p.sweeps["softmax"]["cols"] == [1024, 4096]
+    softmax_f32 = sweep_blocks(p.sweeps["softmax"])[0]  # then a block of 16-bit points
+    assert softmax_f32["rows"] == [1024, 4096] and softmax_f32["cols"] == [1024, 4096]
     # matmul lists explicit square points instead of a cartesian product
     assert [(b["m"], b["n"], b["k"]) for b in p.sweeps["matmul"]] == [
         ([s], [s], [s]) for s in (512, 1024, 4096)]
     for fam in ("add", "fill", "randn", "copy"):
         assert p.sweeps[fam]["n"] == [16777216]
-    def dtypes_of(families):
-        return {d for name in families for params in sweep_blocks(p.sweeps[name]) for d in params.get("dtype", [])}
-    attention = {"attention", "attention_backward"}
-    assert dtypes_of(set(p.sweeps) - attention) == {"float32"}
-    # attention adds its bfloat16 CUDA target shape (B=8, H=16, S=2048, D=64, causal)
-    assert dtypes_of(attention) == {"float32", "bfloat16"}
+    dtypes = {d for sweep in p.sweeps.values() for params in sweep_blocks(sweep)
+              for d in params.get("dtype", [])}
+    assert dtypes == {"float32", "float16", "bfloat16"}  # 16-bit sweeps of the memory-bound ops
 
 
 def test_shipped_profiles_use_only_known_top_level_keys():

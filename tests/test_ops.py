@@ -7,7 +7,9 @@ import pytest
 
 import benchsuite as bs
 
-from op_helpers import all_versions, on_device, relative_error, to_host, versions, versions_on
+from op_helpers import (FLOAT_DTYPES, LOW_DTYPES, all_versions, as_f64, assert_close_to_exact, bf16_round, dtype_of,
+                        make_input,
+                        on_device, relative_error, round_to, to_host, versions, versions_on)
 from conftest import CUDA
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
@@ -158,8 +160,8 @@ def test_op_argument_errors(rng):
         bs.ops.softmax(a, impl="v9")
     with pytest.raises(bs.InvalidArgumentError, match="x.dtype=int32 must be a floating type"):
         bs.ops.softmax(rng.integers(0, 5, (2, 2), dtype=np.int32))
-    with pytest.raises(bs.UnsupportedError, match="dtype=float16 is not supported") as info:
-        bs.ops.softmax(rng.standard_normal((2, 2)).astype(np.float16))
+    with pytest.raises(bs.UnsupportedError, match="matmul v2 on cpu: dtype=float16 is not supported") as info:
+        bs.ops.matmul(rng.standard_normal((2, 2)).astype(np.float16), np.eye(2, dtype=np.float16), impl="v2")
     assert info.value.reason == "unsupported_dtype"
     with pytest.raises(bs.InvalidArgumentError, match="std=-1"):
         bs.ops.randn(3, std=-1.0)
@@ -507,3 +509,396 @@ def test_max_propagates_nan_like_numpy(rng, device, version):
     np.testing.assert_array_equal(np.isnan(out), [False, False, True, False])
     np.testing.assert_array_equal(out[[0, 1, 3]], x[[0, 1, 3]].max(axis=1))
     assert np.isnan(float(to_host(bs.ops.max(on_device(x, device), axis=None, impl=version))))
+
+
+# ---- float16 / bfloat16 (and float32 through the same checks) --------------------------------
+# Every version x every dtype it lists, against the exact result computed in float64 from
+# the up-converted inputs (op_helpers.assert_close_to_exact). CUDA versions are listed
+# whenever the build has CUDA and skip without a device.
+
+def dtype_versions(*ops: str, dtypes=FLOAT_DTYPES) -> list:
+    """(op, device, version, dtype) for every registered version and every dtype it supports."""
+    return [pytest.param(op, v["device"], v["version"], d, id=f"{op}-{v['device']}-{v['version']}-{d}")
+            for op in ops for dev in ("cpu", "cuda") for v in bs.ops.versions(op, dev)
+            for d in dtypes if d in v["dtypes"]]
+
+
+def skip_without(device: str) -> None:
+    if device == "cuda" and not CUDA:
+        pytest.skip("no_cuda")
+
+
+def low(x, dtype: str) -> np.ndarray:
+    """float data rounded to `dtype` (the values the op will see), as float64."""
+    return round_to(np.asarray(x, dtype=np.float32), dtype)
+
+
+# 1xN, Nx1, odd widths (1, 7, 1000, 4097: row starts not 16-byte aligned for odd widths),
+# empty, 3-D, and widths past the CUDA register kernels (8192 floats / 16384 halves).
+ROW_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (0, 7), (5, 0), (2, 3, 40), (2, 16500)]
+
+
+def _softmax64(x):
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return x
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _log_softmax64(x):
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return x
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("softmax", "log_softmax"))
+@pytest.mark.parametrize("shape", ROW_SHAPES_16)
+def test_softmax_family_dtypes(rng, op, device, version, dtype, shape):
+    skip_without(device)
+    x = rng.standard_normal(shape) * 3
+    y = getattr(bs.ops, op)(make_input(x, dtype, device), impl=version)
+    assert dtype_of(y) == dtype
+    xl = low(x, dtype)
+    exact = (_softmax64 if op == "softmax" else _log_softmax64)(xl)
+    terms = None if op == "softmax" else np.abs(xl) + np.abs(xl - exact)  # y = x - shift
+    assert_close_to_exact(y, exact, dtype, f"{op} {device} {version}", terms)
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("softmax_backward", "log_softmax_backward"))
+@pytest.mark.parametrize("shape", ROW_SHAPES_16)
+def test_softmax_backward_family_dtypes(rng, op, device, version, dtype, shape):
+    skip_without(device)
+    x = rng.standard_normal(shape) * 3
+    # y as training passes it: the forward's output, stored in the dtype
+    y = low((_softmax64 if op == "softmax_backward" else _log_softmax64)(x), dtype)
+    dy = low(rng.standard_normal(shape), dtype)
+    dx = getattr(bs.ops, op)(make_input(y, dtype, device), make_input(dy, dtype, device), impl=version)
+    if op == "softmax_backward":
+        dot = (dy * y).sum(-1, keepdims=True)
+        exact, terms = y * (dy - dot), y * (np.abs(dy) + np.abs(dot))
+    else:
+        total = dy.sum(-1, keepdims=True)
+        exact, terms = dy - np.exp(y) * total, np.abs(dy) + np.exp(y) * np.abs(total)
+    assert_close_to_exact(dx, exact, dtype, f"{op} {device} {version}", terms)
+
+
+ACT = {"relu": lambda x: np.maximum(x, 0), "gelu": lambda x: gelu_reference(x),
+       "silu": lambda x: x / (1 + np.exp(-x))}
+ACT_GRAD = {
+    "relu": lambda x: (x > 0).astype(np.float64),
+    "gelu": lambda x: (lambda k, t: 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))(
+        np.sqrt(2 / np.pi), np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+    "silu": lambda x: (lambda s: s * (1 + x * (1 - s)))(1 / (1 + np.exp(-x))),
+}
+FLAT_SIZES = [0, 1, 7, 1000, 4097, 40000]
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("relu", "gelu", "silu"))
+@pytest.mark.parametrize("n", FLAT_SIZES)
+def test_activations_dtypes(rng, op, device, version, dtype, n):
+    skip_without(device)
+    x = rng.standard_normal(n) * 3
+    y = getattr(bs.ops, op)(make_input(x, dtype, device), impl=version)
+    assert dtype_of(y) == dtype
+    xl = low(x, dtype)
+    # gelu/silu of large negative x: 1 + tanh (or the sigmoid) cancels in fp32
+    assert_close_to_exact(y, ACT[op](xl), dtype, f"{op} {device} {version}", xl)
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("relu_backward", "gelu_backward", "silu_backward"))
+@pytest.mark.parametrize("n", FLAT_SIZES)
+def test_activation_backwards_dtypes(rng, op, device, version, dtype, n):
+    skip_without(device)
+    x, dy = low(rng.standard_normal(n) * 3, dtype), low(rng.standard_normal(n), dtype)
+    dx = getattr(bs.ops, op)(make_input(x, dtype, device), make_input(dy, dtype, device), impl=version)
+    assert_close_to_exact(dx, dy * ACT_GRAD[op.removesuffix("_backward")](x), dtype, f"{op} {device} {version}",
+                          2 * dy)
+
+
+BINARY_SHAPES_16 = [(0, 3), (1, 1), (1, 7), (7, 1), (3, 1000), (5, 4097), (64, 1024)]
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("add", "mul"))
+@pytest.mark.parametrize("shape", BINARY_SHAPES_16)
+def test_binary_dtypes_same_shape_and_row(rng, op, device, version, dtype, shape):
+    skip_without(device)
+    a, b = low(rng.standard_normal(shape), dtype), low(rng.standard_normal(shape), dtype)
+    row = low(rng.standard_normal(shape[-1]), dtype)
+    fn = getattr(bs.ops, op)
+    combine = np.add if op == "add" else np.multiply
+    out = fn(make_input(a, dtype, device), make_input(b, dtype, device), impl=version)
+    assert dtype_of(out) == dtype
+    assert_close_to_exact(out, combine(a, b), dtype, f"{op} {device} {version}", np.abs(a) + np.abs(b))
+    out = fn(make_input(a, dtype, device), make_input(row, dtype, device), impl=version)
+    assert_close_to_exact(out, combine(a, row), dtype, f"{op} {device} {version} (row)", np.abs(a) + np.abs(row))
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("axpy"))
+@pytest.mark.parametrize("n", FLAT_SIZES)
+def test_axpy_dtypes(rng, op, device, version, dtype, n):
+    skip_without(device)
+    x, y = low(rng.standard_normal(n), dtype), low(rng.standard_normal(n), dtype)
+    alpha = float(np.float32(rng.standard_normal()))
+    out = bs.ops.axpy(alpha, make_input(x, dtype, device), make_input(y, dtype, device), impl=version)
+    assert_close_to_exact(out, alpha * x + y, dtype, f"axpy {device} {version}", np.abs(alpha * x) + np.abs(y))
+
+
+REDUCE_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (3, 0), (1, 70000), (3, 30001)]
+REDUCE64 = {"sum": np.sum, "mean": np.mean, "max": np.max}
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("sum", "mean", "max"))
+@pytest.mark.parametrize("shape", REDUCE_SHAPES_16)
+def test_reductions_dtypes(rng, op, device, version, dtype, shape):
+    skip_without(device)
+    # a small positive offset: sums do not cancel to ~0, and 90k float16 values stay far from 65504
+    x = low(rng.standard_normal(shape) + 0.05, dtype)
+    fn = getattr(bs.ops, op)
+    if op == "max" and shape[-1] == 0:
+        with pytest.raises(bs.InvalidArgumentError, match="last axis is empty"):
+            fn(make_input(x, dtype, device), impl=version)
+        return
+    rows = fn(make_input(x, dtype, device), impl=version)
+    assert dtype_of(rows) == dtype
+    if op == "mean" and shape[-1] == 0:
+        assert np.all(np.isnan(as_f64(rows)))
+    else:
+        assert_close_to_exact(rows, REDUCE64[op](x, axis=-1), dtype, f"{op} {device} {version} rows",
+                              REDUCE64[op](np.abs(x), axis=-1))
+    if x.size:
+        total = fn(make_input(x, dtype, device), axis=None, impl=version)
+        assert as_f64(total).shape == ()
+        assert_close_to_exact(np.atleast_1d(as_f64(total)), np.atleast_1d(REDUCE64[op](x)), dtype,
+                              f"{op} {device} {version} all", np.atleast_1d(REDUCE64[op](np.abs(x))))
+
+
+NORM_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (0, 5), (2, 3, 64), (2, 16500)]
+
+
+def _layernorm64(x, g, b, eps):
+    mean = x.mean(-1, keepdims=True)
+    rstd = 1 / np.sqrt(((x - mean) ** 2).mean(-1, keepdims=True) + eps)
+    return (x - mean) * rstd * g + b, mean[..., 0], rstd[..., 0]
+
+
+def _rmsnorm64(x, g, eps):
+    rstd = 1 / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
+    return x * rstd * g, rstd[..., 0]
+
+
+def _stat_f32(t) -> np.ndarray:
+    assert dtype_of(t) == "float32", "saved statistics are float32 for every dtype"
+    return as_f64(t)
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("layernorm", "rmsnorm"))
+@pytest.mark.parametrize("shape", NORM_SHAPES_16)
+def test_norms_forward_dtypes(rng, op, device, version, dtype, shape):
+    skip_without(device)
+    x = low(rng.standard_normal(shape) * 2 + 1, dtype)
+    g, b = low(rng.standard_normal(shape[-1]), dtype), low(rng.standard_normal(shape[-1]), dtype)
+    dev = lambda a: make_input(a, dtype, device)  # noqa: E731
+    if op == "layernorm":
+        y, mean, rstd = bs.ops.layernorm(dev(x), dev(g), dev(b), impl=version, return_stats=True)
+        ref_y, ref_mean, ref_rstd = _layernorm64(x, g, b, 1e-5)
+        # statistics are float32 (not rounded to the dtype): the float32 bound
+        assert_close_to_exact(_stat_f32(mean), ref_mean, "float32" if dtype == "float32" else dtype, "mean")
+    else:
+        y, rstd = bs.ops.rmsnorm(dev(x), dev(g), impl=version, return_stats=True)
+        ref_y, ref_rstd = _rmsnorm64(x, g, 1e-6)
+    assert dtype_of(y) == dtype
+    xhat_g = ref_y - (b if op == "layernorm" else 0)
+    assert_close_to_exact(y, ref_y, dtype, f"{op} {device} {version} y", np.abs(xhat_g) + np.abs(b))
+    if ref_rstd.size:
+        assert relative_error(_stat_f32(rstd), ref_rstd) < 1e-5
+
+
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("layernorm_backward", "rmsnorm_backward"))
+@pytest.mark.parametrize("shape", NORM_SHAPES_16)
+def test_norms_backward_dtypes(rng, op, device, version, dtype, shape):
+    skip_without(device)
+    x = low(rng.standard_normal(shape) * 2 + 1, dtype)
+    g = low(rng.standard_normal(shape[-1]), dtype)
+    dy = low(rng.standard_normal(shape), dtype)
+    dev = lambda a: make_input(a, dtype, device)  # noqa: E731
+    stat = lambda a: on_device(np.ascontiguousarray(a, dtype=np.float32), device)  # noqa: E731
+    cols = shape[-1]
+    x2, dy2 = x.reshape(-1, cols), dy.reshape(-1, cols)
+    if op == "layernorm_backward":
+        _, mean, rstd = _layernorm64(x2, g, 0, 1e-5)
+        mean, rstd = mean.astype(np.float32).astype(np.float64), rstd.astype(np.float32).astype(np.float64)
+        xhat = (x2 - mean[:, None]) * rstd[:, None]
+        gg = dy2 * g
+        exact_dx = rstd[:, None] * (gg - gg.mean(-1, keepdims=True) - xhat * (gg * xhat).mean(-1, keepdims=True))
+        outs = bs.ops.layernorm_backward(dev(dy), dev(x), dev(g), stat(mean.reshape(shape[:-1])),
+                                         stat(rstd.reshape(shape[:-1])), impl=version)
+        exact = [exact_dx.reshape(shape), (dy2 * xhat).sum(0), dy2.sum(0)]
+        terms = [(rstd[:, None] * (np.abs(gg) + np.abs(gg).mean(-1, keepdims=True))).reshape(shape),
+                 np.abs(dy2 * xhat).sum(0), np.abs(dy2).sum(0)]
+    else:
+        _, rstd = _rmsnorm64(x2, g, 1e-6)
+        rstd = rstd.astype(np.float32).astype(np.float64)
+        xhat = x2 * rstd[:, None]
+        gg = dy2 * g
+        exact_dx = rstd[:, None] * (gg - xhat * (gg * xhat).mean(-1, keepdims=True))
+        outs = bs.ops.rmsnorm_backward(dev(dy), dev(x), dev(g), stat(rstd.reshape(shape[:-1])), impl=version)
+        exact = [exact_dx.reshape(shape), (dy2 * xhat).sum(0)]
+        terms = [(rstd[:, None] * (np.abs(gg) + np.abs(gg).mean(-1, keepdims=True))).reshape(shape),
+                 np.abs(dy2 * xhat).sum(0)]
+    for name, got, want, mag in zip(("dx", "dgamma", "dbeta"), outs, exact, terms):
+        assert dtype_of(got) == dtype, name
+        assert_close_to_exact(got, want, dtype, f"{op} {device} {version} {name}", mag)
+
+
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+def test_cuda_misaligned_rows_take_the_element_path(rng, dtype):
+    """Contiguous 16-bit views starting 2 bytes into an allocation: every row pointer is
+    misaligned, so the CUDA row kernels must not issue 16-byte loads (compute-sanitizer
+    memcheck would flag them; the values must match all the same)."""
+    if not CUDA:
+        pytest.skip("no_cuda")
+    rows, cols = 5, 1024
+    x = low(rng.standard_normal(rows * cols + 1) * 2, dtype)
+    t = bs.ops.reshape(bs.ops.slice(make_input(x, dtype, "cuda"), 0, 1, None), (rows, cols))
+    body = x[1:].reshape(rows, cols)
+    for v in versions("softmax", "cuda"):
+        assert_close_to_exact(bs.ops.softmax(t, impl=v), _softmax64(body), dtype, f"softmax {v}")
+    assert_close_to_exact(bs.ops.sum(t), body.sum(-1), dtype, "sum rows")
+    assert_close_to_exact(np.atleast_1d(as_f64(bs.ops.sum(t, axis=None))), [body.sum()], dtype, "sum all")
+    assert_close_to_exact(bs.ops.gelu(t), ACT["gelu"](body), dtype, "gelu")
+    assert_close_to_exact(bs.ops.add(t, t), body + body, dtype, "add")
+    g = make_input(np.ones(cols), dtype, "cuda")
+    for v in versions("layernorm", "cuda"):
+        y = bs.ops.layernorm(t, g, make_input(np.zeros(cols), dtype, "cuda"), impl=v)
+        assert_close_to_exact(y, _layernorm64(body, 1.0, 0.0, 1e-5)[0], dtype, f"layernorm {v}")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+def test_low_precision_round_trip_through_the_cpu_conversions(rng, device, dtype):
+    """Edge values: signed zeros, subnormals, the largest finite float16, inf and NaN pass
+    through relu's identity region and add(x, 0) bit-exactly as values."""
+    vals = np.array([0.0, -0.0, 1.0, -1.5, 6e-8, 1e-5, 65504.0, np.inf, 3.0e38, np.nan], dtype=np.float32)
+    if dtype == "float16":
+        vals = vals[vals != 3.0e38]
+    x = make_input(vals, dtype, device)
+    zeros = make_input(np.zeros_like(vals), dtype, device)
+    got = as_f64(bs.ops.add(x, zeros))
+    want = low(vals, dtype)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[~np.isnan(want)], want[~np.isnan(want)])
+
+
+def test_versions_list_their_dtypes():
+    for op in ["add", "mul", "axpy", "relu", "gelu_backward", "sum", "mean", "max", "softmax", "softmax_backward",
+               "log_softmax", "log_softmax_backward", "layernorm", "layernorm_backward", "rmsnorm",
+               "rmsnorm_backward"]:
+        vs = bs.ops.versions(op)
+        assert vs, op
+        for v in vs:
+            assert v["dtypes"] == FLOAT_DTYPES, (op, v["version"], v["dtypes"])
+
+
+def test_unsupported_dtype_names_op_version_and_dtype(rng):
+    x = rng.standard_normal((4, 8)).astype(np.float16)
+    with pytest.raises(bs.UnsupportedError, match=r"matmul v2 on cpu: dtype=float16 is not supported "
+                                                  r"\(supported: float32\)") as info:
+        bs.ops.matmul(x, x.T.copy(), impl="v2")
+    assert info.value.reason == "unsupported_dtype"
+    # the default picks a version that supports the dtype (the v1 reference here)
+    assert bs.ops.matmul(x, x.T.copy()).dtype == np.float16
+    # a case of that version is a skipped record naming the same
+    r = bs.measure("matmul", m=4, n=4, k=4, dtype="float16", device="cpu", impl="v2",
+                   settings=bs.HarnessSettings(min_samples=1, max_samples=1, min_time=0.0, max_noise=None,
+                                               warmup=0))
+    assert r.status == "skipped" and r.reason == "unsupported_dtype"
+    # integer inputs are not a dtype any of these ops has a version for
+    with pytest.raises(bs.InvalidArgumentError, match="x.dtype=int32 must be a floating type"):
+        bs.ops.layernorm(rng.integers(0, 5, (2, 4), dtype=np.int32), np.ones(4, np.int32), np.ones(4, np.int32))
+
+
+def test_norm_backward_wants_float32_stats(rng):
+    x = rng.standard_normal((3, 8)).astype(np.float16)
+    g = rng.standard_normal(8).astype(np.float16)
+    _, mean, rstd = bs.ops.layernorm(x, g, g, return_stats=True)
+    assert mean.dtype == np.float32 and rstd.dtype == np.float32
+    with pytest.raises(bs.InvalidArgumentError, match="rstd is .*float16.* must be float32"):
+        bs.ops.rmsnorm_backward(x, x, g, rstd.astype(np.float16))
+    with pytest.raises(bs.InvalidArgumentError, match="gamma is .*float32.* but x is .*float16"):
+        bs.ops.layernorm(x, g.astype(np.float32), g)
+
+
+# ---- benchmark cases and peers in 16-bit dtypes -------------------------------------------
+
+def _one_shot():
+    return bs.HarnessSettings(warmup=0, min_samples=1, max_samples=2, min_time=0.0, max_noise=None, timeout=5.0,
+                              min_sample_time=1e-5)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+@pytest.mark.parametrize("case,params,read,written", [
+    ("add", {"n": 1000}, 2 * 1000, 1000),
+    ("gelu", {"n": 1000}, 1000, 1000),
+    ("sum", {"rows": 6, "cols": 100, "all": False}, 600, 6),
+    ("softmax", {"rows": 6, "cols": 100}, 600, 600),
+    ("log_softmax_backward", {"rows": 6, "cols": 100}, 1200, 600),
+])
+def test_cases_in_low_precision_check_and_count_bytes(device, dtype, case, params, read, written):
+    skip_without(device)
+    for v in bs.ops.versions(case, device):
+        r = bs.measure(case, device=device, impl=v["version"], dtype=dtype, settings=_one_shot(), **params)
+        assert r.status in ("ok", "invalid"), (case, v["version"], r.status, r.reason, r.error)
+        assert r.metrics["correctness"]["passed"], r.metrics["correctness"]
+        assert r.counters["bytes_read"] == 2 * read and r.counters["bytes_written"] == 2 * written
+
+
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("rms", [False, True])
+def test_norm_cases_count_float32_stats(dtype, backward, rms):
+    rows, cols = 8, 96
+    case = ("rmsnorm" if rms else "layernorm") + ("_backward" if backward else "")
+    r = bs.measure(case, rows=rows, cols=cols, dtype=dtype, device="cpu", settings=_one_shot())
+    assert r.metrics["correctness"]["passed"], r.metrics["correctness"]
+    matrix, vec, stats = 2 * rows * cols, 2 * cols, 4 * rows
+    n_stats, n_vec = (1, 1) if rms else (2, 2)
+    if backward:
+        assert r.counters["bytes_read"] == 2 * matrix + vec + n_stats * stats
+        assert r.counters["bytes_written"] == matrix + n_vec * vec
+    else:
+        assert r.counters["bytes_read"] == matrix + n_vec * vec
+        assert r.counters["bytes_written"] == matrix + n_stats * stats
+
+
+def test_numpy_peer_skips_bfloat16_and_computes_float16_in_float16():
+    from benchsuite.peers import PEERS, measure_peers
+    from conftest import fast_settings
+    out = measure_peers("softmax", {"rows": 4, "cols": 8, "dtype": "bfloat16"}, "cpu", 1e-3, fast_settings())
+    assert out["numpy"]["status"] == "skipped"
+    assert out["numpy"]["reason"] == "unsupported_dtype: numpy has no bfloat16"
+    for case, params in [("softmax", {"rows": 4, "cols": 8}), ("layernorm", {"rows": 4, "cols": 8}),
+                         ("rmsnorm", {"rows": 4, "cols": 8}), ("gelu", {"n": 16}), ("silu", {"n": 16}),
+                         ("add", {"n": 16}), ("axpy", {"n": 16}), ("sum", {"rows": 4, "cols": 8, "all": True}),
+                         ("log_softmax_backward", {"rows": 4, "cols": 8})]:
+        fn = PEERS[case]["cpu"]["numpy"][1]({**params, "dtype": "float16"}, "cpu")
+        assert np.asarray(fn()).dtype == np.float16, case
+    out = measure_peers("layernorm", {"rows": 4, "cols": 8, "dtype": "float16"}, "cpu", 1e-3, fast_settings())
+    assert out["numpy"]["status"] in ("ok", "invalid"), out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", LOW_DTYPES)
+def test_low_precision_outputs_round_to_nearest_even(rng, device, dtype):
+    """add computes a + b in fp32 and rounds once, ties to even: bit for bit NumPy's float16
+    cast of the float32 sum, or bf16_round of it (CPU: F16C / AVX2 conversions; CUDA:
+    __float2half_rn / __float2bfloat16_rn)."""
+    a, b = (rng.standard_normal(100_003) * 30).astype(np.float32), (rng.standard_normal(100_003) * 30).astype(np.float32)
+    a, b = low(a, dtype).astype(np.float32), low(b, dtype).astype(np.float32)
+    exact = a + b  # the float32 sum both sides round
+    got = as_f64(bs.ops.add(make_input(a, dtype, device), make_input(b, dtype, device)))
+    want = exact.astype(np.float16) if dtype == "float16" else bf16_round(exact)
+    np.testing.assert_array_equal(got, want.astype(np.float64))

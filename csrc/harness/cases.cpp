@@ -276,8 +276,11 @@ class RowOpCase : public CaseInstance {
  public:
   // The CPU reference; unary ops ignore b.
   using Reference = void (*)(const float* a, const float* b, float* out, int64_t rows, int64_t cols);
-  RowOpCase(const std::string& op, bool binary, Reference reference, const Params& p, Device device,
-            const std::string& version, uint64_t seed)
+  // forward: for a backward op, the forward op whose output is its first input (y), so
+  // the inputs are what training passes (log-probabilities stay <= 0, and exp(y) * sum(dy)
+  // cannot overflow a float16 as it can for y drawn from a normal distribution).
+  RowOpCase(const std::string& op, bool binary, Reference reference, const char* forward, const Params& p,
+            Device device, const std::string& version, uint64_t seed)
       : binary_(binary),
         reference_(reference),
         dtype_(parse_dtype(param_str(p, "dtype"))),
@@ -287,6 +290,11 @@ class RowOpCase : public CaseInstance {
     a_ = random_input({rows_, cols_}, dtype_, device, seed);
     if (binary_) b_ = random_input({rows_, cols_}, dtype_, device, seed + 1);
     out_ = Tensor::empty({rows_, cols_}, dtype_, device);
+    if (forward) {
+      ops::run_unary(ops::select_version(forward, device, dtype_, ""), a_, out_);
+      std::swap(a_, out_);
+      sync_if_cuda(device);
+    }
   }
   void run(StreamHandle stream) override {
     if (binary_)
@@ -334,8 +342,8 @@ class NormCase : public CaseInstance {
     beta_ = random_input({cols_}, dtype_, device, seed + 2);
     dy_ = random_input({rows_, cols_}, dtype_, device, seed + 3);
     y_ = Tensor::empty({rows_, cols_}, dtype_, device);
-    mean_ = Tensor::empty({rows_}, dtype_, device);
-    rstd_ = Tensor::empty({rows_}, dtype_, device);
+    mean_ = Tensor::empty({rows_}, DType::float32, device);  // saved statistics: float32 for every dtype
+    rstd_ = Tensor::empty({rows_}, DType::float32, device);
     dgamma_ = Tensor::empty({cols_}, dtype_, device);
     dbeta_ = Tensor::empty({cols_}, dtype_, device);
     if (backward_) {  // the saved statistics come from the forward pass
@@ -628,22 +636,25 @@ std::vector<CaseFamily> build_families() {
     const char* description;
     bool binary;
     RowOpCase::Reference reference;
+    const char* forward;  // backward ops: y = forward(random x)
   };
   for (const RowOp& op : {RowOp{"softmax", "softmax over the last axis of a [rows, cols] matrix", false,
                                 [](const float* x, const float*, float* y, int64_t rows, int64_t cols) {
                                   cpu::softmax_f32_reference(x, y, rows, cols);
-                                }},
+                                },
+                                nullptr},
                           RowOp{"softmax_backward", "dx = y * (dy - sum(dy * y)) per row", true,
-                                cpu::softmax_backward_reference},
+                                cpu::softmax_backward_reference, "softmax"},
                           RowOp{"log_softmax", "x - max - log(sum(exp(x - max))) per row", false,
                                 [](const float* x, const float*, float* y, int64_t rows, int64_t cols) {
                                   cpu::log_softmax_reference(x, y, rows, cols);
-                                }},
+                                },
+                                nullptr},
                           RowOp{"log_softmax_backward", "dx = dy - exp(y) * sum(dy) per row", true,
-                                cpu::log_softmax_backward_reference}}) {
+                                cpu::log_softmax_backward_reference, "log_softmax"}}) {
     f.push_back({op.name, "ops", op.description, row_params, both_devices(), op_versions_fn(op.name),
                  [op](const Params& p, Device d, const std::string& v, uint64_t s) {
-                   return std::unique_ptr<CaseInstance>(new RowOpCase(op.name, op.binary, op.reference, p, d, v, s));
+                   return std::unique_ptr<CaseInstance>(new RowOpCase(op.name, op.binary, op.reference, op.forward, p, d, v, s));
                  }});
   }
   for (bool rms : {false, true}) {

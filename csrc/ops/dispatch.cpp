@@ -19,18 +19,29 @@ void check_same_device(const char* op, const char* name, const Tensor& t, const 
                        other.describe(), " (they must be on one device)");
 }
 
+void check_version_dtype(const OpVersion& version, DType dtype) {
+  if (version.supports(dtype)) return;
+  std::string supported;
+  for (DType d : version.dtypes) supported += (supported.empty() ? "" : ", ") + std::string(dtype_name(d));
+  BENCHSUITE_UNSUPPORTED("unsupported_dtype", version.op, " ", version.version, " on ",
+                         version.device == DeviceType::cuda ? "cuda" : "cpu", ": dtype=", dtype_name(dtype),
+                         " is not supported (supported: ", supported, ")");
+}
+
 static void make_current(const Tensor& t) {
   if (t.device().is_cuda()) cuda_set_device(t.device().index);
 }
 
 void run_unary(const OpVersion& version, const Tensor& x, const Tensor& out, StreamHandle stream) {
   BENCHSUITE_CHECK(version.unary != nullptr, version.op, " ", version.version, " is not a unary op");
+  check_version_dtype(version, x.dtype());
   make_current(out);
   version.unary(x, out, stream);
 }
 
 void run_binary(const OpVersion& version, const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle stream) {
   BENCHSUITE_CHECK(version.binary != nullptr, version.op, " ", version.version, " is not a binary op");
+  check_version_dtype(version, a.dtype());
   make_current(out);
   version.binary(a, b, out, stream);
 }

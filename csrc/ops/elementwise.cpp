@@ -5,6 +5,7 @@
 #include "common/activations.h"
 #include "common/error.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "ops/fp32_blocks.h"
 #include "ops/ops.h"
 #ifdef BENCHSUITE_WITH_CUDA
 #include "kernels/cuda/cuda_kernels.h"
@@ -25,66 +26,107 @@ BinaryShape binary_shape(const Tensor& a, const Tensor& b) {
   return {cols == 0 ? 0 : a.numel() / cols, cols, row};
 }
 
+// CPU: float32 runs the fp32 kernels directly; float16/bfloat16 go through them a block
+// of elements at a time (widened to fp32 scratch, rounded back: ops/fp32_blocks.h).
+// parallel=false (the references): the whole tensor as one block on one thread.
+template <class Kernel>  // kernel(const float* x, float* y, int64_t n)
+void unary_elements(const Tensor& x, const Tensor& y, bool parallel, Kernel kernel) {
+  if (x.dtype() == DType::float32) return kernel(x.data<float>(), y.data<float>(), x.numel());
+  const fp32::In ins[] = {{x.data_ptr(), x.dtype(), 1}};
+  const fp32::Out outs[] = {{y.data_ptr(), y.dtype(), 1}};
+  fp32::row_blocks(x.numel(), ins, outs, parallel,
+                   [&](int64_t, int64_t n, const float* const* in, float* const* out) { kernel(in[0], out[0], n); });
+}
+template <class Kernel>  // kernel(const float* a, const float* b, float* out, int64_t n)
+void binary_elements(const Tensor& a, const Tensor& b, const Tensor& out, Kernel kernel) {
+  if (a.dtype() == DType::float32) return kernel(a.data<float>(), b.data<float>(), out.data<float>(), a.numel());
+  const fp32::In ins[] = {{a.data_ptr(), a.dtype(), 1}, {b.data_ptr(), b.dtype(), 1}};
+  const fp32::Out outs[] = {{out.data_ptr(), out.dtype(), 1}};
+  fp32::row_blocks(a.numel(), ins, outs, true, [&](int64_t, int64_t n, const float* const* in, float* const* o) {
+    kernel(in[0], in[1], o[0], n);
+  });
+}
+
 template <BinaryOp kOp>
 void binary_cpu(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle) {
   const BinaryShape s = binary_shape(a, b);
-  cpu::binary_f32(kOp, a.data<float>(), b.data<float>(), out.data<float>(), s.rows, s.cols, s.b_is_row);
+  if (!s.b_is_row) {
+    binary_elements(a, b, out, [](const float* x, const float* y, float* o, int64_t n) {
+      cpu::binary_f32(kOp, x, y, o, 1, n, false);
+    });
+  } else if (a.dtype() == DType::float32) {
+    cpu::binary_f32(kOp, a.data<float>(), b.data<float>(), out.data<float>(), s.rows, s.cols, true);
+  } else {
+    const std::vector<float> row = fp32::widened(b.data_ptr(), b.dtype(), s.cols);
+    const fp32::In ins[] = {{a.data_ptr(), a.dtype(), s.cols}};
+    const fp32::Out outs[] = {{out.data_ptr(), out.dtype(), s.cols}};
+    fp32::row_blocks(s.rows, ins, outs, true, [&](int64_t, int64_t n, const float* const* in, float* const* o) {
+      cpu::binary_f32(kOp, in[0], row.data(), o[0], n, s.cols, true);
+    });
+  }
 }
 template <Activation kKind>
 void activation_cpu_v1(const Tensor& x, const Tensor& y, StreamHandle) {
-  cpu::activation_reference(kKind, x.data<float>(), y.data<float>(), x.numel());
+  unary_elements(x, y, false, [](const float* in, float* out, int64_t n) { cpu::activation_reference(kKind, in, out, n); });
 }
 template <Activation kKind>
 void activation_cpu_v2(const Tensor& x, const Tensor& y, StreamHandle) {
-  cpu::activation_f32(kKind, x.data<float>(), y.data<float>(), x.numel());
+  unary_elements(x, y, true, [](const float* in, float* out, int64_t n) { cpu::activation_f32(kKind, in, out, n); });
 }
 template <Activation kKind>
 void activation_cpu_v3(const Tensor& x, const Tensor& y, StreamHandle) {
-  cpu::activation_f32_vectorized(kKind, x.data<float>(), y.data<float>(), x.numel());
+  unary_elements(x, y, true,
+                 [](const float* in, float* out, int64_t n) { cpu::activation_f32_vectorized(kKind, in, out, n); });
 }
 template <Activation kKind>
 void activation_backward_cpu(const Tensor& x, const Tensor& dy, const Tensor& dx, StreamHandle) {
-  cpu::activation_backward_f32(kKind, x.data<float>(), dy.data<float>(), dx.data<float>(), x.numel());
+  binary_elements(x, dy, dx, [](const float* a, const float* g, float* o, int64_t n) {
+    cpu::activation_backward_f32(kKind, a, g, o, n);
+  });
 }
 void axpy_cpu(float alpha, const Tensor& x, const Tensor& y, const Tensor& out, StreamHandle) {
-  cpu::axpy_f32(alpha, x.data<float>(), y.data<float>(), out.data<float>(), x.numel());
+  binary_elements(x, y, out, [alpha](const float* a, const float* b, float* o, int64_t n) {
+    cpu::axpy_f32(alpha, a, b, o, n);
+  });
 }
 #ifdef BENCHSUITE_WITH_CUDA
 template <BinaryOp kOp>
 void binary_cuda(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle s) {
   const BinaryShape sh = binary_shape(a, b);
-  cuda::binary_f32(kOp, a.data<float>(), b.data<float>(), out.data<float>(), sh.rows, sh.cols, sh.b_is_row, s);
+  cuda::binary(kOp, a.dtype(), a.data_ptr(), b.data_ptr(), out.data_ptr(), sh.rows, sh.cols, sh.b_is_row, s);
 }
 template <Activation kKind>
 void activation_cuda(const Tensor& x, const Tensor& y, StreamHandle s) {
-  cuda::activation_f32(kKind, x.data<float>(), y.data<float>(), x.numel(), s);
+  cuda::activation(kKind, x.dtype(), x.data_ptr(), y.data_ptr(), x.numel(), s);
 }
 template <Activation kKind>
 void activation_backward_cuda(const Tensor& x, const Tensor& dy, const Tensor& dx, StreamHandle s) {
-  cuda::activation_backward_f32(kKind, x.data<float>(), dy.data<float>(), dx.data<float>(), x.numel(), s);
+  cuda::activation_backward(kKind, x.dtype(), x.data_ptr(), dy.data_ptr(), dx.data_ptr(), x.numel(), s);
 }
 void axpy_cuda(float alpha, const Tensor& x, const Tensor& y, const Tensor& out, StreamHandle s) {
-  cuda::axpy_f32(alpha, x.data<float>(), y.data<float>(), out.data<float>(), x.numel(), s);
+  cuda::axpy(alpha, x.dtype(), x.data_ptr(), y.data_ptr(), out.data_ptr(), x.numel(), s);
 }
 #endif
 
-const std::vector<DType> kF32 = {DType::float32};
+// Every version of these ops: storage in the tensor's dtype, math in fp32 (the v1
+// references in double), outputs rounded once to the dtype.
+const std::vector<DType> kAll = {DType::float32, DType::float16, DType::bfloat16};
 
 template <Activation kKind>
 void register_activation(std::vector<OpVersion>& t) {
   const std::string name = activation_name(kKind);
-  t.push_back({name, "v1", "reference: scalar loop in double", DeviceType::cpu, kF32, true, activation_cpu_v1<kKind>});
-  t.push_back({name, "v2", "float, OpenMP over chunks, simd loop", DeviceType::cpu, kF32, false,
+  t.push_back({name, "v1", "reference: scalar loop in double", DeviceType::cpu, kAll, true, activation_cpu_v1<kKind>});
+  t.push_back({name, "v2", "float, OpenMP over chunks, simd loop", DeviceType::cpu, kAll, false,
                activation_cpu_v2<kKind>});
   if (kKind != Activation::relu)  // relu has no transcendental to vectorise
-    t.push_back({name, "v3", "float, exp/tanh from a vectorisable polynomial, OpenMP simd", DeviceType::cpu, kF32,
+    t.push_back({name, "v3", "float, exp/tanh from a vectorisable polynomial, OpenMP simd", DeviceType::cpu, kAll,
                  false, activation_cpu_v3<kKind>});
-  t.push_back({name + "_backward", "v1", "dx = dy * f'(x), OpenMP", DeviceType::cpu, kF32, true, nullptr,
+  t.push_back({name + "_backward", "v1", "dx = dy * f'(x), OpenMP", DeviceType::cpu, kAll, true, nullptr,
                activation_backward_cpu<kKind>});
 #ifdef BENCHSUITE_WITH_CUDA
-  t.push_back({name, "v1", "grid-stride loop, float4 when 16-byte aligned", DeviceType::cuda, kF32, false,
+  t.push_back({name, "v1", "grid-stride loop, 16-byte vectors (4 floats / 8 halves) when aligned, fp32 math", DeviceType::cuda, kAll, false,
                activation_cuda<kKind>});
-  t.push_back({name + "_backward", "v1", "grid-stride dx = dy * f'(x)", DeviceType::cuda, kF32, false, nullptr,
+  t.push_back({name + "_backward", "v1", "grid-stride dx = dy * f'(x), 16-byte vectors when aligned", DeviceType::cuda, kAll, false, nullptr,
                activation_backward_cuda<kKind>});
 #endif
 }
@@ -106,19 +148,19 @@ Tensor run_activation(const std::string& op, const Tensor& x, const std::string&
 }  // namespace
 
 void register_elementwise_versions(std::vector<OpVersion>& t) {
-  t.push_back({"add", "v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kF32, true, nullptr,
+  t.push_back({"add", "v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kAll, true, nullptr,
                binary_cpu<BinaryOp::add>});
-  t.push_back({"mul", "v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kF32, true, nullptr,
+  t.push_back({"mul", "v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kAll, true, nullptr,
                binary_cpu<BinaryOp::mul>});
-  OpVersion axpy{"axpy", "v1", "out = alpha*x + y, OpenMP simd loop", DeviceType::cpu, kF32, true};
+  OpVersion axpy{"axpy", "v1", "out = alpha*x + y, OpenMP simd loop", DeviceType::cpu, kAll, true};
   axpy.impl = erase_impl(&axpy_cpu);
   t.push_back(axpy);
 #ifdef BENCHSUITE_WITH_CUDA
-  t.push_back({"add", "v1", "grid-stride loop, float4 when aligned, row-vector broadcast", DeviceType::cuda, kF32,
+  t.push_back({"add", "v1", "grid-stride loop, 16-byte vectors when aligned, row-vector broadcast", DeviceType::cuda, kAll,
                false, nullptr, binary_cuda<BinaryOp::add>});
-  t.push_back({"mul", "v1", "grid-stride loop, float4 when aligned, row-vector broadcast", DeviceType::cuda, kF32,
+  t.push_back({"mul", "v1", "grid-stride loop, 16-byte vectors when aligned, row-vector broadcast", DeviceType::cuda, kAll,
                false, nullptr, binary_cuda<BinaryOp::mul>});
-  OpVersion axpy_gpu{"axpy", "v1", "grid-stride loop, float4 when aligned", DeviceType::cuda, kF32, false};
+  OpVersion axpy_gpu{"axpy", "v1", "grid-stride loop, 16-byte vectors when aligned", DeviceType::cuda, kAll, false};
   axpy_gpu.impl = erase_impl(&axpy_cuda);
   t.push_back(axpy_gpu);
 #endif

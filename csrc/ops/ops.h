@@ -77,6 +77,10 @@ Tensor reduce_workspace(Device device);
 void run_reduce(const OpVersion& version, Reduction kind, const Tensor& x, const Tensor& out, const Tensor& workspace,
                 bool all_elements, StreamHandle stream = nullptr);
 
+// unsupported ("unsupported_dtype") naming op, version, device and dtype unless `version`
+// lists `dtype`: every run_* checks its first input with it before calling a kernel.
+void check_version_dtype(const OpVersion& version, DType dtype);
+
 // Runs `version` with the device made current; contiguous inputs are the caller's job.
 void run_unary(const OpVersion& version, const Tensor& x, const Tensor& out, StreamHandle stream = nullptr);
 void run_binary(const OpVersion& version, const Tensor& a, const Tensor& b, const Tensor& out,

@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "ops/fp32_blocks.h"
 #include "ops/ops.h"
 #ifdef BENCHSUITE_WITH_CUDA
 #include "kernels/cuda/cuda_kernels.h"
@@ -23,28 +24,69 @@ std::pair<int64_t, int64_t> reduce_dims(const Tensor& x, bool all) {
   return {rows, x.shape().back()};
 }
 
+// float16/bfloat16: rows widened to fp32 a block at a time (ops/fp32_blocks.h), the fp32
+// kernel reduces them in fp32/double and the result is rounded once to the dtype.
+template <class Kernel>  // kernel(const float* x, float* out, int64_t rows, int64_t cols)
+void reduce_rows_through_fp32(const Tensor& x, const Tensor& out, int64_t rows, int64_t cols, bool parallel,
+                              Kernel kernel) {
+  if (x.dtype() == DType::float32) return kernel(x.data<float>(), out.data<float>(), rows, cols);
+  const fp32::In ins[] = {{x.data_ptr(), x.dtype(), cols}};
+  const fp32::Out outs[] = {{out.data_ptr(), out.dtype(), 1}};
+  fp32::row_blocks(rows, ins, outs, parallel, [&](int64_t, int64_t n, const float* const* in, float* const* o) {
+    kernel(in[0], o[0], n, cols);
+  });
+}
+
 void reduce_cpu_v1(Reduction kind, const Tensor& x, const Tensor& out, const Tensor&, bool all, StreamHandle) {
   const auto [rows, cols] = reduce_dims(x, all);
-  cpu::reduce_reference(kind, x.data<float>(), out.data<float>(), rows, cols);
+  reduce_rows_through_fp32(x, out, rows, cols, false, [kind](const float* in, float* o, int64_t r, int64_t c) {
+    cpu::reduce_reference(kind, in, o, r, c);
+  });
 }
+
+// One long 16-bit row: fp32 blocks of kBlockElements reduced by v2 (block results exact
+// for max, rounded to float for sums), combined in double, rounded once to the dtype.
+void reduce_long_row_16bit(Reduction kind, const Tensor& x, const Tensor& out, int64_t n) {
+  const int64_t block = fp32::kBlockElements, blocks = (n + block - 1) / block;
+  std::vector<float> partial(static_cast<size_t>(blocks));
+  const Reduction inner = kind == Reduction::max ? Reduction::max : Reduction::sum;
+  const fp32::In ins[] = {{x.data_ptr(), x.dtype(), 1}};
+  const fp32::Out outs[] = {{partial.data(), DType::float32, 0}};  // written by the callback
+  fp32::row_blocks(n, ins, outs, true, [&](int64_t r0, int64_t len, const float* const* in, float* const*) {
+    cpu::reduce_f32(inner, in[0], &partial[static_cast<size_t>(r0 / block)], 1, len);
+  });
+  double total = kind == Reduction::max ? -INFINITY : 0.0;
+  for (float p : partial)
+    total = kind != Reduction::max ? total + p : (std::isnan(p) || p > total ? static_cast<double>(p) : total);
+  if (kind == Reduction::mean) total /= static_cast<double>(n);
+  store_as(out.data_ptr(), out.dtype(), 0, total);
+}
+
 void reduce_cpu_v2(Reduction kind, const Tensor& x, const Tensor& out, const Tensor&, bool all, StreamHandle) {
   const auto [rows, cols] = reduce_dims(x, all);
-  cpu::reduce_f32(kind, x.data<float>(), out.data<float>(), rows, cols);
+  if (x.dtype() != DType::float32 && rows == 1 && cols > fp32::kBlockElements)
+    return reduce_long_row_16bit(kind, x, out, cols);
+  reduce_rows_through_fp32(x, out, rows, cols, true, [kind](const float* in, float* o, int64_t r, int64_t c) {
+    cpu::reduce_f32(kind, in, o, r, c);
+  });
 }
 #ifdef BENCHSUITE_WITH_CUDA
 void reduce_cuda_v1(Reduction kind, const Tensor& x, const Tensor& out, const Tensor& workspace, bool all,
                     StreamHandle s) {
   const auto [rows, cols] = reduce_dims(x, all);
   if (rows == 1)
-    cuda::reduce_all_f32(kind, x.data<float>(), out.data<float>(), cols, workspace.data<float>(), s);
+    cuda::reduce_all(kind, x.dtype(), x.data_ptr(), out.data_ptr(), cols, workspace.data<float>(), s);
   else
-    cuda::reduce_rows_f32(kind, x.data<float>(), out.data<float>(), rows, cols, s);
+    cuda::reduce_rows(kind, x.dtype(), x.data_ptr(), out.data_ptr(), rows, cols, s);
 }
 #endif
 
 OpVersion version(const char* op, const char* name, const char* description, DeviceType device, bool reference,
                   ReduceImpl fn) {
-  return erased_version(op, name, description, device, {DType::float32}, reference, fn);
+  // Storage in any float dtype; accumulation in fp32 lanes (double across blocks) or
+  // double (v1); the result in the input's dtype, as torch.sum/mean/amax return it.
+  return erased_version(op, name, description, device, {DType::float32, DType::float16, DType::bfloat16}, reference,
+                        fn);
 }
 }  // namespace
 
@@ -56,7 +98,7 @@ void register_reduction_versions(std::vector<OpVersion>& t) {
     t.push_back(version(op, "v2", "8 float lanes per 256-element block, blocks in double; OpenMP",
                         DeviceType::cpu, false, reduce_cpu_v2));
 #ifdef BENCHSUITE_WITH_CUDA
-    t.push_back(version(op, "v1", "block per row tree reduction; all elements: partials then one block",
+    t.push_back(version(op, "v1", "block per row, 16-byte vector loads, fp32 tree reduction; all elements: partials then one block",
                         DeviceType::cuda, false, reduce_cuda_v1));
 #endif
   }
@@ -86,6 +128,7 @@ void check_reduce_args(Reduction kind, const Tensor& x, bool all) {
 
 void run_reduce(const OpVersion& v, Reduction kind, const Tensor& x, const Tensor& out, const Tensor& workspace,
                 bool all, StreamHandle stream) {
+  check_version_dtype(v, x.dtype());
   if (out.device().is_cuda()) cuda_set_device(out.device().index);
   v.impl_as<ReduceImpl>()(kind, x, out, workspace, all, stream);
 }

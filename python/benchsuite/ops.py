@@ -1,7 +1,14 @@
 """Ops for notebooks: pass NumPy arrays, PyTorch/CuPy tensors (CPU or CUDA) or
 bs.Tensor, get the same kind back, with no copies on the way in or out. `impl` names a
 version (see `versions()`); the default is the op's most sophisticated version that
-supports the dtype."""
+supports the dtype.
+
+The memory-bound ops (add, mul, axpy, the activations and their backward, sum/mean/max,
+softmax/log_softmax and their backward, layernorm/rmsnorm and their backward) take
+float32, float16 or bfloat16 on every version: storage in that dtype, math in fp32 (the
+v1 references in double), reductions accumulated in fp32 or wider, each output rounded
+once. bfloat16 has no NumPy dtype: pass a bs.Tensor (`cast(x, "bfloat16")`) or a torch
+tensor, and read results back through `cast(y, "float32")` or DLPack."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -78,7 +85,8 @@ def silu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
 
 
 def sum(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:  # noqa: A001
-    """Sum over the last axis (axis=-1) or every element (axis=None)."""
+    """Sum over the last axis (axis=-1) or every element (axis=None), accumulated in fp32
+    or wider; the result has x's dtype (as torch.sum)."""
     return _like(_core.sum(x, axis, impl or ""), x)
 
 
@@ -151,26 +159,32 @@ def log_softmax_backward(y: Any, dy: Any, impl: str | None = None) -> Any:
 
 def layernorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, impl: str | None = None,
               return_stats: bool = False) -> Any:
-    """LayerNorm over the last axis; with return_stats, (y, mean, rstd) for the backward."""
+    """LayerNorm over the last axis; with return_stats, (y, mean, rstd) for the backward.
+
+    gamma and beta have x's dtype (as torch.nn.functional.layer_norm requires); y too. The
+    saved mean and rstd are float32 for every dtype (PyTorch keeps them in the
+    accumulation type as well)."""
     y, mean, rstd = _core.layernorm(x, gamma, beta, eps, impl or "")
     return (_like(y, x), _like(mean, x), _like(rstd, x)) if return_stats else _like(y, x)
 
 
 def layernorm_backward(dy: Any, x: Any, gamma: Any, mean: Any, rstd: Any,
                        impl: str | None = None) -> tuple[Any, Any, Any]:
-    """(dx, dgamma, dbeta) from the forward's saved mean and rstd."""
+    """(dx, dgamma, dbeta) from the forward's saved (float32) mean and rstd; in x's dtype."""
     return tuple(_like(t, x) for t in _core.layernorm_backward(dy, x, gamma, mean, rstd, impl or ""))
 
 
 def rmsnorm(x: Any, gamma: Any, eps: float = 1e-6, impl: str | None = None,
             return_stats: bool = False) -> Any:
-    """RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * gamma; with return_stats, (y, rstd)."""
+    """RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * gamma; with return_stats, (y, rstd).
+
+    gamma and y have x's dtype; the saved rstd is float32 for every dtype."""
     y, rstd = _core.rmsnorm(x, gamma, eps, impl or "")
     return (_like(y, x), _like(rstd, x)) if return_stats else _like(y, x)
 
 
 def rmsnorm_backward(dy: Any, x: Any, gamma: Any, rstd: Any, impl: str | None = None) -> tuple[Any, Any]:
-    """(dx, dgamma) from the forward's saved rstd."""
+    """(dx, dgamma) from the forward's saved (float32) rstd; in x's dtype."""
     return tuple(_like(t, x) for t in _core.rmsnorm_backward(dy, x, gamma, rstd, impl or ""))
 
 

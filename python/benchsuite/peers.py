@@ -24,20 +24,37 @@ def _np_rng():
     return np, np.random.default_rng()
 
 
+def _np_dtype(p: Mapping[str, Any]):
+    """The NumPy dtype a user would compute in for the case's dtype: float32, or float16
+    computed in float16; bfloat16 has no NumPy dtype, so that peer is skipped."""
+    import numpy as np
+    name = p.get("dtype", "float32")
+    if name == "bfloat16":
+        raise _Skip("unsupported_dtype", "numpy has no bfloat16")
+    if name not in ("float32", "float16"):
+        raise _Skip("unsupported_dtype", f"no NumPy peer for dtype={name}")
+    return np.dtype(name)
+
+
+def _np_normal(rng, shape, dtype):
+    import numpy as np
+    return rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
+
+
 def _np_matrix(p: Mapping[str, Any]):
     np, rng = _np_rng()
-    return np, rng, rng.standard_normal((p["rows"], p["cols"]), dtype=np.float32)
+    return np, rng, _np_normal(rng, (p["rows"], p["cols"]), _np_dtype(p))
 
 
 def _np_vector(p: Mapping[str, Any]):
     np, rng = _np_rng()
-    return np, rng, rng.standard_normal(p["n"], dtype=np.float32)
+    return np, rng, _np_normal(rng, p["n"], _np_dtype(p))
 
 
 def _np_binary(ufunc_name: str) -> Builder:
     def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
         np, rng, a = _np_vector(p)
-        b = rng.standard_normal(p["n"], dtype=np.float32)
+        b = _np_normal(rng, p["n"], a.dtype)
         out = np.empty_like(a)
         ufunc = getattr(np, ufunc_name)
         return lambda: ufunc(a, b, out=out)
@@ -46,11 +63,12 @@ def _np_binary(ufunc_name: str) -> Builder:
 
 def _np_axpy(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     np, rng, x = _np_vector(p)
-    y = rng.standard_normal(p["n"], dtype=np.float32)
+    y = _np_normal(rng, p["n"], x.dtype)
     out = np.empty_like(x)
+    alpha = x.dtype.type(_ALPHA)
 
     def run() -> Any:
-        np.multiply(x, np.float32(_ALPHA), out=out)
+        np.multiply(x, alpha, out=out)
         return np.add(out, y, out=out)
     return run
 
@@ -58,13 +76,14 @@ def _np_axpy(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
 def _np_activation(kind: str) -> Builder:
     def build(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
         np, _, x = _np_vector(p)
+        t = x.dtype.type  # constants in the array's dtype: a float32 scalar would promote float16 arrays
         if kind == "relu":
             out = np.empty_like(x)
-            return lambda: np.maximum(x, 0, out=out)
+            return lambda: np.maximum(x, t(0), out=out)
         if kind == "silu":
-            return lambda: x / (1 + np.exp(-x))
-        k = np.float32(math.sqrt(2 / math.pi))
-        return lambda: 0.5 * x * (1 + np.tanh(k * (x + np.float32(0.044715) * x * x * x)))
+            return lambda: x / (t(1) + np.exp(-x))
+        k, c = t(math.sqrt(2 / math.pi)), t(0.044715)
+        return lambda: t(0.5) * x * (t(1) + np.tanh(k * (x + c * x * x * x)))
     return build
 
 
@@ -97,33 +116,35 @@ def _np_log_softmax(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
 
 def _np_softmax_backward(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     np, rng, y = _np_matrix(p)
-    dy = rng.standard_normal(y.shape, dtype=np.float32)
+    dy = _np_normal(rng, y.shape, y.dtype)
     return lambda: y * (dy - (dy * y).sum(axis=-1, keepdims=True))
 
 
 def _np_log_softmax_backward(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     np, rng, y = _np_matrix(p)
-    dy = rng.standard_normal(y.shape, dtype=np.float32)
+    dy = _np_normal(rng, y.shape, y.dtype)
     return lambda: dy - np.exp(y) * dy.sum(axis=-1, keepdims=True)
 
 
 def _np_layernorm(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     np, rng, x = _np_matrix(p)
-    g = rng.standard_normal(p["cols"], dtype=np.float32)
-    b = rng.standard_normal(p["cols"], dtype=np.float32)
+    g = _np_normal(rng, p["cols"], x.dtype)
+    b = _np_normal(rng, p["cols"], x.dtype)
+    eps = x.dtype.type(_EPS_LAYERNORM)
 
     def run() -> Any:
         mean = x.mean(axis=-1, keepdims=True)
         centred = x - mean
         var = (centred * centred).mean(axis=-1, keepdims=True)
-        return centred / np.sqrt(var + np.float32(_EPS_LAYERNORM)) * g + b
+        return centred / np.sqrt(var + eps) * g + b
     return run
 
 
 def _np_rmsnorm(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     np, rng, x = _np_matrix(p)
-    g = rng.standard_normal(p["cols"], dtype=np.float32)
-    return lambda: x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + np.float32(_EPS_RMSNORM)) * g
+    g = _np_normal(rng, p["cols"], x.dtype)
+    eps = x.dtype.type(_EPS_RMSNORM)
+    return lambda: x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps) * g
 
 
 def _np_matmul(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
@@ -206,13 +227,15 @@ def _torch_reduce(kind: str) -> Builder:
 
 def _torch_layernorm(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     torch, x = _torch_matrix(p, device)
-    g, b = torch.randn(p["cols"], device=x.device), torch.randn(p["cols"], device=x.device)
+    # weight and bias in the input's dtype, as layer_norm requires and as our op takes them
+    g = torch.randn(p["cols"], device=x.device, dtype=x.dtype)
+    b = torch.randn(p["cols"], device=x.device, dtype=x.dtype)
     return lambda: torch.nn.functional.layer_norm(x, (p["cols"],), g, b, _EPS_LAYERNORM)
 
 
 def _torch_rmsnorm(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
     torch, x = _torch_matrix(p, device)
-    g = torch.randn(p["cols"], device=x.device)
+    g = torch.randn(p["cols"], device=x.device, dtype=x.dtype)
     if not hasattr(torch.nn.functional, "rms_norm"):
         raise _Skip("peer_unsupported", "this PyTorch has no torch.nn.functional.rms_norm")
     return lambda: torch.nn.functional.rms_norm(x, (p["cols"],), g, _EPS_RMSNORM)

@@ -15,6 +15,14 @@ void uniform(void* out, DType dtype, int64_t n, uint64_t seed, float low, float 
 // Element-by-element conversion (round to nearest even into 16-bit floats, truncation to ints).
 void cast(const void* in, DType from, void* out, DType to, int64_t n);                       // [n]
 
+// ---- 16-bit storage around fp32 kernels ---------------------------------------------
+// Widens n elements of a float32/float16/bfloat16 buffer to float (exact) and rounds
+// floats back into one (round to nearest even, NaN stays NaN; float16 overflows to inf),
+// the same values as store_as/load_as (NaN payloads aside). F16C instructions for float16 when the compiler
+// targets them, a vectorisable bit loop for bfloat16; float32 is a plain copy.
+void widen_to_f32(const void* in, DType dtype, float* out, int64_t n);
+void narrow_from_f32(const float* in, void* out, DType dtype, int64_t n);
+
 // ---- elementwise ---------------------------------------------------------------------
 void add_f32(const float* a, const float* b, float* out, int64_t n);  // out = a + b, [n]
 // out[r, c] = a[r, c] (op) b[r, c], or b[c] when b_is_row. a, out: [rows, cols]
@@ -66,6 +74,10 @@ void layernorm_backward_reference(const float* dy, const float* x, const float* 
                                   int64_t cols);
 void layernorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                             float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols);
+// Serial: rows [0, rows) of the v2 backward; each row's parameter-gradient terms are added
+// to dg / db (double [cols], the caller's, e.g. per thread). dx as layernorm_backward_f32.
+void layernorm_backward_rows(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                             float* dx, double* dg, double* db, int64_t rows, int64_t cols);
 void rmsnorm_reference(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols,
                        float eps);
 void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols, float eps);
@@ -73,6 +85,8 @@ void rmsnorm_backward_reference(const float* dy, const float* x, const float* ga
                                 float* dgamma, int64_t rows, int64_t cols);
 void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
                           float* dgamma, int64_t rows, int64_t cols);
+void rmsnorm_backward_rows(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                           double* dg, int64_t rows, int64_t cols);
 
 // ---- harness helpers -----------------------------------------------------------------
 // Busy-waits for `nanoseconds` of steady_clock time: a CPU case of known length.

@@ -170,6 +170,33 @@ void layernorm_backward_reference(const float* dy, const float* x, const float* 
   }
 }
 
+namespace {
+// One row of the layernorm backward: dx, and this row's dgamma/dbeta terms added to dg/db.
+inline void layernorm_backward_row(const float* gr, const float* xr, const float* gamma, float m, float s, float* dxr,
+                                   double* dg, double* db, int64_t cols) {
+  float sum_g = 0, sum_gx = 0;
+#pragma omp simd reduction(+ : sum_g, sum_gx)
+  for (int64_t c = 0; c < cols; ++c) {
+    const float g = gr[c] * gamma[c];
+    sum_g += g;
+    sum_gx += g * (xr[c] - m) * s;
+  }
+  const float mean_g = sum_g / static_cast<float>(cols), mean_gx = sum_gx / static_cast<float>(cols);
+  for (int64_t c = 0; c < cols; ++c) {
+    const float xhat = (xr[c] - m) * s;
+    dxr[c] = s * (gr[c] * gamma[c] - mean_g - xhat * mean_gx);
+    dg[c] += gr[c] * xhat;
+    db[c] += gr[c];
+  }
+}
+}  // namespace
+
+void layernorm_backward_rows(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                             float* dx, double* dg, double* db, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    layernorm_backward_row(dy + r * cols, x + r * cols, gamma, mean[r], rstd[r], dx + r * cols, dg, db, cols);
+}
+
 void layernorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                             float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols) {
   const int threads = thread_count();
@@ -179,24 +206,8 @@ void layernorm_backward_f32(const float* dy, const float* x, const float* gamma,
     double* my_dg = dg.data() + thread_id() * cols;
     double* my_db = db.data() + thread_id() * cols;
 #pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float *xr = x + r * cols, *gr = dy + r * cols;
-      const float m = mean[r], s = rstd[r];
-      float sum_g = 0, sum_gx = 0;
-#pragma omp simd reduction(+ : sum_g, sum_gx)
-      for (int64_t c = 0; c < cols; ++c) {
-        const float g = gr[c] * gamma[c];
-        sum_g += g;
-        sum_gx += g * (xr[c] - m) * s;
-      }
-      const float mean_g = sum_g / static_cast<float>(cols), mean_gx = sum_gx / static_cast<float>(cols);
-      for (int64_t c = 0; c < cols; ++c) {
-        const float xhat = (xr[c] - m) * s;
-        dx[r * cols + c] = s * (gr[c] * gamma[c] - mean_g - xhat * mean_gx);
-        my_dg[c] += gr[c] * xhat;
-        my_db[c] += gr[c];
-      }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      layernorm_backward_row(dy + r * cols, x + r * cols, gamma, mean[r], rstd[r], dx + r * cols, my_dg, my_db, cols);
   }
   for (int64_t c = 0; c < cols; ++c) {
     double g = 0, b = 0;
@@ -254,6 +265,26 @@ void rmsnorm_backward_reference(const float* dy, const float* x, const float* ga
   for (int64_t c = 0; c < cols; ++c) dgamma[c] = static_cast<float>(dg[c]);
 }
 
+namespace {
+inline void rmsnorm_backward_row(const float* gr, const float* xr, const float* gamma, float s, float* dxr, double* dg,
+                                 int64_t cols) {
+  float sum_gx = 0;
+#pragma omp simd reduction(+ : sum_gx)
+  for (int64_t c = 0; c < cols; ++c) sum_gx += gr[c] * gamma[c] * xr[c];
+  const float k = s * s * sum_gx / static_cast<float>(cols);
+  for (int64_t c = 0; c < cols; ++c) {
+    dxr[c] = s * (gr[c] * gamma[c] - xr[c] * k);
+    dg[c] += gr[c] * xr[c] * s;
+  }
+}
+}  // namespace
+
+void rmsnorm_backward_rows(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
+                           double* dg, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    rmsnorm_backward_row(dy + r * cols, x + r * cols, gamma, rstd[r], dx + r * cols, dg, cols);
+}
+
 void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
                           float* dgamma, int64_t rows, int64_t cols) {
   const int threads = thread_count();
@@ -262,18 +293,8 @@ void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, c
   {
     double* my_dg = dg.data() + thread_id() * cols;
 #pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float *xr = x + r * cols, *gr = dy + r * cols;
-      const float s = rstd[r];
-      float sum_gx = 0;
-#pragma omp simd reduction(+ : sum_gx)
-      for (int64_t c = 0; c < cols; ++c) sum_gx += gr[c] * gamma[c] * xr[c];
-      const float k = s * s * sum_gx / static_cast<float>(cols);
-      for (int64_t c = 0; c < cols; ++c) {
-        dx[r * cols + c] = s * (gr[c] * gamma[c] - xr[c] * k);
-        my_dg[c] += gr[c] * xr[c] * s;
-      }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      rmsnorm_backward_row(dy + r * cols, x + r * cols, gamma, rstd[r], dx + r * cols, my_dg, cols);
   }
   for (int64_t c = 0; c < cols; ++c) {
     double g = 0;

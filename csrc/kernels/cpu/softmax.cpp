@@ -30,13 +30,13 @@ void softmax_f32_rows_omp(const float* x, float* y, int64_t rows, int64_t cols) 
     float row_max = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : row_max)
     for (int64_t c = 0; c < cols; ++c) row_max = std::max(row_max, xr[c]);
-    float sum = 0.0f;
+    double sum = 0.0;  // one float running sum drifts past 1e-5 over ~10^4 terms
     for (int64_t c = 0; c < cols; ++c) {
       const float e = std::exp(xr[c] - row_max);
       yr[c] = e;
       sum += e;
     }
-    const float inv = 1.0f / sum;
+    const float inv = static_cast<float>(1.0 / sum);
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
   }

@@ -85,3 +85,133 @@ __device__ void block_online_max_sum(const float* __restrict__ row, int64_t cols
 }
 
 }  // namespace benchsuite::cuda::detail
+
+// ---- float32 / float16 / bfloat16 storage with fp32 math ------------------------------
+// Row kernels read and write a row in 16-byte packs (4 floats or 8 halves) when the row
+// pointer is 16-byte aligned, and element by element otherwise and for the row's tail.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "common/dtype.h"
+#include "common/error.h"
+
+namespace benchsuite::cuda::detail {
+
+__device__ __forceinline__ float to_float(float v) { return v; }
+__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <class T>
+__device__ __forceinline__ T from_float(float v);
+template <>
+__device__ __forceinline__ float from_float<float>(float v) { return v; }
+template <>
+__device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+
+// Elements of T in one 16-byte pack.
+template <class T>
+constexpr int pack_size() { return static_cast<int>(16 / sizeof(T)); }
+
+__host__ __device__ __forceinline__ bool aligned16(const void* p) {
+  return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
+}
+
+// p must be 16-byte aligned. Read-only path (the inputs of these kernels never alias
+// their outputs).
+template <class T>
+__device__ __forceinline__ void load_pack(const T* __restrict__ p, float (&v)[pack_size<T>()]) {
+  const uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
+  const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+  for (int k = 0; k < pack_size<T>(); ++k) v[k] = to_float(e[k]);
+}
+template <class T>
+__device__ __forceinline__ void store_pack(T* __restrict__ p, const float (&v)[pack_size<T>()]) {
+  alignas(16) T e[pack_size<T>()];
+#pragma unroll
+  for (int k = 0; k < pack_size<T>(); ++k) e[k] = from_float<T>(v[k]);
+  *reinterpret_cast<uint4*>(p) = *reinterpret_cast<const uint4*>(e);
+}
+
+// Elements [e0, e0 + pack) of a row of `cols`: one 16-byte load when the row is aligned
+// (e0 is a multiple of the pack) and the pack lies inside the row; else element loads,
+// `fill` past the end. Never reads outside [row, row + cols).
+template <class T>
+__device__ __forceinline__ void load_chunk(const T* __restrict__ row, int64_t e0, int64_t cols, bool aligned,
+                                           float (&v)[pack_size<T>()], float fill) {
+  constexpr int kPack = pack_size<T>();
+  if (aligned && e0 + kPack <= cols) {
+    load_pack(row + e0, v);
+    return;
+  }
+#pragma unroll
+  for (int k = 0; k < kPack; ++k) v[k] = e0 + k < cols ? to_float(row[e0 + k]) : fill;
+}
+template <class T>
+__device__ __forceinline__ void store_chunk(T* __restrict__ row, int64_t e0, int64_t cols, bool aligned,
+                                            const float (&v)[pack_size<T>()]) {
+  constexpr int kPack = pack_size<T>();
+  if (aligned && e0 + kPack <= cols) {
+    store_pack(row + e0, v);
+    return;
+  }
+#pragma unroll
+  for (int k = 0; k < kPack; ++k)
+    if (e0 + k < cols) row[e0 + k] = from_float<T>(v[k]);
+}
+
+// The online (max, sum of exp(x - max)) of a row of T for the whole block, read once in
+// packs: a pack's own maximum rescales the running sum once per pack. Every thread gets
+// (m, s); m stays -FLT_MAX for a row of -inf. Safe to call repeatedly (leading barrier).
+template <int kThreads, class T>
+__device__ void block_online_max_sum_packed(const T* __restrict__ row, int64_t cols, bool aligned, float& m,
+                                            float& s) {
+  constexpr int kWarps = kThreads / 32, kPack = pack_size<T>();
+  __shared__ float scratch_m[kWarps], scratch_s[kWarps];
+  m = -__FLT_MAX__;
+  s = 0.0f;
+  for (int64_t e0 = static_cast<int64_t>(threadIdx.x) * kPack; e0 < cols; e0 += static_cast<int64_t>(kThreads) * kPack) {
+    float v[kPack];
+    load_chunk(row, e0, cols, aligned, v, -INFINITY);
+    float mc = v[0];
+#pragma unroll
+    for (int k = 1; k < kPack; ++k) mc = fmaxf(mc, v[k]);
+    if (mc > m) {
+      s *= __expf(m - mc);
+      m = mc;
+    }
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) s += __expf(v[k] - m);  // fill: exp(-inf) = 0
+  }
+  for (int offset = 16; offset > 0; offset >>= 1)
+    merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) {
+    scratch_m[warp] = m;
+    scratch_s[warp] = s;
+  }
+  __syncthreads();
+  m = lane < kWarps ? scratch_m[lane] : -__FLT_MAX__;
+  s = lane < kWarps ? scratch_s[lane] : 0.0f;
+  for (int offset = 16; offset > 0; offset >>= 1)
+    merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+}
+
+// Host side: calls fn(T{}) with T = float, __half or __nv_bfloat16 for `dtype`.
+template <class Fn>
+void dispatch_float(DType dtype, const char* op, Fn&& fn) {
+  switch (dtype) {
+    case DType::float32: fn(float{}); return;
+    case DType::float16: fn(__half{}); return;
+    case DType::bfloat16: fn(__nv_bfloat16{}); return;
+    default: BENCHSUITE_UNSUPPORTED("unsupported_dtype", op, " (cuda): dtype=", dtype_name(dtype),
+                                    " is not supported (supported: float32, float16, bfloat16)");
+  }
+}
+
+}  // namespace benchsuite::cuda::detail

@@ -1,5 +1,8 @@
-// CUDA elementwise kernels: grid-stride loops with a float4 body when every pointer is
-// 16-byte aligned (and, for row broadcasting, the row length is a multiple of 4).
+// CUDA elementwise kernels on float32 / float16 / bfloat16 storage with fp32 math:
+// grid-stride loops over 16-byte packs (4 floats or 8 halves) when every pointer is
+// 16-byte aligned (and, for row broadcasting, the row length is a multiple of the pack),
+// then an element loop for the tail; element loops throughout otherwise.
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
 
@@ -8,108 +11,157 @@ namespace benchsuite::cuda {
 namespace {
 constexpr int kThreads = 256;
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+using detail::aligned16;
+using detail::from_float;
+using detail::load_pack;
+using detail::pack_size;
+using detail::store_pack;
+using detail::to_float;
 
-__device__ __forceinline__ float4 apply(BinaryOp op, float4 x, float4 y) {
-  return make_float4(binary(op, x.x, y.x), binary(op, x.y, y.y), binary(op, x.z, y.z), binary(op, x.w, y.w));
+__device__ __forceinline__ int64_t grid_start() {
+  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+}
+__device__ __forceinline__ int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
+
+// row_cols > 0: b is a row vector over the last axis (b index = i % row_cols).
+template <class T>
+__global__ void binary_kernel(BinaryOp op, const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ out,
+                              int64_t n, int64_t row_cols, bool vectorized) {
+  constexpr int kPack = pack_size<T>();
+  int64_t done = 0;
+  if (vectorized) {  // all three pointers aligned; row_cols % kPack == 0
+    const int64_t packs = n / kPack;
+    for (int64_t i = grid_start(); i < packs; i += grid_stride()) {
+      const int64_t e = i * kPack, j = row_cols ? e % row_cols : e;
+      float x[kPack], y[kPack];
+      load_pack(a + e, x);
+      load_pack(b + j, y);
+#pragma unroll
+      for (int k = 0; k < kPack; ++k) x[k] = benchsuite::binary(op, x[k], y[k]);
+      store_pack(out + e, x);
+    }
+    done = packs * kPack;
+  }
+  for (int64_t i = done + grid_start(); i < n; i += grid_stride())
+    out[i] = from_float<T>(benchsuite::binary(op, to_float(a[i]), to_float(b[row_cols ? i % row_cols : i])));
 }
 
-// cols_mask: b index = i % cols when broadcasting a row (cols > 0), else i.
-__global__ void binary_kernel(BinaryOp op, const float* __restrict__ a, const float* __restrict__ b,
-                              float* __restrict__ out, int64_t n, int64_t row_cols, bool vectorized) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+template <class T>
+__global__ void axpy_kernel(float alpha, const T* __restrict__ x, const T* __restrict__ y, T* __restrict__ out,
+                            int64_t n, bool vectorized) {
+  constexpr int kPack = pack_size<T>();
   int64_t done = 0;
   if (vectorized) {
-    const int64_t n4 = n / 4;
-    for (int64_t i = start; i < n4; i += stride) {
-      const int64_t j = row_cols ? (i * 4) % row_cols : i * 4;
-      reinterpret_cast<float4*>(out)[i] =
-          apply(op, reinterpret_cast<const float4*>(a)[i], *reinterpret_cast<const float4*>(b + j));
+    const int64_t packs = n / kPack;
+    for (int64_t i = grid_start(); i < packs; i += grid_stride()) {
+      float u[kPack], v[kPack];
+      load_pack(x + i * kPack, u);
+      load_pack(y + i * kPack, v);
+#pragma unroll
+      for (int k = 0; k < kPack; ++k) u[k] = alpha * u[k] + v[k];
+      store_pack(out + i * kPack, u);
     }
-    done = n4 * 4;
+    done = packs * kPack;
   }
-  for (int64_t i = done + start; i < n; i += stride) out[i] = binary(op, a[i], b[row_cols ? i % row_cols : i]);
+  for (int64_t i = done + grid_start(); i < n; i += grid_stride())
+    out[i] = from_float<T>(alpha * to_float(x[i]) + to_float(y[i]));
 }
 
-__global__ void axpy_kernel(float alpha, const float* __restrict__ x, const float* __restrict__ y,
-                            float* __restrict__ out, int64_t n, bool vectorized) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  int64_t done = 0;
-  if (vectorized) {
-    const int64_t n4 = n / 4;
-    for (int64_t i = start; i < n4; i += stride) {
-      const float4 u = reinterpret_cast<const float4*>(x)[i], v = reinterpret_cast<const float4*>(y)[i];
-      reinterpret_cast<float4*>(out)[i] =
-          make_float4(alpha * u.x + v.x, alpha * u.y + v.y, alpha * u.z + v.z, alpha * u.w + v.w);
-    }
-    done = n4 * 4;
-  }
-  for (int64_t i = done + start; i < n; i += stride) out[i] = alpha * x[i] + y[i];
-}
-
-__global__ void activation_kernel(Activation kind, const float* __restrict__ x, float* __restrict__ y, int64_t n,
+template <class T>
+__global__ void activation_kernel(Activation kind, const T* __restrict__ x, T* __restrict__ y, int64_t n,
                                   bool vectorized) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  constexpr int kPack = pack_size<T>();
   int64_t done = 0;
   if (vectorized) {
-    const int64_t n4 = n / 4;
-    for (int64_t i = start; i < n4; i += stride) {
-      const float4 v = reinterpret_cast<const float4*>(x)[i];
-      reinterpret_cast<float4*>(y)[i] = make_float4(activation(kind, v.x), activation(kind, v.y),
-                                                    activation(kind, v.z), activation(kind, v.w));
+    const int64_t packs = n / kPack;
+    for (int64_t i = grid_start(); i < packs; i += grid_stride()) {
+      float v[kPack];
+      load_pack(x + i * kPack, v);
+#pragma unroll
+      for (int k = 0; k < kPack; ++k) v[k] = benchsuite::activation(kind, v[k]);
+      store_pack(y + i * kPack, v);
     }
-    done = n4 * 4;
+    done = packs * kPack;
   }
-  for (int64_t i = done + start; i < n; i += stride) y[i] = activation(kind, x[i]);
+  for (int64_t i = done + grid_start(); i < n; i += grid_stride()) y[i] = from_float<T>(benchsuite::activation(kind, to_float(x[i])));
 }
 
-__global__ void activation_backward_kernel(Activation kind, const float* __restrict__ x, const float* __restrict__ dy,
-                                           float* __restrict__ dx, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    dx[i] = dy[i] * activation_grad(kind, x[i]);
+template <class T>
+__global__ void activation_backward_kernel(Activation kind, const T* __restrict__ x, const T* __restrict__ dy,
+                                           T* __restrict__ dx, int64_t n, bool vectorized) {
+  constexpr int kPack = pack_size<T>();
+  int64_t done = 0;
+  if (vectorized) {
+    const int64_t packs = n / kPack;
+    for (int64_t i = grid_start(); i < packs; i += grid_stride()) {
+      float u[kPack], g[kPack];
+      load_pack(x + i * kPack, u);
+      load_pack(dy + i * kPack, g);
+#pragma unroll
+      for (int k = 0; k < kPack; ++k) u[k] = g[k] * activation_grad(kind, u[k]);
+      store_pack(dx + i * kPack, u);
+    }
+    done = packs * kPack;
+  }
+  for (int64_t i = done + grid_start(); i < n; i += grid_stride())
+    dx[i] = from_float<T>(to_float(dy[i]) * activation_grad(kind, to_float(x[i])));
+}
+
+// Blocks for n elements, in packs when vectorised.
+template <class T>
+unsigned grid(int64_t n, bool vectorized) {
+  constexpr int kPack = pack_size<T>();
+  return detail::grid_for(vectorized ? (n + kPack - 1) / kPack : n, kThreads);
 }
 }  // namespace
 
-void binary_f32(BinaryOp op, const float* a, const float* b, float* out, int64_t rows, int64_t cols, bool b_is_row,
-                StreamHandle stream) {
+void binary(BinaryOp op, DType dtype, const void* a, const void* b, void* out, int64_t rows, int64_t cols,
+            bool b_is_row, StreamHandle stream) {
   const int64_t n = rows * cols;
   if (n == 0) return;
-  const bool vectorized = aligned16(a) && aligned16(b) && aligned16(out) && (!b_is_row || cols % 4 == 0);
-  binary_kernel<<<detail::grid_for(vectorized ? (n + 3) / 4 : n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(
-      op, a, b, out, n, b_is_row ? cols : 0, vectorized);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  detail::dispatch_float(dtype, op == BinaryOp::add ? "add" : "mul", [&](auto tag) {
+    using T = decltype(tag);
+    const bool vectorized =
+        aligned16(a) && aligned16(b) && aligned16(out) && (!b_is_row || cols % pack_size<T>() == 0);
+    binary_kernel<T><<<grid<T>(n, vectorized), kThreads, 0, detail::as_stream(stream)>>>(
+        op, static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(out), n, b_is_row ? cols : 0,
+        vectorized);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
-void add_f32(const float* a, const float* b, float* out, int64_t n, StreamHandle stream) {
-  binary_f32(BinaryOp::add, a, b, out, 1, n, false, stream);
-}
-
-void axpy_f32(float alpha, const float* x, const float* y, float* out, int64_t n, StreamHandle stream) {
+void axpy(float alpha, DType dtype, const void* x, const void* y, void* out, int64_t n, StreamHandle stream) {
   if (n == 0) return;
-  const bool vectorized = aligned16(x) && aligned16(y) && aligned16(out);
-  axpy_kernel<<<detail::grid_for(vectorized ? (n + 3) / 4 : n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(
-      alpha, x, y, out, n, vectorized);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  detail::dispatch_float(dtype, "axpy", [&](auto tag) {
+    using T = decltype(tag);
+    const bool vectorized = aligned16(x) && aligned16(y) && aligned16(out);
+    axpy_kernel<T><<<grid<T>(n, vectorized), kThreads, 0, detail::as_stream(stream)>>>(
+        alpha, static_cast<const T*>(x), static_cast<const T*>(y), static_cast<T*>(out), n, vectorized);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
-void activation_f32(Activation kind, const float* x, float* y, int64_t n, StreamHandle stream) {
+void activation(Activation kind, DType dtype, const void* x, void* y, int64_t n, StreamHandle stream) {
   if (n == 0) return;
-  const bool vectorized = aligned16(x) && aligned16(y);
-  activation_kernel<<<detail::grid_for(vectorized ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                      detail::as_stream(stream)>>>(kind, x, y, n, vectorized);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  detail::dispatch_float(dtype, activation_name(kind), [&](auto tag) {
+    using T = decltype(tag);
+    const bool vectorized = aligned16(x) && aligned16(y);
+    activation_kernel<T><<<grid<T>(n, vectorized), kThreads, 0, detail::as_stream(stream)>>>(
+        kind, static_cast<const T*>(x), static_cast<T*>(y), n, vectorized);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
-void activation_backward_f32(Activation kind, const float* x, const float* dy, float* dx, int64_t n,
-                             StreamHandle stream) {
+void activation_backward(Activation kind, DType dtype, const void* x, const void* dy, void* dx, int64_t n,
+                         StreamHandle stream) {
   if (n == 0) return;
-  activation_backward_kernel<<<detail::grid_for(n, kThreads), kThreads, 0, detail::as_stream(stream)>>>(kind, x, dy,
-                                                                                                       dx, n);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  detail::dispatch_float(dtype, activation_name(kind), [&](auto tag) {
+    using T = decltype(tag);
+    const bool vectorized = aligned16(x) && aligned16(dy) && aligned16(dx);
+    activation_backward_kernel<T><<<grid<T>(n, vectorized), kThreads, 0, detail::as_stream(stream)>>>(
+        kind, static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dx), n, vectorized);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
 }  // namespace benchsuite::cuda

@@ -1,7 +1,13 @@
-// CUDA softmax over the last axis, one thread block per row.
-// v1 three_pass: max, then sum of exp, then write (three reads of the row).
-// v2 online: running (max, sum) pairs merged across the block (Milakov & Gimelshein
-//    2018), then one write pass: two reads of the row instead of three.
+// CUDA softmax and log_softmax over the last axis, one thread block per row, on float32 /
+// float16 / bfloat16 storage with fp32 math. Rows are read and written in 16-byte packs
+// when the row pointers are 16-byte aligned (element loads otherwise, and for the tail).
+// softmax v1 three_pass: max, then sum of exp, then write (three reads of the row).
+// softmax v2 online: running (max, sum) pairs merged across the block (Milakov &
+//    Gimelshein 2018), then one write pass: two reads of the row instead of three.
+// softmax v3 / log_softmax v2 registers: the row is read once into registers (up to
+//    kMaxPacks packs per thread: 8192 floats or 16384 halves per row), max and sum come
+//    from them and the output is written from them: one read, one write. Longer rows
+//    fall back to v2 (softmax) or the three-pass kernel (log_softmax).
 #include <cfloat>
 
 #include "kernels/cuda/block_reduce.cuh"
@@ -12,51 +18,185 @@ namespace benchsuite::cuda {
 
 namespace {
 constexpr int kThreads = 256;
+constexpr int kMaxPacks = 8;
 
 using detail::block_max;
 using detail::block_sum;
+using detail::load_chunk;
+using detail::pack_size;
+using detail::store_chunk;
 
-__global__ void __launch_bounds__(kThreads) softmax_three_pass_kernel(const float* __restrict__ x,
-                                                                      float* __restrict__ y, int64_t cols) {
-  const float* xr = x + blockIdx.x * cols;
-  float* yr = y + blockIdx.x * cols;
+
+// Pack loop over a row: e0 = (threadIdx.x + j * kThreads) * kPack.
+#define BENCHSUITE_FOR_CHUNKS(e0, cols, kPack)                                                       \
+  for (int64_t e0 = static_cast<int64_t>(threadIdx.x) * (kPack); e0 < (cols); \
+       e0 += static_cast<int64_t>(kThreads) * (kPack))
+
+template <class T, bool kLog>
+__global__ void __launch_bounds__(kThreads) softmax_three_pass_kernel(const T* __restrict__ x, T* __restrict__ y,
+                                                                      int64_t cols) {
+  constexpr int kPack = pack_size<T>();
+  const T* xr = x + blockIdx.x * cols;
+  T* yr = y + blockIdx.x * cols;
+  const bool aligned = detail::aligned16(xr) && detail::aligned16(yr);
+  float v[kPack];
   float m = -FLT_MAX;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) m = fmaxf(m, xr[c]);
+  BENCHSUITE_FOR_CHUNKS(e0, cols, kPack) {
+    load_chunk(xr, e0, cols, aligned, v, -INFINITY);
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) m = fmaxf(m, v[k]);
+  }
   m = block_max<kThreads>(m);
   float s = 0.0f;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) s += __expf(xr[c] - m);
+  BENCHSUITE_FOR_CHUNKS(e0, cols, kPack) {
+    load_chunk(xr, e0, cols, aligned, v, -INFINITY);
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) s += __expf(v[k] - m);  // fill: exp(-inf) = 0
+  }
   s = block_sum<kThreads>(s);
-  const float inv = 1.0f / s;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
+  const float inv = 1.0f / s, shift = m + __logf(s);
+  BENCHSUITE_FOR_CHUNKS(e0, cols, kPack) {
+    load_chunk(xr, e0, cols, aligned, v, 0.0f);
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) v[k] = kLog ? v[k] - shift : __expf(v[k] - m) * inv;
+    store_chunk(yr, e0, cols, aligned, v);
+  }
 }
 
-__global__ void __launch_bounds__(kThreads) softmax_online_kernel(const float* __restrict__ x, float* __restrict__ y,
+template <class T>
+__global__ void __launch_bounds__(kThreads) softmax_online_kernel(const T* __restrict__ x, T* __restrict__ y,
                                                                   int64_t cols) {
-  const float* xr = x + blockIdx.x * cols;
-  float* yr = y + blockIdx.x * cols;
+  constexpr int kPack = pack_size<T>();
+  const T* xr = x + blockIdx.x * cols;
+  T* yr = y + blockIdx.x * cols;
+  const bool aligned = detail::aligned16(xr) && detail::aligned16(yr);
   float m, s;
-  detail::block_online_max_sum<kThreads>(xr, cols, m, s);
+  detail::block_online_max_sum_packed<kThreads>(xr, cols, aligned, m, s);
   const float inv = 1.0f / s;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) yr[c] = __expf(xr[c] - m) * inv;
+  float v[kPack];
+  BENCHSUITE_FOR_CHUNKS(e0, cols, kPack) {
+    load_chunk(xr, e0, cols, aligned, v, 0.0f);
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) v[k] = __expf(v[k] - m) * inv;
+    store_chunk(yr, e0, cols, aligned, v);
+  }
 }
 
-void check_rows(int64_t rows) {
-  BENCHSUITE_CHECK_ARG(rows <= 2147483647LL, "softmax: rows=", rows, " exceeds the CUDA grid limit (2^31-1)");
+// cols <= kPacks * kThreads * kPack: pack j of this thread holds elements
+// (j * kThreads + threadIdx.x) * kPack + [0, kPack); packs past the row hold -inf.
+template <class T, int kPacks, bool kLog>
+__global__ void __launch_bounds__(kThreads) softmax_registers_kernel(const T* __restrict__ x, T* __restrict__ y,
+                                                                     int64_t cols) {
+  constexpr int kPack = pack_size<T>();
+  const T* xr = x + blockIdx.x * cols;
+  T* yr = y + blockIdx.x * cols;
+  const bool aligned = detail::aligned16(xr) && detail::aligned16(yr);
+  float v[kPacks][kPack];
+  float m = -FLT_MAX;
+#pragma unroll
+  for (int j = 0; j < kPacks; ++j) {
+    const int64_t e0 = (static_cast<int64_t>(j) * kThreads + threadIdx.x) * kPack;
+    load_chunk(xr, e0, cols, aligned, v[j], -INFINITY);
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) m = fmaxf(m, v[j][k]);
+  }
+  m = block_max<kThreads>(m);
+  float s = 0.0f;
+#pragma unroll
+  for (int j = 0; j < kPacks; ++j)
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) {
+      const float e = __expf(v[j][k] - m);  // -inf past the row: 0
+      s += e;
+      if (!kLog) v[j][k] = e;
+    }
+  s = block_sum<kThreads>(s);
+  const float inv = 1.0f / s, shift = m + __logf(s);
+#pragma unroll
+  for (int j = 0; j < kPacks; ++j) {
+    const int64_t e0 = (static_cast<int64_t>(j) * kThreads + threadIdx.x) * kPack;
+    if (e0 >= cols) break;
+#pragma unroll
+    for (int k = 0; k < kPack; ++k) v[j][k] = kLog ? v[j][k] - shift : v[j][k] * inv;
+    store_chunk(yr, e0, cols, aligned, v[j]);
+  }
+}
+
+unsigned row_grid(const char* op, int64_t rows) {
+  BENCHSUITE_CHECK_ARG(rows <= 2147483647LL, op, ": rows=", rows, " exceeds the CUDA grid limit (2^31-1)");
+  return static_cast<unsigned>(rows);
+}
+
+// The register kernel for the smallest pack count that holds the row; false when even
+// kMaxPacks packs per thread are too few (the caller falls back).
+template <class T, bool kLog>
+bool launch_registers(const T* x, T* y, int64_t rows, int64_t cols, cudaStream_t stream) {
+  const int64_t per_pack_round = static_cast<int64_t>(kThreads) * pack_size<T>();
+  const int64_t packs = (cols + per_pack_round - 1) / per_pack_round;
+  const unsigned grid = row_grid(kLog ? "log_softmax" : "softmax", rows);
+  if (packs <= 1)
+    softmax_registers_kernel<T, 1, kLog><<<grid, kThreads, 0, stream>>>(x, y, cols);
+  else if (packs <= 2)
+    softmax_registers_kernel<T, 2, kLog><<<grid, kThreads, 0, stream>>>(x, y, cols);
+  else if (packs <= 4)
+    softmax_registers_kernel<T, 4, kLog><<<grid, kThreads, 0, stream>>>(x, y, cols);
+  else if (packs <= kMaxPacks)
+    softmax_registers_kernel<T, kMaxPacks, kLog><<<grid, kThreads, 0, stream>>>(x, y, cols);
+  else
+    return false;
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  return true;
 }
 }  // namespace
 
-void softmax_f32_three_pass(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream) {
+void softmax_three_pass(DType dtype, const void* x, void* y, int64_t rows, int64_t cols, StreamHandle stream) {
   if (rows == 0 || cols == 0) return;
-  check_rows(rows);
-  softmax_three_pass_kernel<<<static_cast<unsigned>(rows), kThreads, 0, detail::as_stream(stream)>>>(x, y, cols);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  detail::dispatch_float(dtype, "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    softmax_three_pass_kernel<T, false><<<row_grid("softmax", rows), kThreads, 0, detail::as_stream(stream)>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), cols);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
 }
 
-void softmax_f32_online(const float* x, float* y, int64_t rows, int64_t cols, StreamHandle stream) {
+void softmax_online(DType dtype, const void* x, void* y, int64_t rows, int64_t cols, StreamHandle stream) {
   if (rows == 0 || cols == 0) return;
-  check_rows(rows);
-  softmax_online_kernel<<<static_cast<unsigned>(rows), kThreads, 0, detail::as_stream(stream)>>>(x, y, cols);
-  BENCHSUITE_CUDA_CHECK_LAUNCH();
+  detail::dispatch_float(dtype, "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    softmax_online_kernel<T><<<row_grid("softmax", rows), kThreads, 0, detail::as_stream(stream)>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), cols);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void softmax_registers(DType dtype, const void* x, void* y, int64_t rows, int64_t cols, StreamHandle stream) {
+  if (rows == 0 || cols == 0) return;
+  detail::dispatch_float(dtype, "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    if (!launch_registers<T, false>(static_cast<const T*>(x), static_cast<T*>(y), rows, cols,
+                                    detail::as_stream(stream)))
+      softmax_online(dtype, x, y, rows, cols, stream);
+  });
+}
+
+void log_softmax(DType dtype, const void* x, void* y, int64_t rows, int64_t cols, StreamHandle stream) {
+  if (rows == 0 || cols == 0) return;
+  detail::dispatch_float(dtype, "log_softmax", [&](auto tag) {
+    using T = decltype(tag);
+    softmax_three_pass_kernel<T, true><<<row_grid("log_softmax", rows), kThreads, 0, detail::as_stream(stream)>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), cols);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void log_softmax_registers(DType dtype, const void* x, void* y, int64_t rows, int64_t cols, StreamHandle stream) {
+  if (rows == 0 || cols == 0) return;
+  detail::dispatch_float(dtype, "log_softmax", [&](auto tag) {
+    using T = decltype(tag);
+    if (!launch_registers<T, true>(static_cast<const T*>(x), static_cast<T*>(y), rows, cols,
+                                   detail::as_stream(stream)))
+      log_softmax(dtype, x, y, rows, cols, stream);
+  });
 }
 
 }  // namespace benchsuite::cuda
