@@ -79,9 +79,13 @@ def test_default_profile_loads():
     assert softmax_f32["rows"] == [1024, 4096] and softmax_f32["cols"] == [1024, 4096]
     # matmul lists explicit square points instead of a cartesian product
     assert [(b["m"], b["n"], b["k"]) for b in p.sweeps["matmul"]] == [
-        ([s], [s], [s]) for s in (512, 1024, 4096)]
+        ([s], [s], [s]) for s in (512, 1024, 4096, 4096, 8192)]
+    # the 16-bit blocks (and the bf16/fp16 GEMM target shapes) are limited to CUDA
+    assert all(b.get("device") == ["cuda"] for fam in ("add", "gelu", "sum", "softmax", "layernorm", "rmsnorm",
+                                                       "matmul") for b in sweep_blocks(p.sweeps[fam])
+               if set(b.get("dtype", [])) & {"float16", "bfloat16"})
     for fam in ("add", "fill", "randn", "copy"):
-        assert p.sweeps[fam]["n"] == [16777216]
+        assert all(b["n"] == [16777216] for b in sweep_blocks(p.sweeps[fam]))
     dtypes = {d for sweep in p.sweeps.values() for params in sweep_blocks(sweep)
               for d in params.get("dtype", [])}
     assert dtypes == {"float32", "float16", "bfloat16"}  # 16-bit sweeps of the memory-bound ops
