@@ -358,7 +358,11 @@ def _latency_plots(report: Report, limit: int = 24) -> list[Plot]:
         fig, ax = plt.subplots(figsize=(7.5, 4.2))
         for label, pts in sorted(series.items(), key=lambda kv: -len(kv[1]))[:10]:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
-        ax.set_xscale("log", base=2)
+        xs = [p[0] for pts in series.values() for p in pts]
+        if min(xs) > 0 and max(xs) / min(xs) >= 4:   # sizes: log2; flags and small ranges: linear
+            ax.set_xscale("log", base=2)
+        else:
+            ax.set_xticks(sorted(set(xs)))
         ax.set_yscale("log")
         ax.set_xlabel(param)
         ax.set_ylabel("median latency (ms)")
@@ -366,7 +370,7 @@ def _latency_plots(report: Report, limit: int = 24) -> list[Plot]:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         plots.append(Plot(f"latency-{case}", f"{case}: latency vs {param}",
-                          f"Median latency of each version of {case} as {param} grows (log-log).", _figure_png(fig)))
+                          f"Median latency of each version of {case} against {param}.", _figure_png(fig)))
         if len(plots) >= limit:
             break
     return plots

@@ -51,24 +51,13 @@ __device__ __forceinline__ void merge_max_sum(float& m, float& s, float m2, floa
   m = new_m;
 }
 
-// One-read online max and sum of exp(x - max) over a row of `cols` values, for the whole
-// block (Milakov & Gimelshein 2018); every thread gets (m, s). Safe to call repeatedly:
-// the leading barrier keeps a previous call's readers of the scratch ahead of its writers.
+// Combines every thread's (m, s) into the block's, given to every thread: a warp shuffle
+// tree, one value per warp through shared memory, then the tree again. The leading barrier
+// keeps a previous call's readers of the scratch ahead of this call's writers.
 template <int kThreads>
-__device__ void block_online_max_sum(const float* __restrict__ row, int64_t cols, float& m, float& s) {
+__device__ __forceinline__ void block_merge_max_sum(float& m, float& s) {
   constexpr int kWarps = kThreads / 32;
   __shared__ float scratch_m[kWarps], scratch_s[kWarps];
-  m = -__FLT_MAX__;
-  s = 0.0f;
-  for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
-    const float v = row[c];
-    if (v > m) {
-      s = s * expf(m - v) + 1.0f;
-      m = v;
-    } else {
-      s += expf(v - m);
-    }
-  }
   for (int offset = 16; offset > 0; offset >>= 1)
     merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -82,6 +71,25 @@ __device__ void block_online_max_sum(const float* __restrict__ row, int64_t cols
   s = lane < kWarps ? scratch_s[lane] : 0.0f;
   for (int offset = 16; offset > 0; offset >>= 1)
     merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+}
+
+// One-read online max and sum of exp(x - max) over a row of `cols` values, for the whole
+// block (Milakov & Gimelshein 2018); every thread gets (m, s). Safe to call repeatedly:
+// the leading barrier keeps a previous call's readers of the scratch ahead of its writers.
+template <int kThreads>
+__device__ void block_online_max_sum(const float* __restrict__ row, int64_t cols, float& m, float& s) {
+  m = -__FLT_MAX__;
+  s = 0.0f;
+  for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+    const float v = row[c];
+    if (v > m) {
+      s = s * expf(m - v) + 1.0f;
+      m = v;
+    } else {
+      s += expf(v - m);
+    }
+  }
+  block_merge_max_sum<kThreads>(m, s);
 }
 
 }  // namespace benchsuite::cuda::detail
@@ -170,8 +178,7 @@ __device__ __forceinline__ void store_chunk(T* __restrict__ row, int64_t e0, int
 template <int kThreads, class T>
 __device__ void block_online_max_sum_packed(const T* __restrict__ row, int64_t cols, bool aligned, float& m,
                                             float& s) {
-  constexpr int kWarps = kThreads / 32, kPack = pack_size<T>();
-  __shared__ float scratch_m[kWarps], scratch_s[kWarps];
+  constexpr int kPack = pack_size<T>();
   m = -__FLT_MAX__;
   s = 0.0f;
   for (int64_t e0 = static_cast<int64_t>(threadIdx.x) * kPack; e0 < cols; e0 += static_cast<int64_t>(kThreads) * kPack) {
@@ -187,19 +194,7 @@ __device__ void block_online_max_sum_packed(const T* __restrict__ row, int64_t c
 #pragma unroll
     for (int k = 0; k < kPack; ++k) s += __expf(v[k] - m);  // fill: exp(-inf) = 0
   }
-  for (int offset = 16; offset > 0; offset >>= 1)
-    merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  __syncthreads();
-  if (lane == 0) {
-    scratch_m[warp] = m;
-    scratch_s[warp] = s;
-  }
-  __syncthreads();
-  m = lane < kWarps ? scratch_m[lane] : -__FLT_MAX__;
-  s = lane < kWarps ? scratch_s[lane] : 0.0f;
-  for (int offset = 16; offset > 0; offset >>= 1)
-    merge_max_sum(m, s, __shfl_xor_sync(0xffffffffu, m, offset), __shfl_xor_sync(0xffffffffu, s, offset));
+  block_merge_max_sum<kThreads>(m, s);
 }
 
 // Host side: calls fn(T{}) with T = float, __half or __nv_bfloat16 for `dtype`.
