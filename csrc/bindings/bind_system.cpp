@@ -23,7 +23,7 @@ namespace benchsuite::bindings {
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& text) {
+[[maybe_unused]] std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::string item;
   for (char c : text + ";") {

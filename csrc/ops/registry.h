@@ -48,7 +48,7 @@ struct OpVersion {
   // Any other signature: the op's own file stores and casts it (see impl_as).
   void (*impl)() = nullptr;
   double tolerance = 0;  // correctness tolerance when looser than the dtype's default (e.g. TF32)
-  std::string math;      // the arithmetic when it differs from the dtype ("tf32"): picks the peak
+  std::string math{};    // the arithmetic when it differs from the dtype ("tf32"): picks the peak
   bool supports(DType dtype) const;
   template <class Fn>
   Fn impl_as() const { return reinterpret_cast<Fn>(impl); }
