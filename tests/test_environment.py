@@ -99,12 +99,22 @@ def test_governor_warning(env):
     assert not any("governor" in w for w in environment_warnings(e))
 
 
+def test_load_warning(env):
+    e = copy.deepcopy(env)
+    e["cpu"].update(logical_cores=2, load_average_1m=4.5)
+    assert any("load average 4.50 on 2 logical cores" in w for w in environment_warnings(e))
+    e["cpu"]["load_average_1m"] = 1.2           # this process plus a little: quiet enough
+    assert not any("load average" in w for w in environment_warnings(e))
+    assert env["cpu"]["load_average_1m"] is None or env["cpu"]["load_average_1m"] >= 0
+
+
 def test_gpu_warnings(env):
+    quiet = dict(governor=None, load_average_1m=None)   # only the GPU's warnings are looked at here
     e = with_gpu(env)
-    e["cpu"]["governor"] = None
+    e["cpu"].update(quiet)
     assert environment_warnings(e) == []  # idle at 345 MHz is not a warning
     busy_low = with_gpu(env, sm_clock_mhz_at_start=1200.0, clock_event_reasons_at_start=0x0)
-    busy_low["cpu"]["governor"] = None
+    busy_low["cpu"].update(quiet)
     assert any("below its default" in w for w in environment_warnings(busy_low))
     hot = with_gpu(env, clock_event_reasons_at_start=0x1 | 0x20)
     assert any("sw_thermal_slowdown" in w for w in environment_warnings(hot))

@@ -144,6 +144,7 @@ def capture_environment_raw(cwd: str | os.PathLike | None = None) -> dict[str, A
                "version": platform.version(), "machine": platform.machine()},
         "cpu": {"model": cpu["model"], "logical_cores": os.cpu_count() or cpu["logical_cores"],
                 "physical_cores": physical_cores(), "governor": cpu_governor(), "smt": cpu_smt(),
+                "load_average_1m": _load_average(),
                 "features": list(cpu["features"]), "max_mhz": cpu_max_mhz(),
                 "l2_cache_bytes": cpu["l2_cache_bytes"], "l3_cache_bytes": cpu["l3_cache_bytes"],
                 "openmp_threads": cpu["openmp_threads"]},
@@ -162,11 +163,24 @@ def capture_environment_raw(cwd: str | os.PathLike | None = None) -> dict[str, A
     }
 
 
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):  # not on every platform
+        return None
+
+
 def environment_warnings(environment: dict[str, Any]) -> list[str]:
-    """Signs of a noisy machine: a CPU governor other than `performance`, GPU clocks below
-    default (or slowed down) at start, other processes on a GPU."""
+    """Signs of a noisy machine: a CPU governor other than `performance`, other processes
+    keeping at least half the cores busy (the 1-minute load average, less this process),
+    GPU clocks below default (or slowed down) at start, other processes on a GPU."""
     out: list[str] = []
-    governor = (environment.get("cpu") or {}).get("governor")
+    cpu = environment.get("cpu") or {}
+    load, cores = cpu.get("load_average_1m"), cpu.get("logical_cores")
+    if load is not None and cores and load >= 1 + 0.5 * cores:
+        out.append(f"1-minute load average {load:.2f} on {cores} logical cores: other processes compete for "
+                   "the CPU, so CPU timings (OpenMP above all) will be slow and noisy")
+    governor = cpu.get("governor")
     if governor is not None and governor != "performance":
         out.append(f"cpu governor is {governor!r}, not 'performance': CPU timings vary with frequency "
                    "scaling (set it with cpupower frequency-set -g performance)")
