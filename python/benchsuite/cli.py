@@ -300,7 +300,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .history import History, change_points, default_history_path
+    from .history import History, default_history_path, level_changes
     db = args.db or default_history_path()
     if args.history_command != "add" and not os.path.exists(db):
         raise UsageError(f"history database {db} does not exist yet: runs are added by `benchsuite run` "
@@ -330,18 +330,16 @@ def _cmd_history(args: argparse.Namespace) -> int:
         raise UsageError(f"CASE={args.case!r}: no stored case matches (see `benchsuite history list`)")
     shown = []
     for name in names:
-        points = store.series(name, args.metric)
-        values = [p.value for p in points if p.value is not None and p.value > 0]
-        cps = change_points(values) if len(values) >= 2 else []
-        shown.append((name, points, cps))
+        points = store.series(name, args.metric)        # every stored run, with or without a value
+        valued, cps = level_changes(points)
+        shown.append((name, points, {valued[i].run_id for i in cps}))
     if args.json:
-        print(json.dumps([{"case": n, "metric": args.metric, "change_points": c,
-                           "points": [p.__dict__ for p in pts]} for n, pts, c in shown], indent=2))
+        print(json.dumps([{"case": n, "metric": args.metric,
+                           "change_points": [i for i, p in enumerate(pts) if p.run_id in starts],
+                           "points": [p.__dict__ for p in pts]} for n, pts, starts in shown], indent=2))
         return 0
-    for name, points, cps in shown:
+    for name, points, starts in shown:
         print(f"{name}  ({args.metric})")
-        valued = [p for p in points if p.value is not None and p.value > 0]
-        starts = {valued[i].run_id for i in cps}
         previous = None
         for p in points:
             value = "-" if p.value is None else f"{p.value:.5g}"

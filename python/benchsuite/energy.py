@@ -9,7 +9,6 @@ labelled `estimated` and lives in metrics.energy_estimate, never in metrics.ener
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,6 +16,7 @@ import yaml
 
 from . import _core
 from .errors import ConfigError
+from .fields import number
 
 __all__ = ["ENERGY_SOURCES", "energy_status", "energy_record", "unavailable", "derived_metrics",
            "load_energy_model", "estimate_energy", "ENERGY_MODEL_FILE"]
@@ -59,10 +59,6 @@ def energy_status(device: str = "cpu") -> dict[str, Any]:
     return {"available": False, "source": "unavailable", "reason": rapl.reason}
 
 
-def _finite(x: Any) -> float | None:
-    return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
-
-
 def derived_metrics(joules_per_iter: float | None, counters: Mapping[str, Any],
                     seconds_per_iter: float | None) -> dict[str, Any]:
     """mJ per item (inference, token, sample: the case's item unit), FLOP per joule and the
@@ -70,16 +66,16 @@ def derived_metrics(joules_per_iter: float | None, counters: Mapping[str, Any],
     out: dict[str, Any] = {"mj_per_iter": None, "mj_per_item": None,
                            "item_unit": counters.get("item_unit"), "flop_per_joule": None,
                            "energy_delay_product": None}
-    j = _finite(joules_per_iter)
+    j = number(joules_per_iter)
     if j is None or j <= 0:
         return out
     out["mj_per_iter"] = j * 1e3
-    items, flops = _finite(counters.get("items")), _finite(counters.get("flops"))
+    items, flops = number(counters.get("items")), number(counters.get("flops"))
     if items:
         out["mj_per_item"] = j * 1e3 / items
     if flops:
         out["flop_per_joule"] = flops / j
-    t = _finite(seconds_per_iter)
+    t = number(seconds_per_iter)
     if t is not None and t > 0:
         out["energy_delay_product"] = j * t
     return out
@@ -96,7 +92,7 @@ def energy_record(raw: Mapping[str, Any] | None, counters: Mapping[str, Any],
         record["source"] = "unavailable"
     for key in _EXTRA_KEYS:
         record[key] = raw.get(key)
-    sampled, counted = _finite(raw.get("sampled_power_joules_per_iter")), _finite(raw.get("joules_per_iter"))
+    sampled, counted = number(raw.get("sampled_power_joules_per_iter")), number(raw.get("joules_per_iter"))
     if record["source"] == "nvml_counter" and sampled and counted:
         record["counter_vs_sampled_power"] = (counted - sampled) / sampled
     record["derived"] = derived_metrics(record["joules_per_iter"], counters, seconds_per_iter)
@@ -148,8 +144,8 @@ def estimate_energy(counters: Mapping[str, Any], device: str,
                     model: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """metrics.energy_estimate: FLOPs and bytes times the model's per-operation constants,
     labelled `estimated`; None when the case counts neither FLOPs nor bytes."""
-    flops = _finite(counters.get("flops")) or 0.0
-    moved = (_finite(counters.get("bytes_read")) or 0.0) + (_finite(counters.get("bytes_written")) or 0.0)
+    flops = number(counters.get("flops")) or 0.0
+    moved = (number(counters.get("bytes_read")) or 0.0) + (number(counters.get("bytes_written")) or 0.0)
     if not flops and not moved:
         return None
     try:

@@ -64,6 +64,6 @@ def follow_up(doc: Mapping[str, Any], json_path: str | os.PathLike | None, *, sa
             out.comparison_paths = [jp, mp]
         counts = ", ".join(f"{k} {v}" for k, v in comparison.counts().items() if v)
         out.messages.append(f"compared with baseline {compare_with!r} (run {base.run_id}): {counts}; "
-                            f"{comparison.regressions and len(comparison.regressions) or 0} regression(s)"
+                            f"{len(comparison.regressions)} regression(s)"
                             + (f" -> {out.comparison_paths[0]}" if out.comparison_paths else ""))
     return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import fnmatch
 import json
 import math
 import sqlite3
@@ -31,7 +30,7 @@ from .errors import HistoryError, InvalidArgumentError
 from .fields import metric
 from .results import utc_now_iso
 
-__all__ = ["History", "HistoryPoint", "change_points", "default_history_path", "HistoryError"]
+__all__ = ["History", "HistoryPoint", "change_points", "level_changes", "default_history_path", "HistoryError"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -146,13 +145,11 @@ class History:
         return json.loads(row[0])
 
     def case_names(self, pattern: str) -> list[str]:
-        """Stored case names equal to `pattern`, else matching it as a glob, else containing it."""
+        """The stored case named `pattern`, else those it selects as `-k` does (a glob or a part)."""
+        from .runner import matches
         with self._connect() as db:
             names = [row[0] for row in db.execute("SELECT DISTINCT name FROM records ORDER BY name")]
-        if pattern in names:
-            return [pattern]
-        globbed = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
-        return globbed or [n for n in names if pattern in n]
+        return [pattern] if pattern in names else [n for n in names if matches(n, pattern)]
 
     def series(self, name: str, metric_name: str = "latency_p50_ms",
                fingerprint: str | None = None) -> list[HistoryPoint]:
@@ -169,6 +166,18 @@ class History:
             rows = db.execute(query, args).fetchall()
         return [HistoryPoint(run_id, ts, commit, status, m.value(json.loads(rec)) if status == "ok" else None)
                 for run_id, ts, commit, status, rec in rows]
+
+
+    def trend(self, name: str, metric_name: str = "latency_p50_ms") -> tuple[list[HistoryPoint], list[int]]:
+        """The runs where the case has a positive value of the metric, oldest first, and the
+        indices (into that list) where a new level starts."""
+        return level_changes(self.series(name, metric_name))
+
+
+def level_changes(points: Sequence[HistoryPoint]) -> tuple[list[HistoryPoint], list[int]]:
+    """The points that have a positive value and the indices among them where a new level starts."""
+    valued = [p for p in points if p.value is not None and p.value > 0]
+    return valued, change_points([p.value for p in valued])
 
 
 def change_points(values: Sequence[float], *, min_change: float = 0.05, min_size: int = 2,

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import _core
 from .errors import ResultsFileError
+from .fields import number
 from .results import SCHEMA_VERSION, new_run_id, utc_now_iso, validate_run, write_json_atomic
 
 __all__ = ["to_pytest_benchmark", "from_pytest_benchmark", "load_pytest_benchmark", "is_pytest_benchmark"]
@@ -114,23 +115,17 @@ def is_pytest_benchmark(doc: Any) -> bool:
     return isinstance(doc, Mapping) and "machine_info" in doc and isinstance(doc.get("benchmarks"), list)
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp: str) -> dict[str, Any]:
     where = f"benchmarks[{index}]"
     stats_in = bench.get("stats")
     if not isinstance(stats_in, Mapping):
         raise ResultsFileError(source, f"{where}.stats", "missing: not a pytest-benchmark result")
     for key in ("min", "max", "mean", "median", "rounds"):
-        if _num(stats_in.get(key)) is None:
+        if number(stats_in.get(key)) is None:
             raise ResultsFileError(source, f"{where}.stats.{key}",
                                    f"missing or not a number ({stats_in.get(key)!r})")
     data = stats_in.get("data")
-    samples = [float(x) for x in data if _num(x) is not None and x >= 0] if isinstance(data, list) else []
+    samples = [float(x) for x in data if number(x) is not None and x >= 0] if isinstance(data, list) else []
     stats = dict(_core.compute_stats(samples, 0.95)) if len(samples) >= 2 else _summary_stats(stats_in)
     estimated = [] if len(samples) >= 2 else list(_ESTIMATED)
     name = str(bench.get("fullname") or bench.get("name") or f"benchmark{index}")
@@ -147,17 +142,17 @@ def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp:
         "measurement": {
             "mode": "cpu", "timer": str(options.get("timer") or "perf_counter"), "timer_resolution_s": None,
             "warmup": 1 if options.get("warmup") else 0, "min_samples": int(options.get("min_rounds") or 1),
-            "max_samples": int(stats_in["rounds"]), "min_time": _num(options.get("min_time")), "max_noise": None,
-            "timeout": _num(options.get("max_time")), "launches_per_sample": 1,
+            "max_samples": int(stats_in["rounds"]), "min_time": number(options.get("min_time")), "max_noise": None,
+            "timeout": number(options.get("max_time")), "launches_per_sample": 1,
             "loops_per_sample": int(stats_in.get("iterations") or 1), "stop_reason": "imported",
-            "total_time_s": _num(stats_in.get("total")), "smoke": False,
+            "total_time_s": number(stats_in.get("total")), "smoke": False,
         },
         "stats": stats,
         "counters": {"flops": None, "bytes_read": None, "bytes_written": None, "items": None, "item_unit": None},
         "metrics": {
             "latency_p50_ms": median * 1e3, "latency_p95_ms": None if p95 is None else p95 * 1e3,
             "throughput": {"flop_per_s": None, "tflop_per_s": None, "bytes_per_s": None, "gb_per_s": None,
-                           "items_per_s": _num(stats_in.get("ops")), "item_unit": "calls"},
+                           "items_per_s": number(stats_in.get("ops")), "item_unit": "calls"},
             "fraction_of_peak": {"compute": None, "bandwidth": None, "peak_flop_per_s": None,
                                  "peak_bytes_per_s": None, "peak_source": None},
             "peak_memory_bytes": None, "correctness": None,
@@ -178,8 +173,8 @@ def _summary_stats(s: Mapping[str, Any]) -> dict[str, Any]:
     the record's extra.estimated_stats), clipped to the observed range."""
     n = max(int(s["rounds"]), 1)
     mean, median, lo, hi = float(s["mean"]), float(s["median"]), float(s["min"]), float(s["max"])
-    sd = _num(s.get("stddev")) or 0.0
-    q1, q3 = _num(s.get("q1")) or median, _num(s.get("q3")) or median
+    sd = number(s.get("stddev")) or 0.0
+    q1, q3 = number(s.get("q1")) or median, number(s.get("q3")) or median
 
     def clip(x: float) -> float:
         return min(max(x, lo), hi)

@@ -20,6 +20,7 @@ from .environment import fingerprint_id
 from .errors import ResultsFileError
 from .fields import copy_bandwidths, metric_value, number, roofline_fraction
 from .results import RunResults, load_results, utc_now_iso, write_json_atomic, write_text_atomic
+from .summary import significant
 from .targets import Target, TargetResult, evaluate_targets
 
 __all__ = ["collect_runs", "Report", "build_report", "render_markdown", "render_html", "make_plots", "write_report"]
@@ -40,6 +41,17 @@ def _is_foreign(path: Path) -> bool:
     return isinstance(doc, dict) and (doc.get("kind") in _FOREIGN_KINDS or "machine_info" in doc)
 
 
+def _load_in_folder(path: Path) -> RunResults | None:
+    """A run file found in a folder; None for the other JSON kept beside runs (read again
+    only then, to tell them from broken run files)."""
+    try:
+        return load_results(path)
+    except ResultsFileError:
+        if _is_foreign(path):
+            return None
+        raise
+
+
 def collect_runs(inputs: Sequence[str | os.PathLike]) -> list[RunResults]:
     """Load every results file named or found (non-recursively) in a named folder, oldest first.
     A bad file stops with a ResultsFileError naming it and the field."""
@@ -49,10 +61,10 @@ def collect_runs(inputs: Sequence[str | os.PathLike]) -> list[RunResults]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files = [p for p in sorted(path.glob("*.json")) if not _is_foreign(p)]
-            if not files:
+            found = [r for r in (_load_in_folder(p) for p in sorted(path.glob("*.json"))) if r is not None]
+            if not found:
                 raise ResultsFileError(str(path), None, "folder holds no results files (*.json)")
-            runs.extend(load_results(p) for p in files)
+            runs.extend(found)
         else:
             runs.append(load_results(path))
     seen: set[str] = set()
@@ -182,13 +194,11 @@ def build_report(runs: Sequence[RunResults], targets: Iterable[Target] | None = 
 
 
 def _trends(history: Any, names: list[str], metric_name: str, limit: int) -> dict[str, dict[str, Any]]:
-    from .history import change_points
     trends: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(names):
-        points = [p for p in history.series(name, metric_name) if p.value is not None and p.value > 0]
+        points, cps = history.trend(name, metric_name)
         if len(points) < 2:
             continue
-        cps = change_points([p.value for p in points])
         trends[name] = {"metric": metric_name, "change_points": cps,
                         "points": [{"run_id": p.run_id, "timestamp_utc": p.timestamp_utc, "value": p.value,
                                     "git_commit": p.git_commit} for p in points]}
@@ -199,8 +209,8 @@ def _trends(history: Any, names: list[str], metric_name: str, limit: int) -> dic
 
 # --------------------------------------------------------------------------- text helpers
 
-def _sig(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
+def _sig(value: float | None) -> str:
+    return "-" if value is None else significant(value)
 
 
 def _bytes(value: float | None) -> str:

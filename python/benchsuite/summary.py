@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .fields import number
 from .results import RECORD_STATUSES, write_text_atomic
 
-__all__ = ["render_markdown", "write_markdown"]
+__all__ = ["render_markdown", "write_markdown", "significant"]
 
 
 def _doc(doc: Any) -> dict:
@@ -25,13 +26,7 @@ def _doc(doc: Any) -> dict:
     return inner
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _sig(value: float | None, digits: int = 4) -> str:
+def significant(value: float | None, digits: int = 4) -> str:
     """``digits`` significant digits without switching to exponent notation in the
     range people read (1e-3 .. 1e6)."""
     if value is None:
@@ -112,10 +107,10 @@ def _environment_line(env: Any) -> str:
 
 def _latency_ms(record: dict, metric: str, stat: str) -> float | None:
     # stats (seconds per iteration) are the measurement; metrics only repeat them in ms.
-    seconds = _num((record.get("stats") or {}).get(stat))
+    seconds = number((record.get("stats") or {}).get(stat))
     if seconds is not None:
         return seconds * 1e3
-    return _num((record.get("metrics") or {}).get(metric))
+    return number((record.get("metrics") or {}).get(metric))
 
 
 def _throughput(record: dict) -> str:
@@ -124,24 +119,24 @@ def _throughput(record: dict) -> str:
     metrics = record.get("metrics") or {}
     tp = metrics.get("throughput") or {}
     peak = metrics.get("fraction_of_peak") or {}
-    flops = _num(tp.get("flop_per_s"))
-    if flops is None and _num(tp.get("tflop_per_s")) is not None:
-        flops = _num(tp.get("tflop_per_s")) * 1e12
-    bw = _num(tp.get("bytes_per_s"))
-    if bw is None and _num(tp.get("gb_per_s")) is not None:
-        bw = _num(tp.get("gb_per_s")) * 1e9
-    items = _num(tp.get("items_per_s"))
+    flops = number(tp.get("flop_per_s"))
+    if flops is None and number(tp.get("tflop_per_s")) is not None:
+        flops = number(tp.get("tflop_per_s")) * 1e12
+    bw = number(tp.get("bytes_per_s"))
+    if bw is None and number(tp.get("gb_per_s")) is not None:
+        bw = number(tp.get("gb_per_s")) * 1e9
+    items = number(tp.get("items_per_s"))
 
     def flop_text() -> str:
         assert flops is not None
-        return f"{_sig(flops / 1e12)} TFLOP/s" if flops >= 1e12 else f"{_sig(flops / 1e9)} GFLOP/s"
+        return f"{significant(flops / 1e12)} TFLOP/s" if flops >= 1e12 else f"{significant(flops / 1e9)} GFLOP/s"
 
     def bw_text() -> str:
         assert bw is not None
-        return f"{_sig(bw / 1e9)} GB/s"
+        return f"{significant(bw / 1e9)} GB/s"
 
     if flops is not None and bw is not None:
-        fc, fb = _num(peak.get("compute")), _num(peak.get("bandwidth"))
+        fc, fb = number(peak.get("compute")), number(peak.get("bandwidth"))
         if fc is not None and fb is not None and fb > fc:
             return bw_text()
         return flop_text()
@@ -153,8 +148,8 @@ def _throughput(record: dict) -> str:
         unit = tp.get("item_unit") or (record.get("counters") or {}).get("item_unit") or "items"
         for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
             if items >= scale:
-                return f"{_sig(items / scale)} {prefix} {unit}/s"
-        return f"{_sig(items)} {unit}/s"
+                return f"{significant(items / scale)} {prefix} {unit}/s"
+        return f"{significant(items)} {unit}/s"
     return "–"
 
 
@@ -163,7 +158,7 @@ def _peers_text(record: dict) -> str:
     peers = (record.get("metrics") or {}).get("peers") or {}
     parts = []
     for name, entry in peers.items():
-        speedup = _num((entry or {}).get("speedup"))
+        speedup = number((entry or {}).get("speedup"))
         if speedup is not None:
             parts.append(f"{name} ×{speedup:.2f}")
         else:
@@ -214,13 +209,13 @@ def render_markdown(doc: dict) -> str:
         lines.append("|---|---|---:|---:|---:|---:|---:|---|")
         for r in records:
             stats = r.get("stats") or {}
-            noise = _num(stats.get("noise"))
+            noise = number(stats.get("noise"))
             n = stats.get("n")
             row = [
                 f"`{r.get('name', '?')}`",
                 _status_text(r),
-                _sig(_latency_ms(r, "latency_p50_ms", "median")),
-                _sig(_latency_ms(r, "latency_p95_ms", "p95")),
+                significant(_latency_ms(r, "latency_p50_ms", "median")),
+                significant(_latency_ms(r, "latency_p95_ms", "p95")),
                 _throughput(r) if stats else "–",
                 f"{noise * 100:.2f}%" if noise is not None else "–",
                 str(n) if isinstance(n, int) else "–",
