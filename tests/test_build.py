@@ -23,6 +23,10 @@ def test_cuda_compiled_when_nvcc_present():
     cuda = bs.build_config()["cuda"]
     assert cuda["enabled"] is True
     assert cuda["architectures"], "architectures recorded"
+    if cuda["emulator"]:  # the CPU emulator build compiles the kernels with the host compiler
+        assert cuda["architectures"] == ["emulator"] and cuda["runtime_linkage"] == "emulator"
+        return
+    assert cuda["emulator"] is False
     assert cuda["compiler_version"]
 
 

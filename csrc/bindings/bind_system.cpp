@@ -18,6 +18,9 @@
 #ifdef BENCHSUITE_WITH_CUDA
 #include <cublas_api.h>
 #endif
+#ifdef BENCHSUITE_CUDA_EMULATOR
+#include "emu/selftest.h"
+#endif
 
 namespace benchsuite::bindings {
 
@@ -66,7 +69,13 @@ py::dict build_config() {
   cuda["flags"] = BENCHSUITE_CUDA_FLAGS;
   cuda["cublas_version"] = std::to_string(CUBLAS_VER_MAJOR) + "." + std::to_string(CUBLAS_VER_MINOR) + "." +
                            std::to_string(CUBLAS_VER_PATCH);
+#ifdef BENCHSUITE_CUDA_EMULATOR
+  cuda["runtime_linkage"] = "emulator";
+  cuda["emulator"] = true;  // kernels run on the CPU emulator: correct results, meaningless timings
+#else
   cuda["runtime_linkage"] = "static";
+  cuda["emulator"] = false;
+#endif
 #else
   cuda["enabled"] = false;
   cuda["architectures"] = std::vector<std::string>{};
@@ -74,6 +83,7 @@ py::dict build_config() {
   cuda["flags"] = py::none();
   cuda["cublas_version"] = py::none();
   cuda["runtime_linkage"] = py::none();
+  cuda["emulator"] = false;
 #endif
   d["cuda"] = cuda;
   return d;
@@ -158,6 +168,11 @@ py::dict memory_stats_dict(const MemoryStats& s) {
 
 void bind_system(py::module_& m) {
   m.def("build_config", &build_config, "What this build of the native core contains.");
+#ifdef BENCHSUITE_CUDA_EMULATOR
+  m.def("_emulator_selftest", &emu_selftest::run_emulator_selftest, py::arg("name"),
+        "Runs one of the CUDA emulator's self-test kernels (emulator builds only).");
+  m.def("_emulator_selftest_cases", &emu_selftest::emulator_selftest_cases);
+#endif
   m.def("cpu_info", &cpu_info, "Host CPU model, features, caches and OpenMP threads.");
   m.def(
       "cuda_status",

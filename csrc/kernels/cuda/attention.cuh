@@ -72,6 +72,20 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(BENCHSUITE_CUDA_EMU)  // the CPU emulator's versions of the PTX below (csrc/emu/)
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) { ::emu::cp_async16(dst, src); }
+__device__ __forceinline__ void cp_async_commit() { ::emu::cp_async_commit(); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  ::emu::cp_async_wait(N);
+}
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) { ::emu::ldmatrix_x4(r, p, false); }
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) { ::emu::ldmatrix_x4(r, p, true); }
+template <class T>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  ::emu::mma_16816<T>(d, a, b0, b1);
+}
+#else
 __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dst)), "l"(src) : "memory");
 }
@@ -114,6 +128,8 @@ __device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const ui
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+#endif  // BENCHSUITE_CUDA_EMU
+
 // Two floats rounded to T and packed, the first in the low half (the lower column index).
 template <class T>
 __device__ __forceinline__ uint32_t pack2(float lo, float hi);
@@ -129,9 +145,13 @@ __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
 }
 
 __device__ __forceinline__ float fast_exp2(float x) {  // 2^x; -inf -> +0
+#if defined(BENCHSUITE_CUDA_EMU)
+  return exp2f(x);
+#else
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
+#endif
 }
 
 // Copies rows [r0, r0 + kRows) of a [S, D] slice (16-bit elements) into a [kRows][kLd] tile

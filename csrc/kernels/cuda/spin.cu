@@ -7,9 +7,13 @@ namespace benchsuite::cuda {
 
 namespace {
 __device__ __forceinline__ unsigned long long global_timer_ns() {
+#if defined(BENCHSUITE_CUDA_EMU)
+  return ::emu::global_timer_ns();
+#else
   unsigned long long t;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
   return t;
+#endif
 }
 
 __global__ void spin_kernel(long long cycles, unsigned long long* elapsed_ns) {

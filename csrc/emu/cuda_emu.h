@@ -1,0 +1,294 @@
+// The CUDA emulator (a test build, never a measurement build): our .cu kernels compiled as
+// host C++ and run on the CPU, each block's threads as fibers that switch only at barriers
+// (__syncthreads, warp shuffles, __syncwarp, ldmatrix, mma). CI has nvcc but no GPU; with
+// this build (cmake -DBENCHSUITE_CUDA_EMULATOR=ON) every CUDA kernel runs against its CPU
+// reference there, so indexing, synchronisation and fragment-layout mistakes surface
+// before a GPU session does.
+//
+// This header is force-included into every translated .cu (scripts/cuda_emu_translate.py
+// rewrites `k<<<cfg>>>(args)` into `::emu::launch(...)` and `extern __shared__` arrays into
+// the block's dynamic shared memory). Semantics kept from the hardware where they catch
+// bugs: a block barrier waits for every live thread; threads run one after another
+// between barriers, so a missing __syncthreads reads stale data; cp.async copies land only
+// at cp.async.wait_group; dynamic shared memory over 48 KiB needs cudaFuncSetAttribute;
+// the block size is checked; device allocations end at a guard page (an out-of-bounds read
+// past an allocation becomes a launch error naming the kernel and the address).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+// ---- qualifiers: plain C++ -----------------------------------------------------------------
+#undef __global__
+#define __global__
+#undef __device__
+#define __device__
+#undef __host__
+#define __host__
+#undef __forceinline__
+#define __forceinline__ inline
+#undef __noinline__
+#define __noinline__
+#undef __launch_bounds__
+#define __launch_bounds__(...)
+#undef __constant__
+#define __constant__
+// A block's threads all run on one host thread, so a function-local static is one object
+// shared by the block, as shared memory is (blocks run one after another).
+#undef __shared__
+#define __shared__ static
+
+#ifndef BENCHSUITE_CUDA_EMU
+#define BENCHSUITE_CUDA_EMU 1
+#endif
+
+namespace emu {
+
+// ---- the running thread ----------------------------------------------------------------------
+struct ThreadIndex {
+  uint3 thread_idx;
+  uint3 block_idx;
+  dim3 block_dim;
+  dim3 grid_dim;
+  int linear;  // thread index within the block
+};
+extern thread_local const ThreadIndex* tls_index;
+
+void block_barrier();                                 // __syncthreads
+void warp_barrier(unsigned mask);                     // __syncwarp
+void warp_gather(const void* mine, void* all, size_t bytes, unsigned mask);  // all[lane] = each lane's value
+[[noreturn]] void trap(const char* why);              // ends the launch with an error
+long long clock_cycles();                             // clock64 at the emulated SM clock
+unsigned long long global_timer_ns();
+void cp_async16(void* dst, const void* src);
+void cp_async_commit();
+void cp_async_wait(int pending);
+
+inline int lane_id() { return tls_index->linear & 31; }
+
+template <class T>
+inline void gather(const T& mine, T (&all)[32], unsigned mask = 0xffffffffu) {
+  static_assert(std::is_trivially_copyable<T>::value, "warp values are copied bytewise");
+  static_assert(sizeof(T) <= 64, "warp exchange slots hold 64 bytes");
+  warp_gather(&mine, all, sizeof(T), mask);
+}
+
+// ---- launches -------------------------------------------------------------------------------------
+struct LaunchConfig {
+  dim3 grid, block;
+  size_t dynamic_smem;
+  cudaStream_t stream;
+  LaunchConfig(dim3 g, dim3 b, size_t smem = 0, cudaStream_t s = nullptr)
+      : grid(g), block(b), dynamic_smem(smem), stream(s) {}
+};
+// Runs (or, on a capturing stream, records) `body` once per thread of every block.
+void launch_erased(const char* name, const void* kernel, const LaunchConfig& config, std::function<void()> body);
+void* dynamic_smem();  // this block's dynamic shared memory
+void poison_shared(void* address, size_t bytes);  // 0xFF once per block (the translator adds the calls)
+
+template <class Kernel, class... Args>
+void launch(const char* name, Kernel kernel, const LaunchConfig& config, Args&&... args) {
+  // Arguments are copied at launch, as the hardware copies them into the parameter space.
+  auto params = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
+  launch_erased(name, reinterpret_cast<const void*>(kernel), config,
+                [kernel, params]() { std::apply(kernel, params); });
+}
+
+// ---- tensor-core fragments (PTX ISA layouts) -----------------------------------------------------
+template <class T>
+inline float bits_to_float(uint16_t bits);
+template <>
+inline float bits_to_float<__half>(uint16_t bits) {
+  __half_raw raw;
+  raw.x = bits;
+  return __half2float(__half(raw));
+}
+template <>
+inline float bits_to_float<__nv_bfloat16>(uint16_t bits) {
+  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &wide, sizeof f);
+  return f;
+}
+
+// ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16: lanes 8i..8i+7 give the rows of matrix
+// i; lane l receives, of matrix i (transposed with .trans), row l/4, columns 2(l%4), +1.
+inline void ldmatrix_x4(uint32_t (&r)[4], const void* row_address, bool trans) {
+  const void* rows[32];
+  gather(row_address, rows);
+  const int lane = lane_id(), g = lane / 4, t = lane % 4;
+  for (int i = 0; i < 4; ++i) {
+    uint16_t lo, hi;
+    if (!trans) {
+      const uint16_t* row = static_cast<const uint16_t*>(rows[8 * i + g]);
+      lo = row[2 * t];
+      hi = row[2 * t + 1];
+    } else {
+      lo = static_cast<const uint16_t*>(rows[8 * i + 2 * t])[g];
+      hi = static_cast<const uint16_t*>(rows[8 * i + 2 * t + 1])[g];
+    }
+    r[i] = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
+  }
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}: d (16x8, fp32) += a (16x16) b (16x8).
+template <class T>
+inline void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  struct Fragments {
+    uint32_t a[4], b[2];
+  };
+  Fragments all[32];
+  gather(Fragments{{a[0], a[1], a[2], a[3]}, {b0, b1}}, all);
+  float A[16][16], B[16][8];
+  for (int l = 0; l < 32; ++l) {
+    const int g = l / 4, t = l % 4;
+    for (int j = 0; j < 2; ++j) {
+      const int shift = 16 * j;
+      A[g][2 * t + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[0] >> shift));
+      A[g + 8][2 * t + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[1] >> shift));
+      A[g][2 * t + 8 + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[2] >> shift));
+      A[g + 8][2 * t + 8 + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[3] >> shift));
+      B[2 * t + j][g] = bits_to_float<T>(static_cast<uint16_t>(all[l].b[0] >> shift));
+      B[2 * t + 8 + j][g] = bits_to_float<T>(static_cast<uint16_t>(all[l].b[1] >> shift));
+    }
+  }
+  const int lane = lane_id(), g = lane / 4, t = lane % 4;
+  const int rows[4] = {g, g, g + 8, g + 8}, cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
+  for (int i = 0; i < 4; ++i) {
+    float acc = d[i];
+    for (int k = 0; k < 16; ++k) acc = std::fma(A[rows[i]][k], B[k][cols[i]], acc);
+    d[i] = acc;
+  }
+}
+
+template <class T>
+inline T bit_cast(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace emu
+
+// The runtime's C++ overload (declared for nvcc only): a kernel is named by its address.
+template <class T>
+inline cudaError_t cudaFuncSetAttribute(T* entry, cudaFuncAttribute attr, int value) {
+  return ::cudaFuncSetAttribute(reinterpret_cast<const void*>(entry), attr, value);
+}
+
+// ---- built-in variables ----------------------------------------------------------------------------
+#define threadIdx (::emu::tls_index->thread_idx)
+#define blockIdx (::emu::tls_index->block_idx)
+#define blockDim (::emu::tls_index->block_dim)
+#define gridDim (::emu::tls_index->grid_dim)
+#ifndef warpSize
+#define warpSize 32
+#endif
+
+// ---- synchronisation and warp exchange -------------------------------------------------------------
+inline void __syncthreads() { ::emu::block_barrier(); }
+inline void __syncwarp(unsigned mask = 0xffffffffu) { ::emu::warp_barrier(mask); }
+[[noreturn]] inline void __trap() { ::emu::trap("__trap() called"); }
+
+namespace emu::detail {
+inline int shfl_source(int lane, int src, int width) {  // CUDA: within the lane's width-wide segment
+  const int base = lane & ~(width - 1);
+  return base + (src & (width - 1));
+}
+}  // namespace emu::detail
+
+template <class T>
+inline T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
+  T all[32];
+  ::emu::gather(v, all, mask);
+  return all[::emu::detail::shfl_source(::emu::lane_id(), src_lane, width)];
+}
+template <class T>
+inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
+  T all[32];
+  ::emu::gather(v, all, mask);
+  const int lane = ::emu::lane_id(), src = lane ^ lane_mask;
+  return (src & ~(width - 1)) == (lane & ~(width - 1)) ? all[src] : v;
+}
+template <class T>
+inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  T all[32];
+  ::emu::gather(v, all, mask);
+  const int lane = ::emu::lane_id(), src = lane + static_cast<int>(delta);
+  return (src & ~(width - 1)) == (lane & ~(width - 1)) ? all[src] : v;
+}
+template <class T>
+inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  T all[32];
+  ::emu::gather(v, all, mask);
+  const int lane = ::emu::lane_id(), src = lane - static_cast<int>(delta);
+  return src >= 0 && (src & ~(width - 1)) == (lane & ~(width - 1)) ? all[src] : v;
+}
+inline unsigned __ballot_sync(unsigned mask, int predicate) {
+  int all[32];
+  ::emu::gather(predicate, all, mask);
+  unsigned bits = 0;
+  for (int l = 0; l < 32; ++l)
+    if ((mask >> l & 1u) && all[l]) bits |= 1u << l;
+  return bits;
+}
+
+// ---- atomics (blocks may one day run on several host threads: these are real atomics) -------------
+template <class T>
+inline T emu_atomic_add(T* address, T value) {
+  if constexpr (std::is_integral<T>::value) {
+    return __atomic_fetch_add(address, value, __ATOMIC_RELAXED);
+  } else {
+    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    Bits* bits = reinterpret_cast<Bits*>(address);
+    Bits expected = __atomic_load_n(bits, __ATOMIC_RELAXED), desired;
+    T old;
+    do {
+      old = ::emu::bit_cast<T>(&expected);
+      const T sum = old + value;
+      std::memcpy(&desired, &sum, sizeof desired);
+    } while (!__atomic_compare_exchange_n(bits, &expected, desired, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return old;
+  }
+}
+inline float atomicAdd(float* a, float v) { return emu_atomic_add(a, v); }
+inline double atomicAdd(double* a, double v) { return emu_atomic_add(a, v); }
+inline int atomicAdd(int* a, int v) { return emu_atomic_add(a, v); }
+inline unsigned atomicAdd(unsigned* a, unsigned v) { return emu_atomic_add(a, v); }
+inline unsigned long long atomicAdd(unsigned long long* a, unsigned long long v) { return emu_atomic_add(a, v); }
+
+// ---- device intrinsics ---------------------------------------------------------------------------------
+template <class T>
+inline T __ldg(const T* p) { return *p; }
+inline float __expf(float x) { return std::exp(x); }
+inline float __logf(float x) { return std::log(x); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline long long clock64() { return ::emu::clock_cycles(); }
+inline float __int_as_float(int v) { return ::emu::bit_cast<float>(&v); }
+inline int __float_as_int(float v) { return ::emu::bit_cast<int>(&v); }
+inline float __uint_as_float(unsigned v) { return ::emu::bit_cast<float>(&v); }
+inline unsigned __float_as_uint(float v) { return ::emu::bit_cast<unsigned>(&v); }
+inline size_t __cvta_generic_to_shared(const void* p) { return reinterpret_cast<size_t>(p); }
+
+// CUDA's device code has overloaded min/max for every arithmetic pair; the host has only std's.
+template <class A, class B, class = std::enable_if_t<std::is_arithmetic<A>::value && std::is_arithmetic<B>::value>>
+inline std::common_type_t<A, B> min(A a, B b) {
+  using C = std::common_type_t<A, B>;
+  return static_cast<C>(a) < static_cast<C>(b) ? static_cast<C>(a) : static_cast<C>(b);
+}
+template <class A, class B, class = std::enable_if_t<std::is_arithmetic<A>::value && std::is_arithmetic<B>::value>>
+inline std::common_type_t<A, B> max(A a, B b) {
+  using C = std::common_type_t<A, B>;
+  return static_cast<C>(a) < static_cast<C>(b) ? static_cast<C>(b) : static_cast<C>(a);
+}

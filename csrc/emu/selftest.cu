@@ -1,0 +1,132 @@
+// The emulator's self-test kernels (see selftest.h). Compiled only in the emulator build.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+
+#include "common/cuda_check.h"
+#include "common/error.h"
+#include "emu/selftest.h"
+#include "kernels/cuda/attention.cuh"
+
+namespace benchsuite::emu_selftest {
+
+namespace {
+
+constexpr int kThreads = 64;
+
+// Each thread stores to shared memory and reads its neighbour's slot.
+template <bool kSync>
+__global__ void neighbour_kernel(float* out) {
+  __shared__ float slots[kThreads];
+  slots[threadIdx.x] = static_cast<float>(threadIdx.x + 1);
+  if (kSync) __syncthreads();
+  out[threadIdx.x] = slots[(threadIdx.x + 1) % kThreads];
+}
+
+// Reads one element past the end of `in` (kThreads floats) from the last thread.
+__global__ void past_the_end_kernel(const float* in, float* out) { out[threadIdx.x] = in[threadIdx.x + 1]; }
+
+// Lane 0 waits at a warp exchange for lanes that wait at __syncthreads for lane 0.
+__global__ void deadlock_kernel(float* out) {
+  if (threadIdx.x == 0)
+    out[0] = __shfl_sync(0xffffffffu, 1.0f, 0);
+  else
+    __syncthreads();
+}
+
+// Full-warp and 8-lane segmented butterfly sums, and a shift down by one.
+__global__ void shuffle_kernel(float* out) {
+  float full = static_cast<float>(threadIdx.x), seg = full;
+  for (int off = 16; off > 0; off >>= 1) full += __shfl_xor_sync(0xffffffffu, full, off);
+  const unsigned group = 0xffu << (threadIdx.x & ~7u);
+  for (int off = 4; off > 0; off >>= 1) seg += __shfl_xor_sync(group, seg, off, 8);
+  const float down = __shfl_down_sync(0xffffffffu, static_cast<float>(threadIdx.x), 1);
+  out[threadIdx.x] = full;
+  out[32 + threadIdx.x] = seg;
+  out[64 + threadIdx.x] = down;
+}
+
+// 16-byte cp.async copies of `in` into shared memory, read back with or without the wait.
+template <bool kWait>
+__global__ void cp_async_kernel(const float* in, float* out) {
+  __shared__ __align__(16) float tile[kThreads];
+  if (threadIdx.x < kThreads / 4) cuda::attn::cp_async16(tile + 4 * threadIdx.x, in + 4 * threadIdx.x);
+  cuda::attn::cp_async_commit();
+  if (kWait) cuda::attn::cp_async_wait<0>();
+  __syncthreads();
+  out[threadIdx.x] = tile[threadIdx.x];
+}
+
+// Touches its dynamic shared memory (64 KiB, over the 48 KiB default). Two instances: the
+// attribute is set on one only (it stays set for the process).
+template <int kInstance>
+__global__ void big_smem_kernel(float* out) {
+  extern __shared__ float dyn[];
+  dyn[threadIdx.x] = 2.0f;
+  __syncthreads();
+  out[threadIdx.x] = dyn[(threadIdx.x + 1) % kThreads];
+}
+
+struct Buffers {
+  float* in = nullptr;
+  float* out = nullptr;
+  Buffers() {
+    BENCHSUITE_CUDA_CHECK(cudaMalloc(&in, kThreads * sizeof(float)));
+    BENCHSUITE_CUDA_CHECK(cudaMalloc(&out, 3 * 32 * sizeof(float)));
+    std::vector<float> host(kThreads);
+    for (int i = 0; i < kThreads; ++i) host[i] = 0.5f + static_cast<float>(i);
+    BENCHSUITE_CUDA_CHECK(cudaMemcpy(in, host.data(), sizeof(float) * kThreads, cudaMemcpyHostToDevice));
+  }
+  ~Buffers() {
+    cudaFree(in);
+    cudaFree(out);
+  }
+  std::vector<float> result(int n) const {
+    std::vector<float> host(n);
+    BENCHSUITE_CUDA_CHECK(cudaMemcpy(host.data(), out, sizeof(float) * n, cudaMemcpyDeviceToHost));
+    return host;
+  }
+};
+
+constexpr int kBigSmem = 64 * 1024;
+
+const std::map<std::string, std::function<std::vector<float>(Buffers&)>>& cases() {
+  static const std::map<std::string, std::function<std::vector<float>(Buffers&)>> table = {
+      {"barrier", [](Buffers& b) { neighbour_kernel<true><<<1, kThreads>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"missing_barrier", [](Buffers& b) { neighbour_kernel<false><<<1, kThreads>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"past_the_end", [](Buffers& b) { past_the_end_kernel<<<1, kThreads>>>(b.in, b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"deadlock", [](Buffers& b) { deadlock_kernel<<<1, kThreads>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(1); }},
+      {"shuffle", [](Buffers& b) { shuffle_kernel<<<1, 32>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(96); }},
+      {"cp_async", [](Buffers& b) { cp_async_kernel<true><<<1, kThreads>>>(b.in, b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"cp_async_no_wait", [](Buffers& b) { cp_async_kernel<false><<<1, kThreads>>>(b.in, b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"big_smem_without_attribute", [](Buffers& b) { big_smem_kernel<0><<<1, kThreads, kBigSmem>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"big_smem", [](Buffers& b) {
+         BENCHSUITE_CUDA_CHECK(
+             cudaFuncSetAttribute(big_smem_kernel<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, kBigSmem));
+         big_smem_kernel<1><<<1, kThreads, kBigSmem>>>(b.out);
+         BENCHSUITE_CUDA_CHECK_LAUNCH();
+         return b.result(kThreads);
+       }},
+      {"block_too_large", [](Buffers& b) { neighbour_kernel<true><<<1, 2048>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(1); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> emulator_selftest_cases() {
+  std::vector<std::string> names;
+  for (const auto& entry : cases()) names.push_back(entry.first);
+  return names;
+}
+
+std::vector<float> run_emulator_selftest(const std::string& name) {
+  auto found = cases().find(name);
+  BENCHSUITE_CHECK_ARG(found != cases().end(), "emulator self-test: name=", name, " is not a case");
+  Buffers buffers;
+  return found->second(buffers);
+}
+
+}  // namespace benchsuite::emu_selftest

@@ -1,0 +1,80 @@
+"""The CUDA emulator itself (emulator builds only: BENCHSUITE_CUDA_EMULATOR=ON).
+
+Its self-test kernels have known answers and known bugs: the emulator must compute what a
+GPU computes and catch what a GPU run (a wrong answer, compute-sanitizer, a launch error)
+would catch: a missing __syncthreads, cp.async read before its wait, a read past an
+allocation, a deadlock, a block too large, dynamic shared memory over the default limit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+from benchsuite import _core
+from conftest import CUDA_EMULATED
+
+pytestmark = pytest.mark.skipif(not CUDA_EMULATED, reason="not an emulator build (BENCHSUITE_CUDA_EMULATOR=ON)")
+
+THREADS = 64
+
+
+def run(case: str) -> np.ndarray:
+    return np.asarray(_core._emulator_selftest(case), dtype=np.float32)
+
+
+def test_device_says_it_is_the_emulator():
+    gpus = [d for d in bs.devices() if d["type"] == "cuda"]
+    assert len(gpus) == 1 and "emulator" in gpus[0]["name"]
+    assert bs.build_config()["cuda"]["runtime_linkage"] == "emulator"
+
+
+def test_barrier_orders_shared_memory():
+    np.testing.assert_array_equal(run("barrier"), (np.arange(THREADS) + 1) % THREADS + 1)
+
+
+def test_missing_barrier_reads_uninitialised_shared_memory():
+    # Threads run one after another between barriers: each reads its neighbour's slot
+    # before the neighbour wrote it, and sees the 0xFF fill (NaN), as uninitialised memory.
+    out = run("missing_barrier")
+    assert np.isnan(out[:-1]).all()
+    assert out[-1] == 1.0  # the last thread reads thread 0's slot, written before it ran
+
+
+def test_warp_shuffles():
+    out = run("shuffle")
+    lanes = np.arange(32)
+    np.testing.assert_array_equal(out[:32], np.full(32, lanes.sum()))  # butterfly over the warp
+    np.testing.assert_array_equal(out[32:64], (lanes // 8) * 64 + 28)  # 8-lane segments
+    np.testing.assert_array_equal(out[64:], np.minimum(lanes + 1, 31))  # down by one; lane 31 keeps its own
+
+
+def test_cp_async_lands_at_the_wait_and_not_before():
+    np.testing.assert_array_equal(run("cp_async"), np.arange(THREADS) + 0.5)
+    assert np.isnan(run("cp_async_no_wait")).all()
+
+
+def test_read_past_an_allocation_is_a_launch_error_naming_it():
+    with pytest.raises(bs.CudaError, match=r"past_the_end_kernel: invalid memory access .* past the end of a "
+                                           r"256-byte device allocation .* thread 63"):
+        run("past_the_end")
+    np.testing.assert_array_equal(run("barrier"), (np.arange(THREADS) + 1) % THREADS + 1)  # and the next launch works
+
+
+def test_deadlock_is_reported_with_who_waits_where():
+    with pytest.raises(bs.CudaError, match=r"deadlock_kernel: deadlock in block \(0,0,0\): thread 0 waits at a "
+                                           r"warp-synchronous call; thread 1 waits at __syncthreads"):
+        run("deadlock")
+
+
+def test_launch_limits_are_checked():
+    with pytest.raises(bs.CudaError, match=r"cudaErrorInvalidConfiguration.*block of \(2048,1,1\) threads"):
+        run("block_too_large")
+    with pytest.raises(bs.CudaError, match=r"65536 bytes of dynamic shared memory exceed the kernel's limit of 49152"):
+        run("big_smem_without_attribute")
+    np.testing.assert_array_equal(run("big_smem"), np.full(THREADS, 2.0))  # after cudaFuncSetAttribute
+
+
+def test_unknown_case_names_the_argument():
+    with pytest.raises(bs.InvalidArgumentError, match="name=nope"):
+        _core._emulator_selftest("nope")
