@@ -50,15 +50,23 @@ def test_warp_shuffles():
 
 
 def test_cp_async_lands_at_the_wait_and_not_before():
-    np.testing.assert_array_equal(run("cp_async"), np.arange(THREADS) + 0.5)
+    out = run("cp_async")  # the input holds THREADS - 1 floats: the last copy reads the padding (0xFF)
+    np.testing.assert_array_equal(out[:-1], np.arange(THREADS - 1) + 0.5)
+    assert np.isnan(out[-1])
     assert np.isnan(run("cp_async_no_wait")).all()
 
 
 def test_read_past_an_allocation_is_a_launch_error_naming_it():
-    with pytest.raises(bs.CudaError, match=r"past_the_end_kernel: invalid memory access .* past the end of a "
-                                           r"256-byte device allocation .* thread 63"):
+    with pytest.raises(bs.CudaError, match=r"past_the_end_kernel: invalid memory access .*, 4 bytes past the end "
+                                           r"of a 252-byte device allocation .* by thread 63 of block \(0,0,0\)"):
         run("past_the_end")
     np.testing.assert_array_equal(run("barrier"), (np.arange(THREADS) + 1) % THREADS + 1)  # and the next launch works
+
+
+def test_write_into_an_allocations_padding_is_found_after_the_launch():
+    with pytest.raises(bs.CudaError, match=r"write_past_the_end_kernel: a write 0 bytes past the end of a 252-byte "
+                                           r"device allocation"):
+        run("write_past_the_end")
 
 
 def test_deadlock_is_reported_with_who_waits_where():

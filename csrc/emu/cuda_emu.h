@@ -62,11 +62,14 @@ struct ThreadIndex {
   dim3 grid_dim;
   int linear;  // thread index within the block
 };
-extern thread_local const ThreadIndex* tls_index;
+extern const ThreadIndex* tls_index;  // the running fiber's (launches run one at a time)
 
 void block_barrier();                                 // __syncthreads
 void warp_barrier(unsigned mask);                     // __syncwarp
-void warp_gather(const void* mine, void* all, size_t bytes, unsigned mask);  // all[lane] = each lane's value
+// Every lane of `mask` posts a value; once all have, each sees all of them through the view
+// (valid until this lane's next warp exchange with the same mask).
+const unsigned char* warp_exchange(const void* mine, size_t bytes, unsigned mask);
+constexpr size_t kWarpSlotBytes = 64;
 [[noreturn]] void trap(const char* why);              // ends the launch with an error
 long long clock_cycles();                             // clock64 at the emulated SM clock
 unsigned long long global_timer_ns();
@@ -76,11 +79,29 @@ void cp_async_wait(int pending);
 
 inline int lane_id() { return tls_index->linear & 31; }
 
+// The values the lanes posted in one exchange.
 template <class T>
-inline void gather(const T& mine, T (&all)[32], unsigned mask = 0xffffffffu) {
+class WarpView {
+ public:
+  explicit WarpView(const unsigned char* slots) : slots_(slots) {}
+  T operator[](int lane) const {
+    T v;
+    std::memcpy(&v, slots_ + lane * kWarpSlotBytes, sizeof v);
+    return v;
+  }
+  // In place, for large values read piecemeal (slots are 16-byte aligned; the emulator's
+  // translation units are built with -fno-strict-aliasing).
+  const T& at(int lane) const { return *reinterpret_cast<const T*>(slots_ + lane * kWarpSlotBytes); }
+
+ private:
+  const unsigned char* slots_;
+};
+
+template <class T>
+inline WarpView<T> exchange(const T& mine, unsigned mask = 0xffffffffu) {
   static_assert(std::is_trivially_copyable<T>::value, "warp values are copied bytewise");
-  static_assert(sizeof(T) <= 64, "warp exchange slots hold 64 bytes");
-  warp_gather(&mine, all, sizeof(T), mask);
+  static_assert(sizeof(T) <= kWarpSlotBytes, "warp exchange slots hold 64 bytes");
+  return WarpView<T>(warp_exchange(&mine, sizeof(T), mask));
 }
 
 // ---- launches -------------------------------------------------------------------------------------
@@ -124,8 +145,7 @@ inline float bits_to_float<__nv_bfloat16>(uint16_t bits) {
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16: lanes 8i..8i+7 give the rows of matrix
 // i; lane l receives, of matrix i (transposed with .trans), row l/4, columns 2(l%4), +1.
 inline void ldmatrix_x4(uint32_t (&r)[4], const void* row_address, bool trans) {
-  const void* rows[32];
-  gather(row_address, rows);
+  const WarpView<const void*> rows = exchange(row_address);
   const int lane = lane_id(), g = lane / 4, t = lane % 4;
   for (int i = 0; i < 4; ++i) {
     uint16_t lo, hi;
@@ -142,31 +162,31 @@ inline void ldmatrix_x4(uint32_t (&r)[4], const void* row_address, bool trans) {
 }
 
 // mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}: d (16x8, fp32) += a (16x16) b (16x8).
+// Lane l = 4g + t holds a0 = A[g][2t..2t+1], a1 = A[g+8][2t..], a2 = A[g][2t+8..],
+// a3 = A[g+8][2t+8..], b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g] and d = D[g][2t..2t+1],
+// D[g+8][2t..2t+1]. Each lane reads the rows and columns its outputs need from the others.
 template <class T>
 inline void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
   struct Fragments {
     uint32_t a[4], b[2];
   };
-  Fragments all[32];
-  gather(Fragments{{a[0], a[1], a[2], a[3]}, {b0, b1}}, all);
-  float A[16][16], B[16][8];
-  for (int l = 0; l < 32; ++l) {
-    const int g = l / 4, t = l % 4;
-    for (int j = 0; j < 2; ++j) {
-      const int shift = 16 * j;
-      A[g][2 * t + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[0] >> shift));
-      A[g + 8][2 * t + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[1] >> shift));
-      A[g][2 * t + 8 + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[2] >> shift));
-      A[g + 8][2 * t + 8 + j] = bits_to_float<T>(static_cast<uint16_t>(all[l].a[3] >> shift));
-      B[2 * t + j][g] = bits_to_float<T>(static_cast<uint16_t>(all[l].b[0] >> shift));
-      B[2 * t + 8 + j][g] = bits_to_float<T>(static_cast<uint16_t>(all[l].b[1] >> shift));
-    }
-  }
+  const WarpView<Fragments> all = exchange(Fragments{{a[0], a[1], a[2], a[3]}, {b0, b1}});
   const int lane = lane_id(), g = lane / 4, t = lane % 4;
-  const int rows[4] = {g, g, g + 8, g + 8}, cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
+  auto half_of = [](uint32_t reg, int k) { return static_cast<uint16_t>(reg >> (16 * (k % 2))); };
+  float a_rows[2][16], b_cols[2][16];
+  for (int k = 0; k < 16; ++k) {
+    const int hi = k >= 8, owner = (k % 8) / 2;  // lane 4r + owner holds row r's columns k, k^1
+    const Fragments row_lane = all[4 * g + owner];
+    a_rows[0][k] = bits_to_float<T>(half_of(row_lane.a[hi ? 2 : 0], k));
+    a_rows[1][k] = bits_to_float<T>(half_of(row_lane.a[hi ? 3 : 1], k));
+    for (int j = 0; j < 2; ++j)  // column 2t + j of B lives in the lanes of group 2t + j
+      b_cols[j][k] = bits_to_float<T>(half_of(all[4 * (2 * t + j) + owner].b[hi], k));
+  }
   for (int i = 0; i < 4; ++i) {
+    const float* row = a_rows[i / 2];
+    const float* col = b_cols[i % 2];
     float acc = d[i];
-    for (int k = 0; k < 16; ++k) acc = std::fma(A[rows[i]][k], B[k][cols[i]], acc);
+    for (int k = 0; k < 16; ++k) acc = std::fma(row[k], col[k], acc);
     d[i] = acc;
   }
 }
@@ -209,34 +229,28 @@ inline int shfl_source(int lane, int src, int width) {  // CUDA: within the lane
 
 template <class T>
 inline T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
-  T all[32];
-  ::emu::gather(v, all, mask);
-  return all[::emu::detail::shfl_source(::emu::lane_id(), src_lane, width)];
+  return ::emu::exchange(v, mask)[::emu::detail::shfl_source(::emu::lane_id(), src_lane, width)];
 }
 template <class T>
 inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
-  T all[32];
-  ::emu::gather(v, all, mask);
+  const auto all = ::emu::exchange(v, mask);
   const int lane = ::emu::lane_id(), src = lane ^ lane_mask;
   return (src & ~(width - 1)) == (lane & ~(width - 1)) ? all[src] : v;
 }
 template <class T>
 inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
-  T all[32];
-  ::emu::gather(v, all, mask);
+  const auto all = ::emu::exchange(v, mask);
   const int lane = ::emu::lane_id(), src = lane + static_cast<int>(delta);
   return (src & ~(width - 1)) == (lane & ~(width - 1)) ? all[src] : v;
 }
 template <class T>
 inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
-  T all[32];
-  ::emu::gather(v, all, mask);
+  const auto all = ::emu::exchange(v, mask);
   const int lane = ::emu::lane_id(), src = lane - static_cast<int>(delta);
   return src >= 0 && (src & ~(width - 1)) == (lane & ~(width - 1)) ? all[src] : v;
 }
 inline unsigned __ballot_sync(unsigned mask, int predicate) {
-  int all[32];
-  ::emu::gather(predicate, all, mask);
+  const auto all = ::emu::exchange(predicate, mask);
   unsigned bits = 0;
   for (int l = 0; l < 32; ++l)
     if ((mask >> l & 1u) && all[l]) bits |= 1u << l;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -21,7 +22,9 @@
 
 namespace emu {
 
-thread_local const ThreadIndex* tls_index = nullptr;
+// Launches run one at a time (launch_mutex), so the running thread's state is plain
+// globals: thread_local in a shared library costs a __tls_get_addr call per threadIdx.
+const ThreadIndex* tls_index = nullptr;
 
 namespace {
 
@@ -105,7 +108,7 @@ void context_switch(Context& from, Context& to) { swapcontext(&from.uc, &to.uc);
 
 constexpr size_t kStackBytes = 256 * 1024;
 constexpr int kMaxThreadsPerBlock = 1024;
-constexpr size_t kSlotBytes = 64;
+constexpr size_t kSlotBytes = kWarpSlotBytes;
 
 // Fiber stacks with a guard page below each: an overflow faults instead of corrupting.
 class StackPool {
@@ -183,8 +186,9 @@ struct BlockRun {
   std::vector<PendingCopy> late_copies;  // cp.async never waited for by the thread that issued it
 };
 
-thread_local BlockRun* tls_block = nullptr;
-thread_local StackPool tls_stacks;
+BlockRun* tls_block = nullptr;
+StackPool tls_stacks;
+std::mutex launch_mutex;
 
 BlockRun& block_run() {
   if (tls_block == nullptr) {
@@ -274,7 +278,6 @@ std::string deadlock_report(const BlockRun& b) {
 }
 
 // ---- faults inside a kernel become launch errors -----------------------------------------------
-thread_local std::string tls_fault;
 struct sigaction previous_segv, previous_bus;
 bool handlers_installed = false;
 
@@ -309,20 +312,31 @@ void install_fault_handlers() {
 }
 
 // Runs one block to completion; returns an error description or "".
-std::string run_block(const std::function<void()>& body, const LaunchConfig& config, const uint3& block_idx) {
+// Runs one block to completion in `b` (reused from block to block of a launch, so its
+// buffers are allocated once); returns an error description or "".
+std::string run_block(BlockRun& b, const std::function<void()>& body, const LaunchConfig& config,
+                      const uint3& block_idx) {
   const int n = static_cast<int>(config.block.x * config.block.y * config.block.z);
-  BlockRun b;
   b.body = &body;
   b.fibers.resize(n);
   b.warps.resize((n + 31) / 32);
   b.live = n;
+  b.block.arrived = 0;
+  b.error.clear();
+  b.poisoned.clear();
+  b.late_copies.clear();
   for (int w = 0; w < static_cast<int>(b.warps.size()); ++w) {
     const int lanes = std::min(32, n - 32 * w);
     b.warps[w].live_lanes = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1u);
+    for (auto& entry : b.warps[w].by_mask) entry.second->barrier.arrived = 0;
   }
   b.dynamic_smem.assign(config.dynamic_smem, 0xFF);  // uninitialised, as on the device: NaN, never zeros
   for (int i = 0; i < n; ++i) {
     Fiber& f = b.fibers[i];
+    f.done = false;
+    f.wait_generation = nullptr;
+    f.copies.clear();
+    f.groups_committed = 0;
     f.index.linear = i;
     f.index.thread_idx = make_uint3(i % config.block.x, (i / config.block.x) % config.block.y,
                                     i / (config.block.x * config.block.y));
@@ -333,9 +347,15 @@ std::string run_block(const std::function<void()>& body, const LaunchConfig& con
   }
   BlockRun* outer = tls_block;
   tls_block = &b;
+  // Between barriers threads run one after another, so a thread reading what another
+  // wrote without a barrier sees it only if the writer ran first: alternating the order
+  // from block to block shows such a race whichever way round it is.
+  const uint64_t block_linear = block_idx.x + uint64_t{config.grid.x} * (block_idx.y + uint64_t{config.grid.y} * block_idx.z);
+  const bool reverse = block_linear % 2 == 1;
   while (b.live > 0 && b.error.empty()) {
     bool progress = false;
-    for (Fiber& f : b.fibers) {
+    for (int i = 0; i < n; ++i) {
+      Fiber& f = b.fibers[reverse ? n - 1 - i : i];
       if (f.done || (f.wait_generation != nullptr && *f.wait_generation == f.wait_value)) continue;
       f.wait_generation = nullptr;
       b.current = &f;
@@ -378,7 +398,7 @@ void warp_barrier(unsigned mask) {
   warp_arrive(b, warp_barrier_for(b, mask), mask);
 }
 
-void warp_gather(const void* mine, void* all, size_t bytes, unsigned mask) {
+const unsigned char* warp_exchange(const void* mine, size_t bytes, unsigned mask) {
   BlockRun& b = block_run();
   WarpBarrier& wb = warp_barrier_for(b, mask);
   const unsigned parity = wb.barrier.generation & 1u;
@@ -386,7 +406,7 @@ void warp_gather(const void* mine, void* all, size_t bytes, unsigned mask) {
   warp_arrive(b, wb, mask);
   // Slots alternate with the generation: a lane already at the next exchange writes the
   // other half, and cannot reach the one after before every lane has read this one.
-  for (int l = 0; l < 32; ++l) std::memcpy(static_cast<char*>(all) + l * bytes, wb.slots[parity][l], bytes);
+  return &wb.slots[parity][0][0];
 }
 
 void trap(const char* why) {
@@ -459,16 +479,20 @@ void launch_erased(const char* name, const void* kernel, const LaunchConfig& con
   }
   const std::string kernel_name = name;
   cudaError_t err = enqueue(config.stream, [kernel_name, config, body = std::move(body)]() {
+    std::lock_guard<std::mutex> one_launch_at_a_time(launch_mutex);
     install_fault_handlers();
+    BlockRun block;
     for (unsigned z = 0; z < config.grid.z; ++z)
       for (unsigned y = 0; y < config.grid.y; ++y)
         for (unsigned x = 0; x < config.grid.x; ++x) {
-          std::string error = run_block(body, config, make_uint3(x, y, z));
+          std::string error = run_block(block, body, config, make_uint3(x, y, z));
           if (!error.empty()) {
             set_launch_error(cudaErrorLaunchFailure, kernel_name + ": " + error);
             return;
           }
         }
+    std::string error = check_allocation_tails();
+    if (!error.empty()) set_launch_error(cudaErrorLaunchFailure, kernel_name + ": " + error);
   });
   if (err != cudaSuccess) set_launch_error(err, std::string(name) + ": the launch could not be enqueued");
 }

@@ -1,8 +1,9 @@
 // The emulator's CUDA runtime: the part of the runtime API benchsuite calls, on host memory.
 // One device; work runs synchronously at enqueue, so events time the host; stream capture
 // records operations and a graph launch replays them. Device allocations are fresh mappings
-// filled with 0xFF (NaN as floats, never zeros) that end at a guard page, so a kernel
-// reading or writing past an allocation faults and the launch fails naming the buffer.
+// filled with 0xFF (NaN as floats, never zeros) between two guard pages, ending at the second:
+// a kernel reading or writing past an allocation faults and the launch fails naming the
+// buffer; a write into the padding up to the next 256 bytes is found after the block.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -89,6 +90,23 @@ void set_launch_error(cudaError_t err, std::string detail) {
 
 const char* launch_error_detail(cudaError_t err) {
   return err == detail_error && !detail_text.empty() ? detail_text.c_str() : nullptr;
+}
+
+std::string check_allocation_tails() {
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto& [base, a] : allocations) {
+    unsigned char* tail = reinterpret_cast<unsigned char*>(base) + a.bytes;
+    const size_t padding = round_up(a.bytes == 0 ? 1 : a.bytes, 256) - a.bytes;
+    for (size_t i = 0; i < padding; ++i)
+      if (tail[i] != 0xFF) {
+        std::memset(tail, 0xFF, padding);
+        std::ostringstream s;
+        s << "a write " << i << " bytes past the end of a " << a.bytes << "-byte device allocation at 0x" << std::hex
+          << base;
+        return s.str();
+      }
+  }
+  return "";
 }
 
 std::string describe_address(const void* address) {
@@ -239,13 +257,15 @@ cudaError_t CUDARTAPI cudaMalloc(void** ptr, size_t size) {
   const size_t user = round_up(size == 0 ? 1 : size, 256);
   std::lock_guard<std::mutex> lock(mutex);
   if (allocated_bytes + user > kTotalMemory) return last_error = cudaErrorMemoryAllocation;
-  const size_t mapping_bytes = round_up(user, page) + page;
+  const size_t mapping_bytes = page + round_up(user, page) + page;
   void* mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping == MAP_FAILED) return last_error = cudaErrorMemoryAllocation;
-  char* guard = static_cast<char*>(mapping) + mapping_bytes - page;
-  mprotect(guard, page, PROT_NONE);
-  char* p = guard - user;  // 256-byte aligned, ending at the guard page
-  std::memset(p, 0xFF, user);
+  char* front_guard = static_cast<char*>(mapping);
+  char* back_guard = front_guard + mapping_bytes - page;
+  mprotect(front_guard, page, PROT_NONE);
+  mprotect(back_guard, page, PROT_NONE);
+  std::memset(front_guard + page, 0xFF, back_guard - (front_guard + page));
+  char* p = back_guard - user;  // 256-byte aligned, ending at the back guard page
   allocations[reinterpret_cast<uintptr_t>(p)] = Allocation{mapping, mapping_bytes, size};
   allocated_bytes += user;
   *ptr = p;

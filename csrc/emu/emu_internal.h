@@ -35,5 +35,9 @@ const char* launch_error_detail(cudaError_t err);
 
 // Device allocations: a description of the one nearest to an address (for fault reports).
 std::string describe_address(const void* address);
+// Writes past the end of an allocation that stayed inside its padding to the next 256
+// bytes (the guard page catches the rest): a description of the first, or "" (and the
+// padding is refilled).
+std::string check_allocation_tails();
 
 }  // namespace emu

@@ -25,8 +25,14 @@ __global__ void neighbour_kernel(float* out) {
   out[threadIdx.x] = slots[(threadIdx.x + 1) % kThreads];
 }
 
-// Reads one element past the end of `in` (kThreads floats) from the last thread.
+// Reads past the end of `in` (kThreads - 1 floats) from the last threads: the last one
+// beyond the 256-byte padding, into the guard page.
 __global__ void past_the_end_kernel(const float* in, float* out) { out[threadIdx.x] = in[threadIdx.x + 1]; }
+
+// Writes the element just past the end of `out` (kThreads - 1 floats): inside the padding.
+__global__ void write_past_the_end_kernel(float* out) {
+  if (threadIdx.x == 0) out[kThreads - 1] = 1.0f;
+}
 
 // Lane 0 waits at a warp exchange for lanes that wait at __syncthreads for lane 0.
 __global__ void deadlock_kernel(float* out) {
@@ -73,11 +79,11 @@ struct Buffers {
   float* in = nullptr;
   float* out = nullptr;
   Buffers() {
-    BENCHSUITE_CUDA_CHECK(cudaMalloc(&in, kThreads * sizeof(float)));
+    BENCHSUITE_CUDA_CHECK(cudaMalloc(&in, kThreads * sizeof(float) - 4));  // one float short: padding after it
     BENCHSUITE_CUDA_CHECK(cudaMalloc(&out, 3 * 32 * sizeof(float)));
-    std::vector<float> host(kThreads);
-    for (int i = 0; i < kThreads; ++i) host[i] = 0.5f + static_cast<float>(i);
-    BENCHSUITE_CUDA_CHECK(cudaMemcpy(in, host.data(), sizeof(float) * kThreads, cudaMemcpyHostToDevice));
+    std::vector<float> host(kThreads - 1);
+    for (int i = 0; i < kThreads - 1; ++i) host[i] = 0.5f + static_cast<float>(i);
+    BENCHSUITE_CUDA_CHECK(cudaMemcpy(in, host.data(), sizeof(float) * host.size(), cudaMemcpyHostToDevice));
   }
   ~Buffers() {
     cudaFree(in);
@@ -97,6 +103,7 @@ const std::map<std::string, std::function<std::vector<float>(Buffers&)>>& cases(
       {"barrier", [](Buffers& b) { neighbour_kernel<true><<<1, kThreads>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
       {"missing_barrier", [](Buffers& b) { neighbour_kernel<false><<<1, kThreads>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
       {"past_the_end", [](Buffers& b) { past_the_end_kernel<<<1, kThreads>>>(b.in, b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
+      {"write_past_the_end", [](Buffers& b) { write_past_the_end_kernel<<<1, kThreads>>>(b.in); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(1); }},
       {"deadlock", [](Buffers& b) { deadlock_kernel<<<1, kThreads>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(1); }},
       {"shuffle", [](Buffers& b) { shuffle_kernel<<<1, 32>>>(b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(96); }},
       {"cp_async", [](Buffers& b) { cp_async_kernel<true><<<1, kThreads>>>(b.in, b.out); BENCHSUITE_CUDA_CHECK_LAUNCH(); return b.result(kThreads); }},
