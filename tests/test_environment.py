@@ -33,8 +33,10 @@ def env() -> dict:
 
 
 def with_gpu(env: dict, **changes) -> dict:
+    """The captured record with one H100 (`changes` applied) and a real (not emulated) CUDA build."""
     e = copy.deepcopy(env)
     e["gpus"] = [dict(H100, **changes)]
+    e["build"]["cuda"] = dict(e["build"]["cuda"], emulator=False)
     return e
 
 
@@ -120,6 +122,15 @@ def test_gpu_warnings(env):
     assert any("sw_thermal_slowdown" in w for w in environment_warnings(hot))
     shared = with_gpu(env, other_compute_processes=2)
     assert any("2 other compute process" in w for w in environment_warnings(shared))
+
+
+def test_emulator_build_is_a_warning(env):
+    e = with_gpu(env)
+    e["cpu"].update(governor=None, load_average_1m=None)
+    e["build"]["cuda"]["emulator"] = True
+    assert [w for w in environment_warnings(e) if "CPU emulator" in w]
+    e["build"]["cuda"]["emulator"] = False
+    assert environment_warnings(e) == []
 
 
 def test_warnings_are_printed_and_recorded(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
