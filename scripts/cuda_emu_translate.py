@@ -4,8 +4,9 @@
     cuda_emu_translate.py OUT_DIR ROOT FILE...
 
 Each FILE (a .cu or .cuh under ROOT) is written to OUT_DIR with the same relative path
-(.cu files gain .cpp). Four rewrites, each keeping the line count so compiler messages
-point at the original lines (a #line directive names the original file):
+(.cu files gain .cpp); OUT_DIR/launch_sites.txt lists every launch (`kernel [file:line]`).
+Four rewrites, each keeping the line count so compiler messages point at the original
+lines (a #line directive names the original file):
   - `kernel<T><<<grid, block, smem, stream>>>(args)` becomes
     `::emu::launch("kernel<T>", kernel<T>, ::emu::LaunchConfig(grid, block, smem, stream), args)`;
   - `extern __shared__ [__align__(N)] T name[];` becomes a pointer to the block's dynamic
@@ -36,13 +37,17 @@ def kernel_start(text: str, end: int) -> int:
     i = end
     while i > 0 and text[i - 1].isspace():
         i -= 1
-    if i > 0 and text[i - 1] == ">":  # template arguments: match the angle brackets back
-        depth = 0
+    if i > 0 and text[i - 1] == ">":  # template arguments: match the angle brackets back,
+        depth = parens = 0            # ignoring comparisons inside parentheses
         while i > 0:
             i -= 1
-            if text[i] == ">":
+            if text[i] == ")":
+                parens += 1
+            elif text[i] == "(":
+                parens -= 1
+            elif parens == 0 and text[i] == ">":
                 depth += 1
-            elif text[i] == "<":
+            elif parens == 0 and text[i] == "<":
                 depth -= 1
                 if depth == 0:
                     break
@@ -65,7 +70,8 @@ def matching_paren(text: str, open_index: int) -> int:
     raise TranslateError("unbalanced parentheses after >>>")
 
 
-def rewrite_launches(text: str) -> str:
+def rewrite_launches(text: str, where: str, sites: list[str]) -> str:
+    """Rewrites every launch; each is named `kernel [file:line]` and listed in `sites`."""
     while True:
         open_at = text.find("<<<")
         if open_at < 0:
@@ -86,6 +92,8 @@ def rewrite_launches(text: str) -> str:
         name = " ".join(kernel.split())
         if not name:
             raise TranslateError("no kernel name before <<<")
+        name = f"{name} [{where}:{text.count(chr(10), 0, open_at) + 1}]"  # lines before are unchanged
+        sites.append(name)
         call = f'::emu::launch("{name}", {kernel.strip()}, ::emu::LaunchConfig({config})'
         call += f", {args})" if args.strip() else ")"
         # keep the line count: the newlines of the kernel/config/whitespace go after the call
@@ -135,19 +143,23 @@ def rewrite_arch(text: str) -> str:
     return re.sub(r"\b__CUDA_ARCH__\b", "900", text)
 
 
-def translate(source: Path, root: Path, out_dir: Path) -> Path:
+def translate(source: Path, root: Path, out_dir: Path, sites: list[str]) -> Path:
     text = source.read_text()
+    rel = source.relative_to(root)
     try:
-        body = rewrite_arch(rewrite_shared(rewrite_extern_shared(rewrite_launches(text))))
+        body = rewrite_arch(rewrite_shared(rewrite_extern_shared(rewrite_launches(text, str(rel), sites))))
     except TranslateError as err:
         raise SystemExit(f"{source}: {err}")
-    rel = source.relative_to(root)
     out = out_dir / (str(rel) + (".cpp" if source.suffix == ".cu" else ""))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    content = f'#line 1 "{source}"\n{body}'
-    if not out.exists() or out.read_text() != content:  # untouched outputs keep their timestamps
-        out.write_text(content)
+    write_if_changed(out, f'#line 1 "{source}"\n{body}')
     return out
+
+
+def write_if_changed(path: Path, content: str) -> None:
+    """Untouched outputs keep their timestamps (no rebuild)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != content:
+        path.write_text(content)
 
 
 def main(argv: list[str]) -> int:
@@ -155,8 +167,11 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out_dir, root = Path(argv[0]), Path(argv[1]).resolve()
+    sites: list[str] = []
     for name in argv[2:]:
-        translate(Path(name).resolve(), root, out_dir)
+        translate(Path(name).resolve(), root, out_dir, sites)
+    # Every launch site, for the coverage check (scripts/emu_coverage.py)
+    write_if_changed(out_dir / "launch_sites.txt", "".join(f"{s}\n" for s in sorted(sites)))
     return 0
 
 

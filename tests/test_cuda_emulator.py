@@ -57,20 +57,20 @@ def test_cp_async_lands_at_the_wait_and_not_before():
 
 
 def test_read_past_an_allocation_is_a_launch_error_naming_it():
-    with pytest.raises(bs.CudaError, match=r"past_the_end_kernel: invalid memory access .*, 4 bytes past the end "
+    with pytest.raises(bs.CudaError, match=r"past_the_end_kernel \[emu/selftest.cu:\d+\]: invalid memory access .*, 4 bytes past the end "
                                            r"of a 252-byte device allocation .* by thread 63 of block \(0,0,0\)"):
         run("past_the_end")
     np.testing.assert_array_equal(run("barrier"), (np.arange(THREADS) + 1) % THREADS + 1)  # and the next launch works
 
 
 def test_write_into_an_allocations_padding_is_found_after_the_launch():
-    with pytest.raises(bs.CudaError, match=r"write_past_the_end_kernel: a write 0 bytes past the end of a 252-byte "
+    with pytest.raises(bs.CudaError, match=r"write_past_the_end_kernel \[emu/selftest.cu:\d+\]: a write 0 bytes past the end of a 252-byte "
                                            r"device allocation"):
         run("write_past_the_end")
 
 
 def test_deadlock_is_reported_with_who_waits_where():
-    with pytest.raises(bs.CudaError, match=r"deadlock_kernel: deadlock in block \(0,0,0\): thread 0 waits at a "
+    with pytest.raises(bs.CudaError, match=r"deadlock_kernel \[emu/selftest.cu:\d+\]: deadlock in block \(0,0,0\): thread 0 waits at a "
                                            r"warp-synchronous call; thread 1 waits at __syncthreads"):
         run("deadlock")
 

@@ -13,7 +13,9 @@ from op_helpers import (FLOAT_DTYPES, LOW_DTYPES, all_versions, as_f64, assert_c
 from conftest import CUDA
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
-SHAPES_2D = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 33), (64, 64), (129, 257), (0, 7), (7, 0)]
+# (3, 1500): 2 packs of 4 floats per thread of 256 in the CUDA register kernels (each pack
+# count is its own kernel instance; 1000, 1024 and 4097 columns reach the others).
+SHAPES_2D = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 33), (64, 64), (129, 257), (0, 7), (7, 0), (3, 1500)]
 MATMUL_SHAPES = [(1, 1, 1), (1, 100, 37), (100, 1, 37), (37, 100, 1), (5, 7, 3), (64, 64, 64),
                  (97, 130, 259), (6, 16, 256), (7, 17, 513), (0, 5, 3), (5, 0, 3), (4, 6, 0)]
 
@@ -305,7 +307,7 @@ def test_reduction_edge_cases(rng):
 
 # ---- normalisations, forward and backward -----------------------------------------------------
 
-NORM_SHAPES = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 257), (2, 3, 64), (256, 1024)]
+NORM_SHAPES = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 257), (2, 3, 64), (256, 1024), (3, 1500)]
 
 
 def layernorm_ref(x, g, b, eps):
@@ -540,7 +542,8 @@ def low(x, dtype: str) -> np.ndarray:
 
 # 1xN, Nx1, odd widths (1, 7, 1000, 4097: row starts not 16-byte aligned for odd widths),
 # empty, 3-D, and widths past the CUDA register kernels (8192 floats / 16384 halves).
-ROW_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (0, 7), (5, 0), (2, 3, 40), (2, 16500)]
+# (2, 3000): 2 packs of 8 halves per thread of 256 in the CUDA register kernels
+ROW_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (0, 7), (5, 0), (2, 3, 40), (2, 16500), (2, 3000)]
 
 
 def _softmax64(x):
@@ -680,7 +683,7 @@ def test_reductions_dtypes(rng, op, device, version, dtype, shape):
                               f"{op} {device} {version} all", np.atleast_1d(REDUCE64[op](np.abs(x))))
 
 
-NORM_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (0, 5), (2, 3, 64), (2, 16500)]
+NORM_SHAPES_16 = [(1, 1), (1, 7), (7, 1), (3, 1000), (2, 4097), (0, 5), (2, 3, 64), (2, 16500), (2, 3000)]
 
 
 def _layernorm64(x, g, b, eps):

@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -189,6 +191,31 @@ struct BlockRun {
 BlockRun* tls_block = nullptr;
 StackPool tls_stacks;
 std::mutex launch_mutex;
+
+// With BENCHSUITE_EMU_LAUNCH_LOG=FILE, each process appends "count name" per launch site
+// at exit, for scripts/emu_coverage.py (which launch sites the tests never reach).
+class LaunchLog {
+ public:
+  ~LaunchLog() {
+    const char* path = std::getenv("BENCHSUITE_EMU_LAUNCH_LOG");
+    if (path == nullptr || counts_.empty()) return;
+    std::string text;
+    for (const auto& [name, count] : counts_) text += std::to_string(count) + " " + name + "\n";
+    if (FILE* f = std::fopen(path, "a")) {
+      std::fwrite(text.data(), 1, text.size(), f);
+      std::fclose(f);
+    }
+  }
+  void add(const char* name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++counts_[name];
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, long long> counts_;
+};
+LaunchLog launch_log;
 
 BlockRun& block_run() {
   if (tls_block == nullptr) {
@@ -458,6 +485,7 @@ void poison_shared(void* address, size_t bytes) {
 }
 
 void launch_erased(const char* name, const void* kernel, const LaunchConfig& config, std::function<void()> body) {
+  launch_log.add(name);
   const uint64_t threads = uint64_t{config.block.x} * config.block.y * config.block.z;
   std::string bad;
   if (threads == 0 || threads > kMaxThreadsPerBlock || config.block.z > 64)
