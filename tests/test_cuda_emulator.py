@@ -34,11 +34,20 @@ def test_barrier_orders_shared_memory():
 
 
 def test_missing_barrier_reads_uninitialised_shared_memory():
-    # Threads run one after another between barriers: each reads its neighbour's slot
-    # before the neighbour wrote it, and sees the 0xFF fill (NaN), as uninitialised memory.
-    out = run("missing_barrier")
-    assert np.isnan(out[:-1]).all()
-    assert out[-1] == 1.0  # the last thread reads thread 0's slot, written before it ran
+    # Threads run one after another between barriers, forwards or backwards (alternating by
+    # block and launch): each reads its neighbour's slot, and whichever threads read before
+    # the neighbour wrote see the 0xFF fill (NaN) of uninitialised shared memory.
+    orders = set()
+    for _ in range(2):
+        out = run("missing_barrier")
+        if np.isnan(out[:-1]).all():  # forwards: all but the last, which reads thread 0's slot
+            assert out[-1] == 1.0
+            orders.add("forwards")
+        else:  # backwards: only the last, which reads thread 0's slot before thread 0 ran
+            assert np.isnan(out[-1]) and not np.isnan(out[:-1]).any()
+            np.testing.assert_array_equal(out[:-1], np.arange(THREADS - 1) + 2)
+            orders.add("backwards")
+    assert orders == {"forwards", "backwards"}  # consecutive launches alternate
 
 
 def test_warp_shuffles():

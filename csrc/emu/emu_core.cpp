@@ -216,6 +216,7 @@ class LaunchLog {
   std::map<std::string, long long> counts_;
 };
 LaunchLog launch_log;
+uint64_t launch_sequence = 0;  // launches so far (under launch_mutex)
 
 BlockRun& block_run() {
   if (tls_block == nullptr) {
@@ -376,9 +377,10 @@ std::string run_block(BlockRun& b, const std::function<void()>& body, const Laun
   tls_block = &b;
   // Between barriers threads run one after another, so a thread reading what another
   // wrote without a barrier sees it only if the writer ran first: alternating the order
-  // from block to block shows such a race whichever way round it is.
+  // from block to block, and from launch to launch for one-block grids, shows such a race
+  // whichever way round it is.
   const uint64_t block_linear = block_idx.x + uint64_t{config.grid.x} * (block_idx.y + uint64_t{config.grid.y} * block_idx.z);
-  const bool reverse = block_linear % 2 == 1;
+  const bool reverse = (block_linear + launch_sequence) % 2 == 1;
   while (b.live > 0 && b.error.empty()) {
     bool progress = false;
     for (int i = 0; i < n; ++i) {
@@ -508,6 +510,7 @@ void launch_erased(const char* name, const void* kernel, const LaunchConfig& con
   const std::string kernel_name = name;
   cudaError_t err = enqueue(config.stream, [kernel_name, config, body = std::move(body)]() {
     std::lock_guard<std::mutex> one_launch_at_a_time(launch_mutex);
+    ++launch_sequence;
     install_fault_handlers();
     BlockRun block;
     for (unsigned z = 0; z < config.grid.z; ++z)

@@ -143,7 +143,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     cuda = build["cuda"]
     print(f"benchsuite {build['version']} ({build['build_type']}, {build['cxx_compiler']}, "
           f"OpenMP {'on' if build['openmp']['enabled'] else 'off'})")
-    print(f"  CUDA build: {'on, sm ' + ','.join(cuda['architectures']) + ', nvcc ' + str(cuda['compiler_version']) if cuda['enabled'] else 'off'}")
+    if cuda.get("emulator"):
+        built = "emulator (kernels compiled for the host and run on the CPU; timings are not a GPU's)"
+    elif cuda["enabled"]:
+        built = f"on, sm {','.join(cuda['architectures'])}, nvcc {cuda['compiler_version']}"
+    else:
+        built = "off"
+    print(f"  CUDA build: {built}")
     cpu = env["cpu"]
     print(f"  CPU: {cpu['model']}, {cpu['logical_cores']} logical cores, "
           f"features {' '.join(cpu['features']) or '-'}, governor {cpu['governor'] or 'n/a'}")
