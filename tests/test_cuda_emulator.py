@@ -3,7 +3,8 @@
 Its self-test kernels have known answers and known bugs: the emulator must compute what a
 GPU computes and catch what a GPU run (a wrong answer, compute-sanitizer, a launch error)
 would catch: a missing __syncthreads, cp.async read before its wait, a read past an
-allocation, a deadlock, a block too large, dynamic shared memory over the default limit.
+allocation, a deadlock, a block too large, dynamic shared memory over the default limit,
+static plus dynamic shared memory over a block's limit.
 """
 from __future__ import annotations
 
@@ -90,6 +91,9 @@ def test_launch_limits_are_checked():
     with pytest.raises(bs.CudaError, match=r"65536 bytes of dynamic shared memory exceed the kernel's limit of 49152"):
         run("big_smem_without_attribute")
     np.testing.assert_array_equal(run("big_smem"), np.full(THREADS, 2.0))  # after cudaFuncSetAttribute
+    with pytest.raises(bs.CudaError, match=r"static \(40960 bytes\) plus dynamic \(194560 bytes\) shared memory "
+                                           r"exceed the 232448 bytes a block may have"):
+        run("static_plus_dynamic_smem")
 
 
 def test_unknown_case_names_the_argument():

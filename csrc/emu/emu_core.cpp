@@ -185,6 +185,7 @@ struct BlockRun {
   std::string error;
   std::vector<unsigned char> dynamic_smem;
   std::vector<const void*> poisoned;  // static __shared__ arrays already filled in this block
+  size_t static_smem = 0;             // their bytes
   std::vector<PendingCopy> late_copies;  // cp.async never waited for by the thread that issued it
 };
 
@@ -352,6 +353,7 @@ std::string run_block(BlockRun& b, const std::function<void()>& body, const Laun
   b.block.arrived = 0;
   b.error.clear();
   b.poisoned.clear();
+  b.static_smem = 0;
   b.late_copies.clear();
   for (int w = 0; w < static_cast<int>(b.warps.size()); ++w) {
     const int lanes = std::min(32, n - 32 * w);
@@ -484,6 +486,12 @@ void poison_shared(void* address, size_t bytes) {
   if (std::find(b.poisoned.begin(), b.poisoned.end(), address) != b.poisoned.end()) return;
   b.poisoned.push_back(address);
   std::memset(address, 0xFF, bytes);
+  b.static_smem += bytes;
+  if (b.static_smem + b.dynamic_smem.size() > kSmemOptinLimit)  // the launch itself would fail
+    trap(("static (" + std::to_string(b.static_smem) + " bytes) plus dynamic (" +
+          std::to_string(b.dynamic_smem.size()) + " bytes) shared memory exceed the " +
+          std::to_string(kSmemOptinLimit) + " bytes a block may have")
+             .c_str());
 }
 
 void launch_erased(const char* name, const void* kernel, const LaunchConfig& config, std::function<void()> body) {

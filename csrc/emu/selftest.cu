@@ -75,6 +75,16 @@ __global__ void big_smem_kernel(float* out) {
   out[threadIdx.x] = dyn[(threadIdx.x + 1) % kThreads];
 }
 
+// 40 KiB of static shared memory beside 190 KiB of dynamic: 230 KiB, over a block's 227.
+__global__ void too_much_smem_kernel(float* out) {
+  __shared__ float fixed[10 * 1024];
+  extern __shared__ float dyn[];
+  fixed[threadIdx.x] = 1.0f;
+  dyn[threadIdx.x] = fixed[threadIdx.x];
+  out[threadIdx.x] = dyn[threadIdx.x];
+}
+constexpr int kTooMuchDynamic = 190 * 1024;
+
 struct Buffers {
   float* in = nullptr;
   float* out = nullptr;
@@ -113,6 +123,13 @@ const std::map<std::string, std::function<std::vector<float>(Buffers&)>>& cases(
          BENCHSUITE_CUDA_CHECK(
              cudaFuncSetAttribute(big_smem_kernel<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, kBigSmem));
          big_smem_kernel<1><<<1, kThreads, kBigSmem>>>(b.out);
+         BENCHSUITE_CUDA_CHECK_LAUNCH();
+         return b.result(kThreads);
+       }},
+      {"static_plus_dynamic_smem", [](Buffers& b) {
+         BENCHSUITE_CUDA_CHECK(cudaFuncSetAttribute(too_much_smem_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    kTooMuchDynamic));
+         too_much_smem_kernel<<<1, kThreads, kTooMuchDynamic>>>(b.out);
          BENCHSUITE_CUDA_CHECK_LAUNCH();
          return b.result(kThreads);
        }},
