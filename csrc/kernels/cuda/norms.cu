@@ -326,17 +326,20 @@ void rmsnorm(DType dtype, const void* x, const void* gamma, void* y, float* rstd
   });
 }
 
-void layernorm_backward(DType dtype, const void* dy, const void* x, const void* gamma, const float* mean,
-                        const float* rstd, void* dx, void* dgamma, void* dbeta, int64_t rows, int64_t cols,
-                        StreamHandle stream) {
+namespace {
+// layernorm (kRms false: mean and dbeta used) and rmsnorm (kRms true: no mean, no dbeta)
+// backward: dx by rows, then the parameter gradients by columns.
+template <bool kRms>
+void norm_backward(const char* op, DType dtype, const void* dy, const void* x, const void* gamma, const float* mean,
+                   const float* rstd, void* dx, void* dgamma, void* dbeta, int64_t rows, int64_t cols,
+                   StreamHandle stream) {
   if (cols == 0) return;
-  detail::dispatch_float(dtype, "layernorm_backward", [&](auto tag) {
+  detail::dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     const T *dyt = static_cast<const T*>(dy), *xt = static_cast<const T*>(x);
     if (rows > 0) {
-      norm_backward_dx_kernel<T, false>
-          <<<row_grid("layernorm_backward", rows), kThreads, 0, detail::as_stream(stream)>>>(
-              dyt, xt, static_cast<const T*>(gamma), mean, rstd, static_cast<T*>(dx), cols);
+      norm_backward_dx_kernel<T, kRms><<<row_grid(op, rows), kThreads, 0, detail::as_stream(stream)>>>(
+          dyt, xt, static_cast<const T*>(gamma), mean, rstd, static_cast<T*>(dx), cols);
       BENCHSUITE_CUDA_CHECK_LAUNCH();
     }
     norm_param_grad_kernel<T><<<column_grid(cols), kThreads, 0, detail::as_stream(stream)>>>(
@@ -344,23 +347,17 @@ void layernorm_backward(DType dtype, const void* dy, const void* x, const void* 
     BENCHSUITE_CUDA_CHECK_LAUNCH();
   });
 }
+}  // namespace
+
+void layernorm_backward(DType dtype, const void* dy, const void* x, const void* gamma, const float* mean,
+                        const float* rstd, void* dx, void* dgamma, void* dbeta, int64_t rows, int64_t cols,
+                        StreamHandle stream) {
+  norm_backward<false>("layernorm_backward", dtype, dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols, stream);
+}
 
 void rmsnorm_backward(DType dtype, const void* dy, const void* x, const void* gamma, const float* rstd, void* dx,
                       void* dgamma, int64_t rows, int64_t cols, StreamHandle stream) {
-  if (cols == 0) return;
-  detail::dispatch_float(dtype, "rmsnorm_backward", [&](auto tag) {
-    using T = decltype(tag);
-    const T *dyt = static_cast<const T*>(dy), *xt = static_cast<const T*>(x);
-    if (rows > 0) {
-      norm_backward_dx_kernel<T, true>
-          <<<row_grid("rmsnorm_backward", rows), kThreads, 0, detail::as_stream(stream)>>>(
-              dyt, xt, static_cast<const T*>(gamma), nullptr, rstd, static_cast<T*>(dx), cols);
-      BENCHSUITE_CUDA_CHECK_LAUNCH();
-    }
-    norm_param_grad_kernel<T><<<column_grid(cols), kThreads, 0, detail::as_stream(stream)>>>(
-        dyt, xt, nullptr, rstd, static_cast<T*>(dgamma), nullptr, rows, cols);
-    BENCHSUITE_CUDA_CHECK_LAUNCH();
-  });
+  norm_backward<true>("rmsnorm_backward", dtype, dy, x, gamma, nullptr, rstd, dx, dgamma, nullptr, rows, cols, stream);
 }
 
 }  // namespace benchsuite::cuda
