@@ -62,7 +62,7 @@ struct ThreadIndex {
   dim3 grid_dim;
   int linear;  // thread index within the block
 };
-extern const ThreadIndex* tls_index;  // the running fiber's (launches run one at a time)
+extern const ThreadIndex* running_index;  // the running fiber's (launches run one at a time)
 
 void block_barrier();                                 // __syncthreads
 void warp_barrier(unsigned mask);                     // __syncwarp
@@ -77,7 +77,7 @@ void cp_async16(void* dst, const void* src);
 void cp_async_commit();
 void cp_async_wait(int pending);
 
-inline int lane_id() { return tls_index->linear & 31; }
+inline int lane_id() { return running_index->linear & 31; }
 
 // The values the lanes posted in one exchange.
 template <class T>
@@ -127,6 +127,13 @@ void launch(const char* name, Kernel kernel, const LaunchConfig& config, Args&&.
 
 // ---- tensor-core fragments (PTX ISA layouts) -----------------------------------------------------
 template <class T>
+inline T bit_cast(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <class T>
 inline float bits_to_float(uint16_t bits);
 template <>
 inline float bits_to_float<__half>(uint16_t bits) {
@@ -136,10 +143,8 @@ inline float bits_to_float<__half>(uint16_t bits) {
 }
 template <>
 inline float bits_to_float<__nv_bfloat16>(uint16_t bits) {
-  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &wide, sizeof f);
-  return f;
+  const uint32_t wide = static_cast<uint32_t>(bits) << 16;  // bf16 is the high half of a float
+  return bit_cast<float>(&wide);
 }
 
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16: lanes 8i..8i+7 give the rows of matrix
@@ -191,12 +196,6 @@ inline void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32
   }
 }
 
-template <class T>
-inline T bit_cast(const void* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 }  // namespace emu
 
@@ -207,10 +206,10 @@ inline cudaError_t cudaFuncSetAttribute(T* entry, cudaFuncAttribute attr, int va
 }
 
 // ---- built-in variables ----------------------------------------------------------------------------
-#define threadIdx (::emu::tls_index->thread_idx)
-#define blockIdx (::emu::tls_index->block_idx)
-#define blockDim (::emu::tls_index->block_dim)
-#define gridDim (::emu::tls_index->grid_dim)
+#define threadIdx (::emu::running_index->thread_idx)
+#define blockIdx (::emu::running_index->block_idx)
+#define blockDim (::emu::running_index->block_dim)
+#define gridDim (::emu::running_index->grid_dim)
 #ifndef warpSize
 #define warpSize 32
 #endif

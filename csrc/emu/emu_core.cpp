@@ -1,5 +1,6 @@
-// The emulator's scheduler: a block's threads are fibers on the launching host thread. A fiber runs until it reaches a barrier; a barrier opens when every live thread
-// it waits for has arrived (threads that returned count as arrived, as on sm_70+). Warp
+// The emulator's scheduler: a block's threads are fibers on the launching host thread. A
+// fiber runs until it reaches a barrier; a barrier opens when every live thread it waits for
+// has arrived (threads that returned count as arrived, as on sm_70+). Warp
 // exchanges (shuffles, ldmatrix, mma) are warp barriers with a 64-byte slot per lane.
 // A full pass in which no waiting fiber can go on is a deadlock: the launch fails with a
 // description of who waits where.
@@ -24,9 +25,9 @@
 
 namespace emu {
 
-// Launches run one at a time (launch_mutex), so the running thread's state is plain
+// Launches run one at a time (launch_mutex), so the running fiber's state is in plain
 // globals: thread_local in a shared library costs a __tls_get_addr call per threadIdx.
-const ThreadIndex* tls_index = nullptr;
+const ThreadIndex* running_index = nullptr;
 
 namespace {
 
@@ -189,8 +190,8 @@ struct BlockRun {
   std::vector<PendingCopy> late_copies;  // cp.async never waited for by the thread that issued it
 };
 
-BlockRun* tls_block = nullptr;
-StackPool tls_stacks;
+BlockRun* running_block = nullptr;
+StackPool fiber_stacks;
 std::mutex launch_mutex;
 
 // With BENCHSUITE_EMU_LAUNCH_LOG=FILE, each process appends "count name" per launch site
@@ -220,11 +221,11 @@ LaunchLog launch_log;
 uint64_t launch_sequence = 0;  // launches so far (under launch_mutex)
 
 BlockRun& block_run() {
-  if (tls_block == nullptr) {
+  if (running_block == nullptr) {
     std::fprintf(stderr, "benchsuite CUDA emulator: a device function was called outside a kernel\n");
     std::abort();
   }
-  return *tls_block;
+  return *running_block;
 }
 
 void yield(BlockRun& b) { context_switch(b.current->context, b.scheduler); }
@@ -280,7 +281,7 @@ void fiber_exit(BlockRun& b) {
 }
 
 void fiber_entry() {
-  BlockRun& b = *tls_block;
+  BlockRun& b = *running_block;
   (*b.body)();
   fiber_exit(b);
   for (;;) yield(b);  // a finished fiber is never resumed
@@ -311,7 +312,7 @@ struct sigaction previous_segv, previous_bus;
 bool handlers_installed = false;
 
 void on_fault(int sig, siginfo_t* info, void* uctx) {
-  BlockRun* b = tls_block;
+  BlockRun* b = running_block;
   if (b == nullptr || b->current == nullptr) {  // not ours: let the previous handler see it
     sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, nullptr);
     return;
@@ -340,7 +341,6 @@ void install_fault_handlers() {
   sigaction(SIGBUS, &sa, &previous_bus);
 }
 
-// Runs one block to completion; returns an error description or "".
 // Runs one block to completion in `b` (reused from block to block of a launch, so its
 // buffers are allocated once); returns an error description or "".
 std::string run_block(BlockRun& b, const std::function<void()>& body, const LaunchConfig& config,
@@ -373,10 +373,10 @@ std::string run_block(BlockRun& b, const std::function<void()>& body, const Laun
     f.index.block_idx = block_idx;
     f.index.block_dim = config.block;
     f.index.grid_dim = config.grid;
-    context_make(f.context, tls_stacks.stack(i), kStackBytes, fiber_entry);
+    context_make(f.context, fiber_stacks.stack(i), kStackBytes, fiber_entry);
   }
-  BlockRun* outer = tls_block;
-  tls_block = &b;
+  BlockRun* outer = running_block;
+  running_block = &b;
   // Between barriers threads run one after another, so a thread reading what another
   // wrote without a barrier sees it only if the writer ran first: alternating the order
   // from block to block, and from launch to launch for one-block grids, shows such a race
@@ -390,7 +390,7 @@ std::string run_block(BlockRun& b, const std::function<void()>& body, const Laun
       if (f.done || (f.wait_generation != nullptr && *f.wait_generation == f.wait_value)) continue;
       f.wait_generation = nullptr;
       b.current = &f;
-      tls_index = &f.index;
+      running_index = &f.index;
       context_switch(b.scheduler, f.context);
       progress = true;
       if (!b.error.empty()) break;
@@ -399,8 +399,8 @@ std::string run_block(BlockRun& b, const std::function<void()>& body, const Laun
   }
   for (const PendingCopy& c : b.late_copies) std::memcpy(c.dst, c.data, sizeof c.data);
   b.current = nullptr;
-  tls_block = outer;
-  tls_index = nullptr;
+  running_block = outer;
+  running_index = nullptr;
   return b.error;
 }
 
@@ -447,18 +447,13 @@ void trap(const char* why) {
   for (;;) yield(b);  // never resumed
 }
 
-long long clock_cycles() {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count();
-  return static_cast<long long>(static_cast<double>(ns) * (kClockKhz / 1.0e6));
-}
-
 unsigned long long global_timer_ns() {
   return static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                              std::chrono::steady_clock::now().time_since_epoch())
                                              .count());
 }
+
+long long clock_cycles() { return static_cast<long long>(static_cast<double>(global_timer_ns()) * (kClockKhz / 1.0e6)); }
 
 void cp_async16(void* dst, const void* src) {
   Fiber& f = *block_run().current;
@@ -508,15 +503,16 @@ void launch_erased(const char* name, const void* kernel, const LaunchConfig& con
     set_launch_error(cudaErrorInvalidConfiguration, std::string(name) + ": invalid launch: " + bad);
     return;
   }
-  if (config.dynamic_smem > max_dynamic_smem(kernel)) {
+  const size_t smem_limit = max_dynamic_smem(kernel);
+  if (config.dynamic_smem > smem_limit) {
     set_launch_error(cudaErrorInvalidValue,
                      std::string(name) + ": " + std::to_string(config.dynamic_smem) +
                          " bytes of dynamic shared memory exceed the kernel's limit of " +
-                         std::to_string(max_dynamic_smem(kernel)) + " (cudaFuncSetAttribute raises it)");
+                         std::to_string(smem_limit) + " (cudaFuncSetAttribute raises it)");
     return;
   }
   const std::string kernel_name = name;
-  cudaError_t err = enqueue(config.stream, [kernel_name, config, body = std::move(body)]() {
+  enqueue(config.stream, [kernel_name, config, body = std::move(body)]() {
     std::lock_guard<std::mutex> one_launch_at_a_time(launch_mutex);
     ++launch_sequence;
     install_fault_handlers();
@@ -533,7 +529,6 @@ void launch_erased(const char* name, const void* kernel, const LaunchConfig& con
     std::string error = check_allocation_tails();
     if (!error.empty()) set_launch_error(cudaErrorLaunchFailure, kernel_name + ": " + error);
   });
-  if (err != cudaSuccess) set_launch_error(err, std::string(name) + ": the launch could not be enqueued");
 }
 
 }  // namespace emu

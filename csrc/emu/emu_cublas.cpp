@@ -3,6 +3,7 @@
 // 10-bit mantissa, as the tensor cores would). It checks the arguments cuBLAS checks.
 #include <cublas_v2.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>

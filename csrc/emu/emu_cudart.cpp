@@ -42,7 +42,8 @@ namespace {
 struct Allocation {
   void* mapping;
   size_t mapping_bytes;
-  size_t bytes;
+  size_t bytes;         // as asked for
+  size_t padded_bytes;  // rounded up to 256 (cudaMalloc's alignment): the 0xFF padding follows `bytes`
 };
 
 std::mutex mutex;
@@ -67,13 +68,11 @@ bool is_special_stream(cudaStream_t s) {
 
 }  // namespace
 
-cudaError_t enqueue(cudaStream_t stream, std::function<void()> op) {
-  if (!is_special_stream(stream) && stream->capturing) {
+void enqueue(cudaStream_t stream, std::function<void()> op) {
+  if (!is_special_stream(stream) && stream->capturing)
     stream->graph->ops.push_back(std::move(op));
-    return cudaSuccess;
-  }
-  op();
-  return cudaSuccess;
+  else
+    op();
 }
 
 size_t max_dynamic_smem(const void* kernel) {
@@ -96,7 +95,7 @@ std::string check_allocation_tails() {
   std::lock_guard<std::mutex> lock(mutex);
   for (auto& [base, a] : allocations) {
     unsigned char* tail = reinterpret_cast<unsigned char*>(base) + a.bytes;
-    const size_t padding = round_up(a.bytes == 0 ? 1 : a.bytes, 256) - a.bytes;
+    const size_t padding = a.padded_bytes - a.bytes;
     for (size_t i = 0; i < padding; ++i)
       if (tail[i] != 0xFF) {
         std::memset(tail, 0xFF, padding);
@@ -266,7 +265,7 @@ cudaError_t CUDARTAPI cudaMalloc(void** ptr, size_t size) {
   mprotect(back_guard, page, PROT_NONE);
   std::memset(front_guard + page, 0xFF, back_guard - (front_guard + page));
   char* p = back_guard - user;  // 256-byte aligned, ending at the back guard page
-  allocations[reinterpret_cast<uintptr_t>(p)] = Allocation{mapping, mapping_bytes, size};
+  allocations[reinterpret_cast<uintptr_t>(p)] = Allocation{mapping, mapping_bytes, size, user};
   allocated_bytes += user;
   *ptr = p;
   return cudaSuccess;
@@ -277,7 +276,7 @@ cudaError_t CUDARTAPI cudaFree(void* ptr) {
   std::lock_guard<std::mutex> lock(mutex);
   auto found = allocations.find(reinterpret_cast<uintptr_t>(ptr));
   if (found == allocations.end()) return last_error = cudaErrorInvalidDevicePointer;
-  allocated_bytes -= round_up(found->second.bytes == 0 ? 1 : found->second.bytes, 256);
+  allocated_bytes -= found->second.padded_bytes;
   munmap(found->second.mapping, found->second.mapping_bytes);
   allocations.erase(found);
   return cudaSuccess;
@@ -295,12 +294,14 @@ cudaError_t CUDARTAPI cudaMemcpy(void* dst, const void* src, size_t count, cudaM
   return cudaSuccess;
 }
 cudaError_t CUDARTAPI cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind, cudaStream_t stream) {
-  return enqueue(stream, [=]() {
+  enqueue(stream, [=]() {
     if (count > 0) std::memmove(dst, src, count);
   });
+  return cudaSuccess;
 }
 cudaError_t CUDARTAPI cudaMemsetAsync(void* dst, int value, size_t count, cudaStream_t stream) {
-  return enqueue(stream, [=]() { std::memset(dst, value, count); });
+  enqueue(stream, [=]() { std::memset(dst, value, count); });
+  return cudaSuccess;
 }
 cudaError_t CUDARTAPI cudaMemset(void* dst, int value, size_t count) {
   std::memset(dst, value, count);
@@ -342,9 +343,10 @@ cudaError_t CUDARTAPI cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t gr
 cudaError_t CUDARTAPI cudaGraphUpload(cudaGraphExec_t, cudaStream_t) { return cudaSuccess; }
 cudaError_t CUDARTAPI cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
   auto ops = exec->ops;
-  return enqueue(stream, [ops]() {
+  enqueue(stream, [ops]() {
     for (const auto& op : ops) op();
   });
+  return cudaSuccess;
 }
 cudaError_t CUDARTAPI cudaGraphDestroy(cudaGraph_t graph) {
   delete graph;
@@ -366,10 +368,11 @@ cudaError_t CUDARTAPI cudaEventDestroy(cudaEvent_t event) {
   return cudaSuccess;
 }
 cudaError_t CUDARTAPI cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  return enqueue(stream, [event]() {
+  enqueue(stream, [event]() {
     event->recorded = true;
     event->ms = now_ms();
   });
+  return cudaSuccess;
 }
 cudaError_t CUDARTAPI cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
 cudaError_t CUDARTAPI cudaEventQuery(cudaEvent_t) { return cudaSuccess; }

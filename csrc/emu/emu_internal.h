@@ -9,8 +9,6 @@
 
 namespace emu {
 
-struct LaunchConfig;
-
 // Emulated device: what cudaGetDeviceProperties reports (an H100-like shape, so kernels pick
 // the same paths as on the real target) and the limits launches are checked against.
 constexpr int kSmCount = 132;
@@ -22,8 +20,7 @@ constexpr size_t kSmemOptinLimit = 227 * 1024;
 constexpr size_t kTotalMemory = size_t{16} << 30;
 
 // A stream operation: run now, or recorded when the stream is being captured into a graph.
-// Returns cudaSuccess or the error the enqueue itself raises.
-cudaError_t enqueue(cudaStream_t stream, std::function<void()> op);
+void enqueue(cudaStream_t stream, std::function<void()> op);
 
 // The dynamic shared memory a kernel may use (cudaFuncSetAttribute raises it over 48 KiB).
 size_t max_dynamic_smem(const void* kernel);

@@ -171,9 +171,10 @@ def _load_average() -> float | None:
 
 
 def environment_warnings(environment: dict[str, Any]) -> list[str]:
-    """Signs of a noisy machine (or of timings that are not a GPU's: an emulator build): a CPU governor other than `performance`, other processes
-    keeping at least half the cores busy (the 1-minute load average, less this process),
-    GPU clocks below default (or slowed down) at start, other processes on a GPU."""
+    """Signs of a noisy machine, or of timings that are not a GPU's: an emulator build, a
+    CPU governor other than `performance`, other processes keeping at least half the cores
+    busy (the 1-minute load average, less this process), GPU clocks below default (or
+    slowed down) at start, other processes on a GPU."""
     out: list[str] = []
     if ((environment.get("build") or {}).get("cuda") or {}).get("emulator"):
         out.append("this build runs CUDA kernels on the CPU emulator (BENCHSUITE_CUDA_EMULATOR): CUDA results "
