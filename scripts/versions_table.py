@@ -1,5 +1,5 @@
-"""Print the Markdown table of every registered op version (the README's "Ops and
-versions" section is this script's output): python scripts/versions_table.py"""
+"""Print the Markdown table of every registered op version (docs/versions.md is this
+script's output): python scripts/versions_table.py"""
 from __future__ import annotations
 
 from collections import OrderedDict

@@ -61,7 +61,11 @@ def test_quick_profile_loads():
     assert h.keep_samples is True and h.check is True and h.smoke is False
     assert {"fill", "randn", "add", "softmax", "matmul", "copy", "spin", "busy_wait", "layernorm",
             "rmsnorm", "sum", "gelu"} <= set(p.sweeps)
-    assert p.sweeps["softmax"] == {"rows": [256, 1024], "cols": [1000, 1024], "dtype": ["float32"]}
+    assert sweep_blocks(p.sweeps["softmax"])[0] == {"rows": [256, 1024], "cols": [1000, 1024], "dtype": ["float32"]}
+    # one shape of each CPU target (configs/targets.yaml), on the CPU only
+    assert sweep_blocks(p.sweeps["softmax"])[1] == {"rows": [4096], "cols": [4096], "dtype": ["float32"],
+                                                   "device": ["cpu"]}
+    assert [(b["m"], b.get("device")) for b in sweep_blocks(p.sweeps["matmul"])] == [([256], None), ([1024], ["cpu"])]
     assert p.sweeps["spin"] == {"cycles": [1000000]}
     assert p.axes == {"batch": [1, 8], "seq_len": [128], "embed": [256], "layers": [2]}
     assert p.overrides == {}
@@ -105,7 +109,7 @@ def test_profile_to_dict_is_json_ready():
     assert d["harness"]["min_samples"] == 5
     assert d["axes"]["batch"] == [2]
     assert d["overrides"] == {"BENCH_BATCH": [2]}
-    assert d["sweeps"]["matmul"]["m"] == [256]
+    assert d["sweeps"]["matmul"][0]["m"] == [256]
 
 
 def test_load_profile_none_means_default(monkeypatch):
@@ -384,21 +388,22 @@ def test_smoke_settings():
 # --------------------------------------------------------------------------- overrides dict
 
 def test_overrides_dict_applied_and_recorded():
+    # (families that are one mapping in quick.yaml; softmax and matmul are lists of blocks)
     p = load_profile(QUICK, env={}, overrides={
         "harness.min_samples": 7, "harness.mode": "graph", "harness.max_noise": None,
-        "sweeps.softmax.rows": [64], "sweeps.matmul.m": 128, "axes.embed": [512, 1024],
+        "sweeps.log_softmax.rows": [64], "sweeps.contiguous.rows": 128, "axes.embed": [512, 1024],
         "devices": ["cpu"], "sweeps.layernorm": {"rows": [32]}})
     assert p.harness.min_samples == 7 and p.harness.mode == "graph"
     assert p.harness.max_noise is None
-    assert p.sweeps["softmax"]["rows"] == [64]
-    assert p.sweeps["softmax"]["cols"] == [1000, 1024]  # untouched
-    assert p.sweeps["matmul"]["m"] == [128]  # scalar wrapped
+    assert p.sweeps["log_softmax"]["rows"] == [64]
+    assert p.sweeps["log_softmax"]["cols"] == [1024]  # untouched
+    assert p.sweeps["contiguous"]["rows"] == [128]  # scalar wrapped
     assert p.sweeps["layernorm"] == {"rows": [32]}
     assert p.axes["embed"] == [512, 1024]
     assert p.devices == ["cpu"]
     assert p.overrides == {
         "harness.min_samples": 7, "harness.mode": "graph", "harness.max_noise": None,
-        "sweeps.softmax.rows": [64], "sweeps.matmul.m": [128], "axes.embed": [512, 1024],
+        "sweeps.log_softmax.rows": [64], "sweeps.contiguous.rows": [128], "axes.embed": [512, 1024],
         "devices": ["cpu"], "sweeps.layernorm": {"rows": [32]}}
     # the file itself is unchanged on the next load
     assert load_profile(QUICK, env={}).harness.min_samples == 5
@@ -407,7 +412,7 @@ def test_overrides_dict_applied_and_recorded():
 @pytest.mark.parametrize("key, value, expect", [
     ("harness.min_samples", -3, "harness.min_samples=-3"),
     ("harness.nope", 1, "harness.nope=1"),
-    ("sweeps.softmax.rows", [], "sweeps.softmax.rows=[]"),
+    ("sweeps.log_softmax.rows", [], "sweeps.log_softmax.rows=[]"),
     ("sweeps.nofamily.rows", [1], "sweeps.nofamily.rows=[1]"),
     ("axes.depth", [1], "axes.depth=[1]"),
     ("bogus", 1, "bogus=1"),
@@ -455,17 +460,19 @@ def test_env_time_and_warmup():
     assert p.overrides == {"BENCH_TIME": 1.5, "BENCH_WARMUP": 0}
 
 
-@pytest.mark.parametrize("var, axis", [
-    ("BENCH_BATCH", "batch"), ("BENCH_SEQ_LEN", "seq_len"),
-    ("BENCH_EMBED", "embed"), ("BENCH_LAYERS", "layers")])
-def test_env_axes_override_axes_and_matching_sweep_params(tmp_path, var, axis):
-    path = write_profile(tmp_path, {"sweeps": {
-        "mlp": {axis: [1], "dtype": ["float32"]},
-        "softmax": {"rows": [8]}}})
-    p = load_profile(path, env={var: " 1, 8,32 "})
+@pytest.mark.parametrize("var, axis, family", [
+    ("BENCH_BATCH", "batch", "attention"), ("BENCH_SEQ_LEN", "seq_len", "attention"),
+    ("BENCH_EMBED", "embed", None), ("BENCH_LAYERS", "layers", None)])
+def test_env_axes_override_axes_and_matching_sweep_params(tmp_path, var, axis, family):
+    # Sweeps are checked against the registered families: no family takes embed or layers yet.
+    sweeps = {"softmax": {"rows": [8]}}
+    if family:
+        sweeps[family] = {axis: [1], "dtype": ["float32"]}
+    p = load_profile(write_profile(tmp_path, {"sweeps": sweeps}), env={var: " 1, 8,32 "})
     assert p.axes[axis] == [1, 8, 32]
-    assert p.sweeps["mlp"][axis] == [1, 8, 32]
-    assert p.sweeps["mlp"]["dtype"] == ["float32"]
+    if family:
+        assert p.sweeps[family][axis] == [1, 8, 32]
+        assert p.sweeps[family]["dtype"] == ["float32"]
     assert axis not in p.sweeps["softmax"]
     assert p.overrides == {var: [1, 8, 32]}
 

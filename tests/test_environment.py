@@ -12,7 +12,7 @@ import benchsuite as bs
 from benchsuite import environment
 from benchsuite.environment import (capture_environment, environment_warnings, fingerprint,
                                     fingerprint_id)
-from benchsuite.results import load_results, validate_run
+from benchsuite.results import SCHEMA_VERSION, load_results, validate_run
 
 from conftest import fast_settings
 
@@ -149,7 +149,7 @@ def test_run_files_carry_fingerprint_and_warnings(tmp_path: Path, monkeypatch: p
     spec = CaseSpec(case="add", device="cpu", version="v1", params={"n": 1024, "dtype": "float32"})
     run = run_suite([spec], load_profile("quick", env={}), tmp_path, settings=fast_settings(), peers=False)
     doc = load_results(run.json_path).doc
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["environment"]["fingerprint_id"] == fingerprint_id(doc["environment"])
     assert any("powersave" in w for w in doc["environment"]["warnings"])
     record = doc["benchmarks"][0]

@@ -2,7 +2,9 @@
 writers, bad databases, and the `benchsuite history` commands."""
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 from benchsuite.cli import main
-from benchsuite.errors import HistoryError, InvalidArgumentError
+from benchsuite.errors import HistoryError, InvalidArgumentError, OutputError
 from benchsuite.history import History, change_points
 from benchsuite.results import write_json_atomic
 
@@ -87,7 +89,13 @@ def test_not_a_history_database_is_a_clear_error(tmp_path: Path):
 
 def test_cli_history_list_show_add(tmp_path: Path, capsys: pytest.CaptureFixture):
     db = str(tmp_path / "h.sqlite")
-    assert main(["history", "list", "--db", db]) == 2
+    assert main(["history", "list", "--db", db]) == 0          # no history yet: no runs, not an error
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"0 runs in {db}")
+    assert main(["history", "list", "--db", db, "--json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    assert not Path(db).exists()                               # listing created nothing
+    assert main(["history", "show", "--db", db, "softmax"]) == 2
     assert "does not exist yet" in capsys.readouterr().err
     files = []
     for i, m in enumerate([1e-3] * 4 + [1.3e-3] * 4):
@@ -109,3 +117,79 @@ def test_cli_history_list_show_add(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["history", "show", "--db", db, "softmax", "--metric", "gb_per_s", "--json"]) == 0
     assert '"change_points": [\n      4\n    ]' in capsys.readouterr().out
     assert main(["history", "show", "--db", db, "nothing-like-this"]) == 2
+
+
+class _FullDiskConnection:
+    """An SQLite connection on a disk that is full: reads work, every insert fails."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self.real = real
+
+    def execute(self, sql: str, *args):
+        if sql.lstrip().upper().startswith("INSERT"):
+            exc = sqlite3.OperationalError("database or disk is full")
+            exc.sqlite_errorname = "SQLITE_FULL"
+            raise exc
+        return self.real.execute(sql, *args)
+
+    def executemany(self, sql: str, *args):
+        return self.execute(sql, *args)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_full_disk_is_said_as_such_not_as_a_bad_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    h = History(tmp_path / "h.sqlite")
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: _FullDiskConnection(connect(*a, **k)))
+    with pytest.raises(OutputError) as ei:
+        h.add(run_at(1, 1e-3, seed=1))
+    message = str(ei.value)
+    assert message == f"{h.path}: cannot write history database: {os.strerror(errno.ENOSPC)}"
+    assert "not a benchsuite history database" not in message
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    assert h.runs() == []                                  # nothing half-stored
+
+
+def test_journal_io_error_on_a_full_disk_says_no_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """SQLite reports a full disk while it creates its WAL as a plain I/O error."""
+    def failing_connect(*args, **kwargs):
+        exc = sqlite3.OperationalError("disk I/O error")
+        exc.sqlite_errorname = "SQLITE_IOERR"
+        raise exc
+
+    monkeypatch.setattr(sqlite3, "connect", failing_connect)
+
+    class Stat:
+        f_bavail, f_frsize = 0, 4096
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Stat())
+    with pytest.raises(OutputError, match="No space left on device"):
+        History(tmp_path / "h.sqlite")
+    Stat.f_bavail = 10**6                                  # space enough: then it is an I/O error
+    with pytest.raises(OutputError, match="Input/output error"):
+        History(tmp_path / "h.sqlite")
+
+
+def test_history_in_a_folder_that_cannot_be_made(tmp_path: Path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OutputError, match=f"{tmp_path / 'afile'}: cannot write history database: Not a directory"):
+        History(tmp_path / "afile" / "h.sqlite")
+
+
+def test_history_failing_after_the_run_exits_1_and_keeps_the_results(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    def full(self, doc, source=None):
+        raise OutputError(self.path, os.strerror(errno.ENOSPC), "history database", errno.ENOSPC)
+
+    monkeypatch.setattr(History, "add", full)
+    status = main(["run", "--profile", "quick", "-k", "gelu", "--device", "cpu", "--smoke", "--no-peers",
+                   "--json", "r.json"])
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    assert "results: r.json" in out
+    assert "history.sqlite: cannot write history database: No space left on device" in err
+    from benchsuite.results import load_results
+    assert load_results(tmp_path / "r.json").status == "complete"

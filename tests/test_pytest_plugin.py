@@ -4,6 +4,7 @@ profiles, CUDA skips, usage errors, and living beside pytest-benchmark."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -303,3 +304,122 @@ def test_energy_marker_measures_energy(pytester: pytest.Pytester) -> None:
     assert energy["source"] in ("rapl", "unavailable")
     assert energy["reason"] != "energy was not measured"
     assert records[128]["metrics"].get("energy", {}).get("reason") in (None, "energy was not measured")
+
+
+# ------------------------------------------------------------------------------ where results go
+
+# A callable, not a registered case: these tests are about files, not kernels.
+CALLABLE_TESTS = f"""
+import benchsuite, pytest
+SETTINGS = {SETTINGS}
+
+@pytest.mark.performance
+def test_a(bench):
+    bench(lambda: sum(range(100)), settings=SETTINGS)
+
+@pytest.mark.performance
+def test_b(bench):
+    bench(lambda: sum(range(200)), settings=SETTINGS)
+
+@pytest.mark.performance
+def test_c(bench):
+    bench(lambda: sum(range(300)), settings=SETTINGS)
+"""
+
+
+def assert_usage_error(result: pytest.RunResult, *parts: str) -> str:
+    """pytest's exit 4, one `ERROR: benchsuite:` line naming the parts, no test run, no traceback."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, (result.ret, result.stdout.str(), result.stderr.str())
+    lines = [line for line in result.stderr.lines if line.strip()]
+    assert len(lines) == 1, result.stderr.str()
+    assert lines[0].startswith("ERROR: benchsuite: "), lines[0]
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()
+    return lines[0]
+
+
+def test_unwritable_result_paths_are_usage_errors(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CALLABLE_TESTS)
+    (pytester.path / "afile").write_text("not a folder")
+    (pytester.path / "folder").mkdir()
+    for option, value, reason in (("--bs-json", "afile/x.json", "Not a directory"),
+                                  ("--bs-out", "afile", "Not a directory"),
+                                  ("--bs-out", "afile/sub", "Not a directory"),
+                                  ("--bs-json", "folder", "Is a directory")):
+        result = pytester.runpytest_subprocess("-m", "performance", option, str(pytester.path / value))
+        assert_usage_error(result, "afile" if "afile" in value else "folder", reason)
+    # smoke mode writes too when --bs-json is given: checked as well
+    result = pytester.runpytest_subprocess("--bs-json", str(pytester.path / "afile" / "x.json"))
+    assert_usage_error(result, "Not a directory")
+
+
+def test_read_only_places_are_usage_errors(pytester: pytest.Pytester) -> None:
+    from test_cli_reliability import UNPRIVILEGED
+    if UNPRIVILEGED is None:
+        pytest.skip("running as root without setpriv: modes are not enforced")
+    pytester.makepyfile(CALLABLE_TESTS)
+    ro = pytester.path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        command = [*UNPRIVILEGED, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "performance"]
+        assert_usage_error(pytester.run(*command, "--bs-json", str(ro / "x.json")), str(ro), "Permission denied")
+        assert_usage_error(pytester.run(*command, "--bs-out", str(ro / "out")), str(ro / "out"), "Permission denied")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("BENCHSUITE_DIR", str(ro / "state"))
+            line = assert_usage_error(pytester.run(*command, "--bs-out", str(pytester.path / "OUT")),
+                                      "Permission denied")
+        assert "history database" in line
+    finally:
+        ro.chmod(0o755)
+
+
+def test_existing_bs_json_is_not_replaced_without_bs_force(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CALLABLE_TESTS)
+    json_path = pytester.path / "r.json"
+    first = pytester.runpytest_subprocess("-m", "performance", "--bs-json", str(json_path), "--bs-no-history")
+    first.assert_outcomes(passed=3)
+    before = json_path.read_bytes()
+    run_id = benchsuite.load_results(json_path).run_id
+    second = pytester.runpytest_subprocess("-m", "performance", "--bs-json", str(json_path), "--bs-no-history")
+    assert_usage_error(second, str(json_path), run_id, "--bs-force")
+    assert json_path.read_bytes() == before
+    third = pytester.runpytest_subprocess("-m", "performance", "--bs-json", str(json_path), "--bs-no-history",
+                                          "--bs-force")
+    third.assert_outcomes(passed=3)
+    assert benchsuite.load_results(json_path).run_id != run_id
+
+
+def test_missing_compare_baseline_is_a_usage_error_before_any_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CALLABLE_TESTS)
+    result = pytester.runpytest_subprocess("-m", "performance", "--bs-compare", str(pytester.path / "nope.json"))
+    assert_usage_error(result, "nope.json", "no such results file")
+    assert not (pytester.path / "bench-results").exists()
+
+
+def test_full_disk_part_way_stops_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        import errno, os
+        from benchsuite import results
+
+        _real, _calls = results._replace_atomically, []
+
+        def _replace(target, data, exclusive=False):   # the disk fills after two writes
+            _calls.append(target)
+            if len(_calls) > 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+            _real(target, data, exclusive)
+
+        results._replace_atomically = _replace
+    """)
+    pytester.makepyfile(CALLABLE_TESTS)
+    json_path = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess("-m", "performance", "--bs-json", str(json_path), "--bs-no-history")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, failed=1)              # test_c never runs
+    result.stdout.fnmatch_lines([f"*{json_path}: cannot write results file: No space left on device*"])
+    assert "INTERNALERROR" not in result.stdout.str()
+    kept = benchsuite.load_results(json_path)
+    assert [r["name"].split("[")[0] for r in kept.benchmarks] == ["test_a"]

@@ -188,7 +188,7 @@ def test_schema_is_valid_draft_2020_12_and_versioned():
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["schema_version"] == {"enum": list(SUPPORTED_SCHEMA_VERSIONS)}
-    assert SCHEMA_VERSION == "1.1" and SUPPORTED_SCHEMA_VERSIONS == ("1.0", "1.1")
+    assert SCHEMA_VERSION == "1.2" and SUPPORTED_SCHEMA_VERSIONS == ("1.0", "1.1", "1.2")
     # load_schema hands out copies: mutating one must not affect validation.
     schema["properties"]["status"]["enum"].append("bogus")
     assert "bogus" not in load_schema()["properties"]["status"]["enum"]
@@ -296,7 +296,7 @@ def test_schema_version_missing_unknown_and_wrong_type():
     with pytest.raises(ResultsFileError) as ei:
         validate_run(doc, source="new.json")
     assert field_of(ei) == "schema_version"
-    assert "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1)" in str(ei.value)
+    assert "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1, 1.2)" in str(ei.value)
 
     del doc["schema_version"]
     with pytest.raises(ResultsFileError) as ei:
@@ -344,7 +344,7 @@ def test_run_writer_rewrites_a_valid_file_after_every_step(tmp_path: Path):
     interrupted = load_results(path)
     assert isinstance(interrupted, RunResults)
     assert interrupted.status == "running" and interrupted.doc["finished_utc"] is None
-    assert interrupted.by_status() == {"ok": 1, "skipped": 1, "failed": 0, "invalid": 1}
+    assert interrupted.by_status() == {"ok": 1, "skipped": 1, "failed": 0, "invalid": 1, "interrupted": 0}
     assert interrupted.run_id == writer.run["run_id"] and interrupted.suite == "cli"
 
     writer.finish()
@@ -512,7 +512,7 @@ def test_load_results_schema_version_errors(tmp_path: Path):
         load_results(path)
     assert str(ei.value) == (
         f"{path}: field schema_version: "
-        "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1)"
+        "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1, 1.2)"
     )
 
     del doc["schema_version"]

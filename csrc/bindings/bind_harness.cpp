@@ -6,6 +6,7 @@
 #include "bindings/bindings.h"
 #include "common/error.h"
 #include "harness/cases.h"
+#include "harness/interrupt.h"
 #include "harness/measure.h"
 #include "harness/statistics.h"
 
@@ -116,6 +117,13 @@ py::dict counters_dict(const Counters& c) {
   return d;
 }
 
+// Ctrl-C handling during a native measurement (harness/interrupt.h). Only on Python's main
+// thread, the one its own SIGINT handler serves; elsewhere the signal stays Python's.
+bool on_main_thread() {
+  py::module_ threading = py::module_::import("threading");
+  return threading.attr("current_thread")().is(threading.attr("main_thread")());
+}
+
 py::object param_to_py(const ParamValue& v) {
   return std::visit([](const auto& x) -> py::object { return py::cast(x); }, v);
 }
@@ -142,6 +150,7 @@ void bind_harness(py::module_& m) {
         pd["type"] = p.type;
         pd["default"] = param_to_py(p.default_value);
         pd["description"] = p.description;
+        pd["min"] = p.type == "int" ? py::object(py::int_(p.min_int)) : py::object(py::none());
         params.append(pd);
       }
       d["params"] = params;
@@ -172,6 +181,8 @@ void bind_harness(py::module_& m) {
           const MeasureSettings s = settings_from_dict(settings);
           CaseResult r;
           {
+            std::optional<InterruptScope> scope;
+            if (on_main_thread()) scope.emplace();
             py::gil_scoped_release release;  // C++ cases never touch Python
             r = measure_case(name, params, parse_device(device), version, s, check);
           }
@@ -182,6 +193,7 @@ void bind_harness(py::module_& m) {
           for (const auto& [k, v] : r.params) params_out[py::str(k)] = param_to_py(v);
           d["params"] = params_out;
           d["measured"] = r.measured;
+          d["interrupted"] = r.interrupted;
           d["measurement"] = r.measured ? py::object(measurement_dict(r.measurement)) : py::object(py::none());
           d["counters"] = counters_dict(r.counters);
           if (r.correctness) {
@@ -210,6 +222,8 @@ void bind_harness(py::module_& m) {
         [](const py::function& fn, const std::string& device, const py::dict& settings, const py::object& stream) {
           const MeasureSettings s = settings_from_dict(settings);
           const Device d = parse_device(device);
+          std::optional<InterruptScope> scope;
+          if (on_main_thread()) scope.emplace();
           Measurement result;
           ClockSummary clocks = clocks_unavailable("clock sampling reads NVML: GPU cases only");
           std::optional<EnergyWindowResult> energy;
@@ -230,7 +244,9 @@ void bind_harness(py::module_& m) {
             result = measure_cpu(run, s);
             if (s.energy && !s.smoke && result.has_stats) energy = measure_energy_cpu(run, s, result.stats.median);
           }
+          if (interrupt_requested()) energy.reset();  // a window cut short measures nothing
           py::dict out = measurement_dict(result);
+          out["interrupted"] = interrupt_requested();
           out["clocks"] = clocks_dict(clocks);
           out["energy"] = energy ? py::object(energy_dict(*energy)) : py::object(py::none());
           return out;

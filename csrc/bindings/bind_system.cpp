@@ -47,6 +47,7 @@ py::dict build_config() {
   d["cxx_compiler"] = std::string(BENCHSUITE_CXX_COMPILER_ID) + " " + BENCHSUITE_CXX_COMPILER_VERSION;
   d["cxx_flags"] = BENCHSUITE_CXX_FLAGS;
   d["native_arch"] = std::string(BENCHSUITE_NATIVE_ARCH_STR) == "ON";
+  d["sanitizers"] = split_list(BENCHSUITE_SANITIZERS);  // e.g. ["address", "undefined"]; [] in a normal build
   d["cmake_version"] = BENCHSUITE_CMAKE_VERSION;
   d["pybind11_version"] = std::to_string(PYBIND11_VERSION_MAJOR) + "." + std::to_string(PYBIND11_VERSION_MINOR) +
                           "." + std::to_string(PYBIND11_VERSION_PATCH);

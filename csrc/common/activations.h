@@ -22,7 +22,7 @@ BENCHSUITE_HOST_DEVICE double exp_of(double x) { return exp(x); }
 template <class T>
 BENCHSUITE_HOST_DEVICE T activation(Activation kind, T x) {
   switch (kind) {
-    case Activation::relu: return x > T(0) ? x : T(0);
+    case Activation::relu: return x < T(0) ? T(0) : x;  // NaN stays NaN (as NumPy's maximum, torch.relu)
     case Activation::gelu: {
       const T inner = T(0.7978845608028654) * (x + T(0.044715) * x * x * x);  // sqrt(2/pi)
       return T(0.5) * x * (T(1) + tanh_of(inner));

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <map>
 #include <mutex>
 #include <new>
@@ -50,12 +52,47 @@ PoolKey key_of(Device device, size_t block) {
   return {device.type == DeviceType::cpu ? 0 : 1, device.index, block};
 }
 
+// The active AllocationBudget of each device type (guarded by g_mutex).
+struct Budget {
+  bool active = false;
+  size_t limit = 0;
+  size_t used = 0;
+};
+Budget g_budget[2];
+Budget& budget_for(DeviceType type) { return g_budget[type == DeviceType::cpu ? 0 : 1]; }
+}  // namespace
+
+size_t host_available_memory() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  size_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
+
+namespace {
+
+[[noreturn]] void throw_oom(const char* where, size_t bytes, size_t available) {
+  throw Error(ErrorKind::unsupported,
+              detail::str_cat("out of ", where, " memory: ", bytes, " bytes (", bytes >> 20, " MiB) requested, ",
+                              available >> 20, " MiB available"),
+              __FILE__, __LINE__, "oom");
+}
+
 void* system_allocate(Device device, size_t block, size_t bytes) {
   if (device.type == DeviceType::cpu) {
+    // Linux overcommits: malloc of more than the machine has can succeed, and the first
+    // write past what is there brings the OOM killer. Refuse such a request up front; only
+    // large ones are looked at, so small allocations (timed by pool_churn) cost as before.
+    constexpr size_t kCheckFrom = size_t{64} << 20;
+    if (block >= kCheckFrom) {
+      const size_t available = host_available_memory();
+      if (available != 0 && block > available) throw_oom("host", bytes, available);
+    }
     void* ptr = std::aligned_alloc(kHostAlignment, block);
-    if (ptr == nullptr)
-      throw Error(ErrorKind::unsupported, detail::str_cat("out of host memory allocating ", bytes, " bytes"),
-                  __FILE__, __LINE__, "oom");
+    if (ptr == nullptr) throw_oom("host", bytes, host_available_memory());
     return ptr;
   }
   return cuda_malloc(block, device.index);
@@ -83,6 +120,8 @@ size_t pool_block_size(size_t bytes) {
   constexpr size_t kSmallStep = 512, kLargeStep = size_t{64} << 10, kSmallLimit = size_t{1} << 20;
   if (bytes == 0) return kSmallStep;
   const size_t step = bytes <= kSmallLimit ? kSmallStep : kLargeStep;
+  // Rounding up must not wrap a request near SIZE_MAX to a few bytes.
+  BENCHSUITE_CHECK_ARG(bytes <= SIZE_MAX - step, "allocation of ", bytes, " bytes exceeds the address space");
   return (bytes + step - 1) / step * step;
 }
 
@@ -91,6 +130,16 @@ void* tracked_allocate(Device device, size_t bytes) {
   void* ptr = nullptr;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
+    Budget& budget = budget_for(device.type);
+    if (budget.active) {
+      if (block > budget.limit - budget.used)
+        throw Error(ErrorKind::unsupported,
+                    detail::str_cat("out of ", device.str(), " memory: the case needs more than the ",
+                                    budget.limit >> 20, " MiB available when it began (", budget.used >> 20,
+                                    " MiB allocated, ", bytes >> 20, " MiB more requested)"),
+                    __FILE__, __LINE__, "oom");
+      budget.used += block;
+    }
     Pool& p = pool();
     if (p.enabled) {
       auto it = p.free_blocks.find(key_of(device, block));
@@ -122,6 +171,8 @@ void tracked_deallocate(Device device, void* ptr, size_t bytes) noexcept {
   MemoryStats& s = stats_for(device.type);
   s.bytes_in_use -= static_cast<int64_t>(bytes);
   s.active_allocations -= 1;
+  Budget& budget = budget_for(device.type);
+  if (budget.active) budget.used -= std::min(budget.used, block);  // a temporary freed again
   Pool& p = pool();
   if (p.enabled) {
     try {
@@ -136,6 +187,18 @@ void tracked_deallocate(Device device, void* ptr, size_t bytes) noexcept {
   const auto [type, index, size] = key_of(device, block);
   (void)size;
   system_free(type, index, ptr);
+}
+
+AllocationBudget::AllocationBudget(DeviceType type, size_t bytes) : type_(type) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  Budget& b = budget_for(type);
+  BENCHSUITE_CHECK(!b.active, "allocation budgets do not nest");
+  b = Budget{true, bytes, 0};
+}
+
+AllocationBudget::~AllocationBudget() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  budget_for(type_) = Budget{};
 }
 
 MemoryStats memory_stats(DeviceType type) {

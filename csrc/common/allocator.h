@@ -22,6 +22,24 @@ void* tracked_allocate(Device device, size_t bytes);
 void tracked_deallocate(Device device, void* ptr, size_t bytes) noexcept;
 
 MemoryStats memory_stats(DeviceType type);
+
+// Bytes the host could hand out now without swapping (MemAvailable), or 0 when unknown.
+size_t host_available_memory();
+
+// While alive, tracked allocations on `type` beyond `bytes` in total (counted from the
+// budget's start) fail as oom before the system allocator is asked: a case's buffers are
+// all allocated before any is filled, so a case too large for the memory that was free
+// when it began is skipped before any work starts. Not nested.
+class AllocationBudget {
+ public:
+  AllocationBudget(DeviceType type, size_t bytes);
+  ~AllocationBudget();
+  AllocationBudget(const AllocationBudget&) = delete;
+  AllocationBudget& operator=(const AllocationBudget&) = delete;
+
+ private:
+  DeviceType type_;
+};
 // Counts and peak restart from now (peak = bytes in use now); live buffers stay counted.
 void reset_memory_stats(DeviceType type);
 

@@ -19,6 +19,7 @@ Error::Error(ErrorKind kind, const std::string& message, const char* file, int l
     : std::runtime_error(message + " [" + short_path(file) + ":" + std::to_string(line) + "]"),
       kind_(kind),
       reason_(std::move(reason)),
+      message_(message),
       file_(short_path(file)),
       line_(line) {}
 

@@ -24,11 +24,14 @@ class Error : public std::runtime_error {
   // Machine-readable code (e.g. "unsupported_dtype", "no_cuda"); empty when none.
   const std::string& reason() const { return reason_; }
   const std::string& file() const { return file_; }
+  // The message without the source location that what() appends.
+  const std::string& message() const { return message_; }
   int line() const { return line_; }
 
  private:
   ErrorKind kind_;
   std::string reason_;
+  std::string message_;
   std::string file_;
   int line_;
 };

@@ -2,8 +2,9 @@
 // at a time whatever the auto-vectoriser makes of a loop (libm's expf is an opaque call that
 // keeps a loop scalar). Cephes' expf scheme: x = n ln2 + r with |r| <= ln2/2, a degree-6
 // polynomial for e^r, 2^n built in the exponent bits. Relative error below 1e-7 over the
-// normal range; exp(x) = 0 below -87.3 (where expf underflows) and saturates at
-// exp(88.3) ~ 2.2e38 above that (so 2^n stays a finite float).
+// normal range; exp(x) = 0 below -87.3 (where expf underflows), saturates at exp(88.3) ~ 2.2e38
+// up to 88.72 (so 2^n stays a finite float) and is +inf past that, where expf overflows (so
+// silu(-inf) = -inf / inf is NaN, as in the scalar versions).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -33,7 +34,7 @@ inline v8f exp8(v8f x) {
   p = p * r * r + r + 1.0f;
   const v8f scale = reinterpret_cast<const v8f&>(static_cast<const v8i&>((n_int + 127) << 23));
   const v8f result = p * scale;
-  return x < lo ? v8f{} : result;
+  return x < lo ? v8f{} : (x > 88.72283935546875f ? splat(__builtin_inff()) : result);
 }
 
 // tanh(x) = 1 - 2 / (exp(2x) + 1): exact limits, absolute error ~1e-7.

@@ -1,6 +1,7 @@
 // Tensor and Storage: ownership, views, contiguous copies and device transfers.
 #include "common/tensor.h"
 
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 
@@ -15,6 +16,19 @@ Storage::Storage(Device device, size_t bytes)
 
 Storage::Storage(Device device, void* data, size_t bytes, std::function<void()> release)
     : device_(device), data_(data), bytes_(bytes), owned_(false), release_(std::move(release)) {}
+
+void Storage::defer_init(std::function<void()> init) {
+  init_ = std::move(init);
+  pending_init_.store(true, std::memory_order_release);
+}
+
+void Storage::run_deferred_init() const {
+  std::call_once(init_once_, [this] {
+    init_();
+    init_ = nullptr;
+    pending_init_.store(false, std::memory_order_release);
+  });
+}
 
 Storage::~Storage() {
   if (owned_)
@@ -46,20 +60,47 @@ static void check_shape(const Shape& shape) {
     BENCHSUITE_CHECK_ARG(shape[i] >= 0, "shape=", shape_str(shape), ": dimension ", i, " is negative");
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+int64_t checked_numel(const Shape& shape) {
   check_shape(shape);
+  // A zero anywhere makes the tensor empty, whatever the other sizes multiply to.
+  for (int64_t s : shape)
+    if (s == 0) return 0;
+  int64_t n = 1;
+  for (int64_t s : shape)
+    if (__builtin_mul_overflow(n, s, &n))
+      throw Error(ErrorKind::invalid_argument,
+                  detail::str_cat("shape=", shape_str(shape), " has more than 2^63 elements"), __FILE__, __LINE__,
+                  "size_overflow");
+  return n;
+}
+
+size_t checked_nbytes(const Shape& shape, DType dtype) {
+  const int64_t n = checked_numel(shape);
+  int64_t bytes = 0;
+  // PTRDIFF_MAX is the largest object C++ can address (and what pointer arithmetic on
+  // the buffer may span), so it bounds every buffer.
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(dtype_size(dtype)), &bytes) || bytes > PTRDIFF_MAX)
+    throw Error(ErrorKind::invalid_argument,
+                detail::str_cat("shape=", shape_str(shape), " of ", dtype_name(dtype), " needs ", n, " x ",
+                                dtype_size(dtype), " bytes, more than a process can address (2^63)"),
+                __FILE__, __LINE__, "size_overflow");
+  return static_cast<size_t>(bytes);
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  const size_t bytes = checked_nbytes(shape, dtype);
   Tensor t;
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
   t.device_ = device;
-  t.storage_ = std::make_shared<Storage>(device, t.nbytes());
+  t.storage_ = std::make_shared<Storage>(device, bytes);
   return t;
 }
 
 Tensor Tensor::from_external(void* data, const Shape& shape, const Shape& strides, DType dtype, Device device,
                              std::function<void()> release) {
-  check_shape(shape);
+  checked_nbytes(shape, dtype);
   BENCHSUITE_CHECK_ARG(strides.empty() || strides.size() == shape.size(), "strides=", shape_str(strides),
                        " does not match shape=", shape_str(shape));
   Tensor t;
@@ -100,7 +141,7 @@ void* Tensor::data_ptr() const {
 }
 
 Tensor Tensor::view(const Shape& shape) const {
-  check_shape(shape);
+  checked_numel(shape);
   BENCHSUITE_CHECK_ARG(defined(), "view: tensor is undefined (default-constructed)");
   Tensor t = *this;
   t.shape_ = shape;
@@ -113,7 +154,7 @@ Tensor Tensor::view(const Shape& shape) const {
 }
 
 Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t byte_offset) const {
-  check_shape(shape);
+  checked_numel(shape);
   BENCHSUITE_CHECK_ARG(defined(), "as_strided: tensor is undefined (default-constructed)");
   BENCHSUITE_CHECK_ARG(strides.size() == shape.size(), "as_strided: strides=", shape_str(strides),
                        " does not match shape=", shape_str(shape));

@@ -3,9 +3,11 @@
 // buffer, DLPack capsule) and released through a callback, so interop never copies.
 // Views (view, as_strided) share the storage; data_ptr() already includes the offset.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,8 +25,17 @@ class Storage {
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
-  void* data() const { return data_; }
+  // Runs a deferred initialiser first (once), so every reader sees the contents.
+  void* data() const {
+    if (pending_init_.load(std::memory_order_acquire)) run_deferred_init();
+    return data_;
+  }
   size_t bytes() const { return bytes_; }
+  // Contents produced on first access instead of now: a benchmark case allocates all of its
+  // buffers before filling any, so one that cannot fit fails before spending time on the
+  // others (case_helpers::random_input). `init` must write through raw_data(), not data().
+  void defer_init(std::function<void()> init);
+  void* raw_data() const { return data_; }
   Device device() const { return device_; }
   bool owned() const { return owned_; }
 
@@ -34,6 +45,10 @@ class Storage {
   size_t bytes_ = 0;
   bool owned_ = true;
   std::function<void()> release_;
+  void run_deferred_init() const;
+  mutable std::function<void()> init_;
+  mutable std::atomic<bool> pending_init_{false};
+  mutable std::once_flag init_once_;
 };
 
 using Shape = std::vector<int64_t>;
@@ -86,6 +101,11 @@ class Tensor {
 };
 
 Shape contiguous_strides(const Shape& shape);
+// Element and byte counts of a shape, checked: a negative dimension, or a product past
+// int64 (elements) or PTRDIFF_MAX (bytes), is invalid_argument with reason
+// "size_overflow", so a wrapped size never reaches an allocation or a kernel.
+int64_t checked_numel(const Shape& shape);
+size_t checked_nbytes(const Shape& shape, DType dtype);
 
 // Copies a non-contiguous tensor into a new contiguous one on the same device.
 // common/ cannot call ops/, so the ops layer registers its strided-copy op here when

@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <random>
+#include <sstream>
 
 #include "common/cuda_runtime.h"
 #include "common/error.h"
+#include "harness/interrupt.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "ops/ops.h"
 #ifdef BENCHSUITE_WITH_CUDA
@@ -30,6 +34,19 @@ std::string param_str(const Params& p, const std::string& name) { return std::ge
 
 namespace case_helpers {
 
+namespace {
+// Inputs of the case being built whose fill is deferred; measure_case fills them once the
+// case has allocated everything (thread-local: cases may be built on several threads).
+thread_local std::vector<std::weak_ptr<Storage>> t_deferred_inputs;
+
+void fill_deferred_inputs() {
+  std::vector<std::weak_ptr<Storage>> pending;
+  pending.swap(t_deferred_inputs);
+  for (const std::weak_ptr<Storage>& weak : pending)
+    if (const std::shared_ptr<Storage> storage = weak.lock()) storage->data();  // runs the fill
+}
+}  // namespace
+
 std::vector<VersionDescription> op_version_list(const std::string& op, DeviceType device) {
   std::vector<VersionDescription> out;
   for (const ops::OpVersion* v : ops::versions_of(op, device)) {
@@ -41,7 +58,21 @@ std::vector<VersionDescription> op_version_list(const std::string& op, DeviceTyp
 }
 
 Tensor random_input(const Shape& shape, DType dtype, Device device, uint64_t seed) {
-  return ops::randn(shape, seed, dtype, device);
+  Tensor t = Tensor::empty(shape, dtype, device);
+  // Filled on first use, after the case has allocated all of its buffers (measure_case
+  // holds an AllocationBudget): a case too large for memory fails before any filling.
+  // The fill writes through a non-owning view of the raw buffer (no cycle, no recursion).
+  Storage* storage = t.storage().get();
+  storage->defer_init([storage, shape, dtype, device, seed] {
+    const Tensor view = Tensor::from_external(storage->raw_data(), shape, {}, dtype, device, nullptr);
+    ops::CreationParams p;
+    p.seed = seed;
+    p.a = 0.0f;  // mean
+    p.b = 1.0f;  // standard deviation
+    ops::run_creation(ops::select_version("randn", device, dtype, ""), view, p);
+  });
+  t_deferred_inputs.push_back(t.storage());
+  return t;
 }
 
 void poison(const Tensor& t) {
@@ -450,9 +481,10 @@ class MatmulCase : public CaseInstance {
       s.push_back(c);
       return s;
     };
+    // C first: an m x n that cannot exist is an argument error, not an oom on A or B.
+    c_ = Tensor::empty(with_lead(m_, n_), dtype_, device);
     a_ = random_input(with_lead(m_, k_), dtype_, device, seed);
     b_ = random_input(with_lead(k_, n_), dtype_, device, seed + 1);
-    c_ = Tensor::empty(with_lead(m_, n_), dtype_, device);
   }
   double flops() const { return 2.0 * batch_ * m_ * n_ * k_; }
   void run(StreamHandle stream) override { ops::run_binary(version_, a_, b_, c_, stream); }
@@ -620,7 +652,7 @@ std::vector<CaseFamily> build_families() {
   for (auto [name, kind] : {std::pair<const char*, Reduction>{"sum", Reduction::sum}, {"mean", Reduction::mean},
                             {"max", Reduction::max}}) {
     f.push_back({name, "ops", std::string(name) + " over the last axis of [rows, cols], or over all elements",
-                 {{"rows", "int", int64_t{4096}, "rows"}, {"cols", "int", int64_t{4096}, "columns (reduced axis)"},
+                 {{"rows", "int", int64_t{4096}, "rows", 1}, {"cols", "int", int64_t{4096}, "columns (reduced axis)", 1},
                   {"all", "bool", false, "reduce every element instead of the last axis"},
                   {"dtype", "str", f32, "element type"}},
                  both_devices(), op_versions_fn(name),
@@ -671,7 +703,7 @@ std::vector<CaseFamily> build_families() {
   }
   f.push_back({"matmul", "ops", "C[batch,m,n] = A[batch,m,k] @ B[batch,k,n], row-major",
                {{"m", "int", int64_t{1024}, "rows of A and C"}, {"n", "int", int64_t{1024}, "columns of B and C"},
-                {"k", "int", int64_t{1024}, "inner dimension"}, {"batch", "int", int64_t{1}, "independent products"},
+                {"k", "int", int64_t{1024}, "inner dimension"}, {"batch", "int", int64_t{1}, "independent products", 1},
                 {"dtype", "str", f32, "element type"}},
                both_devices(), op_versions_fn("matmul"),
                [](const Params& p, Device d, const std::string& v, uint64_t s) {
@@ -748,6 +780,9 @@ Params resolve_params(const CaseFamily& family, const Params& given) {
       const double d = std::get<double>(v);
       BENCHSUITE_CHECK_ARG(std::isfinite(d) && d == std::floor(d), family.name, ": ", name, "=", d,
                            " must be an integer");
+      // 2^63 itself does not fit: the cast would be undefined (and come out negative).
+      BENCHSUITE_CHECK_ARG(d >= -9223372036854775808.0 && d < 9223372036854775808.0, family.name, ": ", name, "=",
+                           d, " is out of the int64 range");
       v = static_cast<int64_t>(d);
     }
     const bool ok = (spec->type == "int" && std::holds_alternative<int64_t>(v)) ||
@@ -755,11 +790,25 @@ Params resolve_params(const CaseFamily& family, const Params& given) {
                     (spec->type == "str" && std::holds_alternative<std::string>(v)) ||
                     (spec->type == "bool" && std::holds_alternative<bool>(v));
     BENCHSUITE_CHECK_ARG(ok, family.name, ": parameter ", name, " must be of type ", spec->type);
+    if (spec->type == "int")
+      BENCHSUITE_CHECK_ARG(std::get<int64_t>(v) >= spec->min_int, family.name, ": ", name, "=",
+                           std::get<int64_t>(v), " must be >= ", spec->min_int);
     resolved[name] = v;
   }
   for (const ParamSpec& s : family.params)
     if (!resolved.count(s.name)) resolved[s.name] = s.default_value;
   return resolved;
+}
+
+static std::string params_str(const Params& params) {
+  std::ostringstream out;
+  bool first = true;
+  for (const auto& [key, value] : params) {
+    out << (first ? "" : ", ") << key << "=";
+    std::visit([&out](const auto& v) { out << v; }, value);
+    first = false;
+  }
+  return out.str();
 }
 
 CaseResult measure_case(const std::string& name, const Params& params, Device device, const std::string& version,
@@ -780,7 +829,21 @@ CaseResult measure_case(const std::string& name, const Params& params, Device de
 
   std::random_device entropy;
   const uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
-  std::unique_ptr<CaseInstance> instance = family.make(result.params, device, version, seed);
+  std::unique_ptr<CaseInstance> instance;
+  try {
+    // Inputs fill lazily (random_input), so the budget sees every buffer before any work.
+    const size_t available = device.is_cuda() ? free_before : host_available_memory();
+    std::optional<AllocationBudget> budget;
+    if (available != 0) budget.emplace(device.type, available);
+    case_helpers::t_deferred_inputs.clear();
+    instance = family.make(result.params, device, version, seed);
+  } catch (const Error& e) {
+    // A size that overflows is found deep in a tensor's shape; say which parameters made it.
+    if (e.reason() != "size_overflow") throw;
+    throw Error(ErrorKind::invalid_argument, detail::str_cat(name, ": ", params_str(result.params), ": ", e.message()),
+                e.file().c_str(), e.line(), e.reason());
+  }
+  case_helpers::fill_deferred_inputs();  // everything fits: fill the inputs before check and timing
   const std::vector<std::string> op_names = ops::op_names();
   const auto dtype = result.params.find("dtype");
   if (std::find(op_names.begin(), op_names.end(), name) != op_names.end() && dtype != result.params.end()) {
@@ -795,12 +858,17 @@ CaseResult measure_case(const std::string& name, const Params& params, Device de
     result.version_description = only.description;
   }
   result.counters = instance->counters();
-  if (check) {
+  if (check && !interrupt_requested()) {
     result.correctness = instance->check();
     if (result.correctness && !result.correctness->passed) {
       result.memory = memory_stats(device.type);
       return result;  // never time a version that gave wrong answers
     }
+  }
+  if (interrupt_requested()) {  // Ctrl-C while building or checking: nothing timed yet
+    result.interrupted = true;
+    result.memory = memory_stats(device.type);
+    return result;
   }
   CaseInstance* raw = instance.get();
   if (device.is_cuda()) {
@@ -808,16 +876,18 @@ CaseResult measure_case(const std::string& name, const Params& params, Device de
     result.measurement = measure_cuda_with_clocks(run, settings, device.index, nullptr, &result.clocks);
     cuda_mem_info(device.index, &free_after, &total);
     result.device_memory_delta = static_cast<int64_t>(free_before) - static_cast<int64_t>(free_after);
-    if (settings.energy && !settings.smoke && result.measurement.has_stats)
+    if (settings.energy && !settings.smoke && result.measurement.has_stats && !interrupt_requested())
       result.energy = measure_energy_cuda(run, settings, device.index, nullptr, result.measurement.stats.median);
   } else {
     const std::function<void()> run = [raw] { raw->run(nullptr); };
     result.measurement = measure_cpu(run, settings);
     result.clocks = clocks_unavailable("clock sampling reads NVML: GPU cases only");
-    if (settings.energy && !settings.smoke && result.measurement.has_stats)
+    if (settings.energy && !settings.smoke && result.measurement.has_stats && !interrupt_requested())
       result.energy = measure_energy_cpu(run, settings, result.measurement.stats.median);
   }
   result.measured = true;
+  result.interrupted = interrupt_requested();
+  if (result.interrupted) result.energy.reset();  // a window cut short measures nothing
   result.extra = instance->extra();
   result.memory = memory_stats(device.type);
   result.host_peak_rss = host_peak_rss_bytes();

@@ -44,6 +44,9 @@ struct ParamSpec {
   std::string type;  // int | float | str | bool
   ParamValue default_value;
   std::string description;
+  // int parameters: the smallest value the case accepts (they are all sizes or counts).
+  // resolve_params() and profile validation in Python both enforce it.
+  int64_t min_int = 0;
 };
 
 struct VersionDescription {
@@ -74,7 +77,8 @@ struct CaseResult {
   std::string version_description;
   Params params;  // resolved
   Measurement measurement;
-  bool measured = false;  // false when the correctness check failed
+  bool measured = false;  // false when the correctness check failed or Ctrl-C came first
+  bool interrupted = false;  // SIGINT arrived (harness/interrupt.h): what was measured is kept
   Counters counters;
   std::optional<ops::Correctness> correctness;
   std::map<std::string, double> extra;

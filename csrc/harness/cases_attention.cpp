@@ -184,10 +184,10 @@ std::function<std::unique_ptr<CaseInstance>(const Params&, Device, const std::st
 }  // namespace
 
 void add_attention_cases(std::vector<CaseFamily>& families) {
-  const std::vector<ParamSpec> params = {{"batch", "int", int64_t{4}, "sequences"},
-                                         {"heads", "int", int64_t{8}, "attention heads"},
-                                         {"seq_len", "int", int64_t{1024}, "tokens per sequence (queries = keys)"},
-                                         {"head_dim", "int", int64_t{64}, "head width"},
+  const std::vector<ParamSpec> params = {{"batch", "int", int64_t{4}, "sequences", 1},
+                                         {"heads", "int", int64_t{8}, "attention heads", 1},
+                                         {"seq_len", "int", int64_t{1024}, "tokens per sequence (queries = keys)", 1},
+                                         {"head_dim", "int", int64_t{64}, "head width", 1},
                                          {"causal", "bool", false, "query i attends to keys j <= i only"},
                                          {"dtype", "str", std::string("float32"), "element type"}};
   families.push_back({"attention", "ops",

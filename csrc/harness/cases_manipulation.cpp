@@ -167,13 +167,13 @@ void add_manipulation_cases(std::vector<CaseFamily>& families) {
   using case_helpers::op_versions_fn;
   const ParamValue f32 = std::string("float32");
   families.push_back({"transpose", "ops", "x [batch, rows, cols] -> contiguous [batch, cols, rows]",
-                      {{"batch", "int", int64_t{1}, "matrices transposed independently"},
+                      {{"batch", "int", int64_t{1}, "matrices transposed independently", 1},
                        {"rows", "int", int64_t{4096}, "rows of each input matrix"},
                        {"cols", "int", int64_t{4096}, "columns of each input matrix"},
                        {"dtype", "str", f32, "element type (any: bytes are moved)"}},
                       both_devices(), op_versions_fn("transpose"), make<TransposeCase>()});
   families.push_back({"concat", "ops", "join `parts` [rows, cols] tensors along dim into a new tensor",
-                      {{"parts", "int", int64_t{4}, "number of input tensors"},
+                      {{"parts", "int", int64_t{4}, "number of input tensors", 1},
                        {"rows", "int", int64_t{1024}, "rows of each input"},
                        {"cols", "int", int64_t{4096}, "columns of each input"},
                        {"dim", "int", int64_t{0}, "0: stack rows, 1: side by side"},

@@ -53,8 +53,8 @@ class PoolChurnCase : public CaseInstance {
 
 void add_memory_cases(std::vector<CaseFamily>& f) {
   f.push_back({"pool_churn", "memory", "allocate and free many buffers per iteration, caching pool on or off",
-               {{"buffers", "int", int64_t{64}, "buffers allocated (then freed) per iteration"},
-                {"bytes", "int", int64_t{1} << 20, "bytes per buffer"},
+               {{"buffers", "int", int64_t{64}, "buffers allocated (then freed) per iteration", 1},
+                {"bytes", "int", int64_t{1} << 20, "bytes per buffer", 4},
                 {"pool", "bool", false, "serve allocations from the caching pool"}},
                both_devices(),
                [](DeviceType d) {

@@ -229,7 +229,7 @@ std::function<std::unique_ptr<CaseInstance>(const Params&, Device, const std::st
 void add_nn_cases(std::vector<CaseFamily>& families) {
   const ParamValue f32 = std::string("float32");
   const std::vector<ParamSpec> embedding_params = {
-      {"vocab", "int", int64_t{50257}, "rows of the embedding table (num_embeddings)"},
+      {"vocab", "int", int64_t{50257}, "rows of the embedding table (num_embeddings)", 1},
       {"dim", "int", int64_t{768}, "embedding width"},
       {"tokens", "int", int64_t{8192}, "ids looked up (uniform random, so repeats occur)"},
       {"dtype", "str", f32, "element type"}};
@@ -240,7 +240,7 @@ void add_nn_cases(std::vector<CaseFamily>& families) {
                       embedding_params, both_devices(), op_versions_fn("embedding_backward"),
                       maker<EmbeddingCase>(true)});
   const std::vector<ParamSpec> ce_params = {{"rows", "int", int64_t{1024}, "rows (tokens) of logits"},
-                                            {"classes", "int", int64_t{50257}, "classes (vocabulary size)"},
+                                            {"classes", "int", int64_t{50257}, "classes (vocabulary size)", 1},
                                             {"dtype", "str", f32, "element type"}};
   families.push_back({"cross_entropy", "ops",
                       "fused softmax + NLL over [rows, classes] with int64 targets: per-row losses and their mean",

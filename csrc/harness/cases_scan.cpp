@@ -97,11 +97,11 @@ void add_scan_cases(std::vector<CaseFamily>& families) {
       {"selective_scan", "ops",
        "Mamba-style selective scan: h_t = a_t*h_{t-1} + b_t*x_t, y_t = sum_n c_t[n] h_t[n] (x [B,T,D], "
        "a, b [B,T,D,N], c [B,T,N], h0 [B,D,N])",
-       {{"batch", "int", int64_t{2}, "sequences (B)"},
-        {"seq_len", "int", int64_t{2048}, "time steps (T)"},
-        {"dim", "int", int64_t{256}, "channels (D)"},
-        {"state", "int", int64_t{16}, "states per channel (N)"},
-        {"chunk", "int", int64_t{64}, "time steps per chunk of the chunked versions (L)"},
+       {{"batch", "int", int64_t{2}, "sequences (B)", 1},
+        {"seq_len", "int", int64_t{2048}, "time steps (T)", 1},
+        {"dim", "int", int64_t{256}, "channels (D)", 1},
+        {"state", "int", int64_t{16}, "states per channel (N)", 1},
+        {"chunk", "int", int64_t{64}, "time steps per chunk of the chunked versions (L)", 1},
         {"dtype", "str", f32, "element type"}},
        both_devices(), op_versions_fn("selective_scan"),
        [](const Params& p, Device d, const std::string& v, uint64_t s) {

@@ -1,6 +1,7 @@
 // The energy window, trace arithmetic, the throttle policy, the NVML and RAPL monitors,
 // the CPU runner, the Profiler's meter and the host-memory probes.
 #include "harness/energy.h"
+#include "harness/interrupt.h"
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -184,10 +185,11 @@ EnergyWindowResult measure_energy_window(WorkRunner& runner, DeviceMonitor& moni
   while (now() - begin < s.warmup_s || done == 0) {
     step(true);
     if (now() - begin > s.warmup_s + s.max_window_s) break;  // a runner that never completes
+    if (interrupt_requested() && done > 0) break;
   }
   // The window opens at an observed completion, so the device is busy from here on.
   while (!step(true)) {
-    if (now() - begin > s.warmup_s + s.max_window_s) break;
+    if (now() - begin > s.warmup_s + s.max_window_s || interrupt_requested()) break;
   }
   const double t0 = now();
   const int64_t done0 = done;
@@ -199,10 +201,11 @@ EnergyWindowResult measure_energy_window(WorkRunner& runner, DeviceMonitor& moni
   for (;;) {
     const bool advanced = step(true);
     const double t = now();
-    if (!advanced && t < hard_stop) continue;
+    const bool stop_now = t >= hard_stop || interrupt_requested();
+    if (!advanced && !stop_now) continue;
     const int64_t updates =
         has_counter ? static_cast<int64_t>(changes.size() - changes_before_window) : s.min_counter_updates;
-    if ((updates >= s.min_counter_updates && t - t0 >= s.min_window_s) || t >= hard_stop) {
+    if ((updates >= s.min_counter_updates && t - t0 >= s.min_window_s) || stop_now) {
       t1 = t;
       done1 = done;
       break;

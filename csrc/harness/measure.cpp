@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "harness/interrupt.h"
 
 namespace benchsuite {
 
@@ -71,6 +72,7 @@ StopRule::StopRule(const MeasureSettings& settings) : settings_(settings) {}
 
 bool StopRule::should_stop(const std::vector<double>& samples, double sampled_time, double elapsed) {
   const int64_t n = static_cast<int64_t>(samples.size());
+  if (interrupt_requested()) return reason_ = "interrupted", true;
   if (settings_.smoke && n >= 1) return reason_ = "smoke", true;
   if (n >= settings_.max_samples) return reason_ = "max_samples", true;
   if (n >= settings_.min_samples && sampled_time >= settings_.min_time) {
@@ -121,7 +123,7 @@ Measurement measure_cpu(const std::function<void()>& fn, const MeasureSettings& 
   m.timer_resolution = steady_clock_resolution();
   const auto start = Clock::now();
 
-  for (int64_t i = 0; i < settings.warmup && seconds_since(start) < settings.timeout; ++i) {
+  for (int64_t i = 0; i < settings.warmup && seconds_since(start) < settings.timeout && !interrupt_requested(); ++i) {
     fn();
     ++m.warmup_runs;
   }
@@ -130,7 +132,7 @@ Measurement measure_cpu(const std::function<void()>& fn, const MeasureSettings& 
   int64_t loops = 1;
   if (!settings.smoke) {
     const double target = std::max(settings.min_sample_time, 1000.0 * m.timer_resolution);
-    while (loops < (int64_t{1} << 30) && seconds_since(start) < settings.timeout) {
+    while (loops < (int64_t{1} << 30) && seconds_since(start) < settings.timeout && !interrupt_requested()) {
       const auto t0 = Clock::now();
       for (int64_t i = 0; i < loops; ++i) fn();
       const double elapsed = seconds_since(t0);

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "harness/energy.h"
 #include "harness/measure.h"
+#include "harness/interrupt.h"
 
 #ifdef BENCHSUITE_WITH_CUDA
 #include <cuda_runtime_api.h>
@@ -97,7 +98,9 @@ Measurement measure_cuda(const std::function<void(StreamHandle)>& fn, const Meas
   // Warm-up: module load, handle creation and lazy initialisation stay out of the
   // numbers. Graph capture needs the code loaded, so graph mode warms up at least once.
   const int64_t warmup = std::max<int64_t>(settings.warmup, graph ? 1 : 0);
-  for (int64_t i = 0; i < warmup && seconds_since(start) < settings.timeout; ++i) {
+  // Graph capture needs its one warm-up run even when interrupted; the first sample then stops.
+  for (int64_t i = 0; i < warmup && seconds_since(start) < settings.timeout && (i == 0 || !interrupt_requested());
+       ++i) {
     fn(r.stream);
     ++m.warmup_runs;
   }

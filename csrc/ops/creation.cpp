@@ -54,6 +54,25 @@ Tensor create(const char* op, const Shape& shape, DType dtype, Device device, co
 void check_finite(const char* op, const char* name, double value) {
   BENCHSUITE_CHECK_ARG(std::isfinite(value), op, ": ", name, "=", value, " must be finite");
 }
+
+// The integers an integer dtype holds, as doubles: [lo, hi_excl). Stores truncate toward
+// zero, and converting a double outside that range to the integer type is undefined.
+void int_range(DType dtype, double& lo, double& hi_excl) {
+  switch (dtype) {
+    case DType::int8: lo = -128.0, hi_excl = 128.0; return;
+    case DType::uint8: lo = 0.0, hi_excl = 256.0; return;
+    case DType::int32: lo = -2147483648.0, hi_excl = 2147483648.0; return;
+    default: lo = -9223372036854775808.0, hi_excl = 9223372036854775808.0; return;  // int64
+  }
+}
+
+// A value an integer dtype holds after truncation (NaN and infinities never).
+bool fits_integer(DType dtype, double value) {
+  double lo, hi_excl;
+  int_range(dtype, lo, hi_excl);
+  const double t = std::trunc(value);
+  return std::isfinite(value) && t >= lo && t < hi_excl;
+}
 }  // namespace
 
 void register_creation_versions(std::vector<OpVersion>& t) {
@@ -84,8 +103,8 @@ Tensor cast(const Tensor& x, DType dtype, const std::string& impl) {
 }
 
 Tensor fill(const Shape& shape, double value, DType dtype, Device device, const std::string& impl) {
-  BENCHSUITE_CHECK_ARG(!std::isnan(value) || is_floating(dtype), "fill: value=nan is not representable in dtype=",
-                       dtype_name(dtype));
+  BENCHSUITE_CHECK_ARG(is_floating(dtype) || fits_integer(dtype, value), "fill: value=", value,
+                       " is not representable in dtype=", dtype_name(dtype));
   CreationParams p;
   p.value = value;
   return create("fill", shape, dtype, device, impl, p);
@@ -108,6 +127,14 @@ Tensor uniform(const Shape& shape, uint64_t seed, DType dtype, Device device, fl
   check_finite("uniform", "low", low);
   check_finite("uniform", "high", high);
   BENCHSUITE_CHECK_ARG(low <= high, "uniform: low=", low, " must be <= high=", high);
+  if (!is_floating(dtype)) {  // draws in [low, high) are truncated into the dtype: both ends must fit it
+    double lo, hi_excl;
+    int_range(dtype, lo, hi_excl);
+    BENCHSUITE_CHECK_ARG(fits_integer(dtype, low), "uniform: low=", low, " is out of the range of dtype=",
+                         dtype_name(dtype), " [", lo, ", ", hi_excl - 1, "]");
+    BENCHSUITE_CHECK_ARG(fits_integer(dtype, high), "uniform: high=", high,
+                         " is out of the range of dtype=", dtype_name(dtype), " [", lo, ", ", hi_excl - 1, "]");
+  }
   CreationParams p;
   p.seed = seed;
   p.a = low;

@@ -242,6 +242,7 @@ Tensor contiguous(const Tensor& x, const std::string& impl) {
 Tensor reshape(const Tensor& x, const Shape& shape) {
   Shape resolved = shape;
   int64_t infer = -1, known = 1;
+  bool zero = false, overflow = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       BENCHSUITE_CHECK_ARG(infer < 0, "reshape: shape=", shape_str(shape), " has more than one -1");
@@ -250,8 +251,15 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     }
     BENCHSUITE_CHECK_ARG(shape[i] >= 0, "reshape: shape=", shape_str(shape), ": dimension ", i, " is ", shape[i],
                          " (only one -1, to be inferred, may be negative)");
-    known *= shape[i];
+    // As NumPy: the other dimensions must multiply without overflow (signed overflow is UB;
+    // strides are products of them) even where a zero-size dimension empties the shape.
+    if (shape[i] == 0)
+      zero = true;
+    else
+      overflow = __builtin_mul_overflow(known, shape[i], &known) || overflow;
   }
+  BENCHSUITE_CHECK_ARG(!overflow, "reshape: shape=", shape_str(shape), " has more than 2^63 elements");
+  if (zero) known = 0;
   const int64_t n = x.numel();
   if (infer >= 0) {
     BENCHSUITE_CHECK_ARG(known != 0 && n % known == 0, "reshape: cannot reshape x.shape=", shape_str(x.shape()), " (",
@@ -280,12 +288,15 @@ Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::op
     return i < 0 ? i + size : i;
   };
   const int64_t begin = resolve("start", start, 0), end = resolve("stop", stop, size);
-  const int64_t length = end > begin ? (end - begin + step - 1) / step : 0;
+  // 1 + (n - 1) / step, not (n + step - 1) / step: a step near INT64_MAX must not overflow
+  const int64_t length = end > begin ? 1 + (end - begin - 1) / step : 0;
   Shape shape = x.shape(), strides = x.strides();
   shape[d] = length;
   int64_t offset = x.byte_offset();
   if (length > 0) offset += begin * strides[d] * static_cast<int64_t>(x.element_size());
-  strides[d] *= step;
+  // With two or more elements step < size, so step * stride stays inside the storage; with
+  // fewer the stride never matters (and a huge step times it could overflow).
+  if (length > 1) strides[d] *= step;
   return x.as_strided(shape, strides, offset);
 }
 

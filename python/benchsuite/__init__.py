@@ -17,7 +17,7 @@ from . import _core, energy, memory, ops
 from ._core import Tensor, from_dlpack
 from .config import HarnessSettings, Profile, load_profile
 from .errors import (BenchsuiteError, ConfigError, CudaError, CudaUnavailableError,
-                     InvalidArgumentError, ResultsFileError, UnsupportedError)
+                     InvalidArgumentError, MeasurementInterrupted, ResultsFileError, UnsupportedError)
 from .energy import energy_status
 from .environment import fingerprint, fingerprint_id
 from .measure import Result, Stats, measure
@@ -32,7 +32,7 @@ __all__ = [
     "ops", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
     "load_profile", "list_cases", "CaseSpec", "load_results", "RunResults", "BenchsuiteError",
     "InvalidArgumentError", "UnsupportedError", "CudaUnavailableError", "CudaError", "ConfigError",
-    "ResultsFileError", "Profiler", "energy", "memory", "energy_status", "fingerprint", "fingerprint_id",
+    "ResultsFileError", "MeasurementInterrupted", "Profiler", "energy", "memory", "energy_status", "fingerprint", "fingerprint_id",
     "compare_runs", "Thresholds", "History", "build_report", "collect_runs", "save_baseline",
 ]
 

@@ -68,7 +68,7 @@ def save_baseline(doc: Mapping[str, Any], name: str) -> SavedBaseline:
         "excluded_invalid": invalid, "excluded_other": len(records) - len(kept) - invalid})
     validate_run(base, source=f"baseline {name}")
     path = baseline_dir() / fp / f"{name}.json"
-    write_json_atomic(path, base)
+    write_json_atomic(path, base, what="baseline")
     return SavedBaseline(name, path, fp, len(kept), invalid, len(records) - len(kept) - invalid)
 
 

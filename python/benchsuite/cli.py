@@ -1,17 +1,21 @@
 """The `benchsuite` command: info, list, run, report, compare, history, export, import.
-Usage and input errors exit 2 with one line naming what is wrong; a finished run exits 0
-(1 with --fail-on-error when a case failed, or --fail-on-regression when a case regressed
-against its baseline); Ctrl-C keeps every finished case and exits 130."""
+Usage and input errors exit 2 with one line naming what is wrong; so does a file or folder
+that cannot be written (path and the OS reason), found before the first case where it can be.
+A finished run exits 0 (1 with --fail-on-error when a case failed, or --fail-on-regression when
+a case regressed against its baseline; 1 when its results stopped being writable part-way);
+Ctrl-C keeps every finished case and exits 130. A reader that goes away (`| head`) ends the
+output quietly, never the measurement."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, Sequence, TextIO
 
 from .errors import (BenchsuiteError, ConfigError, EnvironmentMismatchError, HistoryError, InvalidArgumentError,
-                     ResultsFileError)
+                     OutputError, ResultsFileError, RunWriteError)
 
 __all__ = ["main"]
 
@@ -51,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     selection(run)
     run.add_argument("--out", default="bench-results", metavar="DIR",
                      help="folder for the results JSON and Markdown summary (default: bench-results)")
-    run.add_argument("--json", dest="json_path", metavar="PATH", help="write the results JSON here")
+    run.add_argument("--json", dest="json_path", metavar="PATH",
+                     help="write the results JSON here (an existing file is refused unless --force)")
+    run.add_argument("--force", action="store_true",
+                     help="replace an existing file at --json PATH (another run's results)")
     run.add_argument("--smoke", action="store_true", help="one short sample per case")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a profile key, e.g. --set harness.min_samples=20 (repeatable)")
@@ -201,6 +208,29 @@ def _format_result(result: Any) -> str:
     return f"{result.status:7s} ({result.reason})"
 
 
+def _check_run_outputs(args: argparse.Namespace, smoke: bool) -> Any:
+    """Before the first case, everything that can be known about where the run will write:
+    the results file or folder, the history, the baseline folder, and the --compare baseline
+    (loaded and validated; returned, or None when it will be saved from this run)."""
+    from .environment import capture_environment
+    from .followup import check_follow_up
+    from .results import check_output_file, check_writable_dir, existing_results
+    if args.json_path:
+        target = check_output_file(args.json_path, "results file")
+        if target.suffix == ".md":
+            raise UsageError(f"--json {args.json_path}: the Markdown summary is written beside the results with "
+                             "the suffix .md; name the results file PATH.json")
+        there = existing_results(target)
+        if there and not args.force:
+            raise OutputError(target, f"already holds {there}; not overwriting another run's results "
+                              "(pass --force to replace it, or name another file)", errno=errno.EEXIST)
+        check_output_file(target.with_suffix(".md"), "Markdown summary")
+    else:
+        check_writable_dir(args.out, "results folder")
+    return check_follow_up(capture_environment(print_warnings=False), save_as=args.save_baseline,
+                           compare_with=args.compare, history=not args.no_history, smoke=smoke)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import HarnessSettings
     from .runner import expand_cases, run_suite
@@ -209,6 +239,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not specs:
         raise UsageError(f"no cases match -k {args.pattern!r} in profile {profile.name}")
     settings = HarnessSettings.smoke_settings() if args.smoke else profile.harness
+    from .compare import Thresholds, print_table
+    thresholds = Thresholds.parse(args.threshold)
+    baseline = _check_run_outputs(args, settings.smoke)
     show = not args.quiet
     progress = None
     if show and sys.stdout.isatty():
@@ -216,8 +249,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), transient=True)
     task = progress.add_task("starting", total=len(specs)) if progress else None
+    measuring = False
 
     def before(i: int, n: int, spec: Any) -> None:
+        nonlocal measuring
+        measuring = True
         if progress:
             from rich.markup import escape  # case names hold [..] that rich would read as markup
             progress.update(task, description=escape(spec.name[:70]))
@@ -235,7 +271,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress.start()
         done = run_suite(specs, profile, args.out, settings=settings, suite="cli",
                          json_path=args.json_path, on_result=after, before_case=before,
-                         peers=not args.no_peers)
+                         peers=not args.no_peers, overwrite=args.force)
+    except OutputError as exc:
+        if measuring:
+            exc.exit_status = 1     # found part-way: the cases written so far are kept
+        elif exc.errno == errno.EEXIST:   # another run took the path since the check above
+            raise OutputError(exc.path, f"{exc.reason} (pass --force to replace it)", exc.what, exc.errno) from None
+        raise
     finally:
         if progress:
             progress.stop()
@@ -243,11 +285,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
     print(f"results: {done.json_path}")
     print(f"summary: {done.markdown_path}")
-    from .compare import Thresholds, print_table
     from .followup import follow_up
-    outcome = follow_up(done.doc, done.json_path, save_as=args.save_baseline, compare_with=args.compare,
-                        thresholds=Thresholds.parse(args.threshold),
-                        allow_environment_mismatch=args.allow_env_mismatch, history=not args.no_history)
+    try:
+        outcome = follow_up(done.doc, done.json_path, save_as=args.save_baseline, compare_with=args.compare,
+                            thresholds=thresholds,
+                            allow_environment_mismatch=args.allow_env_mismatch, history=not args.no_history,
+                            baseline=baseline)
+    except OutputError as exc:      # the run is measured and written; only a follow-up failed
+        exc.exit_status = 1
+        raise
     if outcome.comparison is not None and not args.quiet:
         print_table(outcome.comparison)
     for line in outcome.messages:
@@ -259,8 +305,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report, collect_runs, render_markdown, write_report
+    from .results import check_output_file
     from .targets import default_targets_path, load_targets
     runs = collect_runs(args.results)
+    for out, what in ((args.json_out, "JSON report"), (args.md_out, "Markdown report"), (args.html_out, "HTML report")):
+        if out:
+            check_output_file(out, what)
     targets, source = None, None
     if args.targets != "none":
         path = args.targets or default_targets_path()
@@ -287,20 +337,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .baseline import resolve_baseline
     from .compare import Thresholds, compare_runs, print_table
-    from .results import load_results, write_json_atomic, write_text_atomic
+    from .results import check_output_file, load_results, write_json_atomic, write_text_atomic
     cand = load_results(args.cand)
     base = resolve_baseline(args.base, cand.environment)
     if base is None:
         raise UsageError(f"BASE={args.base!r}: no such file, and no baseline of that name for the candidate's "
                          "machine (see .benchsuite/baselines/)")
+    stem = os.path.splitext(args.cand)[0]   # by default the verdicts go beside the candidate run
+    json_out, md_out = args.json_out or f"{stem}.compare.json", args.md_out or f"{stem}.compare.md"
+    for out in (json_out, md_out):
+        check_output_file(out, "comparison")
     comparison = compare_runs(base.doc, cand.doc, Thresholds.parse(args.threshold),
                               allow_environment_mismatch=args.allow_env_mismatch,
                               baseline_label=args.base, candidate_label=args.cand)
     print_table(comparison)
-    stem = os.path.splitext(args.cand)[0]   # by default the verdicts go beside the candidate run
-    json_out, md_out = args.json_out or f"{stem}.compare.json", args.md_out or f"{stem}.compare.md"
-    write_json_atomic(json_out, comparison.to_dict())
-    write_text_atomic(md_out, comparison.to_markdown())
+    write_json_atomic(json_out, comparison.to_dict(), what="comparison")
+    write_text_atomic(md_out, comparison.to_markdown(), what="comparison")
     print(f"wrote {json_out}\nwrote {md_out}")
     return 1 if args.fail_on_regression and comparison.regressions else 0
 
@@ -308,7 +360,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_history(args: argparse.Namespace) -> int:
     from .history import History, default_history_path, level_changes
     db = args.db or default_history_path()
-    if args.history_command != "add" and not os.path.exists(db):
+    if args.history_command == "list" and args.limit < 1:
+        raise UsageError(f"--limit={args.limit}: must be at least 1")
+    if args.history_command == "list" and not os.path.exists(db):   # no history yet: nothing stored
+        if args.json:
+            print("[]")
+        print(f"0 runs in {db} (no history yet: runs are added by `benchsuite run` or "
+              "`benchsuite history add RESULTS`)", file=sys.stderr)
+        return 0
+    if args.history_command == "show" and not os.path.exists(db):
         raise UsageError(f"history database {db} does not exist yet: runs are added by `benchsuite run` "
                          "or `benchsuite history add RESULTS`")
     store = History(db)
@@ -319,8 +379,6 @@ def _cmd_history(args: argparse.Namespace) -> int:
             print(f"{run.run_id}: {'added' if added else 'already stored'} ({run.path})")
         return 0
     if args.history_command == "list":
-        if args.limit < 1:
-            raise UsageError(f"--limit={args.limit}: must be at least 1")
         runs = store.runs(args.limit)
         if args.json:
             print(json.dumps(runs, indent=2))
@@ -360,8 +418,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .interop import export_file
-    from .results import load_results
+    from .results import check_output_file, load_results
     run = load_results(args.results)
+    check_output_file(args.output, "export")
     export_file(run.doc, args.output)
     print(f"wrote {args.output} (pytest-benchmark format)")
     return 0
@@ -369,36 +428,125 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from .interop import load_pytest_benchmark
-    from .results import write_json_atomic
+    from .results import check_output_file, check_writable_dir, write_json_atomic
     doc = load_pytest_benchmark(args.source)
-    write_json_atomic(args.output, doc)
-    print(f"wrote {args.output} ({len(doc['benchmarks'])} benchmarks, run {doc['run_id']})")
-    if args.history:
+    check_output_file(args.output, "imported results")
+    store = None
+    if args.history:            # checked before anything is written
         from .history import History
         store = History()
+        check_writable_dir(store.path.parent, "history database")
+    write_json_atomic(args.output, doc, what="imported results")
+    print(f"wrote {args.output} ({len(doc['benchmarks'])} benchmarks, run {doc['run_id']})")
+    if store is not None:
         store.add(doc, source=str(args.output))
         print(f"history: run {doc['run_id']} added to {store.path}")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class _QuietStream:
+    """stdout or stderr that, once its reader has gone (`| head` closed the pipe: EPIPE) or it
+    cannot be written (a full disk under `> file`), stops writing instead of raising: the
+    output is a view of the work, and losing it must never stop a measurement."""
+
+    def __init__(self, stream: TextIO | None, name: str) -> None:
+        self._stream = stream
+        self._name = name
+        self.broken = stream is None           # started with the stream closed (`>&-`)
+
+    def _failed(self, exc: OSError) -> None:
+        self.broken = True
+        if not isinstance(exc, BrokenPipeError) and self._name == "stdout":
+            try:    # say once why the output stopped; a closed pipe needs no words
+                sys.__stderr__.write(f"benchsuite: {self._name}: {os.strerror(exc.errno) if exc.errno else exc}; "
+                                     "output stopped, the work goes on\n")
+            except (OSError, AttributeError, ValueError):
+                pass
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except OSError as exc:
+                self._failed(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._failed(exc)
+
+    def isatty(self) -> bool:
+        return not self.broken and self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def silence(self) -> None:
+        """After a broken pipe: point the file descriptor at /dev/null, so the interpreter's
+        last flush of what is still buffered cannot print 'Exception ignored ... BrokenPipeError'
+        (the Python documentation's advice for SIGPIPE)."""
+        try:
+            fd = self._stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+        except (OSError, AttributeError, ValueError):
+            return
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+        finally:
+            os.close(devnull)
+
+
+def _fail(message: str) -> None:
+    print(f"benchsuite: error: {message}", file=sys.stderr)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"info": _cmd_info, "list": _cmd_list, "run": _cmd_run, "report": _cmd_report,
                     "compare": _cmd_compare, "history": _cmd_history, "export": _cmd_export, "import": _cmd_import}
         return commands[args.command](args)
     except UsageError as exc:
-        print(f"benchsuite: error: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return 2
+    except RunWriteError as exc:
+        _fail(str(exc))
+        for name in exc.not_written:
+            print(f"benchsuite: not written: {name}", file=sys.stderr)
+        return exc.exit_status
+    except OutputError as exc:
+        _fail(str(exc))
+        return exc.exit_status
     except (ConfigError, InvalidArgumentError, ResultsFileError, EnvironmentMismatchError, HistoryError) as exc:
-        print(f"benchsuite: error: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return 2
     except KeyboardInterrupt:
         print("benchsuite: interrupted; finished cases are kept in the results file", file=sys.stderr)
         return 130
     except BenchsuiteError as exc:
-        print(f"benchsuite: error: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return 1
+    except OSError as exc:   # a file system error no check foresaw: still one line, path and reason
+        _fail(str(OutputError.from_os(exc, exit_status=1)))
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    out, err = _QuietStream(sys.stdout, "stdout"), _QuietStream(sys.stderr, "stderr")
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err   # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream in (out, err):
+            if stream.broken and stream._stream is not None:
+                stream.silence()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ variables; every adjustment is recorded so a result file says how it was configu
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import numbers
 import os
@@ -167,6 +168,14 @@ def _positive_int_list(key: str, v: object, source: str | None) -> list[int]:
     return out
 
 
+def _unknown(key: str, value: object, what: str, known: Any, source: str | None) -> ConfigError:
+    """`unknown <what>` naming the closest known name (a typo is the usual cause) and all of them."""
+    name = key.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ConfigError(key, value, f"unknown {what}; {hint}known: {', '.join(known)}", source)
+
+
 def _mapping(key: str, v: object, source: str | None) -> Mapping:
     if not isinstance(v, Mapping):
         raise ConfigError(key, v, f"expected a mapping, got {type(v).__name__}", source)
@@ -270,8 +279,7 @@ class HarnessSettings:
         known = [f.name for f in fields(cls)]
         for k in d:
             if k not in known:
-                raise ConfigError(f"harness.{k}", d[k], f"unknown key; known: {', '.join(known)}",
-                                  source)
+                raise _unknown(f"harness.{k}", d[k], "key", known, source)
         try:
             return cls(**d)
         except ConfigError as e:
@@ -330,8 +338,7 @@ def _build_profile(raw: object, source: str | None, path: str | None,
     raw = _mapping("profile", raw, source)
     for k in raw:
         if k not in TOP_LEVEL_KEYS:
-            raise ConfigError(k, raw[k], f"unknown top-level key; known: {', '.join(TOP_LEVEL_KEYS)}",
-                              source)
+            raise _unknown(k, raw[k], "top-level key", TOP_LEVEL_KEYS, source)
 
     name = raw.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
@@ -369,11 +376,59 @@ def _build_profile(raw: object, source: str | None, path: str | None,
     axes = {a: list(v) for a, v in DEFAULT_AXES.items()}
     for a, v in _mapping("axes", {} if axes_raw is None else axes_raw, source).items():
         if a not in AXES:
-            raise ConfigError(f"axes.{a}", v, f"unknown axis; known: {', '.join(AXES)}", source)
+            raise _unknown(f"axes.{a}", v, "axis", AXES, source)
         axes[a] = _positive_int_list(f"axes.{a}", v, source)
 
     return Profile(name=name, path=path, harness=harness, devices=devices, sweeps=sweeps,
                    axes=axes, overrides={}, description=description)
+
+
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def _check_sweeps(sweeps: Mapping[str, Any], source: str | None) -> None:
+    """Every sweep value against its case family's parameter, before anything runs: a known
+    family and parameter, the parameter's type, and for integers the int64 range and the
+    family's minimum. Needs the native core; a partial install without it skips the check
+    (the cases then check their parameters when they are built)."""
+    try:
+        from . import _core
+    except ImportError:
+        return
+    families = {f["name"]: f for f in _core.case_families()}
+    for family_name, sweep in sweeps.items():
+        key = f"sweeps.{family_name}"
+        if family_name not in families:
+            raise _unknown(key, sweep, "case family", list(families), source)
+        spec = {p["name"]: p for p in families[family_name]["params"]}
+        for block in sweep_blocks(sweep):
+            for param, values in block.items():
+                if param == "device":  # which devices a block runs on: checked with the devices
+                    continue
+                if param not in spec:
+                    raise _unknown(f"{key}.{param}", values, f"parameter of {family_name}",
+                                   [*spec, "device"], source)
+                for value in values:
+                    _check_param_value(f"{key}.{param}", value, spec[param], source)
+
+
+def _check_param_value(key: str, value: object, spec: Mapping[str, Any], source: str | None) -> None:
+    kind = spec["type"]
+    if kind == "int":
+        integral = _is_int(value) or (_is_real(value) and float(value).is_integer())
+        if not integral:
+            raise ConfigError(key, value, f"expected an integer, got {type(value).__name__}", source)
+        if not _INT64_MIN <= int(value) <= _INT64_MAX:  # type: ignore[call-overload]
+            raise ConfigError(key, value, "out of the int64 range", source)
+        minimum = spec.get("min")
+        if minimum is not None and int(value) < minimum:  # type: ignore[call-overload]
+            raise ConfigError(key, value, f"expected an integer >= {minimum}", source)
+    elif kind == "float" and not _is_real(value):
+        raise ConfigError(key, value, f"expected a number, got {type(value).__name__}", source)
+    elif kind == "str" and not isinstance(value, str):
+        raise ConfigError(key, value, f"expected a string, got {type(value).__name__}", source)
+    elif kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(key, value, f"expected true or false, got {type(value).__name__}", source)
 
 
 def _profile_as_raw(p: Profile) -> dict:
@@ -396,7 +451,7 @@ def _apply_override(raw: dict, key: str, value: object) -> None:
     elif head == "harness" and len(parts) == 2:
         known = [f.name for f in fields(HarnessSettings)]
         if parts[1] not in known:
-            raise ConfigError(key, value, f"unknown key; known: {', '.join(known)}", "overrides")
+            raise _unknown(key, value, "key", known, "overrides")
         raw["harness"][parts[1]] = value
     elif head == "sweeps" and len(parts) == 2:
         raw["sweeps"][parts[1]] = value
@@ -410,7 +465,7 @@ def _apply_override(raw: dict, key: str, value: object) -> None:
             block[param] = value
     elif head == "axes" and len(parts) == 2:
         if parts[1] not in AXES:
-            raise ConfigError(key, value, f"unknown axis; known: {', '.join(AXES)}", "overrides")
+            raise _unknown(key, value, "axis", AXES, "overrides")
         raw["axes"][parts[1]] = value
     else:
         raise ConfigError(key, value, f"unknown override key; expected one of {valid}", "overrides")
@@ -624,6 +679,7 @@ def load_profile(name_or_path: str | os.PathLike | None = "default",
     """
     path = find_profile("default" if name_or_path is None else name_or_path)
     profile = _build_profile(_read_yaml(path), str(path), str(path), path.stem)
+    _check_sweeps(profile.sweeps, str(path))
 
     if overrides:
         if not isinstance(overrides, Mapping):
@@ -632,6 +688,7 @@ def load_profile(name_or_path: str | os.PathLike | None = "default",
         for key, value in overrides.items():
             _apply_override(raw, key, value)
         profile = _build_profile(raw, "overrides", str(path), path.stem)
+        _check_sweeps(profile.sweeps, "overrides")
         for key, value in overrides.items():
             profile.overrides[key] = _lookup(profile, key)
 

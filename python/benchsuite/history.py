@@ -13,9 +13,11 @@ than `min_change` are merged away, so only changes that matter are flagged."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import math
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,9 +28,9 @@ import numpy as np
 
 from .baseline import state_dir
 from .environment import fingerprint_id
-from .errors import HistoryError, InvalidArgumentError
-from .fields import metric
-from .results import utc_now_iso
+from .errors import BenchsuiteError, HistoryError, InvalidArgumentError, OutputError, ResultsFileError
+from .fields import metric, number
+from .results import utc_now_iso, validate_run
 
 __all__ = ["History", "HistoryPoint", "change_points", "level_changes", "default_history_path", "HistoryError"]
 
@@ -64,32 +66,70 @@ class History:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path else default_history_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_path = self.path.with_name(self.path.name + ".lock")
         try:
-            with self._write_lock(), self._connect() as db:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version not in (0, _VERSION):
-                    raise HistoryError(f"{self.path}: history schema version {version} is not supported "
-                                       f"(this benchsuite writes {_VERSION})")
-                db.executescript(_SCHEMA)
-                db.execute(f"PRAGMA user_version = {_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"{self.path}: not a benchsuite history database ({exc})") from exc
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise OutputError(self.path.parent, os.strerror(errno.ENOTDIR), "history database",
+                              errno.ENOTDIR) from None
+        except OSError as exc:
+            raise OutputError.from_os(exc, None, "history database") from None
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        with self._write_lock(), self._connect() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, _VERSION):
+                raise HistoryError(f"{self.path}: history schema version {version} is not supported "
+                                   f"(this benchsuite writes {_VERSION})")
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {_VERSION}")
+
+    def _error(self, exc: sqlite3.Error) -> BenchsuiteError:
+        """What an SQLite error means for the user: a full disk, a read-only or unopenable file,
+        an I/O error (OutputError, naming the database and the reason), or a file that is not
+        a history database at all (HistoryError)."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc)
+        code = name.split("_")[1] if name.count("_") >= 1 else ""
+        if code == "FULL" or "disk is full" in text or (code in ("IOERR", "CANTOPEN") and self._disk_full()):
+            return OutputError(self.path, os.strerror(errno.ENOSPC), "history database", errno.ENOSPC)
+        if code in ("READONLY", "PERM") or "readonly" in text:
+            return OutputError(self.path, f"{os.strerror(errno.EACCES)} ({text})", "history database", errno.EACCES)
+        if code == "CANTOPEN" or "unable to open" in text:
+            return OutputError(self.path, f"cannot open the database file ({text})", "history database")
+        if code == "IOERR" or "disk I/O error" in text:
+            return OutputError(self.path, f"{os.strerror(errno.EIO)} ({text})", "history database", errno.EIO)
+        if code in ("NOTADB", "CORRUPT") or isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+            return HistoryError(f"{self.path}: not a benchsuite history database ({text})")
+        return HistoryError(f"{self.path}: history database error ({text})")
+
+    def _disk_full(self) -> bool:
+        """SQLite reports a full disk while it creates its journal as a plain I/O error: ask the
+        file system whether space ran out."""
+        try:
+            st = os.statvfs(self.path.parent)
+        except OSError:
+            return False
+        return st.f_bavail * st.f_frsize < 64 * 1024
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=60000")
-            yield db
-        finally:
-            db.close()
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA busy_timeout=60000")
+                yield db
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        with open(self._lock_path, "a+") as handle:
+        try:
+            handle = open(self._lock_path, "a+")
+        except OSError as exc:
+            raise OutputError.from_os(exc, None, "history database") from None
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -98,10 +138,17 @@ class History:
 
     # ------------------------------------------------------------------ writing
     def add(self, doc: Mapping[str, Any], source: str | None = None) -> bool:
-        """Store a run (validated document). False when a run with that id is already stored."""
+        """Store a run. The document is validated first: a bad one raises ResultsFileError naming
+        the field and stores nothing. False when a run with that id is already stored."""
+        validate_run(doc, source or "<memory>")
         env = doc["environment"]
         git = env.get("git") or {}
         records = doc["benchmarks"]
+        try:
+            fingerprint = fingerprint_id(env)
+        except (AttributeError, TypeError) as exc:  # the schema leaves environment.build free-form
+            raise ResultsFileError(source or "<memory>", "environment",
+                                   f"cannot take the machine fingerprint: {exc}") from None
         with self._write_lock(), self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -110,18 +157,21 @@ class History:
                     return False
                 db.execute(
                     "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (doc["run_id"], doc["suite"], doc["timestamp_utc"], doc["status"], fingerprint_id(env),
+                    (doc["run_id"], doc["suite"], doc["timestamp_utc"], doc["status"], fingerprint,
                      git.get("commit"), None if git.get("dirty") is None else int(bool(git.get("dirty"))),
                      env.get("host"), (doc.get("config") or {}).get("profile"), len(records), source,
                      utc_now_iso(), json.dumps(doc, separators=(",", ":"))))
                 db.executemany(
                     "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     [(doc["run_id"], i, r["name"], r.get("case"), r.get("group"), r.get("backend"), r.get("device"),
-                      r.get("implementation"), r.get("status"), (r.get("stats") or {}).get("median"),
+                      r.get("implementation"), r.get("status"), number((r.get("stats") or {}).get("median")),
                       json.dumps(r, separators=(",", ":"))) for i, r in enumerate(records)])
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass   # SQLite already rolled back (a full disk does): report the first error
                 raise
         return True
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import _core
 from .errors import ResultsFileError
-from .fields import number
+from .fields import number as _number
 from .results import SCHEMA_VERSION, new_run_id, utc_now_iso, validate_run, write_json_atomic
 
 __all__ = ["to_pytest_benchmark", "from_pytest_benchmark", "load_pytest_benchmark", "is_pytest_benchmark"]
@@ -115,8 +115,24 @@ def is_pytest_benchmark(doc: Any) -> bool:
     return isinstance(doc, Mapping) and "machine_info" in doc and isinstance(doc.get("benchmarks"), list)
 
 
-def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp: str) -> dict[str, Any]:
+def number(value: Any) -> float | None:
+    """fields.number, where an integer too large for a float (10**400 in a file) is None too."""
+    try:
+        return _number(value)
+    except OverflowError:
+        return None
+
+
+def _count(value: Any, default: int) -> int:
+    """A count from the file: an integral number as int, anything else (a string, NaN) the default."""
+    v = number(value)
+    return int(v) if v is not None else default
+
+
+def _import_record(bench: Any, index: int, source: str, timestamp: str) -> dict[str, Any]:
     where = f"benchmarks[{index}]"
+    if not isinstance(bench, Mapping):
+        raise ResultsFileError(source, where, f"expected an object, got {type(bench).__name__}")
     stats_in = bench.get("stats")
     if not isinstance(stats_in, Mapping):
         raise ResultsFileError(source, f"{where}.stats", "missing: not a pytest-benchmark result")
@@ -141,10 +157,10 @@ def _import_record(bench: Mapping[str, Any], index: int, source: str, timestamp:
         "status": "ok", "reason": None, "reasons": [], "error": None,
         "measurement": {
             "mode": "cpu", "timer": str(options.get("timer") or "perf_counter"), "timer_resolution_s": None,
-            "warmup": 1 if options.get("warmup") else 0, "min_samples": int(options.get("min_rounds") or 1),
+            "warmup": 1 if options.get("warmup") else 0, "min_samples": _count(options.get("min_rounds"), 1),
             "max_samples": int(stats_in["rounds"]), "min_time": number(options.get("min_time")), "max_noise": None,
             "timeout": number(options.get("max_time")), "launches_per_sample": 1,
-            "loops_per_sample": int(stats_in.get("iterations") or 1), "stop_reason": "imported",
+            "loops_per_sample": _count(stats_in.get("iterations"), 1), "stop_reason": "imported",
             "total_time_s": number(stats_in.get("total")), "smoke": False,
         },
         "stats": stats,
@@ -186,26 +202,28 @@ def _summary_stats(s: Mapping[str, Any]) -> dict[str, Any]:
             "p99": clip(mean + 2.326 * sd), "q1": q1, "q3": q3, "iqr": q3 - q1,
             "ci_low": clip(median - half), "ci_high": clip(median + half), "ci_level": 0.95,
             "noise": half / median if median > 0 else 0.0,
-            "outliers_low": 0, "outliers_high": int(outliers[-1]) if outliers[-1].isdigit() else 0}
+            "outliers_low": 0, "outliers_high": int(outliers[-1]) if outliers[-1].isdecimal() else 0}
 
 
 def _timestamp(text: Any) -> str:
     from datetime import datetime, timezone
     try:
         when = datetime.fromisoformat(str(text))
-    except ValueError:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):  # not a date, or one that leaves the calendar in UTC
         return utc_now_iso()
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def from_pytest_benchmark(doc: Mapping[str, Any], source: str = "<memory>") -> dict[str, Any]:
     """A pytest-benchmark JSON document as a (validated) benchsuite run document."""
     if not is_pytest_benchmark(doc):
         raise ResultsFileError(source, None, "not a pytest-benchmark file (no machine_info / benchmarks list)")
-    mi = doc.get("machine_info") or {}
+    # machine and commit information are descriptive: a part of the wrong type is left out
+    mi = doc.get("machine_info") if isinstance(doc.get("machine_info"), Mapping) else {}
     cpu = mi.get("cpu") if isinstance(mi.get("cpu"), Mapping) else {}
+    flags = cpu.get("flags") if isinstance(cpu.get("flags"), list) else []
     ci = doc.get("commit_info") if isinstance(doc.get("commit_info"), Mapping) else {}
     timestamp = _timestamp(doc.get("datetime"))
     commit = ci.get("id")
@@ -214,7 +232,7 @@ def from_pytest_benchmark(doc: Mapping[str, Any], source: str = "<memory>") -> d
         "os": {"system": str(mi.get("system") or ""), "release": str(mi.get("release") or ""), "version": "",
                "machine": str(mi.get("machine") or "")},
         "cpu": {"model": cpu.get("brand_raw") or mi.get("processor") or None, "logical_cores": cpu.get("count"),
-                "physical_cores": None, "governor": None, "features": [str(f) for f in cpu.get("flags") or []]},
+                "physical_cores": None, "governor": None, "features": [str(f) for f in flags]},
         "memory": {"total_bytes": None}, "gpus": [],
         "cuda": {"compiled": False, "available": False, "device_count": 0,
                  "reason": "imported from pytest-benchmark (no GPU information)"},
@@ -244,6 +262,8 @@ def load_pytest_benchmark(path: str | os.PathLike) -> dict[str, Any]:
         raise ResultsFileError(source, None, f"cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise ResultsFileError(source, None, f"invalid JSON: {exc} (truncated or not JSON)") from None
+    except RecursionError:
+        raise ResultsFileError(source, None, "JSON nested too deeply: not a pytest-benchmark file") from None
     return from_pytest_benchmark(doc, source)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from . import _core
 from .config import HarnessSettings
 from .energy import energy_record, estimate_energy
-from .errors import InvalidArgumentError, UnsupportedError
+from .errors import InvalidArgumentError, MeasurementInterrupted, UnsupportedError
 from .results import utc_now_iso
 
 __all__ = ["Stats", "Result", "measure", "peaks", "case_name", "record_for_exception"]
@@ -249,11 +249,18 @@ def _add_probes(result: Result, settings: HarnessSettings, probes: Mapping[str, 
 
 def _finish(result: Result, raw: Mapping[str, Any] | None, *, settings: HarnessSettings,
             correctness: Mapping[str, Any] | None, counters: Mapping[str, Any],
-            peak_memory: int | None, probes: Mapping[str, Any] | None = None) -> Result:
+            peak_memory: int | None, probes: Mapping[str, Any] | None = None,
+            interrupted: bool = False) -> Result:
     """Status, stats, metrics from a native measurement dict (None when not measured);
-    `probes` holds the clocks, energy and memory records that came with it."""
+    `probes` holds the clocks, energy and memory records that came with it. An
+    `interrupted` measurement keeps its samples under the status `interrupted`."""
     result.counters = dict(counters)
     probes = probes or {}
+    if raw is None and interrupted:  # Ctrl-C before the timing began
+        result.status, result.reason = "interrupted", "interrupted"
+        result.metrics = _metrics(None, counters, result.device, peak_memory, correctness)
+        _add_probes(result, settings, probes)
+        return result
     if correctness is not None and not correctness["passed"]:
         result.status, result.reason = "failed", "correctness"
         result.error = f"output does not match the reference: {correctness.get('detail')}"
@@ -276,7 +283,10 @@ def _finish(result: Result, raw: Mapping[str, Any] | None, *, settings: HarnessS
     }
     result.metrics = _metrics(stats, counters, result.device, peak_memory, correctness)
     _add_probes(result, settings, probes)
-    if raw["invalid_reasons"]:
+    if interrupted:
+        result.status, result.reason = "interrupted", "interrupted"
+        result.reasons = list(raw["invalid_reasons"])
+    elif raw["invalid_reasons"]:
         result.status = "invalid"
         result.reasons = list(raw["invalid_reasons"])
         result.reason = result.reasons[0].split(":", 1)[0]
@@ -290,6 +300,9 @@ def record_for_exception(result: Result, exc: BaseException) -> Result:
     if isinstance(exc, UnsupportedError):  # includes CudaUnavailableError
         result.status, result.reason = "skipped", exc.reason
         result.reasons = [str(exc)]
+    elif isinstance(exc, InvalidArgumentError):  # a sweep's impossible parameters
+        result.status, result.reason = "failed", "invalid_argument"
+        result.error = str(exc)
     else:
         result.status, result.reason = "failed", "error"
         result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -317,6 +330,7 @@ def measure_case(case: str, *, device: str = "cpu", impl: str | None = None,
         raise InvalidArgumentError(
             f"case={case!r} is not a registered case (known: {', '.join(families)})")
     family = families[case]
+    _check_int_params(case, family, params)
     result = Result(name=case_name(case, device, impl, params), case=case,
                     group=group or family["group"], params=dict(params),
                     backend="cuda" if device.startswith("cuda") else "cpu", device=device,
@@ -340,8 +354,29 @@ def measure_case(case: str, *, device: str = "cpu", impl: str | None = None,
     probes = {"memory": _memory_record(raw["memory"], raw["device_memory_delta"] if cuda else None,
                                        raw.get("host_peak_rss"), raw.get("host_peak_rss_reset")),
               "clocks": raw.get("clocks"), "energy": raw.get("energy")}
-    return _finish(result, raw["measurement"], settings=settings, correctness=raw["correctness"],
-                   counters=raw["counters"], peak_memory=raw["memory"]["peak_bytes"], probes=probes)
+    _finish(result, raw["measurement"], settings=settings, correctness=raw["correctness"],
+            counters=raw["counters"], peak_memory=raw["memory"]["peak_bytes"], probes=probes,
+            interrupted=raw["interrupted"])
+    if raw["interrupted"]:
+        raise MeasurementInterrupted(result)
+    return result
+
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _check_int_params(case: str, family: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    """Integer parameters the native core could not hold (past int64) or below the case's
+    minimum: an argument error naming the parameter, before anything is allocated."""
+    spec = {p["name"]: p for p in family["params"]}
+    for name, value in params.items():
+        p = spec.get(name)
+        if p is None or p["type"] != "int" or isinstance(value, bool) or not isinstance(value, int):
+            continue  # unknown names and wrong types: the core's message names them
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise InvalidArgumentError(f"{case}: {name}={value} is out of the int64 range")
+        if p.get("min") is not None and value < p["min"]:
+            raise InvalidArgumentError(f"{case}: {name}={value} must be >= {p['min']}")
 
 
 def _torch_stream(device: str) -> int | None:
@@ -399,8 +434,11 @@ def measure_callable(fn: Callable[[], Any], *, device: str = "cpu", name: str | 
               "allocation_count": after["allocation_count"]}
     probes = {"memory": _memory_record(memory, None, _core.host_peak_rss_bytes(), rss_reset),
               "clocks": raw.get("clocks"), "energy": raw.get("energy")}
-    return _finish(result, raw, settings=settings, correctness=None, counters=counters, peak_memory=peak,
-                   probes=probes)
+    _finish(result, raw, settings=settings, correctness=None, counters=counters, peak_memory=peak,
+            probes=probes, interrupted=raw.get("interrupted", False))
+    if raw.get("interrupted"):
+        raise MeasurementInterrupted(result)
+    return result
 
 
 def _measure_torch_graph(fn: Callable[[], Any], device: str, settings: HarnessSettings) -> dict:

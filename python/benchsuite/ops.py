@@ -11,9 +11,11 @@ once. bfloat16 has no NumPy dtype: pass a bs.Tensor (`cast(x, "bfloat16")`) or a
 tensor, and read results back through `cast(y, "float32")` or DLPack."""
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 from . import _core
+from .errors import InvalidArgumentError
 
 __all__ = ["cast", "add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward", "gelu_backward",
            "silu_backward", "sum", "mean", "max", "softmax", "softmax_backward", "log_softmax",
@@ -29,11 +31,44 @@ def _kind(x: Any) -> str:
     return type(x).__module__.split(".")[0]
 
 
+def _int_arg(op: str, name: str, value: Any, low: int = -2**63, high: int = 2**63 - 1) -> Any:
+    """An integer argument as the core takes it (int64): one outside [low, high] is a named
+    error here (pybind11 would raise TypeError or RuntimeError); other values pass through
+    for the core to check."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and not low <= int(value) <= high:
+        raise InvalidArgumentError(f"{op}: {name}={int(value)} is out of range ({low}..{high})")
+    return value
+
+
+def _float_arg(op: str, name: str, value: Any) -> Any:
+    """A real argument as the core takes it: an integer too large for a float is a named error."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            raise InvalidArgumentError(f"{op}: {name}={value} is too large for a float") from None
+    return value
+
+
+def _shape_arg(op: str, shape: Any) -> Any:
+    """A shape (an int or a sequence of ints) with every dimension inside int64."""
+    if isinstance(shape, (list, tuple)):
+        for i, d in enumerate(shape):
+            _int_arg(op, f"shape[{i}]", d)
+    else:
+        _int_arg(op, "shape", shape)
+    return shape
+
+
 def _like(out: _core.Tensor, like: Any) -> Any:
     """Return `out` as the same kind of array as `like` (zero-copy)."""
     kind = _kind(like)
     if kind == "numpy":
-        return out.numpy()
+        try:
+            return out.numpy()
+        except ValueError as exc:  # a view NumPy cannot describe (e.g. > 2**63 bytes, even with 0 elements)
+            raise InvalidArgumentError(f"the result's shape={list(out.shape)} ({out.dtype}) cannot be a NumPy "
+                                       f"array: {exc}") from None
     if kind == "torch":
         import torch
         return torch.from_dlpack(out)
@@ -55,7 +90,7 @@ def mul(a: Any, b: Any, impl: str | None = None) -> Any:
 
 def axpy(alpha: float, x: Any, y: Any, impl: str | None = None) -> Any:
     """alpha * x + y."""
-    return _like(_core.axpy(alpha, x, y, impl or ""), x)
+    return _like(_core.axpy(_float_arg("axpy", "alpha", alpha), x, y, impl or ""), x)
 
 
 def relu(x: Any, impl: str | None = None) -> Any:
@@ -87,17 +122,17 @@ def silu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
 def sum(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:  # noqa: A001
     """Sum over the last axis (axis=-1) or every element (axis=None), accumulated in fp32
     or wider; the result has x's dtype (as torch.sum)."""
-    return _like(_core.sum(x, axis, impl or ""), x)
+    return _like(_core.sum(x, _int_arg("sum", "axis", axis), impl or ""), x)
 
 
 def mean(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:
     """Mean over the last axis (axis=-1) or every element (axis=None)."""
-    return _like(_core.mean(x, axis, impl or ""), x)
+    return _like(_core.mean(x, _int_arg("mean", "axis", axis), impl or ""), x)
 
 
 def max(x: Any, axis: int | None = -1, impl: str | None = None) -> Any:  # noqa: A001
     """Maximum over the last axis (axis=-1) or every element (axis=None)."""
-    return _like(_core.max(x, axis, impl or ""), x)
+    return _like(_core.max(x, _int_arg("max", "axis", axis), impl or ""), x)
 
 
 def softmax(x: Any, impl: str | None = None) -> Any:
@@ -121,19 +156,21 @@ def cast(x: Any, dtype: str, impl: str | None = None) -> Any:
 def fill(shape: int | Sequence[int], value: float, dtype: str = "float32", device: str = "cpu",
          impl: str | None = None) -> _core.Tensor:
     """A new bs.Tensor holding `value` everywhere."""
-    return _core.fill(shape, value, dtype, device, impl or "")
+    return _core.fill(_shape_arg("fill", shape), _float_arg("fill", "value", value), dtype, device, impl or "")
 
 
 def randn(shape: int | Sequence[int], seed: int = 0, dtype: str = "float32", device: str = "cpu",
           mean: float = 0.0, std: float = 1.0, impl: str | None = None) -> _core.Tensor:
     """Normal random numbers from a counter-based RNG: same seed, same numbers on CPU and CUDA."""
-    return _core.randn(shape, seed, dtype, device, mean, std, impl or "")
+    return _core.randn(_shape_arg("randn", shape), _int_arg("randn", "seed", seed), dtype, device,
+                       _float_arg("randn", "mean", mean), _float_arg("randn", "std", std), impl or "")
 
 
 def uniform(shape: int | Sequence[int], seed: int = 0, dtype: str = "float32", device: str = "cpu",
             low: float = 0.0, high: float = 1.0, impl: str | None = None) -> _core.Tensor:
     """Uniform [low, high) random numbers from the same counter-based RNG."""
-    return _core.uniform(shape, seed, dtype, device, low, high, impl or "")
+    return _core.uniform(_shape_arg("uniform", shape), _int_arg("uniform", "seed", seed), dtype, device,
+                         _float_arg("uniform", "low", low), _float_arg("uniform", "high", high), impl or "")
 
 
 def versions(op: str | None = None, device: str | None = None) -> list[dict[str, Any]]:
@@ -164,7 +201,7 @@ def layernorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, impl: str | None
     gamma and beta have x's dtype (as torch.nn.functional.layer_norm requires); y too. The
     saved mean and rstd are float32 for every dtype (PyTorch keeps them in the
     accumulation type as well)."""
-    y, mean, rstd = _core.layernorm(x, gamma, beta, eps, impl or "")
+    y, mean, rstd = _core.layernorm(x, gamma, beta, _float_arg("layernorm", "eps", eps), impl or "")
     return (_like(y, x), _like(mean, x), _like(rstd, x)) if return_stats else _like(y, x)
 
 
@@ -179,7 +216,7 @@ def rmsnorm(x: Any, gamma: Any, eps: float = 1e-6, impl: str | None = None,
     """RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * gamma; with return_stats, (y, rstd).
 
     gamma and y have x's dtype; the saved rstd is float32 for every dtype."""
-    y, rstd = _core.rmsnorm(x, gamma, eps, impl or "")
+    y, rstd = _core.rmsnorm(x, gamma, _float_arg("rmsnorm", "eps", eps), impl or "")
     return (_like(y, x), _like(rstd, x)) if return_stats else _like(y, x)
 
 

@@ -29,7 +29,9 @@ def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None 
     return_lse=True returns (o, lse), lse [B, H, S] the row log-sum-exp of the scaled scores
     (what attention_backward needs), always float32. float16/bfloat16 inputs accumulate in
     float32; on CUDA their default is the tensor-core version v3 (sm_80+)."""
-    o, lse = _core.attention(q, k, v, bool(causal), None if scale is None else float(scale), impl or "")
+    from .ops import _float_arg
+    o, lse = _core.attention(q, k, v, bool(causal), None if scale is None else _float_arg("attention", "scale", scale),
+                             impl or "")
     return (_like(o, q), _like(lse, q)) if return_lse else _like(o, q)
 
 
@@ -38,6 +40,8 @@ def attention_backward(do: Any, q: Any, k: Any, v: Any, o: Any, lse: Any, causal
     """(dq, dk, dv) of attention from the output gradient do, with the forward's o and lse.
 
     do and o have q's dtype, lse is float32; the gradients have q's dtype."""
-    dq, dk, dv = _core.attention_backward(do, q, k, v, o, lse, bool(causal), None if scale is None else float(scale),
+    from .ops import _float_arg
+    dq, dk, dv = _core.attention_backward(do, q, k, v, o, lse, bool(causal),
+                                          None if scale is None else _float_arg("attention_backward", "scale", scale),
                                           impl or "")
     return _like(dq, q), _like(dk, q), _like(dv, q)

@@ -32,16 +32,20 @@ def contiguous(x: Any, impl: str | None = None) -> Any:
 
 def reshape(x: Any, shape: int | Sequence[int]) -> Any:
     """x in a new shape (one entry may be -1) as a view; a non-contiguous x is copied first."""
-    return _like(_core.reshape(x, shape), x)
+    from .ops import _shape_arg
+    return _like(_core.reshape(x, _shape_arg("reshape", shape)), x)
 
 
 def slice(x: Any, dim: int, start: int | None, stop: int | None, step: int = 1) -> Any:  # noqa: A001
     """x[start:stop:step] along `dim` as a view. Negative dim/start/stop count from the end;
     None means the whole dimension; step >= 1; indices beyond the size are an error."""
-    return _like(_core.slice(x, dim, start, stop, step), x)
+    from .ops import _int_arg
+    return _like(_core.slice(x, _int_arg("slice", "dim", dim), _int_arg("slice", "start", start),
+                             _int_arg("slice", "stop", stop), _int_arg("slice", "step", step)), x)
 
 
 def concat(xs: Sequence[Any], dim: int = 0, impl: str | None = None) -> Any:
     """A new array joining `xs` (same dtype, device and shape outside `dim`) along `dim`."""
-    out = _core.concat(xs, dim, impl or "")  # raises unless xs is a non-empty list/tuple of arrays
+    from .ops import _int_arg
+    out = _core.concat(xs, _int_arg("concat", "dim", dim), impl or "")  # raises unless xs is a non-empty list/tuple of arrays
     return _like(out, xs[0])

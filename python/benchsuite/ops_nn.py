@@ -22,6 +22,16 @@ def _like(out: _core.Tensor, like: Any) -> Any:
     return like_fn(out, like)
 
 
+def _int(op: str, name: str, value: Any) -> int:
+    from .ops import _int_arg
+    return int(_int_arg(op, name, value))
+
+
+def _float(op: str, name: str, value: Any) -> float:
+    from .ops import _float_arg
+    return float(_float_arg(op, name, value))
+
+
 def embedding(weight: Any, ids: Any, impl: str | None = None) -> Any:
     """weight[ids]: weight [V, D] float32, ids [...] int64 in [0, V) -> [..., D].
 
@@ -34,7 +44,8 @@ def embedding_backward(dout: Any, ids: Any, num_embeddings: int, impl: str | Non
     """Gradient of embedding w.r.t. weight: dweight [num_embeddings, D], where row v is the
     sum of dout[..., :] over the positions whose id is v (zero for unused ids).
     Deterministic on every backend: same inputs, same bits."""
-    return _like(_core.embedding_backward(dout, ids, int(num_embeddings), impl or ""), dout)
+    return _like(_core.embedding_backward(dout, ids, _int("embedding_backward", "num_embeddings", num_embeddings),
+                                            impl or ""), dout)
 
 
 def cross_entropy(logits: Any, targets: Any, ignore_index: int = -100, impl: str | None = None,
@@ -47,7 +58,8 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int = -100, impl: str
     reduction="none" the per-row losses [N]."""
     if reduction not in ("mean", "none"):
         raise InvalidArgumentError(f"cross_entropy: reduction={reduction!r} must be 'mean' or 'none'")
-    loss, row_loss = _core.cross_entropy(logits, targets, int(ignore_index), impl or "")
+    loss, row_loss = _core.cross_entropy(logits, targets, _int("cross_entropy", "ignore_index", ignore_index),
+                                         impl or "")
     return _like(loss if reduction == "mean" else row_loss, logits)
 
 
@@ -55,7 +67,9 @@ def cross_entropy_backward(logits: Any, targets: Any, ignore_index: int = -100, 
                            dloss: float = 1.0) -> Any:
     """Gradient of the mean cross-entropy w.r.t. logits, times dloss:
     (softmax(logits) - onehot(targets)) * dloss / (rows not ignored); ignored rows get 0."""
-    return _like(_core.cross_entropy_backward(logits, targets, int(ignore_index), float(dloss), impl or ""), logits)
+    op = "cross_entropy_backward"
+    return _like(_core.cross_entropy_backward(logits, targets, _int(op, "ignore_index", ignore_index),
+                                              _float(op, "dloss", dloss), impl or ""), logits)
 
 
 def rope(x: Any, base: float = 10000.0, position_offset: int = 0, impl: str | None = None) -> Any:
@@ -65,9 +79,11 @@ def rope(x: Any, base: float = 10000.0, position_offset: int = 0, impl: str | No
     angle = p * base ** (-2 i / Dh),
     y[..., i] = x[..., i] cos(angle) - x[..., i + half] sin(angle),
     y[..., i + half] = x[..., i + half] cos(angle) + x[..., i] sin(angle)."""
-    return _like(_core.rope(x, float(base), int(position_offset), impl or ""), x)
+    return _like(_core.rope(x, _float("rope", "base", base), _int("rope", "position_offset", position_offset),
+                            impl or ""), x)
 
 
 def rope_backward(dy: Any, base: float = 10000.0, position_offset: int = 0, impl: str | None = None) -> Any:
     """Gradient of rope: the inverse rotation (angle -> -angle) of dy [B, T, H, Dh]."""
-    return _like(_core.rope_backward(dy, float(base), int(position_offset), impl or ""), dy)
+    return _like(_core.rope_backward(dy, _float("rope_backward", "base", base),
+                                     _int("rope_backward", "position_offset", position_offset), impl or ""), dy)

@@ -20,7 +20,7 @@ def selective_scan(x: Any, a: Any, b: Any, c: Any, h0: Any = None, chunk: int = 
     Returns (y [B, T, D], h_last [B, D, N]) as the same kind of array as x. `chunk` is the
     number of time steps per chunk of the chunked versions (v2); v1 is sequential.
     """
-    from .ops import _like  # lazily: benchsuite.ops imports this module at its end
+    from .ops import _int_arg, _like  # lazily: benchsuite.ops imports this module at its end
 
-    y, h_last = _core.selective_scan(x, a, b, c, h0, chunk, impl or "")
+    y, h_last = _core.selective_scan(x, a, b, c, h0, _int_arg("selective_scan", "chunk", chunk), impl or "")
     return _like(y, x), _like(h_last, x)

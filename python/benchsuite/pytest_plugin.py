@@ -14,6 +14,11 @@
 - After a measuring run: the run goes into the history (.benchsuite/history.sqlite),
   --bs-save-baseline NAME saves it, --bs-compare NAME|FILE compares it (saving a missing
   baseline instead) and --bs-fail-on-regression turns a regression into exit status 1.
+- Where it will write is checked at session start (the results file or folder, the history,
+  the baseline folder, the --bs-compare baseline): a problem is a usage error (exit 4, one
+  line). An existing --bs-json file is another run's results and is not replaced without
+  --bs-force. If the results file stops being writable part-way (a full disk), the test that
+  hit it fails and the session stops, as with -x.
 - Lives beside pytest-benchmark: its `benchmark` fixture and --benchmark-* options are
   untouched, since everything here is named bench/bs_case/--bs-*.
 """
@@ -42,7 +47,9 @@ class BenchmarkWarning(UserWarning):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("benchsuite", "benchsuite measurements")
     group.addoption("--bs-json", metavar="PATH", default=None,
-                    help="write this run's results JSON to PATH")
+                    help="write this run's results JSON to PATH (an existing file is refused unless --bs-force)")
+    group.addoption("--bs-force", action="store_true", default=False,
+                    help="replace an existing file at --bs-json PATH (another run's results)")
     group.addoption("--bs-out", metavar="DIR", default=None,
                     help="folder for results when measuring (default: bench-results)")
     group.addoption("--bs-profile", metavar="NAME", default=None,
@@ -93,6 +100,8 @@ class BenchSession:
         self.out_dir = Path(out_dir or "bench-results")
         self.writer: Any = None
         self.recorded = 0
+        self.write_error: Any = None          # the OutputError that stopped the results file
+        self.baseline: Any = None             # the --bs-compare baseline, loaded at session start
         self.follow_up: Any = None
         self.follow_up_error: str | None = None
         from .compare import Thresholds
@@ -106,40 +115,89 @@ class BenchSession:
         # peer (NumPy / PyTorch) measurements, shared by every version of a case
         self.peer_cache: dict[tuple, dict[str, Any]] | None = None if config.getoption("bs_no_peers") else {}
 
-    def record(self, result: Any) -> None:
+    def check_outputs(self) -> None:
+        """Before the first test, when this session will write: the results file (not a folder,
+        not another run's file unless --bs-force) or folder, the history, the baseline folder
+        and the --bs-compare baseline (loaded and validated). Raises pytest.UsageError."""
         if not self.write:
             return
-        if self.writer is None:
-            from .environment import capture_environment
-            from .results import RunWriter, new_run, new_run_id
-            from .runner import run_config
-            run_id = new_run_id()
-            path = self.json_path or self.out_dir / f"{run_id}.json"
-            doc = new_run("pytest", capture_environment(), run_config(self.profile, self.settings),
-                          run_id=run_id)
-            self.writer = RunWriter(path, doc)
-        self.writer.add(result.to_dict())
+        from .environment import capture_environment
+        from .errors import BenchsuiteError
+        from .followup import check_follow_up
+        from .results import check_output_file, check_writable_dir, existing_results
+        opt = self.config.getoption
+        try:
+            if self.json_path:
+                check_output_file(self.json_path, "results file")
+                there = existing_results(self.json_path)
+                if there and not opt("bs_force"):
+                    raise pytest.UsageError(
+                        f"benchsuite: --bs-json {self.json_path}: already holds {there}; not overwriting another "
+                        "run's results (pass --bs-force to replace it, or name another file)")
+                check_output_file(self.json_path.with_suffix(".md"), "Markdown summary")
+            else:
+                check_writable_dir(self.out_dir, "results folder")
+            self.baseline = check_follow_up(
+                capture_environment(print_warnings=False), save_as=opt("bs_save_baseline"),
+                compare_with=opt("bs_compare"), history=self.measuring and not opt("bs_no_history"),
+                smoke=not self.measuring)
+        except BenchsuiteError as exc:
+            raise pytest.UsageError(f"benchsuite: {exc}") from None
+
+    def record(self, result: Any) -> None:
+        """Add a result to the run's file (created with the first one). An OutputError (full
+        disk, folder gone, file replaced) stops all further writing and is re-raised."""
+        if not self.write:
+            return
+        from .errors import OutputError
+        try:
+            if self.writer is None:
+                from .environment import capture_environment
+                from .results import RunWriter, new_run, new_run_id
+                from .runner import run_config
+                run_id = new_run_id()
+                path = self.json_path or self.out_dir / f"{run_id}.json"
+                doc = new_run("pytest", capture_environment(), run_config(self.profile, self.settings),
+                              run_id=run_id)
+                self.writer = RunWriter(path, doc, exclusive=True,
+                                        replace_existing=self.config.getoption("bs_force"))
+            self.writer.add(result.to_dict())
+        except OutputError as exc:
+            self.write, self.write_error = False, exc
+            raise
         self.recorded += 1
 
     def finish(self, interrupted: bool) -> None:
         if self.writer is None:
             opt = self.config.getoption
-            if opt("bs_compare") or opt("bs_save_baseline"):
+            if self.write_error is not None:
+                self.follow_up_error = f"{self.write_error}; nothing was written"
+            elif opt("bs_compare") or opt("bs_save_baseline"):
                 self.follow_up_error = ("--bs-compare / --bs-save-baseline: nothing was measured "
                                         "(smoke mode; select -m performance or pass --bs-mode measure)")
             return
+        from .errors import BenchsuiteError, OutputError
         from .summary import write_markdown
-        self.writer.finish("interrupted" if interrupted else "complete")
-        write_markdown(self.writer.run, self.writer.path.with_suffix(".md"))
+        try:
+            if self.write_error is not None:
+                self.follow_up_error = (f"{self.write_error}; the session stopped: {self.writer.path} keeps "
+                                        f"{self.recorded} result(s)")
+                self.writer.finish("failed")
+                return
+            self.writer.finish("interrupted" if interrupted else "complete")
+            write_markdown(self.writer.run, self.writer.path.with_suffix(".md"))
+        except OutputError as exc:
+            self.follow_up_error = self.follow_up_error or str(exc)
+            return
         if interrupted:
             return
-        from .errors import BenchsuiteError
         from .followup import follow_up
         opt = self.config.getoption
         try:
             self.follow_up = follow_up(
                 self.writer.run, self.writer.path, save_as=opt("bs_save_baseline"), compare_with=opt("bs_compare"),
-                thresholds=self.thresholds, history=self.measuring and not opt("bs_no_history"))
+                thresholds=self.thresholds, history=self.measuring and not opt("bs_no_history"),
+                baseline=self.baseline)
         except BenchsuiteError as exc:  # the results file is written; say why the follow-up failed
             self.follow_up_error = str(exc)
 
@@ -152,9 +210,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     from .errors import ConfigError
     try:
-        config.stash[_SESSION_KEY] = BenchSession(config)
+        state = BenchSession(config)
     except ConfigError as exc:
         raise pytest.UsageError(f"benchsuite: {exc}") from None
+    if not (config.option.collectonly or config.option.help or getattr(config.option, "markers", False)):
+        state.check_outputs()
+    config.stash[_SESSION_KEY] = state
 
 
 def _session(config: pytest.Config) -> BenchSession:
@@ -193,15 +254,25 @@ def bench(request: pytest.FixtureRequest) -> Callable[..., Any]:
         settings = kwargs.pop("settings", None) or session.settings
         if session.measuring and request.node.get_closest_marker("energy") is not None:
             settings = settings.replace(energy=True)   # an energy test measures energy too
-        if isinstance(target, CaseSpec):
-            if kwargs:
-                raise TypeError(f"bench(CaseSpec) takes no keyword arguments, got {sorted(kwargs)}")
-            result = run_case(target, settings, session.peer_cache)
-        else:
-            if not isinstance(target, str) and "name" not in kwargs:
-                kwargs["name"] = request.node.name
-            result = measure(target, settings=settings, **kwargs)
-        session.record(result)
+        from .errors import MeasurementInterrupted
+        try:
+            if isinstance(target, CaseSpec):
+                if kwargs:
+                    raise TypeError(f"bench(CaseSpec) takes no keyword arguments, got {sorted(kwargs)}")
+                result = run_case(target, settings, session.peer_cache)
+            else:
+                if not isinstance(target, str) and "name" not in kwargs:
+                    kwargs["name"] = request.node.name
+                result = measure(target, settings=settings, **kwargs)
+        except MeasurementInterrupted as stop:  # Ctrl-C: keep the samples taken, then stop as pytest does
+            session.record(stop.result)
+            raise
+        from .errors import OutputError
+        try:
+            session.record(result)
+        except OutputError as exc:   # stop the session as -x does: nothing more can be kept
+            request.session.shouldfail = f"benchsuite: results file not writable ({exc})"
+            pytest.fail(f"benchsuite: {exc}; this result and later ones are not written", pytrace=False)
         return _handle(result)
 
     return run

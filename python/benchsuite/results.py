@@ -7,6 +7,7 @@ Pure Python: nothing here imports the native core.
 from __future__ import annotations
 
 import copy
+import errno
 import functools
 import importlib.resources
 import json
@@ -24,7 +25,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from .errors import BenchsuiteError, InvalidArgumentError, ResultsFileError
+from .errors import BenchsuiteError, InvalidArgumentError, OutputError, ResultsFileError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -42,13 +43,17 @@ __all__ = [
     "load_results",
     "write_json_atomic",
     "write_text_atomic",
+    "check_writable_dir",
+    "check_output_file",
+    "existing_results",
 ]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 # 1.1 added optional fields only (fingerprint_id, warnings, energy, clocks, memory): 1.0 files load.
-SUPPORTED_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
+# 1.2 added the record status "interrupted": 1.0 and 1.1 files load.
+SUPPORTED_SCHEMA_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2")
 RUN_STATUSES: tuple[str, ...] = ("running", "complete", "interrupted", "failed")
-RECORD_STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid")
+RECORD_STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid", "interrupted")
 
 _SCHEMA_RESOURCE = ("benchsuite", "schema/results.schema.json")
 _MAX_MESSAGE = 240  # jsonschema puts whole instances in messages; keep them readable
@@ -238,22 +243,28 @@ def validate_run(doc: dict, source: str = "<memory>") -> None:
     ``field`` is a readable path such as ``benchmarks[3].stats.median``.
     """
     _check_version(doc, source)
-    error = best_match(_run_validator().iter_errors(doc))
+    try:
+        error = best_match(_run_validator().iter_errors(doc))
+        if error is not None:
+            where, message = _field_path([], error) or None, _message(error, doc, _run_validator().schema)
+    except RecursionError:  # jsonschema (and repr) recurse: a nest near the limit is no run document
+        raise ResultsFileError(source, None, "document nested too deeply: not a run document") from None
     if error is not None:
-        raise ResultsFileError(
-            source, _field_path([], error) or None, _message(error, doc, _run_validator().schema)
-        )
+        raise ResultsFileError(source, where, message)
     _check_finite(doc, [], source)
 
 
 def validate_record(record: Mapping, index: int = 0, source: str = "<memory>") -> None:
     """Check one benchmark record; errors name ``benchmarks[index].<field>``."""
     prefix: list[str | int] = ["benchmarks", index]
-    error = best_match(_record_validator().iter_errors(record))
+    try:
+        error = best_match(_record_validator().iter_errors(record))
+        if error is not None:
+            where, message = _field_path(prefix, error), _message(error, record, _record_validator().schema)
+    except RecursionError:
+        raise ResultsFileError(source, f"benchmarks[{index}]", "record nested too deeply") from None
     if error is not None:
-        raise ResultsFileError(
-            source, _field_path(prefix, error), _message(error, record, _record_validator().schema)
-        )
+        raise ResultsFileError(source, where, message)
     _check_finite(record, prefix, source)
 
 
@@ -293,9 +304,18 @@ def new_run(suite: str, environment: dict, config: dict, run_id: str | None = No
 
 # --------------------------------------------------------------------------- writing
 
-def _write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _ensure_dir(folder: Path) -> None:
+    """Create `folder` and its parents; a file in the way is ENOTDIR naming that path."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:   # exist_ok only forgives folders: something else is there
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from exc
+
+
+def _replace_atomically(target: Path, data: bytes, exclusive: bool = False) -> None:
+    """Temp file beside `target` + fsync + rename; raises the plain OSError. `exclusive`:
+    create `target`, failing with FileExistsError if anything is there (hard link, atomic)."""
+    _ensure_dir(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide permissions, like a plain open() would.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -304,7 +324,18 @@ def _write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        if not exclusive:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)              # never replaces: EEXIST if the name is taken
+            except FileExistsError:
+                raise
+            except OSError:                       # no hard links here (some FUSE, FAT): reserve the name
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                os.replace(tmp, target)
+            else:
+                os.unlink(tmp)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -324,15 +355,92 @@ def _write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as strict JSON (no NaN) via temp file + fsync + os.replace."""
+def _write_bytes_atomic(path: str | os.PathLike, data: bytes, what: str = "file", exclusive: bool = False) -> None:
+    target = Path(path)
+    try:
+        _replace_atomically(target, data, exclusive)
+    except OSError as exc:
+        # Name the file the user asked for, not our temp file (but the folder, when it failed).
+        named: Any = target
+        if exc.filename is not None:
+            base = os.path.basename(os.fspath(exc.filename))
+            if not (base.startswith(f".{target.name}.") and base.endswith(".tmp")):
+                named = exc.filename
+        raise OutputError.from_os(exc, named, what) from None
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any, *, what: str = "file", exclusive: bool = False) -> None:
+    """Write ``obj`` as strict JSON (no NaN) via temp file + fsync + os.replace.
+
+    A file system error is an OutputError naming the path (`what` says what the file is);
+    `exclusive` refuses (errno EEXIST) to replace a file that is already there."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _write_bytes_atomic(path, text.encode("utf-8"))
+    _write_bytes_atomic(path, text.encode("utf-8"), what, exclusive)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+def write_text_atomic(path: str | os.PathLike, text: str, *, what: str = "file") -> None:
     """Write UTF-8 text the same atomic way (used for Markdown summaries)."""
-    _write_bytes_atomic(path, text.encode("utf-8"))
+    _write_bytes_atomic(path, text.encode("utf-8"), what)
+
+
+def check_writable_dir(folder: str | os.PathLike, what: str = "files") -> Path:
+    """Create `folder` if needed and prove a file can be written in it (a small temp file,
+    written, synced and removed), so a read-only, full or misnamed folder is found before
+    anything is measured. Raises OutputError naming the folder and the OS reason."""
+    target = Path(folder)
+    probe = target / f".benchsuite-write-test.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    created = []                      # folders made for the test, removed after it: no trace left
+    missing = target
+    while not os.path.lexists(missing) and missing != missing.parent:
+        created.append(missing)
+        missing = missing.parent
+    try:
+        _ensure_dir(target)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(fd, b"\0" * 4096)     # a full disk refuses data, not always the empty file
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            try:
+                os.unlink(probe)
+            except FileNotFoundError:
+                pass
+    except OSError as exc:
+        named = exc.filename if exc.filename is not None and os.fspath(exc.filename) != str(probe) else target
+        raise OutputError.from_os(exc, named, what) from None
+    finally:
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+    return target
+
+
+def check_output_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """Check before the work that `path` can be written: not a folder, its folder writable.
+    An existing file is not refused here (see existing_results)."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(target, os.strerror(errno.EISDIR), what, errno.EISDIR)
+    check_writable_dir(target.parent if str(target.parent) else Path("."), what)
+    return target
+
+
+def existing_results(path: str | os.PathLike) -> str | None:
+    """What is already at `path`, in words (a run's id, status and size, or "a file that is not
+    a benchsuite results file"), or None when nothing is there."""
+    p = Path(path)
+    if not os.path.lexists(p):
+        return None
+    if p.is_dir():
+        return "a folder"
+    try:
+        doc = json.loads(p.read_bytes().decode("utf-8-sig"))
+        return (f"the results of run {doc['run_id']} ({doc['status']}, {len(doc['benchmarks'])} cases)")
+    except Exception:
+        return "a file that is not a benchsuite results file"
 
 
 class RunWriter:
@@ -342,19 +450,52 @@ class RunWriter:
 
     As a context manager it finishes the run: ``complete`` on a normal exit,
     ``interrupted`` on KeyboardInterrupt, ``failed`` on any other exception (re-raised).
+
+    ``exclusive=True``: the file is this run's alone. It is created new (an OutputError with
+    errno EEXIST if anything is at the path, so another run's results are never replaced,
+    unless ``replace_existing``), and a later rewrite is refused if another process has put a
+    different file there meanwhile. File system errors are OutputErrors naming the path and
+    the OS reason.
     """
 
-    def __init__(self, path: str | os.PathLike, run: dict) -> None:
+    def __init__(self, path: str | os.PathLike, run: dict, *, exclusive: bool = False,
+                 replace_existing: bool = False) -> None:
         self.path = Path(path)
         self.run = run
+        self.exclusive = exclusive
+        self.replace_existing = replace_existing
         self._lock = threading.Lock()
+        self._written = False
+        self._identity: tuple[int, int] | None = None   # (st_dev, st_ino) of the file we last wrote
         validate_run(run, source=str(self.path))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self._write()
 
+    def _stat_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
     def _write(self) -> None:
-        write_json_atomic(self.path, self.run)
+        first = not self._written
+        if self.exclusive and not first and self._identity is not None:
+            now = self._stat_identity()
+            if now is not None and now != self._identity:
+                there = existing_results(self.path)
+                raise OutputError(self.path, f"another process replaced this run's file with {there}; "
+                                  "not overwriting it", "results file", errno.EEXIST)
+        try:
+            write_json_atomic(self.path, self.run, what="results file",
+                              exclusive=self.exclusive and first and not self.replace_existing)
+        except OutputError as exc:
+            if exc.errno == errno.EEXIST and first:
+                raise OutputError(self.path, f"already holds {existing_results(self.path)}; not overwriting "
+                                  "another run's results", "results file", errno.EEXIST) from None
+            raise
+        self._written = True
+        self._identity = self._stat_identity()
 
     def add(self, record: Mapping | Any) -> None:
         """Validate one benchmark record, append it, rewrite the file.
@@ -495,5 +636,7 @@ def load_results(path: str | os.PathLike) -> RunResults:
         ) from e
     except RecursionError as e:
         raise ResultsFileError(source, None, "JSON nested too deeply: not a results file") from e
+    except ValueError as e:  # e.g. an integer past Python's digit limit for int()
+        raise ResultsFileError(source, None, f"invalid JSON: {e} (truncated or not JSON)") from e
     validate_run(doc, source=source)
     return RunResults(path=source, doc=doc)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 from . import _core
 from .config import HarnessSettings, Profile, sweep_blocks
 from .environment import capture_environment
-from .errors import ConfigError
+from .errors import ConfigError, MeasurementInterrupted, OutputError, RunWriteError
 from .measure import Result, case_name, measure_case, record_for_exception
 from .results import RunWriter, new_run, new_run_id
 from .summary import write_markdown
@@ -133,7 +133,10 @@ def run_case(spec: CaseSpec, settings: HarnessSettings,
         if key not in peer_cache:
             # peers record their time only: no energy window for them
             peer_settings = settings.replace(energy=False) if settings.energy else settings
-            peer_cache[key] = measure_peers(spec.case, spec.params, result.device, None, peer_settings)
+            try:
+                peer_cache[key] = measure_peers(spec.case, spec.params, result.device, None, peer_settings)
+            except MeasurementInterrupted:  # the case itself was measured whole: keep it
+                raise MeasurementInterrupted(result) from None
         peers = {}
         for name, entry in peer_cache[key].items():
             entry = dict(entry)
@@ -191,22 +194,38 @@ def run_suite(specs: list[CaseSpec], profile: Profile, out_dir: str | os.PathLik
               json_path: str | os.PathLike | None = None,
               on_result: Callable[[int, int, Result], None] | None = None,
               before_case: Callable[[int, int, CaseSpec], None] | None = None,
-              peers: bool = True) -> SuiteRun:
+              peers: bool = True, overwrite: bool = False) -> SuiteRun:
     """Run every spec into `out_dir/<run_id>.json` (or `json_path`), then write the
-    Markdown summary beside it. Ctrl-C finishes the file as `interrupted`."""
+    Markdown summary beside it. Ctrl-C finishes the file as `interrupted`.
+
+    An existing file at the path is never replaced unless `overwrite` (OutputError, EEXIST).
+    When the file cannot be rewritten after a case (full disk), measuring stops: RunWriteError
+    names the cases not written; the file keeps the ones before."""
     settings = settings or profile.harness
     run_id = new_run_id()
     path = Path(json_path) if json_path else Path(out_dir) / f"{run_id}.json"
     doc = new_run(suite, capture_environment(), run_config(profile, settings, {"cases": len(specs)}),
                   run_id=run_id)
-    writer = RunWriter(path, doc)
+    writer = RunWriter(path, doc, exclusive=True, replace_existing=overwrite)
     peer_cache: dict[tuple, dict[str, Any]] | None = {} if peers else None
     with writer:
         for i, spec in enumerate(specs):
             if before_case:
                 before_case(i, len(specs), spec)
-            result = run_case(spec, settings, peer_cache)
-            writer.add(result.to_dict())
+            try:
+                result = run_case(spec, settings, peer_cache)
+            except MeasurementInterrupted as stop:  # keep what the case measured, then stop
+                try:
+                    writer.add(stop.result.to_dict())
+                except OutputError as exc:
+                    raise RunWriteError(exc, len(writer.run["benchmarks"]), [s.name for s in specs[i:]]) from None
+                if on_result:
+                    on_result(i, len(specs), stop.result)
+                raise
+            try:
+                writer.add(result.to_dict())
+            except OutputError as exc:
+                raise RunWriteError(exc, len(writer.run["benchmarks"]), [s.name for s in specs[i:]]) from None
             if on_result:
                 on_result(i, len(specs), result)
     md_path = path.with_suffix(".md")

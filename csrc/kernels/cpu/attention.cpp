@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "common/tensor.h"
+
 namespace benchsuite::cpu {
 
 namespace {
@@ -29,7 +31,7 @@ inline float dot(const float* a, const float* b, int64_t n) {
 void attention_forward_reference(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
                                  int64_t seq_len, int64_t head_dim, float scale, bool causal) {
   const int64_t S = seq_len, D = head_dim;
-  std::vector<double> p(static_cast<size_t>(S * S));
+  std::vector<double> p(static_cast<size_t>(checked_numel({S, S})));  // S x S scores: S may be huge
   for (int64_t b = 0; b < bh; ++b) {
     const float *qb = q + b * S * D, *kb = k + b * S * D, *vb = v + b * S * D;
     for (int64_t i = 0; i < S; ++i) {
@@ -52,9 +54,11 @@ void attention_forward_reference(const float* q, const float* k, const float* v,
       }
       for (int64_t j = 0; j < S; ++j) row[j] /= sum;
       lse[b * S + i] = static_cast<float>(m + std::log(sum));
+      // Only the keys query i sees: a masked key's value (NaN, inf) must not reach it as 0 * v.
+      const int64_t jend = key_end(i, S, causal);
       for (int64_t d = 0; d < D; ++d) {
         double acc = 0;
-        for (int64_t j = 0; j < S; ++j) acc += row[j] * vb[j * D + d];
+        for (int64_t j = 0; j < jend; ++j) acc += row[j] * vb[j * D + d];
         o[(b * S + i) * D + d] = static_cast<float>(acc);
       }
     }
@@ -65,7 +69,8 @@ void attention_backward_reference(const float* dout, const float* q, const float
                                   const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
                                   int64_t head_dim, float scale, bool causal) {
   const int64_t S = seq_len, D = head_dim;
-  std::vector<double> p(static_cast<size_t>(S * S)), ds(static_cast<size_t>(S * S)), dr(static_cast<size_t>(S));
+  const size_t scores = static_cast<size_t>(checked_numel({S, S}));  // S x S: S may be huge
+  std::vector<double> p(scores), ds(scores), dr(static_cast<size_t>(S));
   for (int64_t b = 0; b < bh; ++b) {
     const int64_t off = b * S * D;
     const float *qb = q + off, *kb = k + off, *vb = v + off, *ob = o + off, *gb = dout + off;
@@ -88,16 +93,17 @@ void attention_backward_reference(const float* dout, const float* q, const float
         ds[i * S + j] = dsij;
       }
     }
+    // Sums over visible (i, j) pairs only, as the forward: masked keys contribute nothing.
     for (int64_t i = 0; i < S; ++i)
       for (int64_t d = 0; d < D; ++d) {
         double acc = 0;
-        for (int64_t j = 0; j < S; ++j) acc += ds[i * S + j] * kb[j * D + d];
+        for (int64_t j = 0; j < key_end(i, S, causal); ++j) acc += ds[i * S + j] * kb[j * D + d];
         dq[off + i * D + d] = static_cast<float>(acc * scale);
       }
     for (int64_t j = 0; j < S; ++j)
       for (int64_t d = 0; d < D; ++d) {
         double acc_k = 0, acc_v = 0;
-        for (int64_t i = 0; i < S; ++i) {
+        for (int64_t i = causal ? j : 0; i < S; ++i) {
           acc_k += ds[i * S + j] * qb[i * D + d];
           acc_v += p[i * S + j] * gb[i * D + d];
         }
