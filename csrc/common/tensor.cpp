@@ -62,16 +62,18 @@ static void check_shape(const Shape& shape) {
 
 int64_t checked_numel(const Shape& shape) {
   check_shape(shape);
-  // A zero anywhere makes the tensor empty, whatever the other sizes multiply to.
-  for (int64_t s : shape)
-    if (s == 0) return 0;
+  // The other dimensions must multiply within int64 even when one is zero (as NumPy
+  // requires), so strides and numel() of an empty tensor never overflow either.
   int64_t n = 1;
+  bool empty = false;
   for (int64_t s : shape)
-    if (__builtin_mul_overflow(n, s, &n))
+    if (s == 0)
+      empty = true;
+    else if (__builtin_mul_overflow(n, s, &n))
       throw Error(ErrorKind::invalid_argument,
                   detail::str_cat("shape=", shape_str(shape), " has more than 2^63 elements"), __FILE__, __LINE__,
                   "size_overflow");
-  return n;
+  return empty ? 0 : n;
 }
 
 size_t checked_nbytes(const Shape& shape, DType dtype) {
@@ -126,6 +128,7 @@ int64_t Tensor::numel() const {
 }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element, no layout
   int64_t expected = 1;
   for (size_t i = shape_.size(); i-- > 0;) {
     if (shape_[i] == 1) continue;  // stride of a size-1 dimension never matters

@@ -1,6 +1,7 @@
 // Building blocks shared by the case files (harness/cases*.cpp): inputs, poisoning,
 // parameter checks, and each op area's hook that adds its case families.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,8 +18,9 @@ Tensor random_input(const Shape& shape, DType dtype, Device device, uint64_t see
 // fails the correctness check.
 void poison(const Tensor& t);
 void sync_if_cuda(Device device);
-// An int parameter that must be >= lowest; invalid_argument naming family and value.
-int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest = 0);
+// An int parameter that must be in [lowest, highest]; invalid_argument naming family and value.
+int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest = 0,
+                 int64_t highest = INT64_MAX);
 std::vector<DeviceType> both_devices();
 // Counters of a memory-bound case: bytes moved and items processed (no FLOP counter:
 // bandwidth is its figure of merit).

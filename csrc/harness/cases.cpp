@@ -86,9 +86,10 @@ void sync_if_cuda(Device device) {
   if (device.is_cuda()) cuda_synchronize(device.index);
 }
 
-int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest) {
+int64_t positive(const Params& p, const char* family, const char* name, int64_t lowest, int64_t highest) {
   const int64_t v = detail::param_int(p, name);
   BENCHSUITE_CHECK_ARG(v >= lowest, family, ": ", name, "=", v, " must be >= ", lowest);
+  BENCHSUITE_CHECK_ARG(v <= highest, family, ": ", name, "=", v, " must be <= ", highest);
   return v;
 }
 
@@ -593,7 +594,8 @@ class SpinCase : public CaseInstance {
 
 class BusyWaitCase : public CaseInstance {
  public:
-  explicit BusyWaitCase(const Params& p) : nanoseconds_(positive(p, "busy_wait", "nanoseconds")) {}
+  explicit BusyWaitCase(const Params& p) : nanoseconds_(positive(p, "busy_wait", "nanoseconds", 0, kMaxWait)) {}
+  static constexpr int64_t kMaxWait = int64_t{60} * 1000000000;  // a timer check, not a sleep: 60 s
   void run(StreamHandle) override { cpu::spin_for(nanoseconds_); }
   std::map<std::string, double> extra() override {
     return {{"expected_seconds", static_cast<double>(nanoseconds_) * 1e-9}};

@@ -116,7 +116,7 @@ class ConcatCase : public CaseInstance {
   ConcatCase(const Params& p, Device device, const std::string& version, uint64_t seed)
       : dtype_(parse_dtype(param_str(p, "dtype"))),
         version_(ops::select_version("concat", device, dtype_, version)),
-        parts_(positive(p, "concat", "parts", 1)),
+        parts_(positive(p, "concat", "parts", 1, 65536)),  // one tensor each: a count, not a size
         rows_(positive(p, "concat", "rows")),
         cols_(positive(p, "concat", "cols")),
         dim_(param_int(p, "dim")) {

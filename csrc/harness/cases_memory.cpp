@@ -15,7 +15,7 @@ class PoolChurnCase : public CaseInstance {
  public:
   PoolChurnCase(const Params& p, Device device)
       : device_(device),
-        buffers_(positive(p, "pool_churn", "buffers", 1)),
+        buffers_(positive(p, "pool_churn", "buffers", 1, int64_t{1} << 20)),  // pointers kept in a vector
         bytes_(positive(p, "pool_churn", "bytes", 4)),
         pool_(std::get<bool>(p.at("pool"))),
         previous_(set_caching_pool(pool_)) {

@@ -608,6 +608,9 @@ def _read_yaml(path: Path) -> object:
         raise ConfigError(str(e.key), None, f"duplicate key (line {e.line})", source) from None
     except yaml.YAMLError as e:
         raise ConfigError("yaml", None, f"not valid YAML: {e}", source) from None
+    except (ValueError, RecursionError) as e:  # an integer past Python's digit limit, nesting too deep
+        raise ConfigError("yaml", None, f"not a usable profile: {type(e).__name__}: {str(e)[:120]}",
+                          source) from None
 
 
 def _bundled_dir() -> Path | None:
