@@ -29,7 +29,8 @@ size_t host_available_memory();
 // While alive, tracked allocations on `type` beyond `bytes` in total (counted from the
 // budget's start) fail as oom before the system allocator is asked: a case's buffers are
 // all allocated before any is filled, so a case too large for the memory that was free
-// when it began is skipped before any work starts. Not nested.
+// when it began is skipped before any work starts. One at a time per device type: a budget
+// made while another is alive (a case built on another thread) does nothing.
 class AllocationBudget {
  public:
   AllocationBudget(DeviceType type, size_t bytes);
@@ -39,6 +40,7 @@ class AllocationBudget {
 
  private:
   DeviceType type_;
+  bool owner_ = false;
 };
 // Counts and peak restart from now (peak = bytes in use now); live buffers stay counted.
 void reset_memory_stats(DeviceType type);
