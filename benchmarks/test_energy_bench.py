@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchsuite.pytest_plugin import _session
+from benchsuite.pytest_plugin import bench_session
 
 pytestmark = pytest.mark.energy
 
@@ -20,7 +20,7 @@ GEMMS = {"cuda": dict(m=8192, n=8192, k=8192, dtype="float16"),
 def energy_settings(request):
     # the session's settings (smoke or the profile's) with the energy window switched on;
     # a smoke run skips the window anyway
-    return _session(request.config).settings.replace(energy=True)
+    return bench_session(request.config).settings.replace(energy=True)
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])

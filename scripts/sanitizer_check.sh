@@ -34,6 +34,19 @@ def _editable_benchsuite(finder):
     known = list(getattr(finder, "known_source_files", {})) + list(getattr(finder, "known_wheel_files", {}))
     return any(name == "benchsuite" or name.startswith("benchsuite.") for name in known)
 sys.meta_path[:] = [f for f in sys.meta_path if not _editable_benchsuite(f)]
+# torch (the CPU peers, some parity tests) stays out: its bundled libraries (its own OpenMP
+# runtime among them) are not instrumented and would share the process with ASan's. Its
+# import fails (the tests that need it skip; peers are "skipped: cannot be imported"), and
+# "torch" stays out of sys.modules, where other packages (SciPy) look for it.
+import importlib.abc, importlib.machinery
+class _TorchKeptOut(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        return importlib.machinery.ModuleSpec(name, self) if name.split(".")[0] == "torch" else None
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f"{spec.name} is kept out of the sanitizer run (its libraries are not instrumented)")
+    def exec_module(self, module):
+        pass
+sys.meta_path.insert(0, _TorchKeptOut())
 EOF
 build_args=()
 if [ -n "${SANITIZE_BUILD_DIR:-}" ]; then
@@ -78,7 +91,7 @@ done
 #   by design, so LeakSanitizer reports thousands of "leaks" that are not ours.
 # abort_on_error / halt_on_error: the first report kills the process (non-zero exit).
 # allocator_may_return_null=1: a host allocation too large to serve must return NULL as
-#   without ASan (csrc/common/allocator.cpp turns that into the "oom" error the tests
+#   without ASan (csrc/core/allocator.cpp turns that into the "oom" error the tests
 #   expect), not abort with "requested allocation size exceeds maximum supported size".
 # log_path: ASan reports go to files, so one raised in a child process (the CLI and
 #   huge-size tests run some) is seen below even where the test swallowed its stderr.

@@ -23,6 +23,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def torch_cuda():
+    """torch, for a test that puts torch tensors on CUDA; skips without torch or when torch
+    has no CUDA device (a CPU-only torch, or the emulator build, whose CUDA torch cannot see)."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no_torch_cuda: torch sees no CUDA device")
+    return torch
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A generator seeded from OS entropy: every run draws new inputs."""

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from benchsuite import _core
-from benchsuite.results import new_run, validate_run
+from benchsuite.core.results import new_run, validate_run
 
 TS = "2026-11-23T05:00:00Z"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from benchsuite.baseline import baseline_dir, find_baseline, list_baselines, resolve_baseline, save_baseline
-from benchsuite.errors import InvalidArgumentError, ResultsFileError
-from benchsuite.history import History
-from benchsuite.results import load_results, write_json_atomic
+from benchsuite.analysis.baseline import baseline_dir, find_baseline, list_baselines, resolve_baseline, save_baseline
+from benchsuite.analysis.history import History
+from benchsuite.core.errors import InvalidArgumentError, ResultsFileError
+from benchsuite.core.results import load_results, write_json_atomic
 
 from run_builders import environment, record, run, samples, skipped
 

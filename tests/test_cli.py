@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import benchsuite
-from benchsuite.results import validate_run
+from benchsuite.core.results import validate_run
 
 TIMEOUT = 60  # seconds per command; each one here takes about a second
 

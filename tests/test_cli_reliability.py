@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import benchsuite
-from benchsuite import results as results_module
 from benchsuite.cli import main
-from benchsuite.errors import OutputError
-from benchsuite.results import RunWriter, new_run, write_json_atomic
+from benchsuite.core import results as results_module
+from benchsuite.core.errors import OutputError
+from benchsuite.core.results import RunWriter, new_run, write_json_atomic
 
 from run_builders import record, run
 
@@ -341,7 +341,7 @@ def test_missing_or_damaged_compare_baseline_is_found_before_measuring(tmp_path:
     (tmp_path / "bad.json").write_text("{")
     error_line(cli(tmp_path, *args, "--compare", "bad.json"), 2, "bad.json", "invalid JSON")
     # a stored baseline that is damaged
-    from benchsuite.environment import capture_environment, fingerprint_id
+    from benchsuite.core.environment import capture_environment, fingerprint_id
     fp = fingerprint_id(capture_environment(print_warnings=False))
     stored = Path(os.environ["BENCHSUITE_DIR"]) / "baselines" / fp / "main.json"
     stored.parent.mkdir(parents=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchsuite.analysis.compare import Thresholds, compare_records, compare_runs, compare_samples
 from benchsuite.cli import main
-from benchsuite.compare import Thresholds, compare_records, compare_runs, compare_samples
-from benchsuite.errors import EnvironmentMismatchError, InvalidArgumentError
-from benchsuite.results import write_json_atomic
+from benchsuite.core.errors import EnvironmentMismatchError, InvalidArgumentError
+from benchsuite.core.results import write_json_atomic
 
 from run_builders import environment, record, run, samples
 

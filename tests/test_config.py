@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchsuite.config import (
+from benchsuite.core.config import (
     sweep_blocks,
+    ENV_VAR_DOCS,
     ENV_VARS,
+    TOP_LEVEL_KEYS,
     HarnessSettings,
     Profile,
     available_profiles,
@@ -18,7 +20,7 @@ from benchsuite.config import (
     load_profile,
     parse_override,
 )
-from benchsuite.errors import ConfigError
+from benchsuite.core.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 QUICK = CONFIGS / "quick.yaml"
@@ -67,7 +69,8 @@ def test_quick_profile_loads():
                                                    "device": ["cpu"]}
     assert [(b["m"], b.get("device")) for b in sweep_blocks(p.sweeps["matmul"])] == [([256], None), ([1024], ["cpu"])]
     assert p.sweeps["spin"] == {"cycles": [1000000]}
-    assert p.axes == {"batch": [1, 8], "seq_len": [128], "embed": [256], "layers": [2]}
+    assert p.sweeps["attention"]["batch"] == [1] and p.sweeps["attention"]["seq_len"] == [256]
+    assert not hasattr(p, "axes") and "axes" not in p.to_dict()
     assert p.overrides == {}
 
 
@@ -98,16 +101,17 @@ def test_default_profile_loads():
 def test_shipped_profiles_use_only_known_top_level_keys():
     for path in (QUICK, DEFAULT):
         raw = yaml.safe_load(path.read_text())
-        assert set(raw) <= {"name", "description", "harness", "devices", "sweeps", "axes"}
+        assert set(raw) <= {"name", "description", "harness", "devices", "sweeps"}
         assert raw["name"] == path.stem
 
 
 def test_profile_to_dict_is_json_ready():
     p = load_profile(QUICK, env={"BENCH_BATCH": "2"})
     d = json.loads(json.dumps(p.to_dict()))
+    assert set(d) == {"name", "path", "description", "harness", "devices", "sweeps", "overrides"}
     assert d["name"] == "quick"
     assert d["harness"]["min_samples"] == 5
-    assert d["axes"]["batch"] == [2]
+    assert d["sweeps"]["attention"]["batch"] == [2]
     assert d["overrides"] == {"BENCH_BATCH": [2]}
     assert d["sweeps"]["matmul"][0]["m"] == [256]
 
@@ -164,7 +168,7 @@ def test_find_profile_rejects_non_yaml_file(tmp_path):
 
 
 def test_profile_written_to_tmp_loads_by_path(tmp_path):
-    path = write_profile(tmp_path, minimal(devices=["cpu"], axes={"batch": [4]}))
+    path = write_profile(tmp_path, minimal(devices=["cpu"]))
     for arg in (path, str(path)):
         p = load_profile(arg, env={})
         assert p.name == "mine"
@@ -173,19 +177,15 @@ def test_profile_written_to_tmp_loads_by_path(tmp_path):
         assert p.harness.min_samples == 2
         assert p.harness.max_samples == HarnessSettings().max_samples
         assert p.sweeps == {"softmax": {"rows": [8], "cols": [16], "dtype": ["float32"]}}
-        assert p.axes["batch"] == [4]
-        assert p.axes["seq_len"]  # left-out axes get defaults
 
 
 def test_missing_name_uses_file_stem_and_scalars_are_wrapped(tmp_path):
     path = write_profile(tmp_path, {"sweeps": {"matmul": {"m": 64, "dtype": "float16"},
-                                               "spin": None},
-                                    "axes": {"layers": 3}}, "stem.yml")
+                                               "spin": None}}, "stem.yml")
     p = load_profile(path, env={})
     assert p.name == "stem"
     assert p.sweeps["matmul"] == {"m": [64], "dtype": ["float16"]}
     assert p.sweeps["spin"] == {}
-    assert p.axes["layers"] == [3]
 
 
 def test_exponent_floats_without_dot_are_numbers(tmp_path):
@@ -285,10 +285,6 @@ def test_max_noise_null_disables_noise_rule(tmp_path):
     (minimal(sweeps={"softmax": {"rows": [8, 8]}}), "sweeps.softmax.rows"),
     (minimal(sweeps={"softmax": [8]}), "sweeps.softmax[0]"),  # a list must hold mappings
     (minimal(sweeps=[1]), "sweeps"),
-    (minimal(axes={"batch": [0]}), "axes.batch"),
-    (minimal(axes={"batch": [True]}), "axes.batch"),
-    (minimal(axes={"batch": ["8"]}), "axes.batch"),
-    (minimal(axes={"depth": [2]}), "axes.depth"),
     (minimal(name=""), "name"),
     (minimal(description=5), "description"),
     (minimal(harness=[1, 2]), "harness"),
@@ -299,6 +295,29 @@ def test_structural_errors_name_the_key(tmp_path, body, key):
         load_profile(path, env={})
     assert err.value.key == key
     assert_names(err, f"{key}=", str(path))
+
+
+AXES_WHY = ("not read by any case yet (the model suites will read batch, seq_len, embed, layers); "
+            "remove it — BENCH_BATCH / BENCH_SEQ_LEN set the 'batch' / 'seq_len' sweep parameters")
+
+
+@pytest.mark.parametrize("axes", [
+    {"batch": [1, 8], "seq_len": [128], "embed": [256], "layers": [2]},  # the old shipped block
+    {"batch": [4]}, {"depth": [2]}, {"batch": [0]}, {}, None, [1, 2],
+])
+def test_axes_key_rejected_with_one_clear_message(tmp_path, axes):
+    path = write_profile(tmp_path, minimal(axes=axes))
+    with pytest.raises(ConfigError) as err:
+        load_profile(path, env={})
+    assert err.value.key == "axes" and err.value.value == axes
+    assert err.value.source == str(path.resolve())
+    assert err.value.why == AXES_WHY
+    assert str(err.value) == f"{path.resolve()}: axes={err.value.value!r}: {AXES_WHY}"
+
+
+def test_axes_is_not_a_top_level_key():
+    assert "axes" not in TOP_LEVEL_KEYS
+    assert TOP_LEVEL_KEYS == ("name", "description", "harness", "devices", "sweeps")
 
 
 def test_nan_in_sweep_rejected(tmp_path):
@@ -391,7 +410,7 @@ def test_overrides_dict_applied_and_recorded():
     # (families that are one mapping in quick.yaml; softmax and matmul are lists of blocks)
     p = load_profile(QUICK, env={}, overrides={
         "harness.min_samples": 7, "harness.mode": "graph", "harness.max_noise": None,
-        "sweeps.log_softmax.rows": [64], "sweeps.contiguous.rows": 128, "axes.embed": [512, 1024],
+        "sweeps.log_softmax.rows": [64], "sweeps.contiguous.rows": 128,
         "devices": ["cpu"], "sweeps.layernorm": {"rows": [32]}})
     assert p.harness.min_samples == 7 and p.harness.mode == "graph"
     assert p.harness.max_noise is None
@@ -399,11 +418,10 @@ def test_overrides_dict_applied_and_recorded():
     assert p.sweeps["log_softmax"]["cols"] == [1024]  # untouched
     assert p.sweeps["contiguous"]["rows"] == [128]  # scalar wrapped
     assert p.sweeps["layernorm"] == {"rows": [32]}
-    assert p.axes["embed"] == [512, 1024]
     assert p.devices == ["cpu"]
     assert p.overrides == {
         "harness.min_samples": 7, "harness.mode": "graph", "harness.max_noise": None,
-        "sweeps.log_softmax.rows": [64], "sweeps.contiguous.rows": [128], "axes.embed": [512, 1024],
+        "sweeps.log_softmax.rows": [64], "sweeps.contiguous.rows": [128],
         "devices": ["cpu"], "sweeps.layernorm": {"rows": [32]}}
     # the file itself is unchanged on the next load
     assert load_profile(QUICK, env={}).harness.min_samples == 5
@@ -424,6 +442,26 @@ def test_bad_overrides_rejected(key, value, expect):
     assert_names(err, expect)
 
 
+@pytest.mark.parametrize("key, value", [
+    ("axes.embed", [512, 1024]), ("axes.batch", [2]), ("axes.depth", [1]), ("axes", {"batch": [2]}),
+])
+def test_axes_overrides_rejected_with_one_clear_message(key, value):
+    with pytest.raises(ConfigError) as err:
+        load_profile(QUICK, env={}, overrides={key: value})
+    assert err.value.key == key and err.value.source == "overrides"
+    assert str(err.value) == f"overrides: {key}={value!r}: {AXES_WHY}"
+    # `--set axes.batch=[2]` on the command line takes the same path
+    k, v = parse_override(f"{key}={value}")
+    with pytest.raises(ConfigError, match="not read by any case yet"):
+        load_profile(QUICK, env={}, overrides={k: v})
+
+
+def test_unknown_override_key_lists_valid_forms_without_axes():
+    with pytest.raises(ConfigError) as err:
+        load_profile(QUICK, env={}, overrides={"bogus": 1})
+    assert "sweeps.<family>.<param>" in str(err.value) and "axes" not in str(err.value)
+
+
 def test_parse_override():
     assert parse_override("harness.min_samples=5") == ("harness.min_samples", 5)
     assert parse_override("sweeps.softmax.rows=[64, 128]") == ("sweeps.softmax.rows", [64, 128])
@@ -438,9 +476,13 @@ def test_parse_override():
 def test_env_var_mapping_documented():
     assert ENV_VARS == {
         "BENCH_ITERS": "harness.min_samples", "BENCH_TIME": "harness.min_time",
-        "BENCH_WARMUP": "harness.warmup", "BENCH_BATCH": "axes.batch",
-        "BENCH_SEQ_LEN": "axes.seq_len", "BENCH_EMBED": "axes.embed",
-        "BENCH_LAYERS": "axes.layers", "BENCH_ENERGY": "harness.energy"}
+        "BENCH_WARMUP": "harness.warmup", "BENCH_BATCH": "sweeps.*.batch",
+        "BENCH_SEQ_LEN": "sweeps.*.seq_len", "BENCH_ENERGY": "harness.energy"}
+    assert set(ENV_VAR_DOCS) == set(ENV_VARS)
+    assert ENV_VAR_DOCS["BENCH_BATCH"] == (
+        "batch sizes, comma-separated positive integers: every sweep parameter named 'batch'")
+    assert ENV_VAR_DOCS["BENCH_SEQ_LEN"] == (
+        "sequence lengths, comma-separated positive integers: every sweep parameter named 'seq_len'")
 
 
 def test_env_iters():
@@ -460,29 +502,51 @@ def test_env_time_and_warmup():
     assert p.overrides == {"BENCH_TIME": 1.5, "BENCH_WARMUP": 0}
 
 
-@pytest.mark.parametrize("var, axis, family", [
-    ("BENCH_BATCH", "batch", "attention"), ("BENCH_SEQ_LEN", "seq_len", "attention"),
-    ("BENCH_EMBED", "embed", None), ("BENCH_LAYERS", "layers", None)])
-def test_env_axes_override_axes_and_matching_sweep_params(tmp_path, var, axis, family):
-    # Sweeps are checked against the registered families: no family takes embed or layers yet.
-    sweeps = {"softmax": {"rows": [8]}}
-    if family:
-        sweeps[family] = {axis: [1], "dtype": ["float32"]}
+@pytest.mark.parametrize("var, param, other", [("BENCH_BATCH", "batch", "seq_len"),
+                                               ("BENCH_SEQ_LEN", "seq_len", "batch")])
+def test_env_batch_and_seq_len_set_every_sweep_param_of_that_name(tmp_path, var, param, other):
+    sweeps = {"softmax": {"rows": [8]},
+              "attention": {"batch": [1], "seq_len": [64], "dtype": ["float32"]},
+              "selective_scan": [{"batch": [2], "seq_len": [16]}, {"dim": [8]}],  # only block 0 has both
+              "rope": {param: [4]}}
     p = load_profile(write_profile(tmp_path, {"sweeps": sweeps}), env={var: " 1, 8,32 "})
-    assert p.axes[axis] == [1, 8, 32]
-    if family:
-        assert p.sweeps[family][axis] == [1, 8, 32]
-        assert p.sweeps[family]["dtype"] == ["float32"]
-    assert axis not in p.sweeps["softmax"]
+    assert p.sweeps["attention"][param] == [1, 8, 32]
+    assert p.sweeps["attention"]["dtype"] == ["float32"]
+    assert p.sweeps["attention"][other] == sweeps["attention"][other]  # the other one untouched
+    assert p.sweeps["selective_scan"][0][param] == [1, 8, 32]
+    assert p.sweeps["selective_scan"][1] == {"dim": [8]}  # a block without the param gets none
+    assert p.sweeps["rope"] == {param: [1, 8, 32]}
+    assert p.sweeps["softmax"] == {"rows": [8]}
     assert p.overrides == {var: [1, 8, 32]}
+
+
+def test_env_batch_and_seq_len_on_the_shipped_profile():
+    p = load_profile(QUICK, env={"BENCH_BATCH": "4", "BENCH_SEQ_LEN": "64,128"})
+    for family in ("attention", "attention_backward", "selective_scan", "rope", "rope_backward"):
+        assert p.sweeps[family]["batch"] == [4] and p.sweeps[family]["seq_len"] == [64, 128]
+    assert p.sweeps["transpose"]["batch"] == [4]
+    assert p.overrides == {"BENCH_BATCH": [4], "BENCH_SEQ_LEN": [64, 128]}
+
+
+@pytest.mark.parametrize("var", ["BENCH_EMBED", "BENCH_LAYERS", "BENCH_DEPTH"])
+@pytest.mark.parametrize("value", ["512", "two"])
+def test_env_embed_and_layers_are_not_read_like_any_unknown_bench_var(var, value):
+    # BENCH_EMBED / BENCH_LAYERS went with `axes`: like any BENCH_* name the harness does not
+    # know, they change nothing and are not recorded (and a bad value is no error).
+    assert var not in ENV_VARS
+    p = load_profile(QUICK, env={var: value})
+    plain = load_profile(QUICK, env={})
+    assert p.overrides == {}
+    assert p.to_dict() == plain.to_dict()
 
 
 def test_env_wins_over_explicit_overrides():
     p = load_profile(QUICK, env={"BENCH_ITERS": "9", "BENCH_BATCH": "3"},
-                     overrides={"harness.min_samples": 4, "axes.batch": [2]})
+                     overrides={"harness.min_samples": 4, "sweeps.attention.batch": [2]})
     assert p.harness.min_samples == 9
-    assert p.axes["batch"] == [3]
+    assert p.sweeps["attention"]["batch"] == [3]
     assert p.overrides["BENCH_ITERS"] == 9 and p.overrides["harness.min_samples"] == 4
+    assert p.overrides["sweeps.attention.batch"] == [2] and p.overrides["BENCH_BATCH"] == [3]
 
 
 def test_empty_env_vars_ignored():
@@ -503,8 +567,8 @@ def test_env_defaults_to_os_environ(monkeypatch):
     ("BENCH_ITERS", "abc"), ("BENCH_ITERS", "0"), ("BENCH_ITERS", "-3"), ("BENCH_ITERS", "2.5"),
     ("BENCH_TIME", "soon"), ("BENCH_TIME", "-1"), ("BENCH_TIME", "nan"), ("BENCH_TIME", "inf"),
     ("BENCH_WARMUP", "-1"), ("BENCH_WARMUP", "x"),
-    ("BENCH_BATCH", "1,,8"), ("BENCH_BATCH", "0"), ("BENCH_SEQ_LEN", "128;256"),
-    ("BENCH_EMBED", "1.5"), ("BENCH_LAYERS", "two"),
+    ("BENCH_BATCH", "1,,8"), ("BENCH_BATCH", "0"), ("BENCH_BATCH", "two"), ("BENCH_BATCH", "2,2"),
+    ("BENCH_SEQ_LEN", "128;256"), ("BENCH_SEQ_LEN", "1.5"),
 ])
 def test_bad_env_values_rejected(var, value):
     with pytest.raises(ConfigError) as err:
@@ -534,7 +598,7 @@ def test_sweep_as_list_of_points(tmp_path):
 
 def test_sweep_block_device_limits_the_block(tmp_path):
     import benchsuite as bs
-    from benchsuite.runner import expand_cases
+    from benchsuite.harness.runner import expand_cases
     path = tmp_path / "p.yaml"
     path.write_text("devices: [cpu, cuda]\nsweeps:\n  softmax:\n"
                     "    - {rows: [8], cols: [8], dtype: [float32]}\n"

@@ -1,17 +1,27 @@
 """The CUDA emulator's build-side tools, in any build: the source translator and the
-launch-site coverage check (scripts/cuda_emu_translate.py, scripts/emu_coverage.py)."""
+launch-site coverage check (tools/cuda_emu/translate.py, tools/cuda_emu/launch_coverage.py)."""
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+TOOLS = Path(__file__).resolve().parents[1] / "tools" / "cuda_emu"
 
-import cuda_emu_translate as translate  # noqa: E402
-import emu_coverage  # noqa: E402
+
+def load(module: str, filename: str):
+    """The script as a module (by path: tools/cuda_emu/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(module, TOOLS / filename)
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+translate = load("cuda_emu_translate", "translate.py")
+launch_coverage = load("cuda_emu_launch_coverage", "launch_coverage.py")
 
 
 def test_launch_with_template_arguments_across_lines_keeps_the_line_count():
@@ -77,11 +87,11 @@ def test_coverage_lists_sites_never_launched(tmp_path: Path, capsys: pytest.Capt
     sites.write_text("a<T> [x.cu:1]\nb [x.cu:9]\nspin_kernel [s.cu:3]\n")
     log = tmp_path / "launches.log"
     log.write_text("3 a<T> [x.cu:1]\n2 a<T> [x.cu:1]\n")  # two processes
-    assert emu_coverage.main([str(log), "--sites", str(sites)]) == 1
+    assert launch_coverage.main([str(log), "--sites", str(sites)]) == 1
     out = capsys.readouterr().out
     assert "CUDA launch sites: 3, launched by the tests: 1, launches: 5" in out
     assert "never launched: b [x.cu:9]" in out
-    assert emu_coverage.main([str(log), "--sites", str(sites), "--allow", "b *", "--allow", "spin_kernel *"]) == 0
+    assert launch_coverage.main([str(log), "--sites", str(sites), "--allow", "b *", "--allow", "spin_kernel *"]) == 0
     assert "never launched (allowed): spin_kernel [s.cu:3]" in capsys.readouterr().out
 
 
@@ -91,5 +101,5 @@ def test_coverage_rejects_a_bad_log_and_a_missing_one(tmp_path: Path):
     log = tmp_path / "launches.log"
     log.write_text("many a [x.cu:1]\n")
     with pytest.raises(SystemExit, match=r"launches.log:1: expected 'count site'"):
-        emu_coverage.main([str(log), "--sites", str(sites)])
-    assert emu_coverage.main([str(tmp_path / "none.log"), "--sites", str(sites)]) == 2
+        launch_coverage.main([str(log), "--sites", str(sites)])
+    assert launch_coverage.main([str(tmp_path / "none.log"), "--sites", str(sites)]) == 2

@@ -14,9 +14,9 @@ import pytest
 
 import benchsuite as bs
 from benchsuite import _core
-from benchsuite.energy import derived_metrics, estimate_energy, load_energy_model
-from benchsuite.errors import ConfigError
-from benchsuite.results import validate_record
+from benchsuite.core.errors import ConfigError
+from benchsuite.core.results import validate_record
+from benchsuite.harness.energy import derived_metrics, estimate_energy, load_energy_model
 
 from conftest import fast_settings, requires_cuda
 
@@ -326,7 +326,7 @@ def test_cpu_records_have_memory_and_unavailable_clocks():
 
 
 def test_energy_settings_and_env_var(monkeypatch: pytest.MonkeyPatch):
-    from benchsuite.config import load_profile
+    from benchsuite.core.config import load_profile
     assert load_profile("quick", env={"BENCH_ENERGY": "1"}).harness.energy is True
     assert load_profile("quick", env={"BENCH_ENERGY": "no"}).harness.energy is False
     with pytest.raises(ConfigError, match="BENCH_ENERGY"):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import benchsuite as bs
-from benchsuite import environment
-from benchsuite.environment import (capture_environment, environment_warnings, fingerprint,
-                                    fingerprint_id)
-from benchsuite.results import SCHEMA_VERSION, load_results, validate_run
+from benchsuite.core import environment
+from benchsuite.core.environment import (capture_environment, environment_warnings, fingerprint,
+                                         fingerprint_id)
+from benchsuite.core.results import SCHEMA_VERSION, load_results, validate_run
 
 from conftest import fast_settings
 
@@ -143,8 +143,8 @@ def test_warnings_are_printed_and_recorded(monkeypatch: pytest.MonkeyPatch, caps
 
 
 def test_run_files_carry_fingerprint_and_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from benchsuite.config import load_profile
-    from benchsuite.runner import CaseSpec, run_suite
+    from benchsuite.core.config import load_profile
+    from benchsuite.harness.runner import CaseSpec, run_suite
     monkeypatch.setattr(environment, "cpu_governor", lambda: "powersave")
     spec = CaseSpec(case="add", device="cpu", version="v1", params={"n": 1024, "dtype": "float32"})
     run = run_suite([spec], load_profile("quick", env={}), tmp_path, settings=fast_settings(), peers=False)

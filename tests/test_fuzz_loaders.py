@@ -29,11 +29,11 @@ from hypothesis import HealthCheck, Phase, currently_in_test_context, event, giv
 from hypothesis import strategies as st
 
 import benchsuite as bs
-from benchsuite.config import load_profile
-from benchsuite.errors import BenchsuiteError
-from benchsuite.history import History
-from benchsuite.interop import from_pytest_benchmark, load_pytest_benchmark
-from benchsuite.results import load_results, validate_run
+from benchsuite.analysis.history import History
+from benchsuite.core.config import load_profile
+from benchsuite.core.errors import BenchsuiteError
+from benchsuite.core.interop import from_pytest_benchmark, load_pytest_benchmark
+from benchsuite.core.results import load_results, validate_run
 
 EXAMPLES = int(os.environ.get("BENCHSUITE_FUZZ_EXAMPLES", "40"))
 RANDOM = os.environ.get("BENCHSUITE_FUZZ_RANDOM") == "1"

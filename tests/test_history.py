@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchsuite.analysis.history import History, change_points
 from benchsuite.cli import main
-from benchsuite.errors import HistoryError, InvalidArgumentError, OutputError
-from benchsuite.history import History, change_points
-from benchsuite.results import write_json_atomic
+from benchsuite.core.errors import HistoryError, InvalidArgumentError, OutputError
+from benchsuite.core.results import write_json_atomic
 
 from run_builders import record, run, samples
 
@@ -191,5 +191,5 @@ def test_history_failing_after_the_run_exits_1_and_keeps_the_results(tmp_path: P
     assert status == 1, err
     assert "results: r.json" in out
     assert "history.sqlite: cannot write history database: No space left on device" in err
-    from benchsuite.results import load_results
+    from benchsuite.core.results import load_results
     assert load_results(tmp_path / "r.json").status == "complete"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import benchsuite
-from benchsuite.errors import ResultsFileError
-from benchsuite.results import validate_run
+from benchsuite.core.errors import ResultsFileError
+from benchsuite.core.results import validate_run
 
 POLL_TIMEOUT = 60.0
 WANT = 2  # finished cases to wait for before interrupting

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from benchsuite.analysis.compare import compare_runs
 from benchsuite.cli import main
-from benchsuite.compare import compare_runs
-from benchsuite.errors import ResultsFileError
-from benchsuite.interop import from_pytest_benchmark, load_pytest_benchmark, to_pytest_benchmark
-from benchsuite.results import load_results, write_json_atomic
+from benchsuite.core.errors import ResultsFileError
+from benchsuite.core.interop import from_pytest_benchmark, load_pytest_benchmark, to_pytest_benchmark
+from benchsuite.core.results import load_results, write_json_atomic
 
 from run_builders import record, run, samples, skipped
 

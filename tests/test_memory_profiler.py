@@ -12,7 +12,7 @@ import pytest
 
 import benchsuite as bs
 from benchsuite import _core
-from benchsuite.results import validate_record
+from benchsuite.core.results import validate_record
 
 from conftest import fast_settings
 

@@ -10,7 +10,7 @@ import benchsuite as bs
 from op_helpers import (FLOAT_DTYPES, LOW_DTYPES, all_versions, as_f64, assert_close_to_exact, bf16_round, dtype_of,
                         make_input,
                         on_device, relative_error, round_to, to_host, versions, versions_on)
-from conftest import CUDA
+from conftest import CUDA, torch_cuda
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
 # (3, 1500): 2 packs of 4 floats per thread of 256 in the CUDA register kernels (each pack
@@ -82,7 +82,7 @@ def test_matmul_on_strided_input(rng):
 def test_matmul_cublas_low_precision(rng, dtype):
     if not CUDA:
         pytest.skip("no_cuda")
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     tdtype = getattr(torch, dtype)
     a = torch.randn(129, 257, device="cuda").to(tdtype)
     b = torch.randn(257, 65, device="cuda").to(tdtype)
@@ -105,7 +105,7 @@ def test_add_versions(rng, device, version, n):
 def test_add_unaligned_cuda_views(rng):
     if not CUDA:
         pytest.skip("no_cuda")
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     a = torch.randn(1001, device="cuda")[1:]  # offset by 4 bytes: the scalar path
     b = torch.randn(1001, device="cuda")[1:]
     out = bs.ops.add(a, b)

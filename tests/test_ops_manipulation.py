@@ -10,7 +10,7 @@ import pytest
 import benchsuite as bs
 
 from op_helpers import all_versions, on_device, versions
-from conftest import CUDA, requires_cuda
+from conftest import CUDA, requires_cuda, torch_cuda
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
 DTYPES = [np.float32, np.float16, np.int8, np.int32, np.int64, np.uint8]
@@ -102,12 +102,12 @@ def strided_views(rng, dtype=np.float32) -> list[tuple[str, np.ndarray]]:
 
 def cuda_view_of(view: np.ndarray):
     """The CUDA equivalent of a NumPy view (torch.as_strided over a CUDA copy of its base),
-    or None without torch or for negative strides (torch has none)."""
+    or None without torch, without a CUDA device or for negative strides (torch has none)."""
     try:
         import torch
     except ImportError:
         return None
-    if any(s < 0 for s in view.strides):
+    if not torch.cuda.is_available() or any(s < 0 for s in view.strides):
         return None
     base = view
     while isinstance(base.base, np.ndarray):
@@ -222,7 +222,7 @@ def test_tensor_contiguous_on_cuda_views(rng):
 
 @requires_cuda
 def test_torch_cuda_views_become_contiguous(rng):
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     x = torch.randn(33, 65, device="cuda")
     for view in (x.t(), x[:, 1::2], x[3:, 4:].t(), x.view(3, 11, 65).permute(2, 0, 1)):
         for version in versions("contiguous", "cuda"):
@@ -369,7 +369,7 @@ def test_offset_views_on_cuda(rng):
 
 @requires_cuda
 def test_offset_views_export_to_torch_cuda(rng):
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     x = torch.randn(8, 6, device="cuda")
     v = bs.ops.slice(x, 1, 1, 5, 2)
     assert isinstance(v, torch.Tensor) and v.data_ptr() == x[:, 1:5:2].data_ptr()

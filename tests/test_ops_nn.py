@@ -12,7 +12,7 @@ import pytest
 import benchsuite as bs
 
 from op_helpers import all_versions, on_device, relative_error, to_host, versions
-from conftest import CUDA, fast_settings
+from conftest import CUDA, fast_settings, torch_cuda
 
 NN_OPS = ["embedding", "embedding_backward", "cross_entropy", "cross_entropy_backward", "rope",
           "rope_backward"]
@@ -113,7 +113,7 @@ def test_embedding_backward_is_the_gradient_of_embedding(rng):
 def test_embedding_unaligned_cuda_rows_take_the_scalar_path(rng):
     if not CUDA:
         pytest.skip("no_cuda")
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     weight = torch.randn(32 * 16 + 1, device="cuda")[1:].view(32, 16)  # dim % 4 == 0, 4-byte offset
     ids = torch.randint(0, 32, (50,), device="cuda", dtype=torch.int64)
     out = bs.ops.embedding(weight, ids)
@@ -444,7 +444,7 @@ def test_nn_ops_return_the_callers_array_kind(rng):
 def test_nn_ops_with_torch_cuda_tensors(rng):
     if not CUDA:
         pytest.skip("no_cuda")
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     logits = torch.randn(33, 101, device="cuda")
     targets = torch.randint(0, 101, (33,), device="cuda")
     targets[5] = -100

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import benchsuite
-from benchsuite.results import validate_run
+from benchsuite.core.results import validate_run
 
 pytest_plugins = ["pytester"]
 
@@ -166,7 +166,7 @@ def test_profile_min_samples_used_when_measuring(pytester: pytest.Pytester) -> N
     """Without settings=..., a measuring run uses the profile's harness settings."""
     pytester.makepyfile("""
         import pytest
-        from benchsuite.config import load_profile
+        from benchsuite.core.config import load_profile
 
         @pytest.mark.performance
         def test_softmax(bench):
@@ -402,7 +402,7 @@ def test_missing_compare_baseline_is_a_usage_error_before_any_test(pytester: pyt
 def test_full_disk_part_way_stops_the_session(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("""
         import errno, os
-        from benchsuite import results
+        from benchsuite.core import results
 
         _real, _calls = results._replace_atomically, []
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from benchsuite.analysis.history import History
+from benchsuite.analysis.report import build_report, collect_runs, render_html, render_markdown
+from benchsuite.analysis.targets import evaluate_targets, load_targets
 from benchsuite.cli import main
-from benchsuite.errors import ConfigError, ResultsFileError
-from benchsuite.history import History
-from benchsuite.report import build_report, collect_runs, render_html, render_markdown
-from benchsuite.results import write_json_atomic
-from benchsuite.targets import evaluate_targets, load_targets
+from benchsuite.core.errors import ConfigError, ResultsFileError
+from benchsuite.core.results import write_json_atomic
 
 from run_builders import record, run, samples, skipped
 
@@ -137,7 +137,7 @@ def test_targets_file_errors_name_the_key(tmp_path: Path, text: str, key: str):
 
 
 def test_bundled_targets_file_loads():
-    from benchsuite.targets import default_targets_path
+    from benchsuite.analysis.targets import default_targets_path
     path = default_targets_path()
     assert path is not None and len(load_targets(path)) >= 8
 
@@ -174,14 +174,14 @@ def test_report_with_history_adds_trends(results_dir: Path, tmp_path: Path):
 
 def _capture_figures(monkeypatch: pytest.MonkeyPatch) -> list:
     """Keep each matplotlib figure the report draws (it is closed once saved as PNG)."""
-    import benchsuite.report as report_mod
+    import benchsuite.analysis.report.plots as plots_mod
     figures: list = []
-    real = report_mod._figure_png
+    real = plots_mod._figure_png
 
     def keep(fig):
         figures.append(fig)
         return real(fig)
-    monkeypatch.setattr(report_mod, "_figure_png", keep)
+    monkeypatch.setattr(plots_mod, "_figure_png", keep)
     return figures
 
 
@@ -208,7 +208,7 @@ def _report_of(tmp_path: Path, *docs: dict, **kwargs):
 
 
 def test_latency_legend_lists_every_series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from benchsuite.report import make_plots
+    from benchsuite.analysis.report import make_plots
     figures = _capture_figures(monkeypatch)
     report = _report_of(tmp_path, many_versions_run("20261123T050000Z-aaaaaa", "2026-11-23T05:00:00Z"))
     plots = make_plots(report)
@@ -225,12 +225,12 @@ def test_latency_legend_lists_every_series(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_many_series_are_split_into_parts_not_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import benchsuite.report as report_mod
-    from benchsuite.report import make_plots
+    import benchsuite.analysis.report.plots as plots_mod
+    from benchsuite.analysis.report import make_plots
     figures = _capture_figures(monkeypatch)
     # small limits keep the test fast; the splitting is the same at the real ones (36 series, 50 bars)
-    monkeypatch.setattr(report_mod, "_MAX_SERIES", 8)
-    monkeypatch.setattr(report_mod, "_MAX_BARS", 20)
+    monkeypatch.setattr(plots_mod, "_MAX_SERIES", 8)
+    monkeypatch.setattr(plots_mod, "_MAX_BARS", 20)
     report = _report_of(tmp_path, many_versions_run("20261123T050000Z-aaaaaa", "2026-11-23T05:00:00Z"),
                         many_versions_run("20261123T060000Z-bbbbbb", "2026-11-23T06:00:00Z"))
     plots = make_plots(report)
@@ -255,7 +255,7 @@ def test_many_series_are_split_into_parts_not_dropped(tmp_path: Path, monkeypatc
 
 def test_bar_colours_have_a_key(results_dir: Path, monkeypatch: pytest.MonkeyPatch):
     from matplotlib.colors import to_hex
-    from benchsuite.report import make_plots
+    from benchsuite.analysis.report import make_plots
     figures = _capture_figures(monkeypatch)
     plots = make_plots(build_report(collect_runs([results_dir])))
     checked = set()
@@ -280,7 +280,7 @@ def test_bar_colours_have_a_key(results_dir: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_two_runs_label_every_series_and_bar_with_its_run(results_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    from benchsuite.report import make_plots
+    from benchsuite.analysis.report import make_plots
     figures = _capture_figures(monkeypatch)
     report = build_report(collect_runs([results_dir]))
     plots = make_plots(report)
@@ -338,7 +338,7 @@ def test_group_table_status_cells_are_short_and_reasons_are_said_once(tmp_path: 
 
 def test_case_names_wrap_only_between_parameters(tmp_path: Path):
     import re
-    from benchsuite.report import _CSS
+    from benchsuite.analysis.report.html import _CSS
     report = _report_of(tmp_path, cuda_skips_run())
     html = render_html(report, plots=[])
     name_rule = re.search(r"td\.name\{([^}]*)\}", _CSS).group(1)
@@ -352,8 +352,8 @@ def test_case_names_wrap_only_between_parameters(tmp_path: Path):
 
 
 def test_not_measured_targets_say_which_profile_measures_them(tmp_path: Path):
-    from benchsuite.config import load_profile
-    from benchsuite.targets import default_targets_path, profiles_measuring
+    from benchsuite.analysis.targets import default_targets_path, profiles_measuring
+    from benchsuite.core.config import load_profile
     targets = load_targets(default_targets_path())
     report = _report_of(tmp_path, sweep_run("20261123T050000Z-aaaaaa", "2026-11-23T05:00:00Z"),
                         targets=targets, targets_source="targets.yaml")
@@ -390,9 +390,9 @@ def test_not_measured_targets_say_which_profile_measures_them(tmp_path: Path):
 def test_quick_profile_measures_each_cpu_target():
     """After `benchsuite run --profile quick` no CPU target is 'not measured' for want of a
     case: the quick sweep expands to a case every CPU target matches."""
-    from benchsuite.config import load_profile
-    from benchsuite.runner import expand_cases
-    from benchsuite.targets import default_targets_path
+    from benchsuite.analysis.targets import default_targets_path
+    from benchsuite.core.config import load_profile
+    from benchsuite.harness.runner import expand_cases
     quick = load_profile("quick", env={})
     specs = expand_cases(quick, ["cpu"])
     cpu_targets = [t for t in load_targets(default_targets_path()) if t.device == "cpu"]

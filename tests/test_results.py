@@ -16,8 +16,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from benchsuite.errors import ResultsFileError
-from benchsuite.results import (
+from benchsuite.analysis.summary import render_markdown, write_markdown
+from benchsuite.core.errors import ResultsFileError
+from benchsuite.core.results import (
     SCHEMA_VERSION,
     SUPPORTED_SCHEMA_VERSIONS,
     RunResults,
@@ -30,7 +31,6 @@ from benchsuite.results import (
     validate_run,
     write_json_atomic,
 )
-from benchsuite.summary import render_markdown, write_markdown
 
 TS = "2026-11-23T05:00:00Z"
 
@@ -188,7 +188,7 @@ def test_schema_is_valid_draft_2020_12_and_versioned():
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["schema_version"] == {"enum": list(SUPPORTED_SCHEMA_VERSIONS)}
-    assert SCHEMA_VERSION == "1.2" and SUPPORTED_SCHEMA_VERSIONS == ("1.0", "1.1", "1.2")
+    assert SCHEMA_VERSION == "1.3" and SUPPORTED_SCHEMA_VERSIONS == ("1.0", "1.1", "1.2", "1.3")
     # load_schema hands out copies: mutating one must not affect validation.
     schema["properties"]["status"]["enum"].append("bogus")
     assert "bogus" not in load_schema()["properties"]["status"]["enum"]
@@ -296,7 +296,7 @@ def test_schema_version_missing_unknown_and_wrong_type():
     with pytest.raises(ResultsFileError) as ei:
         validate_run(doc, source="new.json")
     assert field_of(ei) == "schema_version"
-    assert "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1, 1.2)" in str(ei.value)
+    assert "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1, 1.2, 1.3)" in str(ei.value)
 
     del doc["schema_version"]
     with pytest.raises(ResultsFileError) as ei:
@@ -512,7 +512,7 @@ def test_load_results_schema_version_errors(tmp_path: Path):
         load_results(path)
     assert str(ei.value) == (
         f"{path}: field schema_version: "
-        "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1, 1.2)"
+        "schema_version '9.0' is not supported by this benchsuite (supports 1.0, 1.1, 1.2, 1.3)"
     )
 
     del doc["schema_version"]

@@ -8,7 +8,7 @@ import pytest
 import benchsuite as bs
 from benchsuite import _core
 
-from conftest import CUDA, requires_cuda
+from conftest import CUDA, requires_cuda, torch_cuda
 
 DTYPES = [np.float32, np.float16, np.int8, np.int32, np.int64, np.uint8]
 
@@ -163,7 +163,7 @@ def test_cuda_round_trip(rng):
 
 @requires_cuda
 def test_torch_cuda_dlpack_round_trip():
-    torch = pytest.importorskip("torch")
+    torch = torch_cuda()
     x = torch.randn(64, 33, device="cuda")
     t = bs.from_dlpack(x)
     assert t.device == "cuda:0" and t.data_ptr == x.data_ptr()

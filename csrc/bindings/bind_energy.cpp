@@ -5,11 +5,11 @@
 #include <pybind11/stl.h>
 
 #include "bindings/bindings.h"
-#include "common/allocator.h"
-#include "common/error.h"
+#include "bindings/py_dict.h"
+#include "core/allocator.h"
+#include "core/error.h"
 #include "harness/energy.h"
-#include "harness/nvml.h"
-#include "harness/statistics.h"
+#include "harness/probes/nvml.h"
 
 namespace benchsuite::bindings {
 
@@ -62,70 +62,36 @@ EnergyWindowSettings window_settings_from_dict(const py::dict& d) {
   return s;
 }
 
-template <class T>
-py::object opt(const std::optional<T>& v) {
-  return v ? py::cast(*v) : py::object(py::none());
-}
-
 py::dict clock_sample_dict(const ClockSample& c) {
-  py::dict d;
-  d["t"] = c.t;
-  d["sm_mhz"] = opt(c.sm_mhz);
-  d["mem_mhz"] = opt(c.mem_mhz);
-  d["temperature_c"] = opt(c.temperature_c);
-  d["power_w"] = opt(c.power_w);
-  d["reasons"] = opt(c.reasons);
-  return d;
+  return make_dict("t", c.t, "sm_mhz", c.sm_mhz, "mem_mhz", c.mem_mhz, "temperature_c", c.temperature_c,
+                   "power_w", c.power_w, "reasons", c.reasons);
 }
 
 }  // namespace
 
 py::dict energy_dict(const EnergyWindowResult& r) {
-  py::dict d;
-  d["source"] = r.source;
-  d["reason"] = r.reason.empty() ? py::object(py::none()) : py::object(py::str(r.reason));
-  d["joules_per_iter"] = opt(r.joules_per_iter);
-  d["mean_power_w"] = opt(r.mean_power_w);
-  d["repetitions"] = opt(r.repetitions);
-  d["window_s"] = opt(r.window_s);
-  d["counter_updates"] = opt(r.counter_updates);
-  d["counter_joules"] = opt(r.counter_joules);
-  d["sampled_power_joules_per_iter"] = opt(r.sampled_joules_per_iter);
-  d["sampled_power_mean_w"] = opt(r.sampled_mean_power_w);
-  d["power_samples"] = r.power_samples;
-  return d;
+  return make_dict("source", r.source, "reason", none_if_empty(r.reason), "joules_per_iter", r.joules_per_iter,
+                   "mean_power_w", r.mean_power_w, "repetitions", r.repetitions, "window_s", r.window_s,
+                   "counter_updates", r.counter_updates, "counter_joules", r.counter_joules,
+                   "sampled_power_joules_per_iter", r.sampled_joules_per_iter,
+                   "sampled_power_mean_w", r.sampled_mean_power_w, "power_samples", r.power_samples);
 }
 
 py::dict clocks_dict(const ClockSummary& c) {
-  py::dict d;
-  d["source"] = c.available ? "nvml" : "unavailable";
-  d["reason"] = c.reason.empty() ? py::object(py::none()) : py::object(py::str(c.reason));
-  d["mean_sm_clock_mhz"] = opt(c.mean_sm_clock_mhz);
-  d["max_sm_clock_mhz"] = opt(c.max_sm_clock_mhz);
-  d["mean_mem_clock_mhz"] = opt(c.mean_mem_clock_mhz);
-  d["mean_temperature_c"] = opt(c.mean_temperature_c);
-  d["mean_power_w"] = opt(c.mean_power_w);
-  d["throttled_samples"] = c.throttled_samples;
-  d["samples"] = c.samples;
-  d["idle_samples"] = c.idle_samples;
-  d["discarded_timing_samples"] = c.discarded_timing_samples;
-  d["throttle_reasons"] = c.throttle_reasons;
-  return d;
+  return make_dict("source", c.available ? "nvml" : "unavailable", "reason", none_if_empty(c.reason),
+                   "mean_sm_clock_mhz", c.mean_sm_clock_mhz, "max_sm_clock_mhz", c.max_sm_clock_mhz,
+                   "mean_mem_clock_mhz", c.mean_mem_clock_mhz, "mean_temperature_c", c.mean_temperature_c,
+                   "mean_power_w", c.mean_power_w, "throttled_samples", c.throttled_samples, "samples", c.samples,
+                   "idle_samples", c.idle_samples, "discarded_timing_samples", c.discarded_timing_samples,
+                   "throttle_reasons", c.throttle_reasons);
 }
 
-void bind_energy(py::module_& m) {
+BENCHSUITE_REGISTER_BINDINGS(energy, kBindHarness) {
   py::class_<ClockSample>(m, "ClockSample", "One sample of a GPU's clocks (MHz), temperature, power and reasons.")
       .def(py::init([](double t, std::optional<double> sm_mhz, std::optional<double> mem_mhz,
                        std::optional<double> temperature_c, std::optional<double> power_w,
                        std::optional<uint64_t> reasons) {
-             ClockSample c;
-             c.t = t;
-             c.sm_mhz = sm_mhz;
-             c.mem_mhz = mem_mhz;
-             c.temperature_c = temperature_c;
-             c.power_w = power_w;
-             c.reasons = reasons;
-             return c;
+             return ClockSample{t, sm_mhz, mem_mhz, temperature_c, power_w, reasons};
            }),
            py::arg("t") = 0.0, py::arg("sm_mhz") = py::none(), py::arg("mem_mhz") = py::none(),
            py::arg("temperature_c") = py::none(), py::arg("power_w") = py::none(), py::arg("reasons") = py::none())
@@ -196,11 +162,7 @@ void bind_energy(py::module_& m) {
         p.max_throttled_fraction = max_throttled_fraction;
         p.discard = discard;
         const ClockSummary c = apply_throttle_policy(mm, clocks, max_sm_clock_mhz, p);
-        py::dict d;
-        d["clocks"] = clocks_dict(c);
-        d["samples"] = mm.samples;
-        d["invalid_reasons"] = mm.invalid_reasons;
-        return d;
+        return make_dict("clocks", clocks_dict(c), "samples", mm.samples, "invalid_reasons", mm.invalid_reasons);
       },
       py::arg("samples"), py::arg("start_times"), py::arg("end_times"), py::arg("clock_samples"),
       py::arg("max_sm_clock_mhz") = py::none(), py::arg("clock_fraction") = 0.8,
@@ -219,12 +181,8 @@ void bind_energy(py::module_& m) {
   m.def(
       "nvml_status",
       [] {
-        py::dict d;
-        d["available"] = nvml::available();
-        const std::string reason = nvml::unavailable_reason();
-        d["reason"] = reason.empty() ? py::object(py::none()) : py::object(py::str(reason));
-        d["driver_version"] = opt(nvml::driver_version());
-        return d;
+        return make_dict("available", nvml::available(), "reason", none_if_empty(nvml::unavailable_reason()),
+                         "driver_version", nvml::driver_version());
       },
       "Whether NVML (libnvidia-ml, loaded at run time) is usable, and why not.");
   m.def(
@@ -232,24 +190,15 @@ void bind_energy(py::module_& m) {
       [](int index) {
         std::string why;
         void* handle = nvml::device_handle(index, &why);
-        py::dict d;
-        d["available"] = handle != nullptr;
-        d["reason"] = handle ? py::object(py::none()) : py::object(py::str(why));
         const nvml::DeviceState s = nvml::device_state(handle);
-        d["power_limit_w"] = opt(s.power_limit_w);
-        d["power_w"] = opt(s.power_w);
-        d["temperature_c"] = opt(s.temperature_c);
-        d["sm_clock_mhz"] = opt(s.sm_clock_mhz);
-        d["mem_clock_mhz"] = opt(s.mem_clock_mhz);
-        d["max_sm_clock_mhz"] = opt(s.max_sm_clock_mhz);
-        d["default_sm_clock_mhz"] = opt(s.default_sm_clock_mhz);
-        d["clock_event_reasons"] = opt(s.clock_event_reasons);
-        d["ecc_enabled"] = opt(s.ecc_enabled);
-        d["persistence_mode"] = opt(s.persistence_mode);
-        d["mig_enabled"] = opt(s.mig_enabled);
-        d["other_compute_processes"] = opt(s.other_compute_processes);
-        d["energy_counter"] = opt(s.has_energy_counter);
-        return d;
+        const py::object reason = handle ? py::object(py::none()) : py::object(py::str(why));
+        return make_dict("available", handle != nullptr, "reason", reason,
+                         "power_limit_w", s.power_limit_w, "power_w", s.power_w, "temperature_c", s.temperature_c,
+                         "sm_clock_mhz", s.sm_clock_mhz, "mem_clock_mhz", s.mem_clock_mhz,
+                         "max_sm_clock_mhz", s.max_sm_clock_mhz, "default_sm_clock_mhz", s.default_sm_clock_mhz,
+                         "clock_event_reasons", s.clock_event_reasons, "ecc_enabled", s.ecc_enabled,
+                         "persistence_mode", s.persistence_mode, "mig_enabled", s.mig_enabled,
+                         "other_compute_processes", s.other_compute_processes, "energy_counter", s.has_energy_counter);
       },
       py::arg("index") = 0, "NVML's view of a CUDA device: power limit, ECC, MIG, persistence, clocks, processes.");
 
@@ -270,14 +219,8 @@ void bind_energy(py::module_& m) {
       "pool_stats",
       [] {
         const PoolStats s = pool_stats();
-        py::dict d;
-        d["enabled"] = s.enabled;
-        d["hits"] = s.hits;
-        d["misses"] = s.misses;
-        d["returned"] = s.returned;
-        d["cached_blocks"] = s.cached_blocks;
-        d["cached_bytes"] = s.cached_bytes;
-        return d;
+        return make_dict("enabled", s.enabled, "hits", s.hits, "misses", s.misses, "returned", s.returned,
+                         "cached_blocks", s.cached_blocks, "cached_bytes", s.cached_bytes);
       },
       "The caching pool's counters: hits, misses, returned, cached blocks and bytes.");
   m.def("empty_pool", &empty_pool, "Release every cached block and zero the pool's counters.");

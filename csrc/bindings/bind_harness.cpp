@@ -1,120 +1,114 @@
-// The harness as Python sees it: case families, measure_case, measure_callable and the
-// statistics. Settings arrive as a dict (benchsuite.config.HarnessSettings.to_dict()).
+// The harness as Python sees it: the settings table, case families, measure_case,
+// measure_callable and the statistics. Settings arrive as a dict
+// (benchsuite.core.settings.HarnessSettings.to_dict()).
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
+#include <variant>
+
 #include "bindings/bindings.h"
-#include "common/error.h"
+#include "bindings/py_dict.h"
+#include "core/error.h"
 #include "harness/cases.h"
 #include "harness/interrupt.h"
 #include "harness/measure.h"
+#include "harness/settings.h"
 #include "harness/statistics.h"
 
 namespace benchsuite::bindings {
 
 namespace {
 
+// A Python value into a setting, with the message of a wrong type (the value is checked
+// against the setting's rule afterwards, by validate()).
+void set_from_py(int64_t& out, const std::string& key, py::handle v) {
+  BENCHSUITE_CHECK_ARG(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v), "settings.", key, "=",
+                       std::string(py::repr(v)), " must be an integer");
+  out = v.cast<int64_t>();
+}
+void set_from_py(double& out, const std::string& key, py::handle v) {
+  BENCHSUITE_CHECK_ARG((py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v)) && !py::isinstance<py::bool_>(v),
+                       "settings.", key, "=", std::string(py::repr(v)), " must be a number");
+  out = v.cast<double>();
+}
+void set_from_py(std::optional<double>& out, const std::string& key, py::handle v) {
+  if (v.is_none()) return out.reset();
+  double value = 0;
+  set_from_py(value, key, v);
+  out = value;
+}
+void set_from_py(bool& out, const std::string& key, py::handle v) {
+  BENCHSUITE_CHECK_ARG(py::isinstance<py::bool_>(v), "settings.", key, "=", std::string(py::repr(v)),
+                       " must be true or false");
+  out = v.cast<bool>();
+}
+void set_from_py(std::string& out, const std::string&, py::handle v) { out = py::str(v); }
+
+// Settings arrive as a dict (HarnessSettings.to_dict()); keys left out keep their defaults.
 MeasureSettings settings_from_dict(const py::dict& d) {
   MeasureSettings s;
-  auto as_int = [](const std::string& key, py::handle v) -> int64_t {
-    BENCHSUITE_CHECK_ARG(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v), "settings.", key, "=",
-                         std::string(py::repr(v)), " must be an integer");
-    return v.cast<int64_t>();
-  };
-  auto as_float = [](const std::string& key, py::handle v) -> double {
-    BENCHSUITE_CHECK_ARG((py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v)) && !py::isinstance<py::bool_>(v),
-                         "settings.", key, "=", std::string(py::repr(v)), " must be a number");
-    return v.cast<double>();
-  };
-  auto as_bool = [](const std::string& key, py::handle v) -> bool {
-    BENCHSUITE_CHECK_ARG(py::isinstance<py::bool_>(v), "settings.", key, "=", std::string(py::repr(v)),
-                         " must be true or false");
-    return v.cast<bool>();
-  };
   for (auto item : d) {
     const std::string key = py::str(item.first);
-    py::handle v = item.second;
-    if (key == "mode") s.mode = py::str(v);
-    else if (key == "warmup") s.warmup = as_int(key, v);
-    else if (key == "min_samples") s.min_samples = as_int(key, v);
-    else if (key == "max_samples") s.max_samples = as_int(key, v);
-    else if (key == "min_time") s.min_time = as_float(key, v);
-    else if (key == "max_noise") s.max_noise = v.is_none() ? std::nullopt : std::optional<double>(as_float(key, v));
-    else if (key == "timeout") s.timeout = as_float(key, v);
-    else if (key == "launches_per_sample") s.launches_per_sample = as_int(key, v);
-    else if (key == "min_sample_time") s.min_sample_time = as_float(key, v);
-    else if (key == "keep_samples") s.keep_samples = as_bool(key, v);
-    else if (key == "smoke") s.smoke = as_bool(key, v);
-    else if (key == "energy") s.energy = as_bool(key, v);
-    else if (key == "energy_min_updates") s.energy_min_updates = as_int(key, v);
-    else if (key == "energy_min_window") s.energy_min_window = as_float(key, v);
-    else if (key == "energy_max_window") s.energy_max_window = as_float(key, v);
-    else if (key == "energy_warmup") s.energy_warmup = as_float(key, v);
-    else if (key == "throttle_clock_fraction") s.throttle_clock_fraction = as_float(key, v);
-    else if (key == "max_throttled_fraction") s.max_throttled_fraction = as_float(key, v);
-    else if (key == "throttle_policy") s.throttle_policy = py::str(v);
-    else if (key == "check") continue;  // correctness checks are the caller's switch
-    else BENCHSUITE_THROW_ARG("settings.", key, ": unknown harness setting");
+    const SettingField* field = find_measure_setting(key);
+    if (!field) BENCHSUITE_THROW_ARG("settings.", key, ": unknown harness setting");
+    std::visit([&](auto member) { set_from_py(s.*member, key, item.second); }, field->member);
   }
   s.validate();
   return s;
 }
 
-py::dict stats_dict(const Stats& s) {
+py::dict settings_dict(const MeasureSettings& s) {
   py::dict d;
-  d["n"] = s.n;
-  d["mean"] = s.mean;
-  d["stddev"] = s.stddev;
-  d["cv"] = s.cv;
-  d["min"] = s.min;
-  d["max"] = s.max;
-  d["median"] = s.median;
-  d["p5"] = s.p5;
-  d["p95"] = s.p95;
-  d["p99"] = s.p99;
-  d["q1"] = s.q1;
-  d["q3"] = s.q3;
-  d["iqr"] = s.iqr;
-  d["ci_low"] = s.ci_low;
-  d["ci_high"] = s.ci_high;
-  d["ci_level"] = s.ci_level;
-  d["noise"] = s.noise;
-  d["outliers_low"] = s.outliers_low;
-  d["outliers_high"] = s.outliers_high;
+  for (const SettingField& f : measure_settings_fields())
+    std::visit([&](auto member) { d[f.name] = to_py(s.*member); }, f.member);
   return d;
+}
+
+// The settings table for Python's HarnessSettings: each row with its default and rule.
+py::list settings_fields_list() {
+  const py::dict defaults = settings_dict(MeasureSettings{});
+  py::list out;
+  for (const SettingField& f : measure_settings_fields()) {
+    const SettingRule& r = f.rule;
+    const bool is_int = std::holds_alternative<int64_t MeasureSettings::*>(f.member);
+    auto bound = [&](double x) -> py::object {
+      if (!std::isfinite(x)) return py::none();
+      return is_int ? py::object(py::int_(static_cast<int64_t>(x))) : py::object(py::float_(x));
+    };
+    py::list choices;
+    for (const char* c : r.choices)
+      if (c) choices.append(c);
+    out.append(make_dict("name", f.name, "type", f.type_name(), "default", py::object(defaults[f.name]),
+                         "nullable", f.nullable(), "min", bound(r.min), "min_open", r.min_open,
+                         "min_closed_when", r.min_closed_when, "max", bound(r.max), "max_open", r.max_open,
+                         "not_below", r.not_below, "none_means", r.none_means,
+                         "choices", choices.empty() ? py::object(py::none()) : py::object(choices),
+                         "unit", f.unit, "help", f.help));
+  }
+  return out;
+}
+
+py::dict stats_dict(const Stats& s) {
+  return make_dict("n", s.n, "mean", s.mean, "stddev", s.stddev, "cv", s.cv, "min", s.min, "max", s.max,
+                   "median", s.median, "p5", s.p5, "p95", s.p95, "p99", s.p99, "q1", s.q1, "q3", s.q3, "iqr", s.iqr,
+                   "ci_low", s.ci_low, "ci_high", s.ci_high, "ci_level", s.ci_level, "noise", s.noise,
+                   "outliers_low", s.outliers_low, "outliers_high", s.outliers_high);
 }
 
 py::dict measurement_dict(const Measurement& m) {
-  py::dict d;
-  d["samples"] = m.samples;
-  d["stats"] = m.has_stats ? py::object(stats_dict(m.stats)) : py::object(py::none());
-  d["mode"] = m.mode;
-  d["timer"] = m.timer;
-  d["timer_resolution_s"] = m.timer_resolution;
-  d["warmup_runs"] = m.warmup_runs;
-  d["loops_per_sample"] = m.loops_per_sample;
-  d["launches_per_sample"] = m.launches_per_sample;
-  d["stop_reason"] = m.stop_reason;
-  d["sampled_time_s"] = m.sampled_time;
-  d["total_time_s"] = m.total_time;
-  d["invalid_reasons"] = m.invalid_reasons;
-  d["l2_flush_bytes"] = m.l2_flush_bytes;
-  return d;
-}
-
-py::object optional_number(const std::optional<double>& v) {
-  return v ? py::object(py::float_(*v)) : py::object(py::none());
+  return make_dict("samples", m.samples,
+                   "stats", m.has_stats ? py::object(stats_dict(m.stats)) : py::object(py::none()),
+                   "mode", m.mode, "timer", m.timer, "timer_resolution_s", m.timer_resolution,
+                   "warmup_runs", m.warmup_runs, "loops_per_sample", m.loops_per_sample,
+                   "launches_per_sample", m.launches_per_sample, "stop_reason", m.stop_reason,
+                   "sampled_time_s", m.sampled_time, "total_time_s", m.total_time,
+                   "invalid_reasons", m.invalid_reasons, "l2_flush_bytes", m.l2_flush_bytes);
 }
 
 py::dict counters_dict(const Counters& c) {
-  py::dict d;
-  d["flops"] = optional_number(c.flops);
-  d["bytes_read"] = optional_number(c.bytes_read);
-  d["bytes_written"] = optional_number(c.bytes_written);
-  d["items"] = optional_number(c.items);
-  d["item_unit"] = c.item_unit.empty() ? py::object(py::none()) : py::object(py::str(c.item_unit));
-  d["math_dtype"] = c.math_dtype.empty() ? py::object(py::none()) : py::object(py::str(c.math_dtype));
-  return d;
+  return make_dict("flops", c.flops, "bytes_read", c.bytes_read, "bytes_written", c.bytes_written, "items", c.items,
+                   "item_unit", none_if_empty(c.item_unit), "math_dtype", none_if_empty(c.math_dtype));
 }
 
 // Ctrl-C handling during a native measurement (harness/interrupt.h). Only on Python's main
@@ -128,50 +122,54 @@ py::object param_to_py(const ParamValue& v) {
   return std::visit([](const auto& x) -> py::object { return py::cast(x); }, v);
 }
 
+py::dict params_to_py(const Params& params) {
+  py::dict out;
+  for (const auto& [k, v] : params) out[py::str(k)] = param_to_py(v);
+  return out;
+}
+
+py::dict case_metrics_dict(const std::map<std::string, CaseMetric>& metrics) {
+  py::dict out;
+  for (const auto& [name, m] : metrics)
+    out[py::str(name)] = make_dict("value", m.value, "unit", m.unit, "better", none_if_empty(m.better),
+                                   "description", none_if_empty(m.description));
+  return out;
+}
+
 }  // namespace
 
-void bind_harness(py::module_& m) {
+BENCHSUITE_REGISTER_BINDINGS(harness, kBindHarness) {
   m.def("timer_resolution", &steady_clock_resolution, "Smallest steady_clock step seen, in seconds.");
   m.def("compute_stats",
-        [](const std::vector<double>& samples, double ci_level) { return stats_dict(compute_stats(samples, ci_level)); },
+        [](const std::vector<double>& samples, double ci_level) {
+          return stats_dict(compute_stats(samples, ci_level));
+        },
         py::arg("samples"), py::arg("ci_level") = 0.95);
   m.def("validate_settings", [](const py::dict& d) { settings_from_dict(d); }, py::arg("settings"));
+  m.def("harness_settings_fields", &settings_fields_list,
+        "The harness settings, one dict each: name, type (int | float | bool | str), default, nullable, min, "
+        "min_open, min_closed_when, max, max_open, not_below, none_means, choices, unit, help.");
   m.def("case_families", [] {
     py::list out;
     for (const CaseFamily& f : case_families()) {
-      py::dict d;
-      d["name"] = f.name;
-      d["group"] = f.group;
-      d["description"] = f.description;
       py::list params;
-      for (const ParamSpec& p : f.params) {
-        py::dict pd;
-        pd["name"] = p.name;
-        pd["type"] = p.type;
-        pd["default"] = param_to_py(p.default_value);
-        pd["description"] = p.description;
-        pd["min"] = p.type == "int" ? py::object(py::int_(p.min_int)) : py::object(py::none());
-        params.append(pd);
-      }
-      d["params"] = params;
+      for (const ParamSpec& p : f.params)
+        params.append(make_dict("name", p.name, "type", p.type, "default", param_to_py(p.default_value),
+                                "description", p.description,
+                                "min", p.type == "int" ? py::object(py::int_(p.min_int)) : py::object(py::none()),
+                                "choices", p.choices));
       py::dict versions;
       py::list devices;
       for (DeviceType t : f.devices) {
         const char* name = t == DeviceType::cpu ? "cpu" : "cuda";
         devices.append(name);
         py::list vs;
-        for (const VersionDescription& v : f.versions(t)) {
-          py::dict vd;
-          vd["version"] = v.version;
-          vd["description"] = v.description;
-          vd["dtypes"] = v.dtypes;
-          vs.append(vd);
-        }
+        for (const VersionDescription& v : f.versions(t))
+          vs.append(make_dict("version", v.version, "description", v.description, "dtypes", v.dtypes));
         versions[name] = vs;
       }
-      d["devices"] = devices;
-      d["versions"] = versions;
-      out.append(d);
+      out.append(make_dict("name", f.name, "group", f.group, "description", f.description, "params", params,
+                           "devices", devices, "versions", versions, "test_params", params_to_py(f.test_params)));
     }
     return out;
   });
@@ -186,35 +184,27 @@ void bind_harness(py::module_& m) {
             py::gil_scoped_release release;  // C++ cases never touch Python
             r = measure_case(name, params, parse_device(device), version, s, check);
           }
-          py::dict d;
-          d["version"] = r.version;
-          d["version_description"] = r.version_description;
-          py::dict params_out;
-          for (const auto& [k, v] : r.params) params_out[py::str(k)] = param_to_py(v);
-          d["params"] = params_out;
-          d["measured"] = r.measured;
-          d["interrupted"] = r.interrupted;
-          d["measurement"] = r.measured ? py::object(measurement_dict(r.measurement)) : py::object(py::none());
-          d["counters"] = counters_dict(r.counters);
-          if (r.correctness) {
-            py::dict c;
-            c["max_abs_error"] = r.correctness->max_abs_error;
-            c["max_rel_error"] = r.correctness->max_rel_error;
-            c["tolerance"] = r.correctness->tolerance;
-            c["passed"] = r.correctness->passed;
-            c["detail"] = r.correctness->detail;
-            d["correctness"] = c;
-          } else {
-            d["correctness"] = py::none();
-          }
-          d["extra"] = r.extra;
-          d["memory"] = memory_stats_dict(r.memory);
-          d["device_memory_delta"] = r.device_memory_delta;
-          d["host_peak_rss"] = r.host_peak_rss;
-          d["host_peak_rss_reset"] = r.host_peak_rss_reset;
-          d["clocks"] = r.measured ? py::object(clocks_dict(r.clocks)) : py::object(py::none());
-          d["energy"] = r.energy ? py::object(energy_dict(*r.energy)) : py::object(py::none());
-          return d;
+          const py::dict params_out = params_to_py(r.params);
+          py::object correctness = py::none();
+          if (r.correctness)
+            correctness = make_dict("max_abs_error", r.correctness->max_abs_error,
+                                    "max_rel_error", r.correctness->max_rel_error,
+                                    "tolerance", r.correctness->tolerance, "passed", r.correctness->passed,
+                                    "detail", r.correctness->detail);
+          return make_dict(
+              "version", r.version, "version_description", r.version_description, "params", params_out,
+              "measured", r.measured, "interrupted", r.interrupted,
+              "measurement", r.measured ? py::object(measurement_dict(r.measurement)) : py::object(py::none()),
+              "counters", counters_dict(r.counters), "correctness", correctness, "extra", r.extra,
+              "memory", memory_stats_dict(r.memory), "device_memory_delta", r.device_memory_delta,
+              "host_peak_rss", r.host_peak_rss, "host_peak_rss_reset", r.host_peak_rss_reset,
+              "clocks", r.measured ? py::object(clocks_dict(r.clocks)) : py::object(py::none()),
+              "energy", r.energy ? py::object(energy_dict(*r.energy)) : py::object(py::none()),
+              "case_metrics", case_metrics_dict(r.metrics), "config", params_to_py(r.config),
+              "phases", r.phases_measured ? py::object(make_dict("build_s", r.phases.build, "compile_s",
+                                                                 r.phases.compile, "first_call_s",
+                                                                 r.phases.first_call))
+                                          : py::object(py::none()));
         },
         py::arg("name"), py::arg("params"), py::arg("device") = "cpu", py::arg("version") = "",
         py::arg("settings") = py::dict(), py::arg("check") = true);

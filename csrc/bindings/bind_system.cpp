@@ -8,18 +8,16 @@
 #include <thread>
 
 #include "bindings/bindings.h"
+#include "bindings/py_dict.h"
 #include "build_info.h"
-#include "common/allocator.h"
-#include "common/cuda_runtime.h"
-#include "common/error.h"
+#include "core/allocator.h"
+#include "core/cuda_runtime.h"
+#include "core/error.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 #ifdef BENCHSUITE_WITH_CUDA
 #include <cublas_api.h>
-#endif
-#ifdef BENCHSUITE_CUDA_EMULATOR
-#include "emu/selftest.h"
 #endif
 
 namespace benchsuite::bindings {
@@ -40,54 +38,43 @@ namespace {
   return out;
 }
 
-py::dict build_config() {
-  py::dict d;
-  d["version"] = BENCHSUITE_VERSION;
-  d["build_type"] = BENCHSUITE_BUILD_TYPE;
-  d["cxx_compiler"] = std::string(BENCHSUITE_CXX_COMPILER_ID) + " " + BENCHSUITE_CXX_COMPILER_VERSION;
-  d["cxx_flags"] = BENCHSUITE_CXX_FLAGS;
-  d["native_arch"] = std::string(BENCHSUITE_NATIVE_ARCH_STR) == "ON";
-  d["sanitizers"] = split_list(BENCHSUITE_SANITIZERS);  // e.g. ["address", "undefined"]; [] in a normal build
-  d["cmake_version"] = BENCHSUITE_CMAKE_VERSION;
-  d["pybind11_version"] = std::to_string(PYBIND11_VERSION_MAJOR) + "." + std::to_string(PYBIND11_VERSION_MINOR) +
-                          "." + std::to_string(PYBIND11_VERSION_PATCH);
-  py::dict openmp;
+py::dict openmp_build() {
 #ifdef _OPENMP
-  openmp["enabled"] = true;
-  openmp["version"] = static_cast<int>(_OPENMP);
-  openmp["max_threads"] = omp_get_max_threads();
+  return make_dict("enabled", true, "version", static_cast<int>(_OPENMP), "max_threads", omp_get_max_threads());
 #else
-  openmp["enabled"] = false;
-  openmp["version"] = py::none();
-  openmp["max_threads"] = 1;
+  return make_dict("enabled", false, "version", py::none(), "max_threads", 1);
 #endif
-  d["openmp"] = openmp;
-  py::dict cuda;
+}
+
+py::dict cuda_build() {
 #ifdef BENCHSUITE_WITH_CUDA
-  cuda["enabled"] = true;
-  cuda["architectures"] = split_list(BENCHSUITE_CUDA_ARCHITECTURES);
-  cuda["compiler_version"] = BENCHSUITE_CUDA_COMPILER_VERSION;
-  cuda["flags"] = BENCHSUITE_CUDA_FLAGS;
-  cuda["cublas_version"] = std::to_string(CUBLAS_VER_MAJOR) + "." + std::to_string(CUBLAS_VER_MINOR) + "." +
-                           std::to_string(CUBLAS_VER_PATCH);
 #ifdef BENCHSUITE_CUDA_EMULATOR
-  cuda["runtime_linkage"] = "emulator";
-  cuda["emulator"] = true;  // kernels run on the CPU emulator: correct results, meaningless timings
+  const bool emulator = true;  // kernels run on the CPU emulator: correct results, meaningless timings
 #else
-  cuda["runtime_linkage"] = "static";
-  cuda["emulator"] = false;
+  const bool emulator = false;
 #endif
+  const std::string cublas_version = std::to_string(CUBLAS_VER_MAJOR) + "." + std::to_string(CUBLAS_VER_MINOR) + "." +
+                                     std::to_string(CUBLAS_VER_PATCH);
+  return make_dict("enabled", true, "architectures", split_list(BENCHSUITE_CUDA_ARCHITECTURES),
+                   "compiler_version", BENCHSUITE_CUDA_COMPILER_VERSION, "flags", BENCHSUITE_CUDA_FLAGS,
+                   "cublas_version", cublas_version, "runtime_linkage", emulator ? "emulator" : "static",
+                   "emulator", emulator);
 #else
-  cuda["enabled"] = false;
-  cuda["architectures"] = std::vector<std::string>{};
-  cuda["compiler_version"] = py::none();
-  cuda["flags"] = py::none();
-  cuda["cublas_version"] = py::none();
-  cuda["runtime_linkage"] = py::none();
-  cuda["emulator"] = false;
+  return make_dict("enabled", false, "architectures", std::vector<std::string>{}, "compiler_version", py::none(),
+                   "flags", py::none(), "cublas_version", py::none(), "runtime_linkage", py::none(), "emulator", false);
 #endif
-  d["cuda"] = cuda;
-  return d;
+}
+
+py::dict build_config() {
+  const std::string pybind11_version = std::to_string(PYBIND11_VERSION_MAJOR) + "." +
+                                       std::to_string(PYBIND11_VERSION_MINOR) + "." +
+                                       std::to_string(PYBIND11_VERSION_PATCH);
+  return make_dict("version", BENCHSUITE_VERSION, "build_type", BENCHSUITE_BUILD_TYPE,
+                   "cxx_compiler", std::string(BENCHSUITE_CXX_COMPILER_ID) + " " + BENCHSUITE_CXX_COMPILER_VERSION,
+                   "cxx_flags", BENCHSUITE_CXX_FLAGS, "native_arch", std::string(BENCHSUITE_NATIVE_ARCH_STR) == "ON",
+                   // e.g. ["address", "undefined"]; [] in a normal build
+                   "sanitizers", split_list(BENCHSUITE_SANITIZERS), "cmake_version", BENCHSUITE_CMAKE_VERSION,
+                   "pybind11_version", pybind11_version, "openmp", openmp_build(), "cuda", cuda_build());
 }
 
 std::string cpu_model_name() {
@@ -103,9 +90,6 @@ std::string cpu_model_name() {
 }
 
 py::dict cpu_info() {
-  py::dict d;
-  d["model"] = cpu_model_name();
-  d["logical_cores"] = static_cast<int>(std::thread::hardware_concurrency());
   py::list features;
   __builtin_cpu_init();
   if (__builtin_cpu_supports("sse4.2")) features.append("sse4.2");
@@ -115,76 +99,55 @@ py::dict cpu_info() {
   if (__builtin_cpu_supports("avx512f")) features.append("avx512f");
   if (__builtin_cpu_supports("avx512bw")) features.append("avx512bw");
   if (__builtin_cpu_supports("avx512vl")) features.append("avx512vl");
-  d["features"] = features;
   auto cache = [](int name) -> py::object {
     long v = sysconf(name);
     return v > 0 ? py::object(py::int_(v)) : py::object(py::none());
   };
-  d["l1d_cache_bytes"] = cache(_SC_LEVEL1_DCACHE_SIZE);
-  d["l2_cache_bytes"] = cache(_SC_LEVEL2_CACHE_SIZE);
-  d["l3_cache_bytes"] = cache(_SC_LEVEL3_CACHE_SIZE);
-  d["memory_total_bytes"] = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
 #ifdef _OPENMP
-  d["openmp_threads"] = omp_get_max_threads();
+  const int openmp_threads = omp_get_max_threads();
 #else
-  d["openmp_threads"] = 1;
+  const int openmp_threads = 1;
 #endif
-  return d;
+  return make_dict("model", cpu_model_name(), "logical_cores", static_cast<int>(std::thread::hardware_concurrency()),
+                   "features", features, "l1d_cache_bytes", cache(_SC_LEVEL1_DCACHE_SIZE),
+                   "l2_cache_bytes", cache(_SC_LEVEL2_CACHE_SIZE), "l3_cache_bytes", cache(_SC_LEVEL3_CACHE_SIZE),
+                   "memory_total_bytes", static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE),
+                   "openmp_threads", openmp_threads);
 }
 
 std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
 
 py::dict cuda_device_dict(const CudaDeviceInfo& info) {
-  py::dict d;
-  d["index"] = info.index;
-  d["name"] = info.name;
-  d["compute_capability"] = std::to_string(info.cc_major) + "." + std::to_string(info.cc_minor);
-  d["sm_count"] = info.sm_count;
-  d["memory_total_bytes"] = info.total_memory;
-  d["l2_cache_bytes"] = info.l2_cache_bytes;
-  d["sm_clock_mhz"] = info.sm_clock_khz / 1000.0;
-  d["memory_clock_mhz"] = info.memory_clock_khz / 1000.0;
-  d["memory_bus_width_bits"] = info.memory_bus_width_bits;
-  d["max_threads_per_block"] = info.max_threads_per_block;
-  d["shared_memory_per_block_optin"] = info.shared_memory_per_block_optin;
-  d["shared_memory_per_sm"] = info.shared_memory_per_sm;
-  d["ecc_enabled"] = info.ecc_enabled;
-  d["pci_bus_id"] = info.pci_bus_id;
-  d["driver_version"] = version_string(info.driver_version);
-  d["cuda_runtime_version"] = version_string(info.runtime_version);
-  return d;
+  return make_dict("index", info.index, "name", info.name,
+                   "compute_capability", std::to_string(info.cc_major) + "." + std::to_string(info.cc_minor),
+                   "sm_count", info.sm_count, "memory_total_bytes", info.total_memory,
+                   "l2_cache_bytes", info.l2_cache_bytes, "sm_clock_mhz", info.sm_clock_khz / 1000.0,
+                   "memory_clock_mhz", info.memory_clock_khz / 1000.0,
+                   "memory_bus_width_bits", info.memory_bus_width_bits,
+                   "max_threads_per_block", info.max_threads_per_block,
+                   "shared_memory_per_block_optin", info.shared_memory_per_block_optin,
+                   "shared_memory_per_sm", info.shared_memory_per_sm, "ecc_enabled", info.ecc_enabled,
+                   "pci_bus_id", info.pci_bus_id, "driver_version", version_string(info.driver_version),
+                   "cuda_runtime_version", version_string(info.runtime_version));
 }
 
 }  // namespace
 
 py::dict memory_stats_dict(const MemoryStats& s) {
-  py::dict d;
-  d["bytes_in_use"] = s.bytes_in_use;
-  d["peak_bytes"] = s.peak_bytes;
-  d["allocation_count"] = s.allocation_count;
-  d["allocated_bytes"] = s.allocated_bytes;
-  d["active_allocations"] = s.active_allocations;
-  return d;
+  return make_dict("bytes_in_use", s.bytes_in_use, "peak_bytes", s.peak_bytes, "allocation_count", s.allocation_count,
+                   "allocated_bytes", s.allocated_bytes, "active_allocations", s.active_allocations);
 }
 
-void bind_system(py::module_& m) {
+BENCHSUITE_REGISTER_BINDINGS(system, kBindCoreTypes) {
   m.def("build_config", &build_config, "What this build of the native core contains.");
-#ifdef BENCHSUITE_CUDA_EMULATOR
-  m.def("_emulator_selftest", &emu_selftest::run_emulator_selftest, py::arg("name"),
-        "Runs one of the CUDA emulator's self-test kernels (emulator builds only).");
-  m.def("_emulator_selftest_cases", &emu_selftest::emulator_selftest_cases);
-#endif
   m.def("cpu_info", &cpu_info, "Host CPU model, features, caches and OpenMP threads.");
   m.def(
       "cuda_status",
       [] {
         const CudaStatus s = cuda_status();
-        py::dict d;
-        d["compiled"] = s.compiled;
-        d["available"] = s.available;
-        d["device_count"] = s.device_count;
-        d["reason"] = s.available ? py::object(py::none()) : py::object(py::str(s.reason));
-        return d;
+        const py::object reason = s.available ? py::object(py::none()) : py::object(py::str(s.reason));
+        return make_dict("compiled", s.compiled, "available", s.available, "device_count", s.device_count,
+                         "reason", reason);
       },
       "Whether CUDA was compiled in and a device is usable now, and why not.");
   m.def(
@@ -196,9 +159,9 @@ void bind_system(py::module_& m) {
       },
       "Properties of each CUDA device (empty without CUDA).");
   m.def(
-      "memory_stats", [](const std::string& device) { return memory_stats_dict(memory_stats(parse_device(device).type)); },
-      py::arg("device") = "cpu",
-        "Tracking-allocator counters for a device type.");
+      "memory_stats",
+      [](const std::string& device) { return memory_stats_dict(memory_stats(parse_device(device).type)); },
+      py::arg("device") = "cpu", "Tracking-allocator counters for a device type.");
   m.def(
       "reset_memory_stats", [](const std::string& device) { reset_memory_stats(parse_device(device).type); },
       py::arg("device") = "cpu", "Restart peak and counts from now.");

@@ -6,8 +6,8 @@
 
 #include "bindings/bindings.h"
 #include "bindings/dlpack.h"
-#include "common/cuda_runtime.h"
-#include "common/error.h"
+#include "core/cuda_runtime.h"
+#include "core/error.h"
 
 namespace benchsuite::bindings {
 
@@ -209,7 +209,7 @@ Tensor as_tensor(const py::handle& obj, const char* arg) {
                        std::string(py::str(py::type::of(obj).attr("__name__"))));
 }
 
-void bind_tensor(py::module_& m) {
+BENCHSUITE_REGISTER_BINDINGS(tensor, kBindCoreTypes) {
   py::class_<Tensor>(m, "Tensor", py::buffer_protocol(),
                      "An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.")
       .def_buffer(&tensor_buffer)

@@ -1,23 +1,20 @@
-// Declarations shared by the bindings files: each area contributes bind_<area>().
+// Declarations shared by the bindings files: each folder registers its own bindings.
 #pragma once
 #include <pybind11/pybind11.h>
 
-#include "common/allocator.h"
-#include "common/tensor.h"
+#include "core/allocator.h"
+#include "core/registration.h"
+#include "core/tensor.h"
 #include "harness/energy.h"
 
 namespace benchsuite::bindings {
 namespace py = pybind11;
 
-void bind_system(py::module_& m);
-void bind_tensor(py::module_& m);
-void bind_ops(py::module_& m);
-void bind_harness(py::module_& m);
-void bind_manipulation_ops(py::module_& m);
-void bind_nn_ops(py::module_& m);
-void bind_scan_ops(py::module_& m);
-void bind_attention_ops(py::module_& m);
-void bind_energy(py::module_& m);
+// A folder's Python bindings, added at static initialization (BENCHSUITE_REGISTER_BINDINGS)
+// and run by module.cpp in (order, name) order: core types first, so that the ops' signatures
+// can name them.
+using BindingsRegistration = void (*)(py::module_& m);
+enum BindingsOrder : int { kBindCoreTypes = 0, kBindHarness = 1, kBindOps = 2 };
 
 // The tracking allocator's counters as a dict (memory_stats(), case results).
 py::dict memory_stats_dict(const MemoryStats& stats);
@@ -32,3 +29,10 @@ Shape as_shape(const py::object& shape);
 // A Tensor from a bs.Tensor, a DLPack producer (torch, cupy) or a buffer (NumPy).
 Tensor as_tensor(const py::handle& obj, const char* arg);
 }  // namespace benchsuite::bindings
+
+// Registers a folder's bindings at static initialization:
+//   BENCHSUITE_REGISTER_BINDINGS(softmax, kBindOps) { m.def("softmax", ...); }
+#define BENCHSUITE_REGISTER_BINDINGS(area, order)                                                    \
+  BENCHSUITE_REGISTER_FUNCTION(::benchsuite::bindings::BindingsRegistration, #area,                  \
+                               ::benchsuite::bindings::order, BENCHSUITE_CONCAT(register_bindings_, area), \
+                               ::pybind11::module_& m)

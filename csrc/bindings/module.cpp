@@ -1,15 +1,16 @@
 // benchsuite._core: the one extension module. Maps benchsuite::Error kinds onto the
-// exception classes in benchsuite.errors and lets each area bind itself.
+// exception classes in benchsuite.core.errors and runs every registered folder's bindings
+// (BENCHSUITE_REGISTER_BINDINGS): it names no area.
 #include <pybind11/pybind11.h>
 
 #include "bindings/bindings.h"
-#include "common/error.h"
+#include "core/error.h"
 
 namespace py = pybind11;
 
 namespace {
 void raise_benchsuite_error(const benchsuite::Error& e) {
-  py::module_ errors = py::module_::import("benchsuite.errors");
+  py::module_ errors = py::module_::import("benchsuite.core.errors");
   const char* name = "BenchsuiteError";
   switch (e.kind()) {
     case benchsuite::ErrorKind::invalid_argument: name = "InvalidArgumentError"; break;
@@ -39,13 +40,6 @@ PYBIND11_MODULE(_core, m) {
       raise_benchsuite_error(e);
     }
   });
-  benchsuite::bindings::bind_system(m);
-  benchsuite::bindings::bind_tensor(m);
-  benchsuite::bindings::bind_ops(m);
-  benchsuite::bindings::bind_harness(m);
-  benchsuite::bindings::bind_manipulation_ops(m);
-  benchsuite::bindings::bind_nn_ops(m);
-  benchsuite::bindings::bind_scan_ops(m);
-  benchsuite::bindings::bind_attention_ops(m);
-  benchsuite::bindings::bind_energy(m);
+  for (const auto& entry : benchsuite::Registrations<benchsuite::bindings::BindingsRegistration>::sorted())
+    entry.fn(m);
 }

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "common/error.h"
+#include "core/error.h"
 #include "harness/interrupt.h"
 
 namespace benchsuite {
@@ -16,41 +16,7 @@ static double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void MeasureSettings::validate() const {
-  auto check_count = [](const char* name, int64_t value, int64_t lowest) {
-    BENCHSUITE_CHECK_ARG(value >= lowest, "settings.", name, "=", value, " must be >= ", lowest);
-  };
-  auto check_seconds = [](const char* name, double value, bool allow_zero) {
-    BENCHSUITE_CHECK_ARG(std::isfinite(value) && (allow_zero ? value >= 0 : value > 0), "settings.", name, "=", value,
-                         " must be a finite number ", allow_zero ? ">= 0" : "> 0");
-  };
-  BENCHSUITE_CHECK_ARG(mode == "cold" || mode == "hot" || mode == "graph", "settings.mode='", mode,
-                       "' must be one of cold, hot, graph");
-  check_count("warmup", warmup, 0);
-  check_count("min_samples", min_samples, 1);
-  check_count("max_samples", max_samples, min_samples);
-  check_count("launches_per_sample", launches_per_sample, 1);
-  check_seconds("min_time", min_time, true);
-  check_seconds("timeout", timeout, false);
-  check_seconds("min_sample_time", min_sample_time, true);
-  check_count("energy_min_updates", energy_min_updates, 1);
-  check_seconds("energy_min_window", energy_min_window, true);
-  check_seconds("energy_max_window", energy_max_window, false);
-  check_seconds("energy_warmup", energy_warmup, true);
-  BENCHSUITE_CHECK_ARG(energy_max_window >= energy_min_window, "settings.energy_max_window=", energy_max_window,
-                       " must be >= energy_min_window=", energy_min_window);
-  BENCHSUITE_CHECK_ARG(std::isfinite(throttle_clock_fraction) && throttle_clock_fraction > 0 &&
-                           throttle_clock_fraction <= 1,
-                       "settings.throttle_clock_fraction=", throttle_clock_fraction, " must be in (0, 1]");
-  BENCHSUITE_CHECK_ARG(std::isfinite(max_throttled_fraction) && max_throttled_fraction >= 0 &&
-                           max_throttled_fraction <= 1,
-                       "settings.max_throttled_fraction=", max_throttled_fraction, " must be in [0, 1]");
-  BENCHSUITE_CHECK_ARG(throttle_policy == "discard" || throttle_policy == "keep", "settings.throttle_policy='",
-                       throttle_policy, "' must be discard or keep");
-  if (max_noise)
-    BENCHSUITE_CHECK_ARG(std::isfinite(*max_noise) && *max_noise > 0 && *max_noise < 1, "settings.max_noise=",
-                         *max_noise, " must be in (0, 1), or None to disable the noise rule");
-}
+double steady_seconds() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
 
 double steady_clock_resolution() {
   static const double resolution = [] {

@@ -7,36 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "common/cuda_runtime.h"
+#include "core/cuda_runtime.h"
+#include "harness/settings.h"
 #include "harness/statistics.h"
 
 namespace benchsuite {
-
-struct MeasureSettings {
-  std::string mode = "hot";            // GPU: cold | hot | graph (CPU always "cpu")
-  int64_t warmup = 3;                  // warm-up runs before sampling
-  int64_t min_samples = 10;
-  int64_t max_samples = 1000;
-  double min_time = 0.5;               // seconds of sampled time before the noise rule may stop
-  std::optional<double> max_noise = 0.02;  // relative half-width of the median CI; nullopt = off
-  double timeout = 30.0;               // seconds for the whole case, warm-up included
-  int64_t launches_per_sample = 10;    // k in hot / graph mode
-  double min_sample_time = 1e-4;       // CPU: loops per sample are calibrated to last this long
-  bool keep_samples = true;
-  bool smoke = false;                  // one short sample: exercises the case, measures nothing
-  // Energy (a window of repeated runs after the timing; costs time, so off by default).
-  bool energy = false;
-  int64_t energy_min_updates = 10;     // counter updates the window must span
-  double energy_min_window = 1.0;      // seconds
-  double energy_max_window = 30.0;     // seconds
-  double energy_warmup = 1.0;          // seconds of running before the window opens
-  // Throttling (GPU clocks sampled through NVML during the timing).
-  double throttle_clock_fraction = 0.8;  // below this x max SM clock a clock sample is throttled
-  double max_throttled_fraction = 0.1;   // more throttled clock samples than this: invalid
-  std::string throttle_policy = "discard";  // discard | keep the timing samples they overlap
-  // Throws invalid_argument naming the field and its value (NaN, negative, ...).
-  void validate() const;
-};
 
 struct Measurement {
   std::vector<double> samples;  // seconds per iteration (one call of the measured function)
@@ -58,6 +33,9 @@ struct Measurement {
   std::vector<double> sample_start_times, sample_end_times;
 };
 
+// Seconds on steady_clock: the time base of every timestamp in the harness (sample spans,
+// clock samples, energy traces).
+double steady_seconds();
 double steady_clock_resolution();
 
 // Times fn() on the host; samples are per call (a sample runs fn loops_per_sample times).

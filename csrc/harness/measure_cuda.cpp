@@ -5,15 +5,14 @@
 #include <algorithm>
 #include <chrono>
 
-#include "common/error.h"
-#include "harness/energy.h"
+#include "core/error.h"
 #include "harness/measure.h"
 #include "harness/interrupt.h"
 
 #ifdef BENCHSUITE_WITH_CUDA
 #include <cuda_runtime_api.h>
 
-#include "common/cuda_check.h"
+#include "core/cuda_check.h"
 #endif
 
 namespace benchsuite {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "common/error.h"
+#include "core/error.h"
 
 namespace benchsuite {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "common/tensor.h"
+#include "core/tensor.h"
 
 namespace benchsuite::ops {
 

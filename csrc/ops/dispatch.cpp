@@ -1,7 +1,7 @@
-// Running a selected version: make its device current, then call it.
-#include "common/cuda_runtime.h"
-#include "common/error.h"
-#include "ops/ops.h"
+// Running a selected version: make its device current, then call it (ops/dispatch.h).
+#include "core/cuda_runtime.h"
+#include "core/error.h"
+#include "ops/dispatch.h"
 
 namespace benchsuite::ops {
 
@@ -28,28 +28,25 @@ void check_version_dtype(const OpVersion& version, DType dtype) {
                          " is not supported (supported: ", supported, ")");
 }
 
-static void make_current(const Tensor& t) {
+void make_current(const Tensor& t) {
   if (t.device().is_cuda()) cuda_set_device(t.device().index);
 }
 
 void run_unary(const OpVersion& version, const Tensor& x, const Tensor& out, StreamHandle stream) {
-  BENCHSUITE_CHECK(version.unary != nullptr, version.op, " ", version.version, " is not a unary op");
   check_version_dtype(version, x.dtype());
   make_current(out);
-  version.unary(x, out, stream);
+  version.fn<UnarySignature>()(x, out, stream);
 }
 
 void run_binary(const OpVersion& version, const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle stream) {
-  BENCHSUITE_CHECK(version.binary != nullptr, version.op, " ", version.version, " is not a binary op");
   check_version_dtype(version, a.dtype());
   make_current(out);
-  version.binary(a, b, out, stream);
+  version.fn<BinarySignature>()(a, b, out, stream);
 }
 
 void run_creation(const OpVersion& version, const Tensor& out, const CreationParams& params, StreamHandle stream) {
-  BENCHSUITE_CHECK(version.creation != nullptr, version.op, " ", version.version, " is not a creation op");
   make_current(out);
-  version.creation(out, params, stream);
+  version.fn<CreationSignature>()(out, params, stream);
 }
 
 }  // namespace benchsuite::ops

@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/dtype.h"
-#include "common/parallel.h"
-#include "kernels/cpu/cpu_kernels.h"
+#include "core/dtype.h"
+#include "core/float_convert.h"
+#include "core/parallel.h"
 
 namespace benchsuite::ops::fp32 {
 
@@ -97,6 +97,30 @@ inline std::vector<float> widened(const void* data, DType dtype, int64_t n) {
   std::vector<float> out(static_cast<size_t>(std::max<int64_t>(n, 0)));
   cpu::widen_to_f32(data, dtype, out.data(), n);
   return out;
+}
+
+// Elementwise kernels over whole tensors (every element its own "row"): float32 in place,
+// float16/bfloat16 through blocks. parallel=false (the references): one block, one thread.
+template <class Kernel>  // kernel(const float* x, float* y, int64_t n)
+void unary_elements(const void* x, const void* y, DType dtype, int64_t numel, bool parallel, Kernel&& kernel) {
+  if (dtype == DType::float32)
+    return kernel(static_cast<const float*>(x), static_cast<float*>(const_cast<void*>(y)), numel);
+  const In ins[] = {{x, dtype, 1}};
+  const Out outs[] = {{const_cast<void*>(y), dtype, 1}};
+  row_blocks(numel, ins, outs, parallel,
+             [&](int64_t, int64_t n, const float* const* in, float* const* out) { kernel(in[0], out[0], n); });
+}
+template <class Kernel>  // kernel(const float* a, const float* b, float* out, int64_t n)
+void binary_elements(const void* a, const void* b, const void* out, DType dtype, int64_t numel, bool parallel,
+                     Kernel&& kernel) {
+  if (dtype == DType::float32)
+    return kernel(static_cast<const float*>(a), static_cast<const float*>(b),
+                  static_cast<float*>(const_cast<void*>(out)), numel);
+  const In ins[] = {{a, dtype, 1}, {b, dtype, 1}};
+  const Out outs[] = {{const_cast<void*>(out), dtype, 1}};
+  row_blocks(numel, ins, outs, parallel, [&](int64_t, int64_t n, const float* const* in, float* const* o) {
+    kernel(in[0], in[1], o[0], n);
+  });
 }
 
 }  // namespace benchsuite::ops::fp32

@@ -1,9 +1,11 @@
-// The op-version table and version selection.
+// The op-version table (built from every folder's registration on first use) and version
+// selection.
 #include "ops/registry.h"
 
 #include <algorithm>
+#include <cstdlib>
 
-#include "common/error.h"
+#include "core/error.h"
 
 namespace benchsuite::ops {
 
@@ -11,20 +13,59 @@ bool OpVersion::supports(DType dtype) const {
   return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
 }
 
+bool OpVersion::is_default_for(DType dtype) const {
+  return std::find(default_for.begin(), default_for.end(), dtype) != default_for.end();
+}
+
+void OpVersion::signature_mismatch() const {
+  BENCHSUITE_CHECK(false, op, " ", version, ": the implementation was read with another signature than it was "
+                   "registered with");
+  std::abort();  // not reached: BENCHSUITE_CHECK(false) throws
+}
+
+void VersionTable::add_erased(const char* op, VersionSpec spec, const void* signature, void (*fn)()) {
+  OpVersion v;
+  v.op = op;
+  v.version = std::move(spec.version);
+  v.description = std::move(spec.description);
+  v.device = spec.device;
+  v.dtypes = std::move(spec.dtypes);
+  v.reference = (spec.flags & kReference) != 0;
+  if (spec.flags & kDefault) v.default_for = spec.default_for.empty() ? v.dtypes : std::move(spec.default_for);
+  for (DType d : v.default_for)
+    BENCHSUITE_CHECK(v.supports(d), op, " ", v.version, ": default for dtype=", dtype_name(d), " it does not support");
+  v.tolerance = spec.tolerance;
+  v.math = std::move(spec.math);
+  v.signature_ = signature;
+  v.erased_ = fn;
+  versions_.push_back(std::move(v));
+}
+
+namespace {
+// Every (op, device, supported dtype) has exactly one default, and version names are unique
+// per (op, device): a registration that breaks this is a bug, caught on first use.
+void check_table(const std::vector<OpVersion>& table) {
+  for (const OpVersion& v : table) {
+    for (DType d : v.dtypes) {
+      int defaults = 0;
+      for (const OpVersion& w : table)
+        if (w.op == v.op && w.device == v.device && w.is_default_for(d)) ++defaults;
+      BENCHSUITE_CHECK(defaults == 1, v.op, " on ", v.device == DeviceType::cuda ? "cuda" : "cpu", ": ", defaults,
+                       " versions are the default for dtype=", dtype_name(d), " (exactly one must be)");
+    }
+    for (const OpVersion& w : table)
+      BENCHSUITE_CHECK(&w == &v || w.op != v.op || w.device != v.device || w.version != v.version, v.op, " ",
+                       v.version, " is registered twice on one device");
+  }
+}
+}  // namespace
+
 const std::vector<OpVersion>& op_versions() {
   static const std::vector<OpVersion> table = [] {
-    std::vector<OpVersion> t;
-    register_creation_versions(t);
-    register_elementwise_versions(t);
-    register_softmax_versions(t);
-    register_matmul_versions(t);
-    register_reduction_versions(t);
-    register_norm_versions(t);
-    register_manipulation_versions(t);
-    register_nn_versions(t);
-    register_scan_versions(t);
-    register_attention_versions(t);
-    return t;
+    VersionTable t;
+    for (const auto& entry : Registrations<VersionRegistration>::sorted()) entry.fn(t);
+    check_table(t.versions());
+    return std::move(t.versions());
   }();
   return table;
 }
@@ -82,8 +123,8 @@ const OpVersion& select_version(const std::string& op, Device device, DType dtyp
     BENCHSUITE_THROW_ARG(op, ": impl='", requested, "' is not a version on ", device.str(), " (known: ",
                          join_versions(versions), ")");
   }
-  for (auto it = versions.rbegin(); it != versions.rend(); ++it)
-    if ((*it)->supports(dtype)) return **it;
+  for (const OpVersion* v : versions)
+    if (v->is_default_for(dtype)) return *v;
   BENCHSUITE_UNSUPPORTED("unsupported_dtype", op, " on ", device.str(), ": dtype=", dtype_name(dtype),
                          " is not supported (supported: ", join_dtypes(versions), ")");
 }

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core, energy, memory, ops
+from . import _core, ops
 from ._core import Tensor, from_dlpack
-from .config import HarnessSettings, Profile, load_profile
-from .errors import (BenchsuiteError, ConfigError, CudaError, CudaUnavailableError,
-                     InvalidArgumentError, MeasurementInterrupted, ResultsFileError, UnsupportedError)
-from .energy import energy_status
-from .environment import fingerprint, fingerprint_id
-from .measure import Result, Stats, measure
-from .profiler import Profiler
-from .results import RunResults, load_results
-from .runner import CaseSpec, list_cases
+from .core.config import Profile, load_profile
+from .core.environment import fingerprint, fingerprint_id
+from .core.errors import (BenchsuiteError, ConfigError, CudaError, CudaUnavailableError, EnvironmentMismatchError,
+                          HistoryError, InvalidArgumentError, MeasurementInterrupted, OutputError, ResultsFileError,
+                          RunWriteError, UnsupportedError)
+from .core.results import RunResults, load_results
+from .core.settings import HarnessSettings
+from .harness import energy, memory
+from .harness.energy import energy_status
+from .harness.measure import Result, Stats, measure
+from .harness.profiler import Profiler
+from .harness.runner import CaseSpec, list_cases
 
 __version__ = _core.build_config()["version"]
 
@@ -32,13 +35,14 @@ __all__ = [
     "ops", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
     "load_profile", "list_cases", "CaseSpec", "load_results", "RunResults", "BenchsuiteError",
     "InvalidArgumentError", "UnsupportedError", "CudaUnavailableError", "CudaError", "ConfigError",
-    "ResultsFileError", "MeasurementInterrupted", "Profiler", "energy", "memory", "energy_status", "fingerprint", "fingerprint_id",
+    "ResultsFileError", "EnvironmentMismatchError", "HistoryError", "OutputError", "RunWriteError",
+    "MeasurementInterrupted", "Profiler", "energy", "memory", "energy_status", "fingerprint", "fingerprint_id",
     "compare_runs", "Thresholds", "History", "build_report", "collect_runs", "save_baseline",
 ]
 
 # Reports, comparisons and the history pull in scipy and matplotlib: imported on first use.
-_LAZY = {"compare_runs": "compare", "Thresholds": "compare", "History": "history", "build_report": "report",
-         "collect_runs": "report", "save_baseline": "baseline"}
+_LAZY = {"compare_runs": "analysis.compare", "Thresholds": "analysis.compare", "History": "analysis.history",
+         "build_report": "analysis.report", "collect_runs": "analysis.report", "save_baseline": "analysis.baseline"}
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'axpy', 'build_config', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'set_caching_pool', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'axpy', 'build_config', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'set_caching_pool', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -257,6 +257,10 @@ def gelu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def gelu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
+def harness_settings_fields() -> list:
+    """
+    The harness settings, one dict each: name, type (int | float | bool | str), default, nullable, min, min_open, min_closed_when, max, max_open, not_below, none_means, choices, unit, help.
+    """
 def host_peak_rss_bytes() -> int:
     """
     Peak resident set of this process (VmHWM), bytes.
@@ -265,13 +269,13 @@ def integrate_power(samples: collections.abc.Sequence[tuple[typing.SupportsFloat
     """
     Trapezoid integral (J) of (t, W) samples over [t0, t1].
     """
-def layernorm(x: typing.Any, gamma: typing.Any, beta: typing.Any, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, impl: str = '') -> list[Tensor]:
+def layernorm(x: typing.Any, gamma: typing.Any = None, beta: typing.Any = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, impl: str = '') -> list[Tensor]:
     """
-    Returns [y, mean, rstd].
+    Returns [y, mean, rstd]. gamma / beta None: ones / zeros.
     """
 def layernorm_backward(dy: typing.Any, x: typing.Any, gamma: typing.Any, mean: typing.Any, rstd: typing.Any, impl: str = '') -> list[Tensor]:
     """
-    Returns [dx, dgamma, dbeta].
+    Returns [dx, dgamma, dbeta]. gamma None: ones.
     """
 def log_softmax(x: typing.Any, impl: str = '') -> Tensor:
     ...
@@ -337,13 +341,13 @@ def reshape(x: typing.Any, shape: typing.Any) -> Tensor:
     """
     A view in a new shape (one -1 inferred); copies only a non-contiguous x.
     """
-def rmsnorm(x: typing.Any, gamma: typing.Any, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-06, impl: str = '') -> list[Tensor]:
+def rmsnorm(x: typing.Any, gamma: typing.Any = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-06, impl: str = '') -> list[Tensor]:
     """
-    Returns [y, rstd].
+    Returns [y, rstd]. gamma None: ones.
     """
 def rmsnorm_backward(dy: typing.Any, x: typing.Any, gamma: typing.Any, rstd: typing.Any, impl: str = '') -> list[Tensor]:
     """
-    Returns [dx, dgamma].
+    Returns [dx, dgamma]. gamma None: ones.
     """
 def rope(x: typing.Any, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, position_offset: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> Tensor:
     """
@@ -361,6 +365,8 @@ def set_caching_pool(enabled: bool) -> bool:
     """
     Switch the caching memory pool on or off; returns the previous setting. Off releases cached blocks.
     """
+
+
 def silu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def silu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:

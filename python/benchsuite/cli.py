@@ -14,8 +14,8 @@ import os
 import sys
 from typing import Any, Sequence, TextIO
 
-from .errors import (BenchsuiteError, ConfigError, EnvironmentMismatchError, HistoryError, InvalidArgumentError,
-                     OutputError, ResultsFileError, RunWriteError)
+from .core.errors import (BenchsuiteError, ConfigError, EnvironmentMismatchError, HistoryError,
+                          InvalidArgumentError, OutputError, ResultsFileError, RunWriteError)
 
 __all__ = ["main"]
 
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a profile key, e.g. --set harness.min_samples=20 (repeatable)")
     run.add_argument("--no-peers", action="store_true",
-                     help="do not measure the peers (NumPy on CPU, PyTorch on CUDA) for speedup ratios")
+                     help="do not measure the peers (NumPy and PyTorch on CPU, PyTorch on CUDA) for speedup ratios")
     run.add_argument("--fail-on-error", action="store_true",
                      help="exit 1 when a case failed (wrong answer or error)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
@@ -131,7 +131,7 @@ def comparison_options(p: argparse.ArgumentParser) -> None:
 
 
 def _profile(args: argparse.Namespace) -> Any:
-    from .config import load_profile, parse_override
+    from .core.config import load_profile, parse_override
     overrides = dict(parse_override(text) for text in getattr(args, "set", []))
     return load_profile(args.profile or "default", overrides=overrides or None)
 
@@ -141,7 +141,7 @@ def _devices(args: argparse.Namespace, profile: Any) -> list[str]:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .environment import capture_environment
+    from .core.environment import capture_environment
     env = capture_environment()
     if args.json:
         print(json.dumps(env, indent=2))
@@ -169,7 +169,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
                   f"CUDA runtime {g['cuda_runtime_version']})")
     else:
         print(f"  GPU: none usable ({env['cuda']['reason']})")
-    from .energy import energy_status
+    from .harness.energy import energy_status
     for device in ["cpu"] + (["cuda:0"] if env["gpus"] else []):
         status = energy_status(device)
         print(f"  energy ({device}): " + (status["source"] if status["available"] else "unavailable")
@@ -181,7 +181,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .runner import expand_cases
+    from .harness.runner import expand_cases
     profile = _profile(args)
     specs = expand_cases(profile, _devices(args, profile), args.pattern)
     if args.json:
@@ -212,9 +212,9 @@ def _check_run_outputs(args: argparse.Namespace, smoke: bool) -> Any:
     """Before the first case, everything that can be known about where the run will write:
     the results file or folder, the history, the baseline folder, and the --compare baseline
     (loaded and validated; returned, or None when it will be saved from this run)."""
-    from .environment import capture_environment
-    from .followup import check_follow_up
-    from .results import check_output_file, check_writable_dir, existing_results
+    from .analysis.followup import check_follow_up
+    from .core.environment import capture_environment
+    from .core.results import check_output_file, check_writable_dir, existing_results
     if args.json_path:
         target = check_output_file(args.json_path, "results file")
         if target.suffix == ".md":
@@ -232,14 +232,14 @@ def _check_run_outputs(args: argparse.Namespace, smoke: bool) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .config import HarnessSettings
-    from .runner import expand_cases, run_suite
+    from .core.settings import HarnessSettings
+    from .harness.runner import expand_cases, run_suite
     profile = _profile(args)
     specs = expand_cases(profile, _devices(args, profile), args.pattern)
     if not specs:
         raise UsageError(f"no cases match -k {args.pattern!r} in profile {profile.name}")
     settings = HarnessSettings.smoke_settings() if args.smoke else profile.harness
-    from .compare import Thresholds, print_table
+    from .analysis.compare import Thresholds, print_table
     thresholds = Thresholds.parse(args.threshold)
     baseline = _check_run_outputs(args, settings.smoke)
     show = not args.quiet
@@ -285,7 +285,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
     print(f"results: {done.json_path}")
     print(f"summary: {done.markdown_path}")
-    from .followup import follow_up
+    from .analysis.followup import follow_up
     try:
         outcome = follow_up(done.doc, done.json_path, save_as=args.save_baseline, compare_with=args.compare,
                             thresholds=thresholds,
@@ -304,9 +304,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report, collect_runs, render_markdown, write_report
-    from .results import check_output_file
-    from .targets import default_targets_path, load_targets
+    from .analysis.report import build_report, collect_runs, render_markdown, write_report
+    from .analysis.targets import default_targets_path, load_targets
+    from .core.results import check_output_file
     runs = collect_runs(args.results)
     for out, what in ((args.json_out, "JSON report"), (args.md_out, "Markdown report"), (args.html_out, "HTML report")):
         if out:
@@ -318,12 +318,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
             targets, source = load_targets(path), str(path)
     history = None
     if args.history is not None:
-        from .history import History, default_history_path
+        from .analysis.history import History, default_history_path
         db = args.history or default_history_path()
         if not os.path.exists(db):
             raise UsageError(f"--history {db}: no such history database")
         history = History(db)
-    from .fields import metric
+    from .core.fields import metric
     metric(args.trend_metric)
     report = build_report(runs, targets, source, history, trend_metric=args.trend_metric)
     written = write_report(report, args.json_out, args.md_out, args.html_out)
@@ -335,9 +335,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .baseline import resolve_baseline
-    from .compare import Thresholds, compare_runs, print_table
-    from .results import check_output_file, load_results, write_json_atomic, write_text_atomic
+    from .analysis.baseline import resolve_baseline
+    from .analysis.compare import Thresholds, compare_runs, print_table
+    from .core.results import check_output_file, load_results, write_json_atomic, write_text_atomic
     cand = load_results(args.cand)
     base = resolve_baseline(args.base, cand.environment)
     if base is None:
@@ -358,7 +358,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .history import History, default_history_path, level_changes
+    from .analysis.history import History, default_history_path, level_changes
     db = args.db or default_history_path()
     if args.history_command == "list" and args.limit < 1:
         raise UsageError(f"--limit={args.limit}: must be at least 1")
@@ -373,7 +373,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                          "or `benchsuite history add RESULTS`")
     store = History(db)
     if args.history_command == "add":
-        from .report import collect_runs
+        from .analysis.report import collect_runs
         for run in collect_runs(args.results):
             added = store.add(run.doc, source=run.path)
             print(f"{run.run_id}: {'added' if added else 'already stored'} ({run.path})")
@@ -417,8 +417,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .interop import export_file
-    from .results import check_output_file, load_results
+    from .core.interop import export_file
+    from .core.results import check_output_file, load_results
     run = load_results(args.results)
     check_output_file(args.output, "export")
     export_file(run.doc, args.output)
@@ -427,13 +427,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .interop import load_pytest_benchmark
-    from .results import check_output_file, check_writable_dir, write_json_atomic
+    from .core.interop import load_pytest_benchmark
+    from .core.results import check_output_file, check_writable_dir, write_json_atomic
     doc = load_pytest_benchmark(args.source)
     check_output_file(args.output, "imported results")
     store = None
     if args.history:            # checked before anything is written
-        from .history import History
+        from .analysis.history import History
         store = History()
         check_writable_dir(store.path.parent, "history database")
     write_json_atomic(args.output, doc, what="imported results")

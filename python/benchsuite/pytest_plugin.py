@@ -87,7 +87,8 @@ class BenchSession:
     """Per-session state: the profile, the settings in force and the results writer."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from .config import HarnessSettings, load_profile
+        from .core.config import load_profile
+        from .core.settings import HarnessSettings
         self.config = config
         self.profile = load_profile(config.getoption("bs_profile") or "default")
         mode = config.getoption("bs_mode")
@@ -104,8 +105,8 @@ class BenchSession:
         self.baseline: Any = None             # the --bs-compare baseline, loaded at session start
         self.follow_up: Any = None
         self.follow_up_error: str | None = None
-        from .compare import Thresholds
-        from .errors import InvalidArgumentError
+        from .analysis.compare import Thresholds
+        from .core.errors import InvalidArgumentError
         try:
             self.thresholds = Thresholds.parse(config.getoption("bs_threshold"))
         except InvalidArgumentError as exc:
@@ -121,10 +122,10 @@ class BenchSession:
         and the --bs-compare baseline (loaded and validated). Raises pytest.UsageError."""
         if not self.write:
             return
-        from .environment import capture_environment
-        from .errors import BenchsuiteError
-        from .followup import check_follow_up
-        from .results import check_output_file, check_writable_dir, existing_results
+        from .analysis.followup import check_follow_up
+        from .core.environment import capture_environment
+        from .core.errors import BenchsuiteError
+        from .core.results import check_output_file, check_writable_dir, existing_results
         opt = self.config.getoption
         try:
             if self.json_path:
@@ -149,12 +150,12 @@ class BenchSession:
         disk, folder gone, file replaced) stops all further writing and is re-raised."""
         if not self.write:
             return
-        from .errors import OutputError
+        from .core.errors import OutputError
         try:
             if self.writer is None:
-                from .environment import capture_environment
-                from .results import RunWriter, new_run, new_run_id
-                from .runner import run_config
+                from .core.environment import capture_environment
+                from .core.results import RunWriter, new_run, new_run_id
+                from .harness.runner import run_config
                 run_id = new_run_id()
                 path = self.json_path or self.out_dir / f"{run_id}.json"
                 doc = new_run("pytest", capture_environment(), run_config(self.profile, self.settings),
@@ -176,8 +177,8 @@ class BenchSession:
                 self.follow_up_error = ("--bs-compare / --bs-save-baseline: nothing was measured "
                                         "(smoke mode; select -m performance or pass --bs-mode measure)")
             return
-        from .errors import BenchsuiteError, OutputError
-        from .summary import write_markdown
+        from .analysis.summary import write_markdown
+        from .core.errors import BenchsuiteError, OutputError
         try:
             if self.write_error is not None:
                 self.follow_up_error = (f"{self.write_error}; the session stopped: {self.writer.path} keeps "
@@ -191,7 +192,7 @@ class BenchSession:
             return
         if interrupted:
             return
-        from .followup import follow_up
+        from .analysis.followup import follow_up
         opt = self.config.getoption
         try:
             self.follow_up = follow_up(
@@ -208,7 +209,7 @@ _SESSION_KEY = pytest.StashKey[BenchSession]()
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    from .errors import ConfigError
+    from .core.errors import ConfigError
     try:
         state = BenchSession(config)
     except ConfigError as exc:
@@ -218,15 +219,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SESSION_KEY] = state
 
 
-def _session(config: pytest.Config) -> BenchSession:
+def bench_session(config: pytest.Config) -> BenchSession:
+    """This pytest session's benchsuite state: profile, settings (smoke or measured), results writer."""
     return config.stash[_SESSION_KEY]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "bs_case" not in metafunc.fixturenames:
         return
-    from .runner import expand_cases
-    session = _session(metafunc.config)
+    from .harness.runner import expand_cases
+    session = bench_session(metafunc.config)
     device = metafunc.config.getoption("bs_device")
     devices = None if device == "all" else [device]
     specs = expand_cases(session.profile, devices)
@@ -246,15 +248,15 @@ def _handle(result: Any) -> Any:
 @pytest.fixture
 def bench(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """Measure a registered case, a CaseSpec or a callable; record and return the Result."""
-    session = _session(request.config)
+    session = bench_session(request.config)
 
     def run(target: Any, /, **kwargs: Any) -> Any:
-        from .measure import measure
-        from .runner import CaseSpec, run_case
+        from .harness.measure import measure
+        from .harness.runner import CaseSpec, run_case
         settings = kwargs.pop("settings", None) or session.settings
         if session.measuring and request.node.get_closest_marker("energy") is not None:
             settings = settings.replace(energy=True)   # an energy test measures energy too
-        from .errors import MeasurementInterrupted
+        from .core.errors import MeasurementInterrupted
         try:
             if isinstance(target, CaseSpec):
                 if kwargs:
@@ -267,7 +269,7 @@ def bench(request: pytest.FixtureRequest) -> Callable[..., Any]:
         except MeasurementInterrupted as stop:  # Ctrl-C: keep the samples taken, then stop as pytest does
             session.record(stop.result)
             raise
-        from .errors import OutputError
+        from .core.errors import OutputError
         try:
             session.record(result)
         except OutputError as exc:   # stop the session as -x does: nothing more can be kept

@@ -1,0 +1,155 @@
+// Scaled dot-product attention, q, k, v [B, H, S, D] (equal shapes, one dtype: float32, float16
+// or bfloat16; arithmetic in float32 or wider, lse always float32):
+//     O = softmax(Q K^T * scale [+ causal mask]) V,   L = row log-sum-exp [B, H, S]
+// scale = 1/sqrt(D) unless given; causal: query i attends to keys j <= i.
+// Backward from dO (with Q, K, V, O, L): P = exp(S*scale - L); dV = P^T dO; dP = dO V^T;
+// Dr = rowsum(dO * O); dS = P (dP - Dr); dQ = dS K * scale; dK = dS^T Q * scale.
+// Validation lives here; the run_* pieces let a benchmark case validate once and time only
+// the kernel. The CUDA v1 ("naive") versions need a workspace of B*H*S*S floats (the
+// materialised scores), the CUDA v2/v3 backward B*H*S*(D+1) floats (Dr and a float32 dQ
+// accumulator), made by attention_workspace; every other version gets an empty one.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cuda_runtime.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+#include "ops/registry.h"
+
+namespace benchsuite {
+
+// Kernel layout: q, k, v, o, do, dq, dk, dv [bh, S, D] (bh = batch * heads, contiguous); lse [bh, S].
+
+// Plain C++ kernels on float arrays. The *_reference versions materialise the S x S scores
+// in double; the *_f32 ones stream key blocks with an online softmax (no S x S buffer) and
+// use OpenMP.
+namespace cpu {
+
+// o = softmax(q k^T * scale [+ causal mask]) v;  lse[i] = log sum_j exp(s_ij * scale).
+// causal: query i attends to keys j <= i.
+void attention_forward_reference(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                                 int64_t seq_len, int64_t head_dim, float scale, bool causal);
+// OpenMP over (bh, block of 64 queries); key blocks of 64, float accumulation.
+void attention_forward_f32(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                           int64_t seq_len, int64_t head_dim, float scale, bool causal);
+
+// P = exp(s * scale - lse); dv = P^T do; dP = do v^T; Dr = rowsum(do * o);
+// dS = P (dP - Dr); dq = dS k * scale; dk = dS^T q * scale.
+void attention_backward_reference(const float* dout, const float* q, const float* k, const float* v, const float* o,
+                                  const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
+                                  int64_t head_dim, float scale, bool causal);
+// P recomputed per 64 x 64 block from lse (no S x S buffer); OpenMP over bh only, so dk and
+// dv of one (b, h) are accumulated by one thread (no races, deterministic).
+void attention_backward_f32(const float* dout, const float* q, const float* k, const float* v, const float* o,
+                            const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
+                            int64_t head_dim, float scale, bool causal);
+
+}  // namespace cpu
+
+// CUDA launchers (no CUDA headers here): device arrays of `dtype` (float32, float16 or
+// bfloat16; the op layer checks), lse float32 always.
+namespace cuda {
+
+// v1 (naive): scores [bh, S, S] into `workspace` (bh*S*S floats, from the op layer), a block
+// per row turns them into P (writing lse), then one thread per output element forms P V.
+// Any dtype: elements widened to float on load, fp32 arithmetic, rounded once on store.
+void attention_forward_naive(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse,
+                             float* workspace, int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                             StreamHandle stream);
+// v2 (flash, SIMT): a block of 256 threads per (bh, 64 queries); 32-key K/V tiles in shared
+// memory (widened to float), a warp per query row with the online softmax and the output
+// row in registers. head_dim <= 256 (the op layer checks); shared memory (96 D + 32) * 4
+// bytes, above 48 KiB for D > 128 (opted into per launch).
+void attention_forward_flash(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse, int64_t bh,
+                             int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream);
+// v3 (flash, tensor cores; cuda_flash_mma.cu): float16/bfloat16 only, sm_80+, head_dim
+// <= 256. A block of 4 warps per (bh, query tile): 128 queries (32 rows per warp) for
+// head_dim <= 64, else 64 (16 per warp); mma.sync m16n8k16 for Q K^T and P V with fp32
+// accumulators, online softmax in registers (exp2 domain), K/V tiles of 64 keys (32 at
+// head_dim > 128) in padded shared memory through cp.async when rows are 16-byte aligned,
+// causal tiles past the diagonal skipped per block and per warp. P is rounded to the dtype
+// for the P V product (as FlashAttention does); lse and the accumulators stay fp32.
+void attention_forward_flash_mma(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse,
+                                 int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                                 StreamHandle stream);
+// Whether `device` can run v3 (compute capability 8.0 or newer).
+bool attention_mma_supported(int device);
+
+// v1 (naive) backward: P into `workspace` (bh*S*S floats), dv = P^T do, P overwritten by
+// dS = P (dP - Dr), then dq = dS k * scale and dk = dS^T q * scale; a thread per element.
+void attention_backward_naive(DType dtype, const void* dout, const void* q, const void* k, const void* v, const void* o,
+                              const float* lse, void* dq, void* dk, void* dv, float* workspace, int64_t bh,
+                              int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream);
+// v2 (flash) backward (cuda_flash_bwd.cu): Dr = rowsum(do * o) into the workspace, then
+// a block per (bh, 32 keys) walks 32-query tiles, recomputes P and dS from q, k and lse in
+// shared memory (no S x S buffer), keeps dK and dV of its keys in registers and adds dQ
+// into an fp32 accumulator with atomicAdd; a last pass rounds dQ to the dtype.
+// workspace: attention_backward_flash_workspace(bh, S, D) floats. head_dim <= 256.
+void attention_backward_flash(DType dtype, const void* dout, const void* q, const void* k, const void* v, const void* o,
+                              const float* lse, void* dq, void* dk, void* dv, float* workspace, int64_t bh,
+                              int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream);
+// v3 (flash, tensor cores; cuda_flash_bwd.cu): float16/bfloat16, sm_80+, head_dim <= 128.
+// The v2 walk on mma.sync m16n8k16: a block of 4 warps per (bh, 64 keys), a warp per 16 keys,
+// 64-query tiles; S^T, dP^T, P^T and dS^T in fp32 registers, dK/dV accumulated in registers,
+// dS^T through shared memory for dQ (fp32 atomicAdd). Same workspace as v2.
+void attention_backward_flash_mma(DType dtype, const void* dout, const void* q, const void* k, const void* v,
+                                  const void* o, const float* lse, void* dq, void* dk, void* dv, float* workspace,
+                                  int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                                  StreamHandle stream);
+// Floats of workspace attention_backward_flash(_mma) needs: Dr [bh, S] and the dQ accumulator [bh, S, D].
+inline int64_t attention_backward_flash_workspace(int64_t bh, int64_t seq_len, int64_t head_dim) {
+  return bh * seq_len + bh * seq_len * head_dim;
+}
+
+}  // namespace cuda
+
+namespace ops {
+
+using AttentionSignature = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o, const Tensor& lse,
+                                const Tensor& workspace, float scale, bool causal, StreamHandle stream);
+using AttentionBackwardSignature = void(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                                        const Tensor& o, const Tensor& lse, const Tensor& dq, const Tensor& dk,
+                                        const Tensor& dv, const Tensor& workspace, float scale, bool causal,
+                                        StreamHandle stream);
+
+BENCHSUITE_OP(AttentionOp, "attention", AttentionSignature);
+BENCHSUITE_OP(AttentionBackwardOp, "attention_backward", AttentionBackwardSignature);
+
+// -> {o [B, H, S, D] of q's dtype, lse [B, H, S] float32}.
+std::vector<Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = false,
+                              std::optional<double> scale = std::nullopt, const std::string& impl = "");
+// -> {dq, dk, dv}, each [B, H, S, D] of q's dtype; do and o of q's dtype, lse float32.
+std::vector<Tensor> attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                                       const Tensor& o, const Tensor& lse, bool causal = false,
+                                       std::optional<double> scale = std::nullopt, const std::string& impl = "");
+
+// ---- pieces for benchmark cases ---------------------------------------------------------------
+// q/k/v 4-D, equal shapes, one float dtype (float32/float16/bfloat16), one device; scale finite and > 0.
+void check_attention_args(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, double scale);
+// The extra tensors of the backward: dout and o shaped and typed like q, lse [B, H, S] float32, one device.
+void check_attention_backward_args(const Tensor& dout, const Tensor& q, const Tensor& o, const Tensor& lse);
+// Limits of a version (CUDA flash versions: head_dim <= 256, the v3 backward <= 128; CUDA v3:
+// compute capability >= 8.0 on `device`): unsupported ("unsupported_shape" / "unsupported_device") naming the reason.
+void check_attention_version_supports(const OpVersion& v, int64_t head_dim, Device device);
+double default_attention_scale(int64_t head_dim);
+// The version to run, checked against the limits above: `requested` by name (unsupported
+// when it cannot run this), or the dtype's default, else the latest version registered before
+// it that can (on a pre-sm_80 GPU the half types fall back from v3 to v2, head_dim > 256 to v1).
+const OpVersion& select_attention_version(const char* op, Device device, DType dtype, int64_t head_dim,
+                                          const std::string& requested);
+// float32: B*H*S*S for the CUDA v1 versions, B*H*S*(D+1) for the CUDA v2/v3 backward, else empty.
+Tensor attention_workspace(const OpVersion& v, int64_t batch, int64_t heads, int64_t seq_len, int64_t head_dim,
+                           Device device);
+
+void run_attention(const OpVersion& v, const Tensor& q, const Tensor& k, const Tensor& vv, const Tensor& o,
+                   const Tensor& lse, const Tensor& workspace, float scale, bool causal, StreamHandle stream = nullptr);
+void run_attention_backward(const OpVersion& v, const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& vv,
+                            const Tensor& o, const Tensor& lse, const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                            const Tensor& workspace, float scale, bool causal, StreamHandle stream = nullptr);
+
+}  // namespace ops
+
+}  // namespace benchsuite

@@ -1,0 +1,32 @@
+// Python bindings of the attention ops, forward and backward (benchsuite.ops_attention
+// wraps them for NumPy / torch / cupy callers).
+#include <pybind11/stl.h>
+
+#include "bindings/bindings.h"
+#include "ops/attention/attention.h"
+
+namespace benchsuite::bindings {
+
+BENCHSUITE_REGISTER_BINDINGS(attention, kBindOps) {
+  m.def("attention",
+        [](const py::object& q, const py::object& k, const py::object& v, bool causal, std::optional<double> scale,
+           const std::string& impl) {
+          return ops::attention(as_tensor(q, "q"), as_tensor(k, "k"), as_tensor(v, "v"), causal, scale, impl);
+        },
+        py::arg("q"), py::arg("k"), py::arg("v"), py::arg("causal") = false, py::arg("scale") = py::none(),
+        py::arg("impl") = "",
+        "q, k, v [B, H, S, D] (float32/float16/bfloat16) -> [o [B, H, S, D] of q's dtype, lse [B, H, S] float32].");
+  m.def("attention_backward",
+        [](const py::object& dout, const py::object& q, const py::object& k, const py::object& v,
+           const py::object& o, const py::object& lse, bool causal, std::optional<double> scale,
+           const std::string& impl) {
+          return ops::attention_backward(as_tensor(dout, "do"), as_tensor(q, "q"), as_tensor(k, "k"),
+                                         as_tensor(v, "v"), as_tensor(o, "o"), as_tensor(lse, "lse"), causal, scale,
+                                         impl);
+        },
+        py::arg("do"), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("o"), py::arg("lse"),
+        py::arg("causal") = false, py::arg("scale") = py::none(), py::arg("impl") = "",
+        "do, o of q's dtype, lse float32 -> [dq, dk, dv], each [B, H, S, D] of q's dtype.");
+}
+
+}  // namespace benchsuite::bindings

@@ -1,0 +1,214 @@
+// CPU kernels of scaled dot-product attention (formulas in ops/attention/attention.h).
+// References: one (b, h) at a time with an S x S double buffer. v2: flash-style blocks of
+// 64 queries x 64 keys with an online softmax; results never depend on the thread count.
+#include "ops/attention/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace benchsuite::cpu {
+
+namespace {
+constexpr int64_t kBlock = 64;
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+constexpr float kNegInfF = -std::numeric_limits<float>::infinity();
+
+// Keys query i may see: [0, S) or [0, i] when causal.
+inline int64_t key_end(int64_t i, int64_t seq_len, bool causal) { return causal ? i + 1 : seq_len; }
+
+inline float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t d = 0; d < n; ++d) s += a[d] * b[d];
+  return s;
+}
+}  // namespace
+
+// ---- reference -------------------------------------------------------------------------------
+void attention_forward_reference(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                                 int64_t seq_len, int64_t head_dim, float scale, bool causal) {
+  const int64_t S = seq_len, D = head_dim;
+  std::vector<double> p(static_cast<size_t>(checked_numel({S, S})));  // S x S scores: S may be huge
+  for (int64_t b = 0; b < bh; ++b) {
+    const float *qb = q + b * S * D, *kb = k + b * S * D, *vb = v + b * S * D;
+    for (int64_t i = 0; i < S; ++i) {
+      double* row = p.data() + i * S;
+      double m = kNegInf;
+      for (int64_t j = 0; j < S; ++j) {
+        if (j >= key_end(i, S, causal)) {
+          row[j] = kNegInf;
+          continue;
+        }
+        double s = 0;
+        for (int64_t d = 0; d < D; ++d) s += static_cast<double>(qb[i * D + d]) * kb[j * D + d];
+        row[j] = s * scale;
+        m = std::max(m, row[j]);
+      }
+      double sum = 0;
+      for (int64_t j = 0; j < S; ++j) {
+        row[j] = row[j] == kNegInf ? 0.0 : std::exp(row[j] - m);
+        sum += row[j];
+      }
+      for (int64_t j = 0; j < S; ++j) row[j] /= sum;
+      lse[b * S + i] = static_cast<float>(m + std::log(sum));
+      // Only the keys query i sees: a masked key's value (NaN, inf) must not reach it as 0 * v.
+      const int64_t jend = key_end(i, S, causal);
+      for (int64_t d = 0; d < D; ++d) {
+        double acc = 0;
+        for (int64_t j = 0; j < jend; ++j) acc += row[j] * vb[j * D + d];
+        o[(b * S + i) * D + d] = static_cast<float>(acc);
+      }
+    }
+  }
+}
+
+void attention_backward_reference(const float* dout, const float* q, const float* k, const float* v, const float* o,
+                                  const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
+                                  int64_t head_dim, float scale, bool causal) {
+  const int64_t S = seq_len, D = head_dim;
+  const size_t scores = static_cast<size_t>(checked_numel({S, S}));  // S x S: S may be huge
+  std::vector<double> p(scores), ds(scores), dr(static_cast<size_t>(S));
+  for (int64_t b = 0; b < bh; ++b) {
+    const int64_t off = b * S * D;
+    const float *qb = q + off, *kb = k + off, *vb = v + off, *ob = o + off, *gb = dout + off;
+    for (int64_t i = 0; i < S; ++i) {
+      double r = 0;
+      for (int64_t d = 0; d < D; ++d) r += static_cast<double>(gb[i * D + d]) * ob[i * D + d];
+      dr[i] = r;
+      for (int64_t j = 0; j < S; ++j) {
+        double pij = 0, dsij = 0;
+        if (j < key_end(i, S, causal)) {
+          double s = 0, dp = 0;
+          for (int64_t d = 0; d < D; ++d) {
+            s += static_cast<double>(qb[i * D + d]) * kb[j * D + d];
+            dp += static_cast<double>(gb[i * D + d]) * vb[j * D + d];
+          }
+          pij = std::exp(s * scale - lse[b * S + i]);
+          dsij = pij * (dp - r);
+        }
+        p[i * S + j] = pij;
+        ds[i * S + j] = dsij;
+      }
+    }
+    // Sums over visible (i, j) pairs only, as the forward: masked keys contribute nothing.
+    for (int64_t i = 0; i < S; ++i)
+      for (int64_t d = 0; d < D; ++d) {
+        double acc = 0;
+        for (int64_t j = 0; j < key_end(i, S, causal); ++j) acc += ds[i * S + j] * kb[j * D + d];
+        dq[off + i * D + d] = static_cast<float>(acc * scale);
+      }
+    for (int64_t j = 0; j < S; ++j)
+      for (int64_t d = 0; d < D; ++d) {
+        double acc_k = 0, acc_v = 0;
+        for (int64_t i = causal ? j : 0; i < S; ++i) {
+          acc_k += ds[i * S + j] * qb[i * D + d];
+          acc_v += p[i * S + j] * gb[i * D + d];
+        }
+        dk[off + j * D + d] = static_cast<float>(acc_k * scale);
+        dv[off + j * D + d] = static_cast<float>(acc_v);
+      }
+  }
+}
+
+// ---- v2: flash-style blocks ------------------------------------------------------------------
+void attention_forward_f32(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                           int64_t seq_len, int64_t head_dim, float scale, bool causal) {
+  const int64_t S = seq_len, D = head_dim;
+  const int64_t qblocks = (S + kBlock - 1) / kBlock;
+  const int64_t tasks = bh * qblocks;
+#pragma omp parallel
+  {
+    std::vector<float> acc(static_cast<size_t>(kBlock * D)), s(static_cast<size_t>(kBlock * kBlock));
+    float m[kBlock], l[kBlock];
+#pragma omp for schedule(dynamic)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t b = t / qblocks, i0 = (t % qblocks) * kBlock, ni = std::min(kBlock, S - i0);
+      const float *qb = q + b * S * D, *kb = k + b * S * D, *vb = v + b * S * D;
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      std::fill(m, m + kBlock, kNegInfF);
+      std::fill(l, l + kBlock, 0.0f);
+      // Causal: key blocks past the last query of this block are all masked.
+      const int64_t kend = causal ? i0 + ni : S;
+      for (int64_t j0 = 0; j0 < kend; j0 += kBlock) {
+        const int64_t nj = std::min(kBlock, kend - j0);
+        for (int64_t ii = 0; ii < ni; ++ii) {
+          const int64_t i = i0 + ii, jmax = std::min(nj, key_end(i, S, causal) - j0);  // valid keys in block
+          if (jmax <= 0) continue;
+          float* srow = s.data() + ii * kBlock;
+          float bmax = kNegInfF;
+          for (int64_t jj = 0; jj < jmax; ++jj) {
+            srow[jj] = dot(qb + i * D, kb + (j0 + jj) * D, D) * scale;
+            bmax = std::max(bmax, srow[jj]);
+          }
+          const float m_new = std::max(m[ii], bmax);
+          const float alpha = std::exp(m[ii] - m_new);  // 0 on the first block (m = -inf)
+          float* a = acc.data() + ii * D;
+          float sum = 0.0f;
+          for (int64_t d = 0; d < D; ++d) a[d] *= alpha;
+          for (int64_t jj = 0; jj < jmax; ++jj) {
+            const float pj = std::exp(srow[jj] - m_new);
+            sum += pj;
+            const float* vr = vb + (j0 + jj) * D;
+            for (int64_t d = 0; d < D; ++d) a[d] += pj * vr[d];
+          }
+          l[ii] = l[ii] * alpha + sum;
+          m[ii] = m_new;
+        }
+      }
+      for (int64_t ii = 0; ii < ni; ++ii) {
+        const int64_t i = i0 + ii;
+        const float inv = 1.0f / l[ii];
+        for (int64_t d = 0; d < D; ++d) o[(b * S + i) * D + d] = acc[ii * D + d] * inv;
+        lse[b * S + i] = m[ii] + std::log(l[ii]);
+      }
+    }
+  }
+}
+
+void attention_backward_f32(const float* dout, const float* q, const float* k, const float* v, const float* o,
+                            const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
+                            int64_t head_dim, float scale, bool causal) {
+  const int64_t S = seq_len, D = head_dim;
+#pragma omp parallel
+  {
+    std::vector<float> dr(static_cast<size_t>(S));
+#pragma omp for schedule(dynamic)
+    for (int64_t b = 0; b < bh; ++b) {
+      const int64_t off = b * S * D;
+      const float *qb = q + off, *kb = k + off, *vb = v + off, *ob = o + off, *gb = dout + off, *lb = lse + b * S;
+      float *dqb = dq + off, *dkb = dk + off, *dvb = dv + off;
+      std::fill(dqb, dqb + S * D, 0.0f);
+      std::fill(dkb, dkb + S * D, 0.0f);
+      std::fill(dvb, dvb + S * D, 0.0f);
+      for (int64_t i = 0; i < S; ++i) dr[i] = dot(gb + i * D, ob + i * D, D);
+      for (int64_t i0 = 0; i0 < S; i0 += kBlock) {
+        const int64_t iend = std::min(S, i0 + kBlock);
+        const int64_t kend = causal ? iend : S;
+        for (int64_t j0 = 0; j0 < kend; j0 += kBlock) {
+          const int64_t jend = std::min(kend, j0 + kBlock);
+          for (int64_t i = i0; i < iend; ++i) {
+            const int64_t je = std::min(jend, key_end(i, S, causal));
+            const float *qi = qb + i * D, *gi = gb + i * D;
+            float* dqi = dqb + i * D;
+            for (int64_t j = j0; j < je; ++j) {
+              const float p = std::exp(dot(qi, kb + j * D, D) * scale - lb[i]);
+              const float ds = p * (dot(gi, vb + j * D, D) - dr[i]) * scale;
+              const float* kj = kb + j * D;
+              float *dkj = dkb + j * D, *dvj = dvb + j * D;
+              for (int64_t d = 0; d < D; ++d) {
+                dvj[d] += p * gi[d];
+                dqi[d] += ds * kj[d];
+                dkj[d] += ds * qi[d];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace benchsuite::cpu

@@ -1,0 +1,296 @@
+// CUDA kernels of scaled dot-product attention (formulas in ops/attention/attention.h):
+// naive forward/backward through a materialised fp32 [bh, S, S] workspace, and a SIMT
+// flash-style forward (online softmax, K/V tiles in shared memory, no S x S buffer). All are
+// templated on the element type T (float, __half, __nv_bfloat16): loads widen to float, the
+// arithmetic is fp32, stores round once to T; lse is float32 for every T.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "ops/attention/attention.h"
+#include "core/cuda/block_reduce.cuh"
+#include "core/cuda/convert.cuh"
+#include "core/cuda/dispatch.cuh"
+#include "core/cuda/launch.cuh"
+
+namespace benchsuite::cuda {
+
+namespace {
+using detail::from_float;
+using detail::to_float;
+using detail::as_stream;
+using detail::grid_for;
+
+constexpr int kThreads = 256;
+
+template <class T>
+__device__ __forceinline__ float dot_rows(const T* __restrict__ a, const T* __restrict__ b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t d = 0; d < n; ++d) s = fmaf(to_float(a[d]), to_float(b[d]), s);
+  return s;
+}
+
+// ---- naive forward -----------------------------------------------------------------------------
+// scores[b, i, j] = q_i . k_j * scale, -inf where causal masks it. One thread per element.
+template <class T>
+__global__ void scores_kernel(const T* __restrict__ q, const T* __restrict__ k, float* __restrict__ scores, int64_t bh,
+                              int64_t S, int64_t D, float scale, bool causal) {
+  const int64_t n = bh * S * S;
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t j = e % S, i = (e / S) % S, b = e / (S * S);
+    scores[e] = (causal && j > i) ? -INFINITY : dot_rows(q + (b * S + i) * D, k + (b * S + j) * D, D) * scale;
+  }
+}
+
+// A block per row of [rows, S] scores: in place P = softmax(row), lse = log-sum-exp.
+// Every row has at least one finite entry (key 0), so the max is finite.
+__global__ void row_softmax_kernel(float* __restrict__ p, float* __restrict__ lse, int64_t rows, int64_t S) {
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    float* row = p + r * S;
+    float m = -__FLT_MAX__;
+    for (int64_t c = threadIdx.x; c < S; c += kThreads) m = fmaxf(m, row[c]);
+    m = detail::block_max<kThreads>(m);
+    float s = 0.0f;
+    for (int64_t c = threadIdx.x; c < S; c += kThreads) s += expf(row[c] - m);  // exp(-inf) = 0
+    s = detail::block_sum<kThreads>(s);
+    const float inv = 1.0f / s;
+    for (int64_t c = threadIdx.x; c < S; c += kThreads) row[c] = expf(row[c] - m) * inv;
+    if (threadIdx.x == 0) lse[r] = m + logf(s);
+  }
+}
+
+// out[b, i, d] = alpha * sum_j A[b, i, j] * B[b, j, d]   (A [bh, S, S], B [bh, S, D]), or with
+// A transposed (sum_j A[b, j, i] * B[b, j, d]) when kTransA. One thread per output element.
+template <bool kTransA, class T>
+__global__ void batched_av_kernel(const float* __restrict__ a, const T* __restrict__ bmat, T* __restrict__ out,
+                                  int64_t bh, int64_t S, int64_t D, float alpha) {
+  const int64_t n = bh * S * D;
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t d = e % D, i = (e / D) % S, b = e / (S * D);
+    const float* ab = a + b * S * S;
+    const T* bb = bmat + b * S * D + d;
+    float acc = 0.0f;
+    for (int64_t j = 0; j < S; ++j) acc = fmaf(kTransA ? ab[j * S + i] : ab[i * S + j], to_float(bb[j * D]), acc);
+    out[e] = from_float<T>(acc * alpha);
+  }
+}
+
+// ---- naive backward ----------------------------------------------------------------------------
+// p[b, i, j] = exp(q_i . k_j * scale - lse[b, i]), 0 where masked.
+template <class T>
+__global__ void probs_kernel(const T* __restrict__ q, const T* __restrict__ k, const float* __restrict__ lse,
+                             float* __restrict__ p, int64_t bh, int64_t S, int64_t D, float scale, bool causal) {
+  const int64_t n = bh * S * S;
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t j = e % S, i = (e / S) % S, b = e / (S * S);
+    p[e] =
+        (causal && j > i) ? 0.0f : expf(dot_rows(q + (b * S + i) * D, k + (b * S + j) * D, D) * scale - lse[b * S + i]);
+  }
+}
+
+// In place: p -> dS = p * (do_i . v_j - do_i . o_i).
+template <class T>
+__global__ void dscores_kernel(const T* __restrict__ dout, const T* __restrict__ v, const T* __restrict__ o,
+                               float* __restrict__ p, int64_t bh, int64_t S, int64_t D) {
+  const int64_t n = bh * S * S;
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t j = e % S, i = (e / S) % S, b = e / (S * S);
+    const float pij = p[e];
+    if (pij == 0.0f) continue;  // masked (or underflowed): dS = 0 either way
+    const T* gi = dout + (b * S + i) * D;
+    p[e] = pij * (dot_rows(gi, v + (b * S + j) * D, D) - dot_rows(gi, o + (b * S + i) * D, D));
+  }
+}
+
+// ---- flash forward -----------------------------------------------------------------------------
+constexpr int kBq = 64;                     // queries per block
+constexpr int kBk = 32;                     // keys per tile: one per lane
+constexpr int kWarps = kThreads / 32;       // 8
+constexpr int kRowsPerWarp = kBq / kWarps;  // 8
+
+__device__ __forceinline__ float warp_max(float v) {
+  for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
+  return v;
+}
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Shared memory: Qs [kBq, D], Ks [kBk, D + 1] (padded: lane j reads row j, no bank
+// conflicts), Vs [kBk, D], all float (T widened on load). Lane c of a warp owns output
+// columns c, c + 32, ... (kChunks of them, D <= 32 * kChunks). Blocks walk (bh, query tile)
+// pairs grid-stride.
+template <int kChunks, class T>
+__global__ void __launch_bounds__(kThreads)
+    flash_forward_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v, T* __restrict__ o,
+                         float* __restrict__ lse, int64_t bh, int64_t S, int D, float scale, bool causal) {
+  extern __shared__ float smem[];
+  float* Qs = smem;
+  float* Ks = Qs + kBq * D;
+  float* Vs = Ks + kBk * (D + 1);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t qtiles = (S + kBq - 1) / kBq, total = bh * qtiles;
+  for (int64_t t = blockIdx.x; t < total; t += gridDim.x) {
+    const int64_t b = t / qtiles, i0 = (t % qtiles) * kBq;
+    const T* qb = q + b * S * D;
+    const T* kb = k + b * S * D;
+    const T* vb = v + b * S * D;
+    __syncthreads();  // the previous tile's readers of Qs are done
+    for (int e = threadIdx.x; e < kBq * D; e += kThreads) {
+      const int r = e / D, c = e % D;
+      Qs[e] = i0 + r < S ? to_float(qb[(i0 + r) * D + c]) : 0.0f;
+    }
+    float m[kRowsPerWarp], l[kRowsPerWarp], acc[kRowsPerWarp][kChunks];
+#pragma unroll
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      m[rr] = -INFINITY;
+      l[rr] = 0.0f;
+#pragma unroll
+      for (int c = 0; c < kChunks; ++c) acc[rr][c] = 0.0f;
+    }
+    // Causal: keys past the block's last query are masked for every row.
+    const int64_t kend = causal ? min(S, i0 + kBq) : S;
+    for (int64_t j0 = 0; j0 < kend; j0 += kBk) {
+      __syncthreads();  // Qs loaded; the previous K/V tile's readers are done
+      for (int e = threadIdx.x; e < kBk * D; e += kThreads) {
+        const int r = e / D, c = e % D;
+        const bool ok = j0 + r < S;
+        Ks[r * (D + 1) + c] = ok ? to_float(kb[(j0 + r) * D + c]) : 0.0f;
+        Vs[e] = ok ? to_float(vb[(j0 + r) * D + c]) : 0.0f;
+      }
+      __syncthreads();
+      const int64_t j = j0 + lane;
+#pragma unroll
+      for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+        const int r = warp * kRowsPerWarp + rr;
+        const int64_t i = i0 + r;
+        if (i >= S) continue;  // warp-uniform
+        float s = -INFINITY;
+        if (j < S && (!causal || j <= i)) {
+          const float* qr = Qs + r * D;
+          const float* kr = Ks + lane * (D + 1);
+          float dot = 0.0f;
+          for (int d = 0; d < D; ++d) dot = fmaf(qr[d], kr[d], dot);
+          s = dot * scale;
+        }
+        const float tile_max = warp_max(s);
+        if (tile_max == -INFINITY) continue;  // warp-uniform: every key of this tile masked
+        const float m_new = fmaxf(m[rr], tile_max);
+        const float alpha = expf(m[rr] - m_new);  // 0 on the first tile (m = -inf)
+        const float p = expf(s - m_new);          // 0 for masked keys
+        l[rr] = l[rr] * alpha + warp_sum(p);
+        m[rr] = m_new;
+#pragma unroll
+        for (int c = 0; c < kChunks; ++c) acc[rr][c] *= alpha;
+        for (int jj = 0; jj < kBk; ++jj) {
+          const float pj = __shfl_sync(0xffffffffu, p, jj);
+          const float* vr = Vs + jj * D;
+#pragma unroll
+          for (int c = 0; c < kChunks; ++c) {
+            const int d = lane + 32 * c;
+            if (d < D) acc[rr][c] = fmaf(pj, vr[d], acc[rr][c]);
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      const int64_t i = i0 + warp * kRowsPerWarp + rr;
+      if (i >= S) continue;
+      const float inv = 1.0f / l[rr];  // l > 0: key 0 is visible to every row
+      T* orow = o + (b * S + i) * D;
+#pragma unroll
+      for (int c = 0; c < kChunks; ++c) {
+        const int d = lane + 32 * c;
+        if (d < D) orow[d] = from_float<T>(acc[rr][c] * inv);
+      }
+      if (lane == 0) lse[b * S + i] = m[rr] + logf(l[rr]);
+    }
+  }
+}
+
+template <int kChunks, class T>
+void launch_flash(const T* q, const T* k, const T* v, T* o, float* lse, int64_t bh, int64_t S, int64_t D, float scale,
+                  bool causal, cudaStream_t stream) {
+  const size_t smem = static_cast<size_t>(kBq * D + kBk * (D + 1) + kBk * D) * sizeof(float);
+  if (smem > 48 * 1024)
+    BENCHSUITE_CUDA_CHECK(cudaFuncSetAttribute(flash_forward_kernel<kChunks, T>,
+                                               cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  const int64_t total = bh * ((S + kBq - 1) / kBq);
+  const unsigned grid = static_cast<unsigned>(std::min<int64_t>(total, INT_MAX));
+  flash_forward_kernel<kChunks, T>
+      <<<grid, kThreads, smem, stream>>>(q, k, v, o, lse, bh, S, static_cast<int>(D), scale, causal);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+}  // namespace
+
+void attention_forward_naive(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse,
+                             float* workspace, int64_t bh, int64_t seq_len, int64_t head_dim, float scale, bool causal,
+                             StreamHandle stream) {
+  detail::dispatch_float(dtype, "attention_forward_naive", [&](auto tag) {
+    using T = decltype(tag);
+    const T *qt = static_cast<const T*>(q), *kt = static_cast<const T*>(k), *vt = static_cast<const T*>(v);
+    const cudaStream_t s = as_stream(stream);
+    const int64_t S = seq_len, D = head_dim, rows = bh * S;
+    scores_kernel<T><<<grid_for(rows * S, kThreads), kThreads, 0, s>>>(qt, kt, workspace, bh, S, D, scale, causal);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    const unsigned row_grid = static_cast<unsigned>(std::min<int64_t>(rows, INT_MAX));
+    row_softmax_kernel<<<row_grid, kThreads, 0, s>>>(workspace, lse, rows, S);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<false, T>
+        <<<grid_for(rows * D, kThreads), kThreads, 0, s>>>(workspace, vt, static_cast<T*>(o), bh, S, D, 1.0f);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void attention_forward_flash(DType dtype, const void* q, const void* k, const void* v, void* o, float* lse, int64_t bh,
+                             int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream) {
+  detail::dispatch_float(dtype, "attention_forward_flash", [&](auto tag) {
+    using T = decltype(tag);
+    const T *qt = static_cast<const T*>(q), *kt = static_cast<const T*>(k), *vt = static_cast<const T*>(v);
+    T* ot = static_cast<T*>(o);
+    const cudaStream_t s = as_stream(stream);
+    if (head_dim <= 32)
+      launch_flash<1, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+    else if (head_dim <= 64)
+      launch_flash<2, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+    else if (head_dim <= 128)
+      launch_flash<4, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+    else
+      launch_flash<8, T>(qt, kt, vt, ot, lse, bh, seq_len, head_dim, scale, causal, s);
+  });
+}
+
+void attention_backward_naive(DType dtype, const void* dout, const void* q, const void* k, const void* v, const void* o,
+                              const float* lse, void* dq, void* dk, void* dv, float* workspace, int64_t bh,
+                              int64_t seq_len, int64_t head_dim, float scale, bool causal, StreamHandle stream) {
+  detail::dispatch_float(dtype, "attention_backward_naive", [&](auto tag) {
+    using T = decltype(tag);
+    const T *gt = static_cast<const T*>(dout), *qt = static_cast<const T*>(q), *kt = static_cast<const T*>(k),
+            *vt = static_cast<const T*>(v), *ot = static_cast<const T*>(o);
+    const cudaStream_t s = as_stream(stream);
+    const int64_t S = seq_len, D = head_dim, nss = bh * S * S, nsd = bh * S * D;
+    probs_kernel<T><<<grid_for(nss, kThreads), kThreads, 0, s>>>(qt, kt, lse, workspace, bh, S, D, scale, causal);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<true, T>
+        <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, gt, static_cast<T*>(dv), bh, S, D, 1.0f);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    dscores_kernel<T><<<grid_for(nss, kThreads), kThreads, 0, s>>>(gt, vt, ot, workspace, bh, S, D);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<false, T>
+        <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, kt, static_cast<T*>(dq), bh, S, D, scale);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+    batched_av_kernel<true, T>
+        <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, qt, static_cast<T*>(dk), bh, S, D, scale);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace benchsuite::cuda

@@ -1,0 +1,153 @@
+// CPU GEMM, row-major C[M,N] = A[M,K] @ B[K,N].
+// v1 reference: i-k-j loops accumulating a row in double.
+// v2 blocked: Goto-style packing (KC x NC panels of B, MC x KC blocks of A) and a 6x16
+//    register-tiled micro-kernel written with GCC vector extensions (AVX2/AVX-512 under
+//    -march=native), M blocks spread over OpenMP threads.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+#include "ops/matmul/matmul.h"
+
+namespace benchsuite::cpu {
+
+void matmul_row_f64(const float* a, const float* b, double* row, int64_t i, int64_t n, int64_t k) {
+  std::fill(row, row + n, 0.0);
+  for (int64_t p = 0; p < k; ++p) {
+    const double aip = a[i * k + p];
+    const float* bp = b + p * n;
+    for (int64_t j = 0; j < n; ++j) row[j] += aip * bp[j];
+  }
+}
+
+void matmul_f32_reference(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+  std::vector<double> row(static_cast<size_t>(n));
+  for (int64_t i = 0; i < m; ++i) {
+    matmul_row_f64(a, b, row.data(), i, n, k);
+    for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<float>(row[j]);
+  }
+}
+
+namespace {
+
+constexpr int64_t kMR = 6;     // rows of C per micro-kernel call
+constexpr int64_t kNR = 16;    // columns of C per micro-kernel call (two 8-float vectors)
+constexpr int64_t kKC = 256;   // depth of a packed panel: A strip + B strip stay in L1/L2
+constexpr int64_t kMC = 96;    // rows of A per packed block (multiple of kMR)
+constexpr int64_t kNC = 3072;  // columns of B per packed panel
+
+typedef float v8f __attribute__((vector_size(32)));
+
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<float[], FreeDeleter>;
+
+AlignedBuffer aligned_floats(int64_t count) {
+  size_t bytes = ((static_cast<size_t>(count) * sizeof(float) + 63) / 64) * 64;
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes == 0 ? 64 : bytes));
+  if (p == nullptr) BENCHSUITE_UNSUPPORTED("oom", "matmul: out of host memory for packing buffers");
+  return AlignedBuffer(p);
+}
+
+// B[kc, nc] (leading dimension ldb) -> strips of kNR columns, each kc x kNR, zero padded.
+void pack_b(const float* b, int64_t ldb, int64_t kc, int64_t nc, float* packed) {
+  for (int64_t j0 = 0; j0 < nc; j0 += kNR) {
+    const int64_t nr = std::min(kNR, nc - j0);
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = b + p * ldb + j0;
+      int64_t q = 0;
+      for (; q < nr; ++q) packed[q] = src[q];
+      for (; q < kNR; ++q) packed[q] = 0.0f;
+      packed += kNR;
+    }
+  }
+}
+
+// A[mc, kc] (leading dimension lda) -> strips of kMR rows, each kc x kMR, zero padded.
+void pack_a(const float* a, int64_t lda, int64_t mc, int64_t kc, float* packed) {
+  for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
+    const int64_t mr = std::min(kMR, mc - i0);
+    for (int64_t p = 0; p < kc; ++p) {
+      int64_t r = 0;
+      for (; r < mr; ++r) packed[r] = a[(i0 + r) * lda + p];
+      for (; r < kMR; ++r) packed[r] = 0.0f;
+      packed += kMR;
+    }
+  }
+}
+
+// C[mr, nr] (+)= packed A strip @ packed B strip; full tiles store straight from registers.
+void micro_kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int64_t mr, int64_t nr,
+                  bool accumulate) {
+  v8f acc[kMR][2];
+  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = v8f{};
+  for (int64_t p = 0; p < kc; ++p) {
+    const v8f b0 = *reinterpret_cast<const v8f*>(bp);
+    const v8f b1 = *reinterpret_cast<const v8f*>(bp + 8);
+    for (int r = 0; r < kMR; ++r) {
+      const float a = ap[r];
+      acc[r][0] += a * b0;
+      acc[r][1] += a * b1;
+    }
+    ap += kMR;
+    bp += kNR;
+  }
+  if (mr == kMR && nr == kNR) {
+    for (int r = 0; r < kMR; ++r) {
+      for (int h = 0; h < 2; ++h) {
+        float* dst = c + r * ldc + 8 * h;
+        v8f value = acc[r][h];
+        if (accumulate) {
+          v8f old;
+          std::memcpy(&old, dst, sizeof(old));
+          value += old;
+        }
+        std::memcpy(dst, &value, sizeof(value));
+      }
+    }
+    return;
+  }
+  alignas(32) float tile[kMR][kNR];
+  std::memcpy(tile, acc, sizeof(tile));
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t q = 0; q < nr; ++q) c[r * ldc + q] = (accumulate ? c[r * ldc + q] : 0.0f) + tile[r][q];
+}
+
+}  // namespace
+
+void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    std::fill(c, c + m * n, 0.0f);
+    return;
+  }
+  AlignedBuffer b_packed = aligned_floats(kKC * (((std::min(kNC, n) + kNR - 1) / kNR) * kNR));
+  for (int64_t jc = 0; jc < n; jc += kNC) {
+    const int64_t nc = std::min(kNC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      const int64_t kc = std::min(kKC, k - pc);
+      pack_b(b + pc * n + jc, n, kc, nc, b_packed.get());
+      const bool accumulate = pc > 0;
+      const float* bp = b_packed.get();
+#pragma omp parallel
+      {
+        AlignedBuffer a_packed = aligned_floats(kMC * kKC);
+#pragma omp for schedule(dynamic)
+        for (int64_t ic = 0; ic < m; ic += kMC) {
+          const int64_t mc = std::min(kMC, m - ic);
+          pack_a(a + ic * k + pc, k, mc, kc, a_packed.get());
+          for (int64_t jr = 0; jr < nc; jr += kNR)
+            for (int64_t ir = 0; ir < mc; ir += kMR)
+              micro_kernel(kc, a_packed.get() + ir * kc, bp + jr * kc, c + (ic + ir) * n + jc + jr, n,
+                           std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace benchsuite::cpu

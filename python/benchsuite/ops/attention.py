@@ -1,0 +1,40 @@
+"""The attention ops for notebooks (re-exported by benchsuite.ops): scaled dot-product
+attention over q, k, v [B, H, S, D] of one dtype (float32, float16 or bfloat16), forward and
+backward. Outputs have q's dtype; the log-sum-exp is always float32.
+
+Pass NumPy arrays, PyTorch/CuPy tensors (CPU or CUDA) or bs.Tensor; results are the same
+kind as q. `impl` names a version (``bs.ops.versions("attention")``); the default is the
+fastest one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _core
+from ._convert import float_arg, same_kind
+
+__all__ = ["attention", "attention_backward"]
+
+
+def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None = None, impl: str | None = None,
+              return_lse: bool = False) -> Any:
+    """O = softmax(Q K^T * scale [+ causal mask]) V for q, k, v [B, H, S, D] (equal shapes).
+
+    scale defaults to 1/sqrt(D); causal lets query i see keys j <= i only. With
+    return_lse=True returns (o, lse), lse [B, H, S] the row log-sum-exp of the scaled scores
+    (what attention_backward needs), always float32. float16/bfloat16 inputs accumulate in
+    float32; on CUDA their default is the tensor-core version v3 (sm_80+)."""
+    o, lse = _core.attention(q, k, v, bool(causal), None if scale is None else float_arg("attention", "scale", scale),
+                             impl or "")
+    return (same_kind(o, q), same_kind(lse, q)) if return_lse else same_kind(o, q)
+
+
+def attention_backward(do: Any, q: Any, k: Any, v: Any, o: Any, lse: Any, causal: bool = False,
+                       scale: float | None = None, impl: str | None = None) -> tuple[Any, Any, Any]:
+    """(dq, dk, dv) of attention from the output gradient do, with the forward's o and lse.
+
+    do and o have q's dtype, lse is float32; the gradients have q's dtype."""
+    dq, dk, dv = _core.attention_backward(do, q, k, v, o, lse, bool(causal),
+                                          None if scale is None else float_arg("attention_backward", "scale", scale),
+                                          impl or "")
+    return same_kind(dq, q), same_kind(dk, q), same_kind(dv, q)
