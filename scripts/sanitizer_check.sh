@@ -104,7 +104,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 # ---- tests ------------------------------------------------------------------------------
 # The tests that reach native code: ops (every CPU version against its reference), tensors
 # and views, the harness and statistics, the energy window and RAPL reader, the memory
-# counters, interop, impossible sizes and Ctrl-C (these run `benchsuite` in child processes,
+# counters, interop, the model layer (graph, executor, models), impossible sizes and Ctrl-C (these run `benchsuite` in child processes,
 # which inherit the settings above; their reports land in $logs too), and the fuzz tests.
 # Left out: `slow` tests (time); the pure-Python layers (results, reports, config, CLI,
 # history); test_fuzz_loaders.py (hypothesis over the JSON/YAML loaders: no native code);
@@ -113,7 +113,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 shopt -s nullglob
 tests=(tests/test_ops*.py tests/test_tensor.py tests/test_harness.py tests/test_stats.py
        tests/test_energy.py tests/test_memory_profiler.py tests/test_interop.py
-       tests/test_interrupt_and_sizes.py tests/test_fuzz*.py)
+       tests/test_interrupt_and_sizes.py tests/test_fuzz*.py tests/test_graph.py tests/test_models.py)
 shopt -u nullglob
 for i in "${!tests[@]}"; do
   [ "${tests[$i]}" = tests/test_fuzz_loaders.py ] && unset 'tests[i]'

@@ -940,6 +940,23 @@ def fuzz_attention(data, version):
     check(lse, lse_ref, "float32", f"attention {impl} lse", np.abs(lse_ref) + 1, nonfinite="loose")
 
 
+def fuzz_attention_kv(data, version):
+    from test_graph import attention_reference
+    b, kv_heads, group = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    sq, cap, d = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 7)), data.draw(st.integers(1, 9))
+    kv_len, q_offset, window = data.draw(st.integers(0, cap)), data.draw(st.integers(0, 4)), data.draw(st.integers(0, 4))
+    causal, masked = data.draw(st.booleans()), data.draw(st.booleans())
+    gen = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    q = (gen.standard_normal((b, kv_heads * group, sq, d)) * 2).astype(np.float32)
+    k, v = (gen.standard_normal((2, b, kv_heads, cap, d)) * 2).astype(np.float32)
+    mask = (gen.random((b, cap)) > 0.3).astype(np.float32) if masked else None
+    o = call_ok(bs.ops.attention_kv, q, k, v, key_mask=mask, causal=causal, q_offset=q_offset, kv_len=kv_len,
+                window=window, impl=version["version"])
+    ref = attention_reference(q, k[:, :, :kv_len], v[:, :, :kv_len], causal,
+                              None if mask is None else mask[:, :kv_len], q_offset, window)
+    np.testing.assert_allclose(o, ref, rtol=1e-4, atol=1e-5)
+
+
 def fuzz_attention_backward(data, version):
     dtype, shape, causal, scale, valid, (q, k, v), (q_v, k_v, v_v) = _attention_inputs(data, version)
     impl = version["version"]
@@ -962,9 +979,11 @@ def fuzz_attention_backward(data, version):
 
 FUZZERS = {
     "add": fuzz_add_mul("add"), "mul": fuzz_add_mul("mul"), "axpy": fuzz_axpy,
-    **{op: fuzz_activation(op) for op in ("relu", "gelu", "silu")},
-    **{f"{op}_backward": fuzz_activation_backward(f"{op}_backward") for op in ("relu", "gelu", "silu")},
+    **{op: fuzz_activation(op) for op in ("relu", "gelu", "silu", "gelu_erf", "tanh")},
+    **{f"{op}_backward": fuzz_activation_backward(f"{op}_backward")
+       for op in ("relu", "gelu", "silu", "gelu_erf", "tanh")},
     **{op: fuzz_reduction(op) for op in ("sum", "mean", "max")},
+    "attention_kv": fuzz_attention_kv,
     "softmax": fuzz_softmax("softmax"), "log_softmax": fuzz_softmax("log_softmax"),
     "softmax_backward": fuzz_softmax_backward("softmax_backward"),
     "log_softmax_backward": fuzz_softmax_backward("log_softmax_backward"),

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / "python" / PACKAGE
 # The extension module: built, so only its stub is in the source tree.
 COMPILED = {f"{PACKAGE}._core"}
 TOP_LEVEL_MODULES = {"__init__", "__main__", "cli", "pytest_plugin"}
-SUBPACKAGES = {"core", "harness", "analysis", "ops", "peers"}
+SUBPACKAGES = {"core", "harness", "analysis", "ops", "peers", "models"}
 
 
 @dataclass

@@ -2,6 +2,8 @@
 inputs (never zeros), including awkward shapes."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -191,6 +193,14 @@ def test_ops_return_the_callers_array_kind(rng):
 def gelu_reference(x):
     x = x.astype(np.float64)
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])  # NumPy has no erf; math.erf is exact to double
+
+
+def gelu_erf_reference(x):
+    x = np.asarray(x, np.float64)
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
 
 
 ACTIVATIONS = {
@@ -594,17 +604,20 @@ def test_softmax_backward_family_dtypes(rng, op, device, version, dtype, shape):
 
 
 ACT = {"relu": lambda x: np.maximum(x, 0), "gelu": lambda x: gelu_reference(x),
-       "silu": lambda x: x / (1 + np.exp(-x))}
+       "silu": lambda x: x / (1 + np.exp(-x)), "gelu_erf": gelu_erf_reference, "tanh": np.tanh}
 ACT_GRAD = {
     "relu": lambda x: (x > 0).astype(np.float64),
     "gelu": lambda x: (lambda k, t: 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))(
         np.sqrt(2 / np.pi), np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
     "silu": lambda x: (lambda s: s * (1 + x * (1 - s)))(1 / (1 + np.exp(-x))),
+    "gelu_erf": lambda x: 0.5 * (1 + _erf(np.asarray(x, np.float64) / math.sqrt(2)))
+    + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi),
+    "tanh": lambda x: 1 - np.tanh(x) ** 2,
 }
 FLAT_SIZES = [0, 1, 7, 1000, 4097, 40000]
 
 
-@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("relu", "gelu", "silu"))
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("relu", "gelu", "silu", "gelu_erf", "tanh"))
 @pytest.mark.parametrize("n", FLAT_SIZES)
 def test_activations_dtypes(rng, op, device, version, dtype, n):
     skip_without(device)
@@ -616,7 +629,8 @@ def test_activations_dtypes(rng, op, device, version, dtype, n):
     assert_close_to_exact(y, ACT[op](xl), dtype, f"{op} {device} {version}", xl)
 
 
-@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("relu_backward", "gelu_backward", "silu_backward"))
+@pytest.mark.parametrize("op,device,version,dtype", dtype_versions("relu_backward", "gelu_backward", "silu_backward",
+                                                             "gelu_erf_backward", "tanh_backward"))
 @pytest.mark.parametrize("n", FLAT_SIZES)
 def test_activation_backwards_dtypes(rng, op, device, version, dtype, n):
     skip_without(device)

@@ -203,8 +203,13 @@ def test_cross_entropy_forward(rng, device, version, rows, classes):
                                            reduction="none"))
     ref_mean, ref_rows = cross_entropy_ref(logits, targets)
     assert mean.shape == () and per_row.shape == (rows,)
-    assert relative_error(per_row, ref_rows) < 1e-5
-    assert abs(float(mean) - ref_mean) <= 1e-5 * abs(ref_mean) + 1e-7
+    # A row's loss is lse - x[target]: float32 kernels round lse (of the row's magnitude) before
+    # the subtraction, so a tiny loss carries an absolute error of a few ulps of max|x|, not of
+    # the loss (seen: loss 0.0035 from logits of magnitude ~5, 3e-5 relative on the CUDA v1).
+    scale = np.abs(logits).max(axis=1) + np.log(classes) + 1
+    bound = 1e-5 * np.abs(ref_rows) + 8 * np.finfo(np.float32).eps * scale
+    assert np.all(np.abs(per_row.astype(np.float64) - ref_rows) <= bound), (per_row, ref_rows)
+    assert abs(float(mean) - ref_mean) <= 1e-5 * abs(ref_mean) + float(bound.mean())
     if classes == 1:
         np.testing.assert_array_equal(per_row, 0.0)  # one class: probability 1, loss 0
 

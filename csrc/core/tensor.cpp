@@ -168,6 +168,21 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t byte
   return t;
 }
 
+Tensor Tensor::storage_view(const Shape& shape, DType dtype, int64_t byte_offset) const {
+  const size_t bytes = checked_nbytes(shape, dtype);
+  BENCHSUITE_CHECK_ARG(defined(), "storage_view: tensor is undefined (default-constructed)");
+  BENCHSUITE_CHECK_ARG(byte_offset >= 0 && static_cast<size_t>(byte_offset) <= storage_->bytes() &&
+                           bytes <= storage_->bytes() - static_cast<size_t>(byte_offset),
+                       "storage_view: ", dtype_name(dtype), shape_str(shape), " at byte ", byte_offset,
+                       " runs past the storage of ", storage_->bytes(), " bytes");
+  Tensor t = *this;
+  t.shape_ = shape;
+  t.strides_ = contiguous_strides(shape);
+  t.offset_ = byte_offset;
+  t.dtype_ = dtype;
+  return t;
+}
+
 namespace {
 ContiguousHook g_contiguous_hook = nullptr;  // constant-initialised: safe during static init
 }  // namespace

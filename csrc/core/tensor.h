@@ -85,6 +85,9 @@ class Tensor {
   // `byte_offset` bytes into the storage; the caller keeps every element inside it.
   Tensor view(const Shape& shape) const;
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t byte_offset) const;
+  // A contiguous view of `shape` and `dtype` at `byte_offset` into this tensor's storage (a
+  // plan's tensors inside its arena); invalid_argument when it would run past the storage.
+  Tensor storage_view(const Shape& shape, DType dtype, int64_t byte_offset) const;
 
   Tensor contiguous() const;            // self when already contiguous; any device
   Tensor to(Device device) const;       // copy (self when already there)

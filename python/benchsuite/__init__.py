@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core, ops
+from . import _core, models, ops
 from ._core import Tensor, from_dlpack
 from .core.config import Profile, load_profile
 from .core.environment import fingerprint, fingerprint_id
@@ -32,7 +32,7 @@ __version__ = _core.build_config()["version"]
 
 __all__ = [
     "__version__", "build_config", "devices", "cuda_available", "memory_stats", "reset_memory_stats",
-    "ops", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
+    "ops", "models", "Tensor", "from_dlpack", "measure", "Result", "Stats", "HarnessSettings", "Profile",
     "load_profile", "list_cases", "CaseSpec", "load_results", "RunResults", "BenchsuiteError",
     "InvalidArgumentError", "UnsupportedError", "CudaUnavailableError", "CudaError", "ConfigError",
     "ResultsFileError", "EnvironmentMismatchError", "HistoryError", "OutputError", "RunWriteError",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'axpy', 'build_config', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'set_caching_pool', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'axpy', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'graph_node_kinds', 'graph_random_parameters', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -173,6 +173,126 @@ class EnergyMeter:
         ...
     def stop(self) -> dict:
         ...
+class Graph:
+    """
+    A model graph: values, nodes, parameters (model layer).
+    """
+    def __str__(self) -> str:
+        ...
+    def summary(self) -> list:
+        """
+        One dict per node: kind, shapes, parameters, FLOPs and bytes.
+        """
+    def verify(self) -> None:
+        ...
+    @property
+    def inputs(self) -> list:
+        ...
+    @property
+    def node_count(self) -> int:
+        ...
+    @property
+    def outputs(self) -> list[str]:
+        ...
+    @property
+    def parameters(self) -> list:
+        ...
+    @property
+    def scalars(self) -> list[str]:
+        ...
+    @property
+    def states(self) -> list:
+        ...
+class GraphBuilder:
+    """
+    Builds a graph one node at a time (benchsuite.graph.Builder).
+    """
+    def __init__(self, dtype: str = 'float32') -> None:
+        ...
+    def add(self, a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex, name: str = '') -> int:
+        ...
+    def attention(self, q: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex, v: typing.SupportsInt | typing.SupportsIndex, causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, window: typing.SupportsInt | typing.SupportsIndex = 0, key_mask: typing.SupportsInt | typing.SupportsIndex | None = None, offset_scalar: str = '') -> int:
+        ...
+    def cache_write(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: str) -> int:
+        ...
+    def concat(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def embedding(self, ids: typing.SupportsInt | typing.SupportsIndex, vocab: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, weight_name: str) -> int:
+        ...
+    def finish(self) -> Graph:
+        """
+        The graph, verified.
+        """
+    def gelu(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def gelu_erf(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def input(self, name: str, shape: typing.Any, dtype: str = 'float32') -> int:
+        ...
+    def layernorm(self, x: typing.SupportsInt | typing.SupportsIndex, name: str, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, weight: str = 'weight', bias: str = 'bias') -> int:
+        ...
+    def linear(self, x: typing.SupportsInt | typing.SupportsIndex, out_features: typing.SupportsInt | typing.SupportsIndex, name: str, bias: bool = True, in_out: bool = False) -> int:
+        ...
+    def matmul(self, a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex, name: str = '') -> int:
+        ...
+    def mul(self, a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex, name: str = '') -> int:
+        ...
+    def node(self, kind: str, inputs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], attrs: dict = {}, name: str = '') -> list[int]:
+        ...
+    def output(self, value: typing.SupportsInt | typing.SupportsIndex, name: str = '') -> None:
+        ...
+    def parameter(self, name: str, shape: typing.Any, init: str = 'normal', std: typing.SupportsFloat | typing.SupportsIndex = 0.02) -> int:
+        ...
+    def permute(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> int:
+        ...
+    def positions(self, ids: typing.SupportsInt | typing.SupportsIndex, max_positions: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, weight_name: str, offset_scalar: str = '') -> int:
+        ...
+    def relu(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def reshape(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> int:
+        ...
+    def rmsnorm(self, x: typing.SupportsInt | typing.SupportsIndex, name: str, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-06, weight: str = 'weight') -> int:
+        ...
+    def rope(self, x: typing.SupportsInt | typing.SupportsIndex, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, offset_scalar: str = '') -> int:
+        ...
+    def scalar(self, arg0: str) -> None:
+        ...
+    def set_scope(self, arg0: str) -> None:
+        ...
+    def shape(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        ...
+    def silu(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def slice(self, x: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, stop: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def softmax(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def state(self, arg0: str, arg1: typing.Any) -> int:
+        ...
+    def tanh(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @property
+    def inits(self) -> dict:
+        ...
+class Executor:
+    """
+    Runs a graph on one device with plans cached by input shapes.
+    """
+    def __init__(self, graph: Graph, parameters: dict, device: str = 'cpu', versions: collections.abc.Mapping[str, str] = {}) -> None:
+        ...
+    def reset_states(self) -> None:
+        ...
+    def run(self, inputs: list, scalars: collections.abc.Mapping[str, typing.SupportsInt | typing.SupportsIndex] = {}, copy: bool = True) -> list[Tensor]:
+        """
+        Outputs in the graph's order: copies on the CPU, or (copy=False) views valid until the next run.
+        """
+    def set_parameter(self, arg0: str, arg1: typing.Any) -> None:
+        ...
+    def state(self, arg0: str) -> Tensor:
+        ...
+    @property
+    def stats(self) -> dict:
+        ...
 def add(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
 def apply_throttle_policy(samples: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], start_times: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], end_times: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], clock_samples: collections.abc.Sequence[ClockSample], max_sm_clock_mhz: typing.SupportsFloat | typing.SupportsIndex | None = None, clock_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.8, max_throttled_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.1, discard: bool = True) -> dict:
@@ -191,11 +311,19 @@ def attention_backward(do: typing.Any, q: typing.Any, k: typing.Any, v: typing.A
     """
     do, o of q's dtype, lse float32 -> [dq, dk, dv], each [B, H, S, D] of q's dtype.
     """
+def attention_kv(q: typing.Any, k: typing.Any, v: typing.Any, key_mask: typing.Any = None, causal: bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, q_offset: typing.SupportsInt | typing.SupportsIndex = 0, kv_len: typing.SupportsInt | typing.SupportsIndex = -1, window: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> Tensor:
+    """
+    q [B, Hq, Sq, D], k/v [B, Hkv, cap, D] (Hq a multiple of Hkv), key_mask [B, cap] or None -> o [B, Hq, Sq, D]; query i at position q_offset + i sees keys j < kv_len, unmasked, j <= its position when causal, within the window when window > 0.
+    """
 def axpy(alpha: typing.SupportsFloat | typing.SupportsIndex, x: typing.Any, y: typing.Any, impl: str = '') -> Tensor:
     ...
 def build_config() -> dict:
     """
     What this build of the native core contains.
+    """
+def build_transformer(family: str, config: collections.abc.Mapping[str, typing.SupportsFloat | typing.SupportsIndex], batch: typing.SupportsInt | typing.SupportsIndex = 1, seq_len: typing.SupportsInt | typing.SupportsIndex = 128, kv_cache: bool = False, cache_len: typing.SupportsInt | typing.SupportsIndex = 0, last_token_logits: bool = False, padding_mask: bool = False) -> tuple[Graph, dict, float]:
+    """
+    (graph, parameter inits, build seconds) of a transformer of `family` with config `config`.
     """
 def caching_pool_enabled() -> bool:
     ...
@@ -247,6 +375,8 @@ def empty_pool() -> None:
     """
     Release every cached block and zero the pool's counters.
     """
+def family_config(family: str, values: collections.abc.Mapping[str, typing.SupportsFloat | typing.SupportsIndex]) -> dict:
+    ...
 def fill(shape: typing.Any, value: typing.SupportsFloat | typing.SupportsIndex, dtype: str = 'float32', device: str = 'cpu', impl: str = '') -> Tensor:
     ...
 def from_dlpack(obj: typing.Any) -> Tensor:
@@ -256,6 +386,14 @@ def from_dlpack(obj: typing.Any) -> Tensor:
 def gelu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def gelu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
+    ...
+def gelu_erf(x: typing.Any, impl: str = '') -> Tensor:
+    ...
+def gelu_erf_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
+    ...
+def graph_node_kinds() -> list:
+    ...
+def graph_random_parameters(graph: Graph, inits: dict, seed: typing.SupportsInt | typing.SupportsIndex, device: str = 'cpu') -> dict[str, Tensor]:
     ...
 def harness_settings_fields() -> list:
     """
@@ -300,6 +438,16 @@ def measure_energy_window(runner: WorkRunner, monitor: DeviceMonitor, clock: col
 def memory_stats(device: str = 'cpu') -> dict:
     """
     Tracking-allocator counters for a device type.
+    """
+def model_config(name: str, overrides: collections.abc.Mapping[str, typing.SupportsFloat | typing.SupportsIndex] = {}) -> dict:
+    ...
+def model_config_keys() -> list[tuple[str, str]]:
+    """
+    (key, description) of every config key.
+    """
+def model_names() -> list[tuple[str, str]]:
+    """
+    (name, family) of every registered model.
     """
 def mul(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
@@ -365,8 +513,14 @@ def set_caching_pool(enabled: bool) -> bool:
     """
     Switch the caching memory pool on or off; returns the previous setting. Off releases cached blocks.
     """
-
-
+def sigmoid(x: typing.Any, impl: str = '') -> Tensor:
+    """
+    y = 1 / (1 + exp(-x)), elementwise.
+    """
+def sigmoid_backward(y: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
+    """
+    dx = dy * y * (1 - y), from the forward's output y.
+    """
 def silu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def silu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
@@ -385,6 +539,10 @@ def synchronize(device: str = 'cuda') -> None:
     """
     Wait for all work on a CUDA device.
     """
+def tanh(x: typing.Any, impl: str = '') -> Tensor:
+    ...
+def tanh_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
+    ...
 def timer_resolution() -> float:
     """
     Smallest steady_clock step seen, in seconds.

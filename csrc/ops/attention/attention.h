@@ -47,6 +47,29 @@ void attention_backward_f32(const float* dout, const float* q, const float* k, c
                             const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
                             int64_t head_dim, float scale, bool causal);
 
+// ---- attention_kv: grouped heads, masks, a key/value cache ----------------------------------
+// q [B, Hq, Sq, D]; k, v [B, Hkv, cap, D] with Hq a multiple of Hkv (MHA: equal, MQA: Hkv = 1,
+// GQA: between; query head h reads kv head h / (Hq / Hkv)); o [B, Hq, Sq, D]. Query i sits at
+// position q_offset + i; it sees key j when j < kv_len, key_mask[b, j] != 0 (when given,
+// [B, cap]), j <= q_offset + i (causal) and j > q_offset + i - window (window > 0). A query
+// that sees no key gets zeros.
+struct AttentionKvParams {
+  float scale = 1.0f;
+  bool causal = false;
+  int64_t q_offset = 0;  // position of query 0 among the keys (a decode step: the tokens before it)
+  int64_t kv_len = 0;    // keys in use (<= cap)
+  int64_t window = 0;    // sliding window in keys; 0: none
+};
+struct AttentionKvShape {
+  int64_t batch, q_heads, kv_heads, q_len, kv_cap, head_dim;
+};
+// v1: scores of one query row in double, then softmax and P V in double.
+void attention_kv_reference(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                            const AttentionKvShape& shape, const AttentionKvParams& params);
+// v2: OpenMP over (b, h, query), one pass over the keys with an online softmax in float.
+void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                      const AttentionKvShape& shape, const AttentionKvParams& params);
+
 }  // namespace cpu
 
 // CUDA launchers (no CUDA headers here): device arrays of `dtype` (float32, float16 or
@@ -117,6 +140,22 @@ using AttentionBackwardSignature = void(const Tensor& dout, const Tensor& q, con
 
 BENCHSUITE_OP(AttentionOp, "attention", AttentionSignature);
 BENCHSUITE_OP(AttentionBackwardOp, "attention_backward", AttentionBackwardSignature);
+
+// key_mask: undefined, or float32 [B, cap] (0: masked).
+using AttentionKvSignature = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+                                  const Tensor& o, const cpu::AttentionKvParams& params, StreamHandle stream);
+BENCHSUITE_OP(AttentionKvOp, "attention_kv", AttentionKvSignature);
+
+// o [B, Hq, Sq, D] float32 (cpu::AttentionKvParams for the rules). kv_len < 0: all of k's keys.
+Tensor attention_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, bool causal,
+                    std::optional<double> scale, int64_t q_offset, int64_t kv_len, int64_t window,
+                    const std::string& impl = "");
+// Validates shapes, dtypes, devices and params (each error names the argument and value).
+void check_attention_kv_args(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+                             const cpu::AttentionKvParams& params);
+void run_attention_kv(const OpVersion& version, const Tensor& q, const Tensor& k, const Tensor& v,
+                      const Tensor& key_mask, const Tensor& o, const cpu::AttentionKvParams& params,
+                      StreamHandle stream = nullptr);
 
 // -> {o [B, H, S, D] of q's dtype, lse [B, H, S] float32}.
 std::vector<Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = false,

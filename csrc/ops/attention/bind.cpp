@@ -27,6 +27,20 @@ BENCHSUITE_REGISTER_BINDINGS(attention, kBindOps) {
         py::arg("do"), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("o"), py::arg("lse"),
         py::arg("causal") = false, py::arg("scale") = py::none(), py::arg("impl") = "",
         "do, o of q's dtype, lse float32 -> [dq, dk, dv], each [B, H, S, D] of q's dtype.");
+  m.def(
+      "attention_kv",
+      [](const py::object& q, const py::object& k, const py::object& v, const py::object& key_mask, bool causal,
+         std::optional<double> scale, int64_t q_offset, int64_t kv_len, int64_t window, const std::string& impl) {
+        const Tensor mask = key_mask.is_none() ? Tensor() : as_tensor(key_mask, "key_mask");
+        return ops::attention_kv(as_tensor(q, "q"), as_tensor(k, "k"), as_tensor(v, "v"), mask, causal, scale,
+                                 q_offset, kv_len, window, impl);
+      },
+      py::arg("q"), py::arg("k"), py::arg("v"), py::arg("key_mask") = py::none(), py::arg("causal") = false,
+      py::arg("scale") = py::none(), py::arg("q_offset") = 0, py::arg("kv_len") = -1, py::arg("window") = 0,
+      py::arg("impl") = "",
+      "q [B, Hq, Sq, D], k/v [B, Hkv, cap, D] (Hq a multiple of Hkv), key_mask [B, cap] or None -> o [B, Hq, Sq, D];"
+      " query i at position q_offset + i sees keys j < kv_len, unmasked, j <= its position when causal, within the"
+      " window when window > 0.");
 }
 
 }  // namespace benchsuite::bindings

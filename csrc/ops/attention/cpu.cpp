@@ -211,4 +211,93 @@ void attention_backward_f32(const float* dout, const float* q, const float* k, c
   }
 }
 
+// ---- attention_kv ---------------------------------------------------------------------------------
+namespace {
+// Whether query i (absolute position pos) of batch row b sees key j.
+inline bool visible(const float* key_mask, int64_t b, int64_t cap, int64_t j, int64_t pos,
+                    const AttentionKvParams& p) {
+  if (p.causal && j > pos) return false;
+  if (p.window > 0 && j <= pos - p.window) return false;
+  return key_mask == nullptr || key_mask[b * cap + j] != 0.0f;
+}
+}  // namespace
+
+void attention_kv_reference(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                            const AttentionKvShape& s, const AttentionKvParams& p) {
+  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
+  std::vector<double> scores(static_cast<size_t>(std::max<int64_t>(p.kv_len, 1)));
+  std::vector<double> acc(static_cast<size_t>(D));
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t h = 0; h < s.q_heads; ++h) {
+      const int64_t kvh = b * s.kv_heads + h / group;
+      const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
+      for (int64_t i = 0; i < s.q_len; ++i) {
+        const float* qi = q + ((b * s.q_heads + h) * s.q_len + i) * D;
+        float* oi = o + ((b * s.q_heads + h) * s.q_len + i) * D;
+        const int64_t pos = p.q_offset + i;
+        double m = kNegInf;
+        for (int64_t j = 0; j < p.kv_len; ++j) {
+          if (!visible(key_mask, b, s.kv_cap, j, pos, p)) {
+            scores[j] = kNegInf;
+            continue;
+          }
+          double dot_ij = 0;
+          for (int64_t d = 0; d < D; ++d) dot_ij += static_cast<double>(qi[d]) * kb[j * D + d];
+          scores[j] = dot_ij * p.scale;
+          m = std::max(m, scores[j]);
+        }
+        std::fill(acc.begin(), acc.end(), 0.0);
+        double total = 0;
+        if (m != kNegInf)
+          for (int64_t j = 0; j < p.kv_len; ++j) {
+            if (scores[j] == kNegInf) continue;
+            const double e = std::exp(scores[j] - m);
+            total += e;
+            for (int64_t d = 0; d < D; ++d) acc[d] += e * vb[j * D + d];
+          }
+        for (int64_t d = 0; d < D; ++d) oi[d] = total > 0 ? static_cast<float>(acc[d] / total) : 0.0f;
+      }
+    }
+}
+
+void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                      const AttentionKvShape& s, const AttentionKvParams& p) {
+  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads, rows = s.batch * s.q_heads * s.q_len;
+#pragma omp parallel
+  {
+    std::vector<float> acc(static_cast<size_t>(D));
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
+      const int64_t kvh = b * s.kv_heads + h / group;
+      const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D, *qi = q + r * D;
+      float* oi = o + r * D;
+      const int64_t pos = p.q_offset + i;
+      float m = kNegInfF, total = 0.0f;
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      const int64_t end = p.causal ? std::min(p.kv_len, pos + 1) : p.kv_len;
+      const int64_t begin = p.window > 0 ? std::max<int64_t>(0, pos - p.window + 1) : 0;
+      for (int64_t j = begin; j < end; ++j) {
+        if (key_mask != nullptr && key_mask[b * s.kv_cap + j] == 0.0f) continue;
+        const float score = dot(qi, kb + j * D, D) * p.scale;
+        const float* vj = vb + j * D;
+        if (score > m) {  // rescale what was accumulated under the old maximum
+          const float c = m == kNegInfF ? 0.0f : std::exp(m - score);
+          total *= c;
+#pragma omp simd
+          for (int64_t d = 0; d < D; ++d) acc[d] *= c;
+          m = score;
+        }
+        const float e = std::exp(score - m);
+        total += e;
+#pragma omp simd
+        for (int64_t d = 0; d < D; ++d) acc[d] += e * vj[d];
+      }
+      const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) oi[d] = acc[d] * inv;
+    }
+  }
+}
+
 }  // namespace benchsuite::cpu

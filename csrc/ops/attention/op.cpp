@@ -94,6 +94,14 @@ void backward_cpu(const Tensor& dout, const Tensor& q, const Tensor& k, const Te
   dvf.commit();
 }
 
+template <bool kReference>
+void attention_kv_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const Tensor& o,
+                      const cpu::AttentionKvParams& params, StreamHandle) {
+  const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  (kReference ? cpu::attention_kv_reference : cpu::attention_kv_f32)(
+      f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(o), shape, params);
+}
+
 // ---- CUDA ---------------------------------------------------------------------------------------
 #ifdef BENCHSUITE_WITH_CUDA
 void forward_cuda_naive(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o, const Tensor& lse,
@@ -136,6 +144,13 @@ double resolve_scale(const Tensor& q, std::optional<double> scale) {
 
 BENCHSUITE_REGISTER_VERSIONS(attention) {
   const DeviceType cpu = DeviceType::cpu;
+  const std::vector<DType> f32_only = {DType::float32};
+  table.add<AttentionKvOp>({"v1", "reference: one query row at a time, scores and P V in double", cpu, f32_only,
+                            kReference},
+                           attention_kv_cpu<true>);
+  table.add<AttentionKvOp>({"v2", "OpenMP over query rows, one pass over the visible keys with an online softmax",
+                            cpu, f32_only, kDefault},
+                           attention_kv_cpu<false>);
   // Every version but the tensor-core ones computes in fp32 (or double) whatever the dtype:
   // its FLOPs are compared with the fp32 peak.
   auto fp32_math = [](const char* version, const char* description, DeviceType device, unsigned flags = kNoFlags,
@@ -338,6 +353,63 @@ std::vector<Tensor> attention_backward(const Tensor& dout, const Tensor& q, cons
                          attention_workspace(ver, q.size(0), q.size(1), q.size(2), q.size(3), q.device()),
                          static_cast<float>(sc), causal);
   return {dq, dk, dv};
+}
+
+// ---- attention_kv ---------------------------------------------------------------------------------
+void check_attention_kv_args(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+                             const cpu::AttentionKvParams& p) {
+  const char* op = AttentionKvOp::name;
+  BENCHSUITE_CHECK_ARG(q.ndim() == 4, op, ": q must be 4-D [batch, heads, q_len, head_dim], got q.shape=",
+                       shape_str(q.shape()));
+  BENCHSUITE_CHECK_ARG(k.ndim() == 4, op, ": k must be 4-D [batch, kv_heads, kv_len, head_dim], got k.shape=",
+                       shape_str(k.shape()));
+  BENCHSUITE_CHECK_ARG(v.shape() == k.shape(), op, ": v.shape=", shape_str(v.shape()), " must equal k.shape=",
+                       shape_str(k.shape()));
+  BENCHSUITE_CHECK_ARG(k.size(0) == q.size(0) && k.size(3) == q.size(3), op, ": k.shape=", shape_str(k.shape()),
+                       " must match q.shape=", shape_str(q.shape()), " in batch and head_dim");
+  BENCHSUITE_CHECK_ARG(k.size(1) >= 1 && q.size(1) % k.size(1) == 0, op, ": q heads=", q.size(1),
+                       " must be a multiple of k heads=", k.size(1));
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor&>{"q", q}, {"k", k}, {"v", v}}) {
+    BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32, op, ": ", name, ".dtype=", dtype_name(t.dtype()),
+                         " must be float32");
+    check_same_device(op, name, t, "q", q);
+  }
+  if (key_mask.defined()) {
+    const Shape want = {k.size(0), k.size(2)};
+    BENCHSUITE_CHECK_ARG(key_mask.shape() == want && key_mask.dtype() == DType::float32, op, ": key_mask is ",
+                         key_mask.describe(), ", must be float32", shape_str(want), " ([batch, kv_len])");
+    check_same_device(op, "key_mask", key_mask, "q", q);
+  }
+  BENCHSUITE_CHECK_ARG(std::isfinite(p.scale) && p.scale > 0, op, ": scale=", p.scale, " must be a finite number > 0");
+  BENCHSUITE_CHECK_ARG(p.kv_len >= 0 && p.kv_len <= k.size(2), op, ": kv_len=", p.kv_len, " must be in [0, ",
+                       k.size(2), "] (k.shape=", shape_str(k.shape()), ")");
+  BENCHSUITE_CHECK_ARG(p.q_offset >= 0, op, ": q_offset=", p.q_offset, " must be >= 0");
+  BENCHSUITE_CHECK_ARG(p.window >= 0, op, ": window=", p.window, " must be >= 0 (0: no window)");
+}
+
+void run_attention_kv(const OpVersion& version, const Tensor& q, const Tensor& k, const Tensor& v,
+                      const Tensor& key_mask, const Tensor& o, const cpu::AttentionKvParams& params,
+                      StreamHandle stream) {
+  make_current(q);
+  check_version_dtype(version, q.dtype());
+  version.fn<AttentionKvSignature>()(q, k, v, key_mask, o, params, stream);
+}
+
+Tensor attention_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, bool causal,
+                    std::optional<double> scale, int64_t q_offset, int64_t kv_len, int64_t window,
+                    const std::string& impl) {
+  cpu::AttentionKvParams p;
+  p.scale = static_cast<float>(scale.value_or(q.ndim() == 4 ? default_attention_scale(q.size(3)) : 1.0));
+  p.causal = causal;
+  p.q_offset = q_offset;
+  p.kv_len = kv_len < 0 && k.ndim() == 4 ? k.size(2) : kv_len;
+  p.window = window;
+  check_attention_kv_args(q, k, v, key_mask, p);
+  const OpVersion& version = select_version(AttentionKvOp::name, q.device(), q.dtype(), impl);
+  Tensor o = Tensor::empty(q.shape(), q.dtype(), q.device());
+  run_attention_kv(version, q.contiguous(), k.contiguous(), v.contiguous(),
+                   key_mask.defined() ? key_mask.contiguous() : key_mask, o, p);
+  return o;
 }
 
 }  // namespace benchsuite::ops

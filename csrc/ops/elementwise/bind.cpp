@@ -20,7 +20,7 @@ BENCHSUITE_REGISTER_BINDINGS(elementwise, kBindOps) {
           return ops::axpy(alpha, as_tensor(x, "x"), as_tensor(y, "y"), impl);
         },
         py::arg("alpha"), py::arg("x"), py::arg("y"), py::arg("impl") = "");
-  for (Activation kind : {Activation::relu, Activation::gelu, Activation::silu}) {
+  for (Activation kind : {Activation::relu, Activation::gelu, Activation::silu, Activation::gelu_erf, Activation::tanh}) {
     const std::string name = activation_name(kind);
     m.def(name.c_str(),
           [kind](const py::object& x, const std::string& impl) { return ops::activation(kind, as_tensor(x, "x"), impl); },

@@ -85,7 +85,7 @@ BENCHSUITE_REGISTER_CASES(elementwise) {
   families.push_back(elementwise_family(ops::AxpyOp::name, "out = alpha * x + y", true, [](double x, double y) {
     return static_cast<double>(ElementwiseCase::kAlpha) * x + y;
   }));
-  for (Activation kind : {Activation::relu, Activation::gelu, Activation::silu}) {
+  for (Activation kind : {Activation::relu, Activation::gelu, Activation::silu, Activation::gelu_erf, Activation::tanh}) {
     const char* name = activation_name(kind);
     families.push_back(elementwise_family(name, std::string(name) + " activation, elementwise", false,
                                           [kind](double x, double) { return activation<double>(kind, x); }));
@@ -97,6 +97,8 @@ BENCHSUITE_REGISTER_CASES(elementwise) {
   case_helpers::set_test_params(families, "relu", {{"n", int64_t{1027}}});
   case_helpers::set_test_params(families, "gelu", {{"n", int64_t{1027}}});
   case_helpers::set_test_params(families, "silu", {{"n", int64_t{1027}}});
+  case_helpers::set_test_params(families, "gelu_erf", {{"n", int64_t{1027}}});
+  case_helpers::set_test_params(families, "tanh", {{"n", int64_t{1027}}});
 }
 
 }  // namespace benchsuite

@@ -12,6 +12,8 @@ const char* activation_name(Activation kind) {
     case Activation::relu: return "relu";
     case Activation::gelu: return "gelu";
     case Activation::silu: return "silu";
+    case Activation::gelu_erf: return "gelu_erf";
+    case Activation::tanh: return "tanh";
   }
   return "unknown";
 }
@@ -74,12 +76,21 @@ void activation_f32(Activation kind, const float* x, float* y, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > (1 << 14))
       for (int64_t i = 0; i < n; ++i) y[i] = activation<float>(Activation::silu, x[i]);
       break;
+    case Activation::gelu_erf:
+#pragma omp parallel for simd schedule(static) if (n > (1 << 14))
+      for (int64_t i = 0; i < n; ++i) y[i] = activation<float>(Activation::gelu_erf, x[i]);
+      break;
+    case Activation::tanh:
+#pragma omp parallel for simd schedule(static) if (n > (1 << 14))
+      for (int64_t i = 0; i < n; ++i) y[i] = activation<float>(Activation::tanh, x[i]);
+      break;
   }
 }
 
 void activation_f32_vectorized(Activation kind, const float* x, float* y, int64_t n) {
   using namespace fast_math;
-  if (kind == Activation::relu) return activation_f32(kind, x, y, n);
+  // gelu and silu only (op.cpp registers no v3 for the others): the rest take the v2 loop.
+  if (kind != Activation::gelu && kind != Activation::silu) return activation_f32(kind, x, y, n);
   const bool gelu = kind == Activation::gelu;
   const int64_t blocks = n / 8;
   // Contiguous 8-lane blocks over OpenMP threads, then the scalar tail.

@@ -53,6 +53,10 @@ BENCHSUITE_OP(SiluOp, "silu", UnarySignature);
 BENCHSUITE_OP(ReluBackwardOp, "relu_backward", BinarySignature);  // (x, dy, dx)
 BENCHSUITE_OP(GeluBackwardOp, "gelu_backward", BinarySignature);
 BENCHSUITE_OP(SiluBackwardOp, "silu_backward", BinarySignature);
+BENCHSUITE_OP(GeluErfOp, "gelu_erf", UnarySignature);  // exact GELU: 0.5 x (1 + erf(x / sqrt 2))
+BENCHSUITE_OP(GeluErfBackwardOp, "gelu_erf_backward", BinarySignature);
+BENCHSUITE_OP(TanhOp, "tanh", UnarySignature);
+BENCHSUITE_OP(TanhBackwardOp, "tanh_backward", BinarySignature);  // (x, dy, dx)
 
 // b: same shape as a, or a row vector over a's last dimension.
 Tensor add(const Tensor& a, const Tensor& b, const std::string& impl = "");

@@ -100,7 +100,8 @@ void axpy_cuda(float alpha, const Tensor& x, const Tensor& y, const Tensor& out,
 // references in double), outputs rounded once to the dtype.
 const std::vector<DType> kAll = {DType::float32, DType::float16, DType::bfloat16};
 
-// relu, gelu, silu: the same versions each (relu has no v3); the CPU default is v3 (relu: v2).
+// relu, gelu, silu, gelu_erf, tanh: the same versions each; the CPU default is the fastest
+// (v3 for gelu and silu, else v2).
 template <Activation kKind, class Op, class BackwardOp>
 void register_activation(VersionTable& table) {
   table.add<Op>({"v1", "reference: scalar loop in double", DeviceType::cpu, kAll, kReference},
@@ -160,6 +161,8 @@ BENCHSUITE_REGISTER_VERSIONS(elementwise) {
   register_activation<Activation::relu, ReluOp, ReluBackwardOp>(table);
   register_activation<Activation::gelu, GeluOp, GeluBackwardOp>(table);
   register_activation<Activation::silu, SiluOp, SiluBackwardOp>(table);
+  register_activation<Activation::gelu_erf, GeluErfOp, GeluErfBackwardOp>(table);
+  register_activation<Activation::tanh, TanhOp, TanhBackwardOp>(table);
 }
 
 void check_binary_args(const char* op, const Tensor& a, const Tensor& b) {

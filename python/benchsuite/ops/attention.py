@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _core
-from ._convert import float_arg, same_kind
+from ._convert import float_arg, int_arg, same_kind
 
-__all__ = ["attention", "attention_backward"]
+__all__ = ["attention", "attention_backward", "attention_kv"]
 
 
 def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None = None, impl: str | None = None,
@@ -38,3 +38,18 @@ def attention_backward(do: Any, q: Any, k: Any, v: Any, o: Any, lse: Any, causal
                                           None if scale is None else float_arg("attention_backward", "scale", scale),
                                           impl or "")
     return same_kind(dq, q), same_kind(dk, q), same_kind(dv, q)
+
+
+def attention_kv(q: Any, k: Any, v: Any, key_mask: Any = None, causal: bool = False, scale: float | None = None,
+                 q_offset: int = 0, kv_len: int | None = None, window: int = 0, impl: str | None = None) -> Any:
+    """Attention with grouped heads, masks and a key/value cache (float32).
+
+    q [B, Hq, Sq, D]; k, v [B, Hkv, cap, D] with Hq a multiple of Hkv (MHA, MQA, GQA). Query i
+    sits at position q_offset + i and sees key j when j < kv_len (default: all of k),
+    key_mask[b, j] != 0 (a [B, cap] padding mask), j <= its position (causal) and, with
+    window > 0, j > its position - window. A query that sees no key gets zeros."""
+    return same_kind(_core.attention_kv(q, k, v, key_mask, bool(causal),
+                                        None if scale is None else float_arg("attention_kv", "scale", scale),
+                                        int_arg("attention_kv", "q_offset", q_offset),
+                                        -1 if kv_len is None else int_arg("attention_kv", "kv_len", kv_len),
+                                        int_arg("attention_kv", "window", window), impl or ""), q)

@@ -7,7 +7,8 @@ from typing import Any
 from .. import _core
 from ._convert import float_arg, same_kind
 
-__all__ = ["add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward", "gelu_backward", "silu_backward"]
+__all__ = ["add", "mul", "axpy", "relu", "gelu", "silu", "gelu_erf", "tanh", "relu_backward", "gelu_backward",
+           "silu_backward", "gelu_erf_backward", "tanh_backward"]
 
 
 def add(a: Any, b: Any, impl: str | None = None) -> Any:
@@ -39,6 +40,15 @@ def silu(x: Any, impl: str | None = None) -> Any:
     return same_kind(_core.silu(x, impl or ""), x)
 
 
+def gelu_erf(x: Any, impl: str | None = None) -> Any:
+    """GELU, exact form (BERT; torch's default): 0.5 x (1 + erf(x / sqrt 2))."""
+    return same_kind(_core.gelu_erf(x, impl or ""), x)
+
+
+def tanh(x: Any, impl: str | None = None) -> Any:
+    return same_kind(_core.tanh(x, impl or ""), x)
+
+
 def relu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
     return same_kind(_core.relu_backward(x, dy, impl or ""), x)
 
@@ -49,3 +59,11 @@ def gelu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
 
 def silu_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
     return same_kind(_core.silu_backward(x, dy, impl or ""), x)
+
+
+def gelu_erf_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
+    return same_kind(_core.gelu_erf_backward(x, dy, impl or ""), x)
+
+
+def tanh_backward(x: Any, dy: Any, impl: str | None = None) -> Any:
+    return same_kind(_core.tanh_backward(x, dy, impl or ""), x)

@@ -41,6 +41,9 @@ def _np_activation(kind: str) -> Builder:
             return lambda: np.maximum(x, t(0), out=out)
         if kind == "silu":
             return lambda: x / (t(1) + np.exp(-x))
+        if kind == "tanh":
+            out = np.empty_like(x)
+            return lambda: np.tanh(x, out=out)
         k, c = t(math.sqrt(2 / math.pi)), t(0.044715)
         return lambda: t(0.5) * x * (t(1) + np.tanh(k * (x + c * x * x * x)))
     return build
@@ -71,4 +74,7 @@ PEERS = {
                        torch=_torch.simple(lambda t, x: lambda: t.nn.functional.gelu(x, approximate="tanh"), "vector")),
     "silu": on_devices(numpy=_np_activation("silu"),
                        torch=_torch.simple(lambda t, x: lambda: t.nn.functional.silu(x), "vector")),
+    # NumPy has no erf: PyTorch only.
+    "gelu_erf": on_devices(torch=_torch.simple(lambda t, x: lambda: t.nn.functional.gelu(x), "vector")),
+    "tanh": on_devices(numpy=_np_activation("tanh"), torch=_torch.simple(lambda t, x: lambda: t.tanh(x), "vector")),
 }

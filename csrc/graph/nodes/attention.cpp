@@ -1,0 +1,91 @@
+// Node kinds of attention: `attention` (grouped heads, causal / padding masks, a sliding
+// window, queries placed after a cache's tokens) and `cache_write` (new keys or values written
+// into a KV-cache state at the step's position, in place).
+#include <cmath>
+#include <cstring>
+
+#include "core/cuda_runtime.h"
+#include "graph/nodes/common.h"
+#include "ops/attention/attention.h"
+
+namespace benchsuite::graph::nodes {
+BENCHSUITE_REGISTER_NODE_KINDS(attention) {
+  NodeKind att;
+  att.name = "attention";
+  att.doc = "softmax(q k^T * scale + masks) v; q [B, Hq, Sq, D], k/v [B, Hkv, Skv, D], optional key_mask [B, Skv]";
+  att.ops = {"attention_kv"};
+  att.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("attention", in, 3, 4);
+    const ValueType &q = in[0], &k = in[1], &v = in[2];
+    expect_float("attention", "q", q);
+    BENCHSUITE_GRAPH_CHECK(q.shape.size() == 4 && k.shape.size() == 4 && k == v, "attention",
+                           "q, k, v must be 4-D and k, v alike: q ", q.str(), ", k ", k.str(), ", v ", v.str());
+    BENCHSUITE_GRAPH_CHECK(k.dtype == q.dtype && k.shape[0] == q.shape[0] && k.shape[3] == q.shape[3], "attention",
+                           "k ", k.str(), " must match q ", q.str(), " in batch, head_dim and dtype");
+    BENCHSUITE_GRAPH_CHECK(k.shape[1] >= 1 && q.shape[1] % k.shape[1] == 0, "attention", "q heads ", q.shape[1],
+                           " must be a multiple of kv heads ", k.shape[1]);
+    if (present(in, 3))
+      BENCHSUITE_GRAPH_CHECK(in[3].shape == (Shape{k.shape[0], k.shape[2]}), "attention", "key_mask is ",
+                             in[3].str(), ", must be [batch, kv_len] = [", k.shape[0], ", ", k.shape[2], "]");
+    BENCHSUITE_GRAPH_CHECK(a.integer_or("window", 0) >= 0, "attention", "window must be >= 0");
+    return std::vector<ValueType>{q};
+  };
+  att.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs& a) {
+    Cost c = streaming_cost(in, out, 0);
+    const double rows = static_cast<double>(numel_of(in[0]) / in[0].shape[3]);
+    const double keys = static_cast<double>(in[1].shape[2]) * (a.flag_or("causal", false) ? 0.5 : 1.0);
+    c.flops = 4.0 * rows * keys * static_cast<double>(in[0].shape[3]);
+    return c;
+  };
+  att.run = [](const NodeRun& r) {
+    const Attrs& a = r.node.attrs;
+    const Tensor &q = r.in[0], &k = r.in[1];
+    cpu::AttentionKvParams p;
+    p.scale = static_cast<float>(a.real_or("scale", 1.0 / std::sqrt(static_cast<double>(q.size(3)))));
+    p.causal = a.flag_or("causal", false);
+    p.window = a.integer_or("window", 0);
+    p.q_offset = offset_of(r);
+    p.kv_len = a.has("offset_scalar") ? p.q_offset + q.size(2) : k.size(2);
+    const Tensor mask = r.in.size() > 3 ? r.in[3] : Tensor();
+    ops::check_attention_kv_args(q, k, r.in[2], mask, p);
+    ops::run_attention_kv(r.version(0), q, k, r.in[2], mask, r.out[0], p, r.stream);
+  };
+  kinds.push_back(att);
+
+  NodeKind cache;
+  cache.name = "cache_write";
+  cache.doc = "writes new [B, H, S, D] into the cache [B, H, cap, D] at the step's position; the cache, updated";
+  cache.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("cache_write", in, 2, 2);
+    const ValueType &c = in[0], &x = in[1];
+    BENCHSUITE_GRAPH_CHECK(c.shape.size() == 4 && x.shape.size() == 4 && c.dtype == x.dtype && c.shape[0] == x.shape[0] &&
+                               c.shape[1] == x.shape[1] && c.shape[3] == x.shape[3] && x.shape[2] <= c.shape[2],
+                           "cache_write", "new ", x.str(), " does not fit the cache ", c.str());
+    return std::vector<ValueType>{c};
+  };
+  cache.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>&, const Attrs&) {
+    return Cost{0, 2 * bytes_of(in[1])};
+  };
+  cache.alias_input = 0;
+  cache.run = [](const NodeRun& r) {
+    const Tensor &c = r.in[0], &x = r.in[1];
+    const int64_t pos = offset_of(r), cap = c.size(2), len = x.size(2);
+    BENCHSUITE_CHECK_ARG(pos >= 0 && pos + len <= cap, r.node.name, ": writing ", len, " token(s) at position ", pos,
+                         " runs past the cache capacity of ", cap, " tokens (the model's maximum length)");
+    const size_t row = static_cast<size_t>(x.size(3)) * x.element_size(), chunk = row * static_cast<size_t>(len);
+    const int64_t heads = x.size(0) * x.size(1);
+    auto* dst = static_cast<char*>(c.data_ptr());
+    const auto* src = static_cast<const char*>(x.data_ptr());
+    for (int64_t bh = 0; bh < heads; ++bh) {
+      char* to = dst + (static_cast<size_t>(bh * cap + pos)) * row;
+      const char* from = src + static_cast<size_t>(bh) * chunk;
+      if (c.device().is_cuda())
+        cuda_memcpy_d2d_async(to, from, chunk, r.stream);
+      else
+        std::memcpy(to, from, chunk);
+    }
+  };
+  kinds.push_back(cache);
+}
+
+}  // namespace benchsuite::graph::nodes

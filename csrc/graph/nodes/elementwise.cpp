@@ -1,0 +1,64 @@
+// Node kinds of the pointwise ops: add and mul (equal shapes, or b a row vector over a's
+// last axis: a bias, a residual), and the activations, each running the registered op of
+// its name.
+#include "graph/nodes/common.h"
+#include "ops/dispatch.h"
+
+namespace benchsuite::graph::nodes {
+namespace {
+
+std::vector<ValueType> infer_binary(const char* kind, const std::vector<ValueType>& in) {
+  expect_inputs(kind, in, 2, 2);
+  const ValueType &a = in[0], &b = in[1];
+  expect_float(kind, "a", a);
+  BENCHSUITE_GRAPH_CHECK(a.dtype == b.dtype, kind, "a is ", a.str(), " but b is ", b.str());
+  const bool row = b.shape.size() == 1 && !a.shape.empty() && b.shape[0] == a.shape.back();
+  BENCHSUITE_GRAPH_CHECK(a.shape == b.shape || row, kind, "b ", b.str(), " must have a's shape ", a.str(),
+                         " or be a row vector of its last dimension");
+  return {a};
+}
+
+NodeKind binary_kind(const char* name, const char* doc) {
+  NodeKind k;
+  k.name = name;
+  k.doc = doc;
+  k.ops = {name};
+  k.infer = [name](const std::vector<ValueType>& in, const Attrs&) { return infer_binary(name, in); };
+  k.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 1);
+  };
+  k.run = [](const NodeRun& r) { ops::run_binary(r.version(0), r.in[0], r.in[1], r.out[0], r.stream); };
+  return k;
+}
+
+NodeKind activation_kind(const char* name, const char* doc, double flops) {
+  NodeKind k;
+  k.name = name;
+  k.doc = doc;
+  k.ops = {name};
+  k.infer = [name](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs(name, in, 1, 1);
+    expect_float(name, "x", in[0]);
+    return std::vector<ValueType>{in[0]};
+  };
+  k.cost = [flops](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, flops);
+  };
+  k.run = [](const NodeRun& r) { ops::run_unary(r.version(0), r.in[0], r.out[0], r.stream); };
+  return k;
+}
+
+}  // namespace
+
+BENCHSUITE_REGISTER_NODE_KINDS(elementwise) {
+  kinds.push_back(binary_kind("add", "a + b (b: a's shape, or a row vector over a's last axis)"));
+  kinds.push_back(binary_kind("mul", "a * b (b: a's shape, or a row vector over a's last axis)"));
+  kinds.push_back(activation_kind("relu", "max(x, 0)", 1));
+  kinds.push_back(activation_kind("gelu", "GELU, tanh form (GPT-2's gelu_new)", 8));
+  kinds.push_back(activation_kind("gelu_erf", "GELU, exact erf form (BERT)", 8));
+  kinds.push_back(activation_kind("silu", "x * sigmoid(x)", 4));
+  kinds.push_back(activation_kind("tanh", "tanh(x)", 4));
+  kinds.push_back(activation_kind("softmax", "softmax over the last axis", 5));
+}
+
+}  // namespace benchsuite::graph::nodes

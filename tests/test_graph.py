@@ -1,0 +1,187 @@
+"""The model layer's graph: building (shape inference, verification, errors naming the node),
+the executor (results against NumPy references on random data, plans cached by shape, buffers
+reused, no allocation in steady state) and the summary."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+from benchsuite.models import Builder, Executor, random_parameters
+
+
+def mlp_graph(batch=3, width=20, hidden=37):
+    b = Builder()
+    x = b.input("x", [batch, width])
+    h = b.linear(x, hidden, "fc1")
+    h = b.gelu(h)
+    y = b.linear(h, width, "fc2", in_out=True)
+    y = b.layernorm(b.add(y, x), "ln")
+    b.output(y, "y")
+    return b.finish(), b.inits
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def layernorm(x, g, b, eps=1e-5):
+    m = x.mean(-1, keepdims=True)
+    v = ((x - m) ** 2).mean(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * g + b
+
+
+def mlp_reference(p, x):
+    h = gelu_tanh(x @ p["fc1.weight"].T + p["fc1.bias"])
+    y = h @ p["fc2.weight"] + p["fc2.bias"]
+    return layernorm(y + x, p["ln.weight"], p["ln.bias"])
+
+
+def test_mlp_matches_numpy_for_several_shapes(rng):
+    g, inits = mlp_graph()
+    params = {k: np.asarray(v).astype(np.float64) for k, v in random_parameters(g, inits, seed=3).items()}
+    params["ln.weight"] = rng.standard_normal(20) + 1
+    params["ln.bias"] = rng.standard_normal(20)
+    ex = Executor(g, {k: v.astype(np.float32) for k, v in params.items()})
+    for batch in (3, 1, 7):  # other shapes re-plan
+        x = rng.standard_normal((batch, 20)).astype(np.float32)
+        (y,) = ex.run([x])
+        np.testing.assert_allclose(y, mlp_reference(params, x.astype(np.float64)), rtol=1e-4, atol=1e-4)
+    assert ex.stats["plans"] == 3
+
+
+def test_buffers_are_reused_and_steady_state_does_not_allocate(rng):
+    b = Builder()
+    x = b.input("x", [64, 128])
+    h = x
+    for i in range(6):
+        h = b.gelu(b.linear(h, 128, f"l{i}"))
+    b.output(h)
+    g = b.finish()
+    ex = Executor(g, random_parameters(g, b.inits, 0))
+    xs = rng.standard_normal((64, 128)).astype(np.float32)
+    ex.run_views([xs])
+    stats = ex.stats
+    assert stats["arena_bytes"] < stats["unshared_bytes"] / 2  # 12 intermediates in ~3 buffers
+    bs.reset_memory_stats("cpu")
+    before = bs.memory_stats("cpu")["allocation_count"]
+    for _ in range(3):
+        ex.run_views([xs])
+    assert bs.memory_stats("cpu")["allocation_count"] == before
+
+
+def test_parameters_are_checked_by_name_and_shape():
+    g, inits = mlp_graph()
+    params = random_parameters(g, inits, 0)
+    missing = dict(params)
+    del missing["fc1.bias"]
+    with pytest.raises(bs.InvalidArgumentError, match=r"missing tensor 'fc1.bias'"):
+        Executor(g, missing)
+    wrong = dict(params, **{"fc1.weight": np.zeros((20, 37), np.float32)})
+    with pytest.raises(bs.InvalidArgumentError, match=r"'fc1.weight' has shape \[20, 37\], the model expects \[37, 20\]"):
+        Executor(g, wrong)
+    with pytest.raises(bs.InvalidArgumentError, match=r"does not have: 'extra.weight'"):
+        Executor(g, dict(params, **{"extra.weight": np.zeros(3, np.float32)}))
+
+
+def test_bad_nodes_name_the_node_and_inputs():
+    b = Builder()
+    x = b.input("x", [4, 8])
+    with pytest.raises(bs.InvalidArgumentError, match=r"graph node 'mm' \(matmul\).*disagree in k"):
+        b.matmul(x, b.parameter("w", [9, 3]), "mm")
+    with pytest.raises(bs.InvalidArgumentError, match=r"unknown node kind 'nope'"):
+        b.node("nope", [x])
+    with pytest.raises(bs.InvalidArgumentError, match=r"cannot become"):
+        b.reshape(x, [5, -1])
+
+
+def test_summary_counts_flops_and_parameters():
+    g, _ = mlp_graph(batch=3, width=20, hidden=37)
+    rows = {r["name"]: r for r in g.summary()}
+    assert rows["fc1"]["flops"] == pytest.approx(2 * 3 * 20 * 37 + 3 * 37)
+    assert rows["fc1"]["parameter_elements"] == 37 * 20 + 37
+    assert rows["fc1"]["outputs"][0] == ((3, 37), "float32")
+    kinds = {k["name"] for k in bs.models.node_kinds()}
+    assert {"linear", "attention", "layernorm", "rmsnorm", "rope", "embedding", "cache_write"} <= kinds
+
+
+def attention_reference(q, k, v, causal=False, mask=None, q_offset=0, window=0):
+    B, Hq, Sq, D = q.shape
+    Hkv, Sk = k.shape[1], k.shape[2]
+    out = np.zeros_like(q, dtype=np.float64)
+    if Sk == 0 or Sq == 0:  # no key to see: zeros
+        return out
+    for b in range(B):
+        for h in range(Hq):
+            kh = h // (Hq // Hkv)
+            s = q[b, h].astype(np.float64) @ k[b, kh].T.astype(np.float64) / np.sqrt(D)
+            pos = q_offset + np.arange(Sq)[:, None]
+            j = np.arange(Sk)[None, :]
+            ok = np.ones((Sq, Sk), bool)
+            if causal:
+                ok &= j <= pos
+            if window:
+                ok &= j > pos - window
+            if mask is not None:
+                ok &= mask[b][None, :] != 0
+            s = np.where(ok, s, -np.inf)
+            m = s.max(-1, keepdims=True)
+            e = np.where(ok, np.exp(s - np.where(np.isfinite(m), m, 0)), 0)
+            tot = e.sum(-1, keepdims=True)
+            out[b, h] = np.where(tot > 0, e @ v[b, kh].astype(np.float64) / np.where(tot > 0, tot, 1), 0)
+    return out
+
+
+@pytest.mark.parametrize("impl", ["v1", "v2"])
+@pytest.mark.parametrize("hq,hkv", [(4, 4), (4, 2), (6, 1)])
+@pytest.mark.parametrize("causal,window,q_offset,sq,sk", [(False, 0, 0, 7, 7), (True, 0, 0, 9, 9),
+                                                          (True, 3, 0, 9, 9), (True, 0, 5, 3, 8)])
+def test_attention_kv_against_reference(rng, impl, hq, hkv, causal, window, q_offset, sq, sk):
+    q = rng.standard_normal((2, hq, sq, 16)).astype(np.float32)
+    k = rng.standard_normal((2, hkv, sk + 2, 16)).astype(np.float32)  # cache capacity above kv_len
+    v = rng.standard_normal((2, hkv, sk + 2, 16)).astype(np.float32)
+    mask = (rng.random((2, sk + 2)) > 0.3).astype(np.float32)
+    mask[:, 0] = 1
+    o = bs.ops.attention_kv(q, k, v, key_mask=mask, causal=causal, q_offset=q_offset, kv_len=sk, window=window,
+                            impl=impl)
+    ref = attention_reference(q, k[:, :, :sk], v[:, :, :sk], causal, mask[:, :sk], q_offset, window)
+    np.testing.assert_allclose(o, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_attention_kv_bad_arguments_are_named(rng):
+    q = rng.standard_normal((1, 3, 4, 8)).astype(np.float32)
+    k = rng.standard_normal((1, 2, 4, 8)).astype(np.float32)
+    with pytest.raises(bs.InvalidArgumentError, match="q heads=3 must be a multiple of k heads=2"):
+        bs.ops.attention_kv(q, k, k)
+    with pytest.raises(bs.InvalidArgumentError, match="kv_len=9"):
+        bs.ops.attention_kv(q, q, q, kv_len=9)
+
+
+def test_a_version_can_be_named_per_op(rng):
+    g, inits = mlp_graph()
+    params = random_parameters(g, inits, 1)
+    x = rng.standard_normal((3, 20)).astype(np.float32)
+    (fast,) = Executor(g, params).run([x])
+    (reference,) = Executor(g, params, versions={"matmul": "v1", "gelu": "v1", "layernorm": "v1"}).run([x])
+    np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
+    with pytest.raises(bs.InvalidArgumentError, match="unknown op 'matmull'"):
+        Executor(g, params, versions={"matmull": "v1"})
+    with pytest.raises(bs.InvalidArgumentError, match="v9"):
+        Executor(g, params, versions={"matmul": "v9"}).run([x])
+
+
+def test_runtime_scalars_are_required_and_checked(rng):
+    b = Builder()
+    ids = b.input("ids", [1, 4], "int64")
+    b.scalar("past_len")
+    b.output(b.positions(ids, 6, 8, "wpe.weight", offset_scalar="past_len"))
+    g = b.finish()
+    ex = Executor(g, random_parameters(g, b.inits, 0))
+    ids_v = np.zeros((1, 4), np.int64)
+    with pytest.raises(bs.InvalidArgumentError, match="runtime scalar 'past_len' is missing"):
+        ex.run([ids_v])
+    (y,) = ex.run([ids_v], {"past_len": 2})
+    table = np.asarray(ex._native.run([ids_v], {"past_len": 0}, True)[0])
+    assert y.shape == (1, 4, 8) and np.allclose(y[0, :2], table[0, 2:4])
+    with pytest.raises(bs.InvalidArgumentError, match="above the maximum positions 6"):
+        ex.run([ids_v], {"past_len": 3})

@@ -1,0 +1,155 @@
+"""The transformer runners: configs and their errors, random weights from a seed, safetensors
+loading by Hugging Face names, and parity with the Hugging Face implementation (hidden states
+and logits within 1e-4 relative in fp32 on the CPU; greedy generation of 32 tokens gives the
+same tokens). Parity tests skip with a reason when transformers is absent."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+from benchsuite.models import Model, generate, load_pretrained, write_safetensors
+
+
+def rel_err(got, want):
+    return float(np.max(np.abs(np.asarray(got, np.float64) - want)) / np.max(np.abs(want)))
+
+
+def test_configs_and_their_errors():
+    assert bs.models.model_names()["llama-13b"] == "llama"
+    c = bs.models.model_config("llama-7b", num_hidden_layers=2, num_key_value_heads=8)
+    assert (c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"], c["num_key_value_heads"]) == \
+        (4096, 11008, 2, 8)
+    assert bs.models.model_config("gpt2")["parameter_count"] == 124_439_808  # GPT-2 124M, as Hugging Face counts
+    assert bs.models.model_config("bert-base")["parameter_count"] == 109_482_240
+    with pytest.raises(bs.InvalidArgumentError, match=r"unknown model 'gpt3' \(known: bert-base, bert-large, gpt2"):
+        bs.models.model_config("gpt3")
+    with pytest.raises(bs.InvalidArgumentError, match=r"unknown key 'layers' \(allowed: vocab_size, hidden_size"):
+        bs.models.model_config("gpt2", layers=2)
+    with pytest.raises(bs.InvalidArgumentError, match=r"hidden_size=100 must be a multiple of num_attention_heads=12"):
+        bs.models.model_config("gpt2", hidden_size=100)
+    with pytest.raises(bs.InvalidArgumentError, match=r"seq_len=2000 is above the model's maximum positions"):
+        Model("gpt2", num_hidden_layers=1, seq_len=2000)
+
+
+SMALL = {"vocab_size": 97, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "intermediate_size": 48, "max_position_embeddings": 64}
+
+
+@pytest.mark.parametrize("name", ["bert-base", "gpt2", "llama-7b"])
+def test_random_weights_are_deterministic_for_a_seed(rng, name):
+    ids = rng.integers(0, 97, (2, 9))
+    a = Model(name, batch=2, seq_len=9, seed=5, **SMALL)(ids)
+    b = Model(name, batch=2, seq_len=9, seed=5, **SMALL)(ids)
+    c = Model(name, batch=2, seq_len=9, seed=6, **SMALL)(ids)
+    key = "last_hidden_state"
+    np.testing.assert_array_equal(a[key], b[key])
+    assert not np.allclose(a[key], c[key])
+    assert np.isfinite(a[key]).all()
+
+
+def test_kv_cache_decode_matches_the_full_forward(rng):
+    ids = rng.integers(0, 97, (1, 12))
+    full = Model("llama-7b", seq_len=12, seed=1, num_key_value_heads=2, **SMALL)(ids)["logits"]
+    m = Model("llama-7b", seq_len=8, seed=1, kv_cache=True, num_key_value_heads=2, **SMALL)
+    m.executor.reset_states()
+    steps = [m(ids[:, :8], past_len=0)["logits"]]
+    for t in range(8, 12):
+        steps.append(m(ids[:, t:t + 1], past_len=t)["logits"])
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, rtol=1e-4, atol=1e-5)
+
+
+def test_bad_checkpoints_are_one_clear_error(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_embd": 32, "n_layer": 1, "n_head": 4,
+                                                      "vocab_size": 97, "n_positions": 64}))
+    (tmp_path / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    with pytest.raises(bs.InvalidArgumentError, match=r"model.safetensors: not a readable safetensors file"):
+        load_pretrained(tmp_path, seq_len=4)
+    m = Model("gpt2", seq_len=4, vocab_size=97, hidden_size=32, num_hidden_layers=1, num_attention_heads=4,
+              intermediate_size=128, max_position_embeddings=64)
+    params = {p["name"]: np.zeros(p["shape"], np.float32) for p in m.graph.parameters}
+    params["transformer.h.0.mlp.c_fc.weight"] = np.zeros((32, 100), np.float32)
+    write_safetensors(tmp_path / "model.safetensors", params)
+    with pytest.raises(bs.InvalidArgumentError,
+                       match=r"'transformer.h.0.mlp.c_fc.weight' has shape \[32, 100\], the model expects \[32, 128\]"):
+        load_pretrained(tmp_path, seq_len=4)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5"}))
+    with pytest.raises(bs.InvalidArgumentError, match=r"model_type='t5' is not supported"):
+        load_pretrained(tmp_path)
+
+
+# ---- parity with Hugging Face ------------------------------------------------------------------
+def hf_model(kind: str, seed: int = 0):
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed (test extra)")
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(seed)
+    if kind == "bert":
+        cfg = transformers.BertConfig(vocab_size=97, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                      intermediate_size=48, max_position_embeddings=64)
+        model = transformers.BertModel(cfg)
+    elif kind == "gpt2":
+        cfg = transformers.GPT2Config(vocab_size=97, n_embd=32, n_layer=2, n_head=4, n_positions=64)
+        model = transformers.GPT2LMHeadModel(cfg)
+    else:
+        cfg = transformers.LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                                       rms_norm_eps=1e-6)
+        model = transformers.LlamaForCausalLM(cfg)
+    cfg._attn_implementation = "eager"
+    with torch.no_grad():  # spread the weights so that norms, biases and logits all matter
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn_like(p) * (0.3 if p.ndim == 2 else 0.5) + (1.0 if "norm" in name.lower() else 0.0))
+    return model.eval(), torch
+
+
+@pytest.mark.parametrize("kind", ["bert", "gpt2", "llama"])
+def test_forward_matches_hugging_face(tmp_path, rng, kind):
+    hf, torch = hf_model(kind)
+    hf.save_pretrained(tmp_path, safe_serialization=True)
+    ids = rng.integers(0, 97, (2, 13))
+    mask = np.ones((2, 13), np.float32)
+    mask[1, 9:] = 0  # padding in the second row
+    kwargs = {"attention_mask": torch.tensor(mask, dtype=torch.long)} if kind == "bert" else {}
+    with torch.no_grad():
+        ref = hf(torch.tensor(ids), output_hidden_states=True, **kwargs)
+    ours = load_pretrained(tmp_path, batch=2, seq_len=13, padding_mask=kind == "bert")(
+        ids, attention_mask=mask if kind == "bert" else None)
+    hidden = ref.last_hidden_state if kind == "bert" else ref.hidden_states[-1]
+    assert rel_err(ours["last_hidden_state"], hidden.numpy()) < 1e-4
+    if kind == "bert":
+        assert rel_err(ours["pooler_output"], ref.pooler_output.numpy()) < 1e-4
+    else:
+        assert rel_err(ours["logits"], ref.logits.numpy()) < 1e-4
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama"])
+def test_greedy_generation_matches_hugging_face(tmp_path, rng, kind):
+    hf, torch = hf_model(kind, seed=1)
+    hf.save_pretrained(tmp_path, safe_serialization=True)
+    prompt = rng.integers(0, 97, (1, 6))
+    hf.generation_config.eos_token_id = None  # LLaMA's EOS (2) would end or be suppressed; ours has no stop token
+    with torch.no_grad():
+        ref = hf.generate(torch.tensor(prompt), max_new_tokens=32, do_sample=False, pad_token_id=0)[0, 6:].numpy()
+    m = load_pretrained(tmp_path, seq_len=6, kv_cache=True, last_token_logits=True)
+    got = generate(m, prompt, max_new_tokens=32)
+    np.testing.assert_array_equal(got.tokens[0], ref)
+    assert got.ttft_seconds > 0 and len(got.tpot_seconds) == 31
+    kv_heads = 2 if kind == "llama" else 4
+    assert got.kv_cache_bytes == 2 * 2 * 1 * kv_heads * 64 * 8 * 4  # layers x (k, v) x batch x heads x cap x dim x 4
+
+
+def test_sampling_is_deterministic_for_a_seed_and_respects_top_k(rng):
+    m = Model("gpt2", seq_len=5, kv_cache=True, last_token_logits=True, seed=2, **SMALL)
+    prompt = rng.integers(0, 97, (1, 5))
+    a = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7).tokens
+    b = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7).tokens
+    np.testing.assert_array_equal(a, b)
+    from benchsuite.models.generation import sample_next
+    logits = rng.standard_normal((4, 50))
+    picks = {int(sample_next(logits[:1], np.random.default_rng(s), 1.0, top_k=3)[0]) for s in range(50)}
+    assert picks <= set(np.argsort(-logits[0])[:3].tolist())
+    stop = int(a[0, 2])
+    c = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7, stop_tokens=[stop])
+    assert c.tokens.shape[1] <= 3 and c.stopped == [True]
