@@ -129,9 +129,12 @@ def test_greedy_generation_matches_hugging_face(tmp_path, rng, kind):
     hf, torch = hf_model(kind, seed=1)
     hf.save_pretrained(tmp_path, safe_serialization=True)
     prompt = rng.integers(0, 97, (1, 6))
+    prompt[0, 2] = 0  # the pad token id inside the prompt: a real token here
     hf.generation_config.eos_token_id = None  # LLaMA's EOS (2) would end or be suppressed; ours has no stop token
     with torch.no_grad():
-        ref = hf.generate(torch.tensor(prompt), max_new_tokens=32, do_sample=False, pad_token_id=0)[0, 6:].numpy()
+        # an explicit mask: generate would otherwise take prompt tokens equal to pad_token_id for padding
+        ref = hf.generate(torch.tensor(prompt), attention_mask=torch.ones(prompt.shape, dtype=torch.long),
+                          max_new_tokens=32, do_sample=False, pad_token_id=0)[0, 6:].numpy()
     m = load_pretrained(tmp_path, seq_len=6, kv_cache=True, last_token_logits=True)
     got = generate(m, prompt, max_new_tokens=32)
     np.testing.assert_array_equal(got.tokens[0], ref)
@@ -146,10 +149,17 @@ def test_sampling_is_deterministic_for_a_seed_and_respects_top_k(rng):
     a = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7).tokens
     b = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7).tokens
     np.testing.assert_array_equal(a, b)
-    from benchsuite.models.generation import sample_next
-    logits = rng.standard_normal((4, 50))
-    picks = {int(sample_next(logits[:1], np.random.default_rng(s), 1.0, top_k=3)[0]) for s in range(50)}
-    assert picks <= set(np.argsort(-logits[0])[:3].tolist())
+    from benchsuite.models.generation import sample_tokens
+    near = np.full((1, 50), -2.0, np.float32)
+    near[0, [7, 19, 33]] = [3.0, 2.9, 2.8]  # three near-equal favourites above 47 others
+    picks = {sample_tokens(near, 1.0, top_k=3, seed=s)[0] for s in range(60)}
+    assert picks == {7, 19, 33}  # top_k=3 draws the three, never the rest
+    logits = rng.standard_normal((4, 50)).astype(np.float32)
+    assert sample_tokens(logits) == np.argmax(logits, axis=1).tolist()
+    nucleus = sample_tokens(logits, 1.0, top_p=1e-9, seed=3)  # the smallest set: the argmax alone
+    assert nucleus == np.argmax(logits, axis=1).tolist()
+    with pytest.raises(bs.InvalidArgumentError, match=r"top_p=1.5 must be in \(0, 1\]"):
+        sample_tokens(logits, 1.0, top_p=1.5)
     stop = int(a[0, 2])
     c = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7, stop_tokens=[stop])
     assert c.tokens.shape[1] <= 3 and c.stopped == [True]

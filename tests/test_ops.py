@@ -19,7 +19,8 @@ DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
 # count is its own kernel instance; 1000, 1024 and 4097 columns reach the others).
 SHAPES_2D = [(1, 1), (1, 1000), (1000, 1), (3, 5), (17, 33), (64, 64), (129, 257), (0, 7), (7, 0), (3, 1500)]
 MATMUL_SHAPES = [(1, 1, 1), (1, 100, 37), (100, 1, 37), (37, 100, 1), (5, 7, 3), (64, 64, 64),
-                 (97, 130, 259), (6, 16, 256), (7, 17, 513), (0, 5, 3), (5, 0, 3), (4, 6, 0)]
+                 (97, 130, 259), (6, 16, 256), (7, 17, 513), (0, 5, 3), (5, 0, 3), (4, 6, 0),
+                 (3, 700, 300), (33, 3100, 300)]  # skinny rows (B streamed); column parts over 2 panels
 
 
 def softmax_reference(x: np.ndarray) -> np.ndarray:

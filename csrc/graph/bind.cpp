@@ -269,6 +269,25 @@ BENCHSUITE_REGISTER_BINDINGS(graph, kBindOps) {
            },
            py::arg("inputs"), py::arg("scalars") = std::map<std::string, int64_t>{}, py::arg("copy") = true,
            "Outputs in the graph's order: copies on the CPU, or (copy=False) views valid until the next run.")
+      .def("run_profiled",
+           [](Executor& e, const py::list& inputs, const std::map<std::string, int64_t>& scalars) {
+             std::vector<Tensor> in;
+             for (size_t i = 0; i < inputs.size(); ++i) in.push_back(as_tensor(inputs[i], "inputs"));
+             std::vector<Shape> shapes;
+             for (const Tensor& t : in) shapes.push_back(t.shape());
+             std::vector<double> seconds;
+             {
+               py::gil_scoped_release release;
+               seconds = e.run_profiled(in, scalars);
+             }
+             py::list rows;
+             const auto& steps = e.plan(shapes).steps;
+             for (size_t i = 0; i < steps.size(); ++i)
+               rows.append(py::make_tuple(steps[i].node->name, steps[i].node->kind, seconds[i]));
+             return rows;
+           },
+           py::arg("inputs"), py::arg("scalars") = std::map<std::string, int64_t>{},
+           "One run with each step timed: (node, kind, seconds) in plan order.")
       .def("reset_states", &Executor::reset_states)
       .def("state", &Executor::state)
       .def("set_parameter", [](Executor& e, const std::string& name, const py::object& t) {

@@ -141,7 +141,6 @@ void Executor::set_parameter(const std::string& name, const Tensor& value) {
     }
   }
   plans_.clear();  // plans hold the packed tensors
-  last_plan_ = nullptr;
 }
 
 Tensor Executor::packed(const Node& node, int input, const Tensor& param) {
@@ -163,6 +162,9 @@ const Plan& Executor::plan(const std::vector<Shape>& input_shapes) {
   if (it == plans_.end()) {
     it = plans_.emplace(input_shapes, compile(input_shapes)).first;
     ++stats_.plans;
+    stats_.compile_seconds = it->second->compile_seconds;
+    stats_.arena_bytes = it->second->arena_bytes;
+    stats_.unshared_bytes = it->second->unshared_bytes;
   }
   return *it->second;
 }
@@ -302,8 +304,8 @@ std::unique_ptr<Plan> Executor::compile(const std::vector<Shape>& input_shapes) 
   return plan;
 }
 
-const std::vector<Tensor>& Executor::run(const std::vector<Tensor>& inputs,
-                                         const std::map<std::string, int64_t>& scalars, StreamHandle stream) {
+const Plan& Executor::prepare(const std::vector<Tensor>& inputs, const std::map<std::string, int64_t>& scalars,
+                             StreamHandle stream, bool* compiled) {
   const Graph& g = *graph_;
   BENCHSUITE_CHECK_ARG(inputs.size() == g.inputs().size(), "run: the graph takes ", g.inputs().size(),
                        " input(s), got ", inputs.size());
@@ -318,33 +320,51 @@ const std::vector<Tensor>& Executor::run(const std::vector<Tensor>& inputs,
   std::vector<Shape> shapes;
   shapes.reserve(inputs.size());
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
-  const bool cached = plans_.count(shapes) != 0;
+  *compiled = plans_.count(shapes) == 0;
   const Plan& p = plan(shapes);
-  if (!cached) {
-    stats_.compile_seconds = p.compile_seconds;
-    stats_.arena_bytes = p.arena_bytes;
-    stats_.unshared_bytes = p.unshared_bytes;
-  }
-  const bool first_call = &p != last_plan_ || !last_plan_ran_;
-  last_plan_ = &p;
-  last_plan_ran_ = false;
-  const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < inputs.size(); ++i) copy_into(inputs[i], p.inputs[i], stream);
-  for (const PlanStep& step : p.steps) {
-    NodeRun r{*step.node, step.in, step.out, step.workspace, step.versions, scalars, stream};
-    try {
-      step.kind->run(r);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::invalid_argument) throw;
-      BENCHSUITE_THROW_ARG("graph node '", step.node->name, "' (", step.node->kind, "): ", e.message());
-    }
+  return p;
+}
+
+void Executor::run_step(const PlanStep& step, const std::map<std::string, int64_t>& scalars,
+                        StreamHandle stream) const {
+  NodeRun r{*step.node, step.in, step.out, step.workspace, step.versions, scalars, stream};
+  try {
+    step.kind->run(r);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::invalid_argument) throw;
+    BENCHSUITE_THROW_ARG("graph node '", step.node->name, "' (", step.node->kind, "): ", e.message());
   }
-  if (first_call && !cached) {
+}
+
+const std::vector<Tensor>& Executor::run(const std::vector<Tensor>& inputs,
+                                         const std::map<std::string, int64_t>& scalars, StreamHandle stream) {
+  const auto t0 = std::chrono::steady_clock::now();
+  bool compiled = false;
+  const Plan& p = prepare(inputs, scalars, stream, &compiled);
+  const auto t1 = std::chrono::steady_clock::now();
+  for (const PlanStep& step : p.steps) run_step(step, scalars, stream);
+  if (compiled) {  // the first call of a new plan: cold caches, first touch of its arena
     if (device_.is_cuda()) cuda_synchronize(device_.index);
-    stats_.first_call_seconds = seconds_since(t0);
+    stats_.first_call_seconds = seconds_since(t1) + std::chrono::duration<double>(t1 - t0).count() -
+                                p.compile_seconds;
   }
-  last_plan_ran_ = true;
   return p.outputs;
+}
+
+std::vector<double> Executor::run_profiled(const std::vector<Tensor>& inputs,
+                                           const std::map<std::string, int64_t>& scalars) {
+  bool compiled = false;
+  const Plan& p = prepare(inputs, scalars, nullptr, &compiled);
+  std::vector<double> seconds;
+  seconds.reserve(p.steps.size());
+  for (const PlanStep& step : p.steps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run_step(step, scalars, nullptr);
+    if (device_.is_cuda()) cuda_synchronize(device_.index);
+    seconds.push_back(seconds_since(t0));
+  }
+  return seconds;
 }
 
 }  // namespace benchsuite::graph

@@ -58,10 +58,15 @@ class Executor {
   // Returns the outputs as views into the plan: valid until the next run.
   const std::vector<Tensor>& run(const std::vector<Tensor>& inputs,
                                  const std::map<std::string, int64_t>& scalars = {}, StreamHandle stream = nullptr);
+  // One run with every step timed (synchronized on CUDA), for a per-node / per-layer profile:
+  // seconds per step in plan order (the nodes of plan(shapes).steps).
+  std::vector<double> run_profiled(const std::vector<Tensor>& inputs,
+                                   const std::map<std::string, int64_t>& scalars = {});
   // The plan for these input shapes, compiled on first use.
   const Plan& plan(const std::vector<Shape>& input_shapes);
 
   const Graph& graph() const { return *graph_; }
+  const std::shared_ptr<const Graph>& graph_ptr() const { return graph_; }
   Device device() const { return device_; }
   const ExecutorStats& stats() const { return stats_; }
   const std::map<std::string, Tensor>& parameters() const { return parameters_; }
@@ -72,6 +77,10 @@ class Executor {
 
  private:
   std::unique_ptr<Plan> compile(const std::vector<Shape>& input_shapes);
+  // Checks the inputs and scalars, finds (or compiles) their plan and copies the inputs in.
+  const Plan& prepare(const std::vector<Tensor>& inputs, const std::map<std::string, int64_t>& scalars,
+                      StreamHandle stream, bool* compiled);
+  void run_step(const PlanStep& step, const std::map<std::string, int64_t>& scalars, StreamHandle stream) const;
   Tensor packed(const Node& node, int input, const Tensor& param);
   std::shared_ptr<const Graph> graph_;
   Device device_;
@@ -79,8 +88,6 @@ class Executor {
   std::map<std::string, Tensor> parameters_, states_;
   std::map<std::string, Tensor> packed_;  // "<param>|<kind>|<input>"
   std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
-  const Plan* last_plan_ = nullptr;
-  bool last_plan_ran_ = false;
   ExecutorStats stats_;
 };
 

@@ -2,7 +2,9 @@
 #include <pybind11/stl.h>
 
 #include "bindings/bindings.h"
+#include "core/error.h"
 #include "graph/py_inits.h"
+#include "models/generation.h"
 #include "models/transformer.h"
 
 namespace benchsuite::bindings {
@@ -60,6 +62,57 @@ BENCHSUITE_REGISTER_BINDINGS(models, kBindOps) {
       py::arg("kv_cache") = false, py::arg("cache_len") = 0, py::arg("last_token_logits") = false,
       py::arg("padding_mask") = false,
       "(graph, parameter inits, build seconds) of a transformer of `family` with config `config`.");
+
+  auto sampling = [](int64_t max_new_tokens, double temperature, int64_t top_k, double top_p, uint64_t seed,
+                     std::vector<int64_t> stop_tokens, int64_t max_length) {
+    models::SamplingOptions o;
+    o.max_new_tokens = max_new_tokens;
+    o.temperature = temperature;
+    o.top_k = top_k;
+    o.top_p = top_p;
+    o.seed = seed;
+    o.stop_tokens = std::move(stop_tokens);
+    o.max_length = max_length;
+    return o;
+  };
+  m.def(
+      "generate",
+      [sampling](graph::Executor& executor, const py::object& prompt_ids, int64_t max_new_tokens, double temperature,
+                 int64_t top_k, double top_p, uint64_t seed, std::vector<int64_t> stop_tokens, int64_t max_length) {
+        const models::SamplingOptions o =
+            sampling(max_new_tokens, temperature, top_k, top_p, seed, std::move(stop_tokens), max_length);
+        const Tensor ids = as_tensor(prompt_ids, "prompt_ids");
+        models::GenerationOutput out;
+        {
+          py::gil_scoped_release release;
+          out = models::generate(executor, ids, o);
+        }
+        py::dict d;
+        d["tokens"] = out.tokens;
+        d["prompt_tokens"] = out.prompt_tokens;
+        d["ttft_seconds"] = out.ttft_seconds;
+        d["tpot_seconds"] = out.tpot_seconds;
+        d["kv_cache_bytes"] = out.kv_cache_bytes;
+        d["stopped"] = out.stopped;
+        return d;
+      },
+      py::arg("executor"), py::arg("prompt_ids"), py::arg("max_new_tokens") = 20, py::arg("temperature") = 0.0,
+      py::arg("top_k") = 0, py::arg("top_p") = 1.0, py::arg("seed") = 0,
+      py::arg("stop_tokens") = std::vector<int64_t>{}, py::arg("max_length") = 0,
+      "Prefill + decode with the KV cache: tokens [batch][new], TTFT, TPOT per step, KV-cache bytes.");
+  m.def(
+      "sample_tokens",
+      [sampling](const py::object& logits, double temperature, int64_t top_k, double top_p, uint64_t seed,
+                 uint64_t draw) {
+        const Tensor t = as_tensor(logits, "logits").contiguous();
+        BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == 2 && t.device().type == DeviceType::cpu,
+                             "sample_tokens: logits must be float32 [rows, vocab] on the CPU, got ", t.describe());
+        const models::SamplingOptions o = sampling(1, temperature, top_k, top_p, seed, {}, 0);
+        models::check_sampling(o);
+        return models::sample_tokens(t.data<float>(), t.size(0), t.size(1), o, draw);
+      },
+      py::arg("logits"), py::arg("temperature") = 0.0, py::arg("top_k") = 0, py::arg("top_p") = 1.0,
+      py::arg("seed") = 0, py::arg("draw") = 0, "The next token per row of logits, as generate samples it.");
 }
 
 }  // namespace benchsuite::bindings

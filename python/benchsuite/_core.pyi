@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'axpy', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'graph_node_kinds', 'graph_random_parameters', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'axpy', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_node_kinds', 'graph_random_parameters', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -286,6 +286,10 @@ class Executor:
         """
         Outputs in the graph's order: copies on the CPU, or (copy=False) views valid until the next run.
         """
+    def run_profiled(self, inputs: list, scalars: collections.abc.Mapping[str, typing.SupportsInt | typing.SupportsIndex] = {}) -> list:
+        """
+        One run with each step timed: (node, kind, seconds) in plan order.
+        """
     def set_parameter(self, arg0: str, arg1: typing.Any) -> None:
         ...
     def state(self, arg0: str) -> Tensor:
@@ -391,6 +395,10 @@ def gelu_erf(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def gelu_erf_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
+def generate(executor: Executor, prompt_ids: typing.Any, max_new_tokens: typing.SupportsInt | typing.SupportsIndex = 20, temperature: typing.SupportsFloat | typing.SupportsIndex = 0.0, top_k: typing.SupportsInt | typing.SupportsIndex = 0, top_p: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, stop_tokens: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], max_length: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    Prefill + decode with the KV cache: tokens [batch][new], TTFT, TPOT per step, KV-cache bytes.
+    """
 def graph_node_kinds() -> list:
     ...
 def graph_random_parameters(graph: Graph, inits: dict, seed: typing.SupportsInt | typing.SupportsIndex, device: str = 'cpu') -> dict[str, Tensor]:
@@ -504,6 +512,10 @@ def rope(x: typing.Any, base: typing.SupportsFloat | typing.SupportsIndex = 1000
 def rope_backward(dy: typing.Any, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, position_offset: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> Tensor:
     """
     The inverse rotation: dx from dy.
+    """
+def sample_tokens(logits: typing.Any, temperature: typing.SupportsFloat | typing.SupportsIndex = 0.0, top_k: typing.SupportsInt | typing.SupportsIndex = 0, top_p: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, draw: typing.SupportsInt | typing.SupportsIndex = 0) -> list[int]:
+    """
+    The next token per row of logits, as generate samples it.
     """
 def selective_scan(x: typing.Any, a: typing.Any, b: typing.Any, c: typing.Any, h0: typing.Any = None, chunk: typing.SupportsInt | typing.SupportsIndex = 64, impl: str = '') -> list[Tensor]:
     """

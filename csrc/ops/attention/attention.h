@@ -66,7 +66,8 @@ struct AttentionKvShape {
 // v1: scores of one query row in double, then softmax and P V in double.
 void attention_kv_reference(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                             const AttentionKvShape& shape, const AttentionKvParams& params);
-// v2: OpenMP over (b, h, query), one pass over the keys with an online softmax in float.
+// v2: OpenMP over query rows; the visible keys' scores vectorised into a buffer, a vector exp
+// (fast_math), then P V as scaled row additions, in float.
 void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                       const AttentionKvShape& shape, const AttentionKvParams& params);
 

@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/fast_math.h"
 #include "core/tensor.h"
 
 namespace benchsuite::cpu {
@@ -262,10 +263,14 @@ void attention_kv_reference(const float* q, const float* k, const float* v, cons
 
 void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                       const AttentionKvShape& s, const AttentionKvParams& p) {
+  using namespace fast_math;
   const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads, rows = s.batch * s.q_heads * s.q_len;
 #pragma omp parallel
   {
-    std::vector<float> acc(static_cast<size_t>(D));
+    // Per query row: the visible keys' scores in one buffer (vectorised dots), one vector exp
+    // pass, then P V as scaled row additions, so every inner loop runs on 8-float vectors.
+    std::vector<float> acc(static_cast<size_t>(D)), scores(static_cast<size_t>(std::max<int64_t>(p.kv_len, 1)) + 8);
+    std::vector<int64_t> keys(static_cast<size_t>(std::max<int64_t>(p.kv_len, 1)));
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
@@ -273,22 +278,29 @@ void attention_kv_f32(const float* q, const float* k, const float* v, const floa
       const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D, *qi = q + r * D;
       float* oi = o + r * D;
       const int64_t pos = p.q_offset + i;
-      float m = kNegInfF, total = 0.0f;
-      std::fill(acc.begin(), acc.end(), 0.0f);
       const int64_t end = p.causal ? std::min(p.kv_len, pos + 1) : p.kv_len;
       const int64_t begin = p.window > 0 ? std::max<int64_t>(0, pos - p.window + 1) : 0;
+      int64_t n = 0;
+      float m = kNegInfF;
       for (int64_t j = begin; j < end; ++j) {
         if (key_mask != nullptr && key_mask[b * s.kv_cap + j] == 0.0f) continue;
-        const float score = dot(qi, kb + j * D, D) * p.scale;
-        const float* vj = vb + j * D;
-        if (score > m) {  // rescale what was accumulated under the old maximum
-          const float c = m == kNegInfF ? 0.0f : std::exp(m - score);
-          total *= c;
-#pragma omp simd
-          for (int64_t d = 0; d < D; ++d) acc[d] *= c;
-          m = score;
-        }
-        const float e = std::exp(score - m);
+        const float* kj = kb + j * D;
+        float dot_ij = 0.0f;
+#pragma omp simd reduction(+ : dot_ij)
+        for (int64_t d = 0; d < D; ++d) dot_ij += qi[d] * kj[d];
+        const float score = dot_ij * p.scale;
+        keys[n] = j;
+        scores[n++] = score;
+        m = std::max(m, score);
+      }
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      float total = 0.0f;
+      int64_t t = 0;
+      for (; t + 8 <= n; t += 8) store8(scores.data() + t, exp8(load8(scores.data() + t) - m));
+      for (; t < n; ++t) scores[t] = fast_math::exp(scores[t] - m);
+      for (t = 0; t < n; ++t) {
+        const float e = scores[t];
+        const float* vj = vb + keys[t] * D;
         total += e;
 #pragma omp simd
         for (int64_t d = 0; d < D; ++d) acc[d] += e * vj[d];

@@ -148,7 +148,7 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
   table.add<AttentionKvOp>({"v1", "reference: one query row at a time, scores and P V in double", cpu, f32_only,
                             kReference},
                            attention_kv_cpu<true>);
-  table.add<AttentionKvOp>({"v2", "OpenMP over query rows, one pass over the visible keys with an online softmax",
+  table.add<AttentionKvOp>({"v2", "OpenMP over query rows: vectorised scores of the visible keys, a vector exp, then P V",
                             cpu, f32_only, kDefault},
                            attention_kv_cpu<false>);
   // Every version but the tensor-core ones computes in fp32 (or double) whatever the dtype:

@@ -9,6 +9,10 @@
 #include <memory>
 #include <vector>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "core/error.h"
 #include "ops/matmul/matmul.h"
 
@@ -119,15 +123,51 @@ void micro_kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
 
 }  // namespace
 
+namespace {
+// m <= kSkinnyRows (a decode step, a last-token LM head): packing B would move all of B
+// once more for a handful of rows, so B is streamed once, in column chunks over the threads,
+// each chunk accumulating every row of C at once.
+constexpr int64_t kSkinnyRows = 4;
+constexpr int64_t kSkinnyCols = 256;
+
+void matmul_f32_skinny(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+  const int64_t chunks = (n + kSkinnyCols - 1) / kSkinnyCols;
+#pragma omp parallel for schedule(static) if (n * k > (1 << 15))
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t j0 = chunk * kSkinnyCols, w = std::min(kSkinnyCols, n - j0);
+    alignas(64) float acc[kSkinnyRows][kSkinnyCols] = {};
+    for (int64_t p = 0; p < k; ++p) {
+      const float* brow = b + p * n + j0;
+      for (int64_t i = 0; i < m; ++i) {
+        const float ai = a[i * k + p];
+#pragma omp simd
+        for (int64_t j = 0; j < w; ++j) acc[i][j] += ai * brow[j];
+      }
+    }
+    for (int64_t i = 0; i < m; ++i) std::copy_n(acc[i], w, c + i * n + j0);
+  }
+}
+}  // namespace
+
 void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     std::fill(c, c + m * n, 0.0f);
     return;
   }
+  if (m <= kSkinnyRows) return matmul_f32_skinny(a, b, c, m, n, k);
   AlignedBuffer b_packed = aligned_floats(kKC * (((std::min(kNC, n) + kNR - 1) / kNR) * kNR));
+  // Tasks are (row block, column part): with fewer row blocks than threads (a short
+  // sequence) the columns of the panel are split too, so every thread has work.
+  const int64_t row_blocks = (m + kMC - 1) / kMC;
+  int threads = 1;
+#ifdef _OPENMP
+  threads = omp_get_max_threads();
+#endif
   for (int64_t jc = 0; jc < n; jc += kNC) {
     const int64_t nc = std::min(kNC, n - jc);
+    const int64_t strips = (nc + kNR - 1) / kNR;
+    const int64_t parts = std::min<int64_t>(strips, std::max<int64_t>(1, (2 * threads + row_blocks - 1) / row_blocks));
     for (int64_t pc = 0; pc < k; pc += kKC) {
       const int64_t kc = std::min(kKC, k - pc);
       pack_b(b + pc * n + jc, n, kc, nc, b_packed.get());
@@ -136,11 +176,17 @@ void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int
 #pragma omp parallel
       {
         AlignedBuffer a_packed = aligned_floats(kMC * kKC);
+        int64_t packed_block = -1;
 #pragma omp for schedule(dynamic)
-        for (int64_t ic = 0; ic < m; ic += kMC) {
-          const int64_t mc = std::min(kMC, m - ic);
-          pack_a(a + ic * k + pc, k, mc, kc, a_packed.get());
-          for (int64_t jr = 0; jr < nc; jr += kNR)
+        for (int64_t task = 0; task < row_blocks * parts; ++task) {
+          const int64_t block = task / parts, part = task % parts;
+          const int64_t ic = block * kMC, mc = std::min(kMC, m - ic);
+          if (packed_block != block) {  // consecutive tasks of a thread often share the block
+            pack_a(a + ic * k + pc, k, mc, kc, a_packed.get());
+            packed_block = block;
+          }
+          const int64_t s0 = strips * part / parts, s1 = strips * (part + 1) / parts;
+          for (int64_t jr = s0 * kNR; jr < std::min(nc, s1 * kNR); jr += kNR)
             for (int64_t ir = 0; ir < mc; ir += kMR)
               micro_kernel(kc, a_packed.get() + ir * kc, bp + jr * kc, c + (ic + ir) * n + jc + jr, n,
                            std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate);

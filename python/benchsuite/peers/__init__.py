@@ -63,11 +63,15 @@ def _no_kernel_reason(package: str, device: str, params: Mapping[str, Any], exc:
            f"({first_line})"
 
 
+# Peers that run PyTorch (transformers models too): their CPU threads are matched to ours.
+_TORCH_PACKAGES = ("torch", "transformers")
+
+
 def _peer_threads(package: str, device: str) -> tuple[contextlib.AbstractContextManager, int | None]:
     """(context to build and time the peer in, its CPU thread count when matched): PyTorch
     gets our kernels' thread count, put back after; on CUDA too, so that torch's CPU-side
     first use cannot change the count our CPU kernels run on later in the run."""
-    if package != "torch":
+    if package not in _TORCH_PACKAGES:
         return contextlib.nullcontext(), None
     from . import _torch
     n = _torch.harness_threads()
@@ -94,7 +98,7 @@ def measure_peers(case: str, params: Mapping[str, Any], device: str, ours_median
         except Exception as exc:  # installed but broken (e.g. a CUDA wheel missing its libraries)
             entry["reason"] = f"peer_missing: {package} cannot be imported ({type(exc).__name__}: {exc})"
             continue
-        if device.startswith("cuda") and package == "torch":
+        if device.startswith("cuda") and package in _TORCH_PACKAGES:
             import torch
             if not torch.cuda.is_available():
                 entry["reason"] = "no_cuda: torch sees no CUDA device"
