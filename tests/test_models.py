@@ -163,3 +163,36 @@ def test_sampling_is_deterministic_for_a_seed_and_respects_top_k(rng):
     stop = int(a[0, 2])
     c = generate(m, prompt, 10, temperature=1.0, top_p=0.9, seed=7, stop_tokens=[stop])
     assert c.tokens.shape[1] <= 3 and c.stopped == [True]
+
+
+def test_model_cases_report_phases_metrics_and_a_models_section():
+    from benchsuite.analysis.report import build_report, render_html, render_markdown
+    from benchsuite.analysis.report import plots as report_plots
+    from benchsuite.core.results import RunResults
+
+    from run_builders import run as run_doc
+    quick = bs.HarnessSettings(warmup=1, min_samples=3, max_samples=5, min_time=0.0, max_noise=None, timeout=30)
+    small = dict(model="gpt2", layers=1)
+    records = []
+    for seq_len in (8, 16):
+        r = bs.measure("model_forward", seq_len=seq_len, settings=quick, **small)
+        assert r.status in ("ok", "invalid"), r.error
+        assert r.metrics["correctness"]["passed"]  # against the graph on every op's reference version
+        assert set(r.phases) >= {"build_s", "compile_s", "first_call_s"} and r.config["full_num_hidden_layers"] == 12
+        reported = r.metrics["reported"]
+        assert reported["full_model_extrapolated_s"]["description"].startswith("extrapolated, not measured")
+        assert reported["per_layer_s"]["value"] > 0
+        records.append(r.to_dict())
+    g = bs.measure("model_generate", model="gpt2", layers=1, prompt_len=4, new_tokens=3, settings=quick)
+    assert g.status in ("ok", "invalid"), g.error
+    rep = g.metrics["reported"]
+    assert rep["ttft_s"]["value"] > 0 and rep["decode_tokens_per_s"]["value"] > 0
+    assert rep["kv_cache_bytes"]["value"] == 2 * 1 * 12 * 7 * 64 * 4  # k, v x batch x heads x (4 + 3) x dim x 4
+    records.append(g.to_dict())
+    too_big = bs.measure("model_forward", model="llama-13b", batch=64, seq_len=4096, settings=quick)
+    assert too_big.status == "skipped" and too_big.reason == "oom"  # refused before allocating
+    report = build_report([RunResults(path=None, doc=run_doc(*records))])
+    md = render_markdown(report)
+    assert "## Models" in md and "### gpt2" in md and "1/12" in md
+    assert "full model ms (extrapolated)" in render_html(report, plots=[])
+    assert [p.id for p in report_plots._model_plots(report)] == ["models-seq"]

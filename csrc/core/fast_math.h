@@ -37,6 +37,20 @@ inline v8f exp8(v8f x) {
   return x < lo ? v8f{} : (x > 88.72283935546875f ? splat(__builtin_inff()) : result);
 }
 
+// erf(x) by Abramowitz & Stegun 7.1.26 (t = 1 / (1 + p|x|), a degree-5 polynomial in t times
+// exp(-x^2)): absolute error below 1.5e-7, exact limits; NaN stays NaN.
+inline v8f erf8(v8f x) {
+  const v8f ax = x < 0 ? -x : x;
+  const v8f t = 1.0f / (1.0f + 0.3275911f * ax);
+  v8f y = splat(1.061405429f);
+  y = y * t - 1.453152027f;
+  y = y * t + 1.421413741f;
+  y = y * t - 0.284496736f;
+  y = y * t + 0.254829592f;
+  y = 1.0f - y * t * exp8(-ax * ax);
+  return x < 0 ? -y : (x == x ? y : x);
+}
+
 // tanh(x) = 1 - 2 / (exp(2x) + 1): exact limits, absolute error ~1e-7.
 inline v8f tanh8(v8f x) { return 1.0f - 2.0f / (exp8(2.0f * x) + 1.0f); }
 

@@ -5,6 +5,7 @@
 
 #include "bindings/bindings.h"
 #include "core/error.h"
+#include "graph/autograd.h"
 #include "graph/builder.h"
 #include "graph/executor.h"
 #include "graph/py_inits.h"
@@ -158,7 +159,16 @@ BENCHSUITE_REGISTER_BINDINGS(graph, kBindOps) {
                                return l;
                              })
       .def_property_readonly("scalars", [](const Graph& g) { return g.scalars(); })
-      .def_property_readonly("node_count", [](const Graph& g) { return g.nodes().size(); });
+      .def_property_readonly("node_count", [](const Graph& g) { return g.nodes().size(); })
+      .def("find", &Graph::find, "The value named `name` (-1 when none).")
+      .def("add_input", [](Graph& g, const std::string& name, const py::object& shape, const std::string& dtype) {
+             return g.add_input(name, {as_shape(shape), parse_dtype(dtype)});
+           }, py::arg("name"), py::arg("shape"), py::arg("dtype") = "float32")
+      .def("add_node",
+           [](Graph& g, const std::string& kind, const std::vector<ValueId>& inputs, const py::dict& attrs,
+              const std::string& name) { return g.add_node(kind, inputs, attrs_from_python(attrs), name); },
+           py::arg("kind"), py::arg("inputs"), py::arg("attrs") = py::dict(), py::arg("name") = "")
+      .def("mark_output", &Graph::mark_output, py::arg("value"), py::arg("name") = "");
 
   py::class_<Builder>(m, "GraphBuilder", "Builds a graph one node at a time (benchsuite.graph.Builder).")
       .def(py::init([](const std::string& dtype) { return Builder(parse_dtype(dtype)); }), py::arg("dtype") = "float32")
@@ -203,7 +213,8 @@ BENCHSUITE_REGISTER_BINDINGS(graph, kBindOps) {
            py::arg("weight") = "weight", py::arg("bias") = "bias")
       .def("rmsnorm", &Builder::rmsnorm, py::arg("x"), py::arg("name"), py::arg("eps") = 1e-6,
            py::arg("weight") = "weight")
-      .def("embedding", &Builder::embedding, py::arg("ids"), py::arg("vocab"), py::arg("dim"), py::arg("weight_name"))
+      .def("embedding", &Builder::embedding, py::arg("ids"), py::arg("vocab"), py::arg("dim"), py::arg("weight_name"),
+           py::arg("padding_idx") = -1)
       .def("positions", &Builder::positions, py::arg("ids"), py::arg("max_positions"), py::arg("dim"),
            py::arg("weight_name"), py::arg("offset_scalar") = "")
       .def("rope", &Builder::rope, py::arg("x"), py::arg("base") = 10000.0, py::arg("offset_scalar") = "")
@@ -229,6 +240,26 @@ BENCHSUITE_REGISTER_BINDINGS(graph, kBindOps) {
       .def_property_readonly("inits", [](const Builder& b) { return inits_to_python(b.inits()); })
       .def("finish", &Builder::finish, "The graph, verified.");
 
+  m.def(
+      "graph_backward",
+      [](const std::shared_ptr<Graph>& g, ValueId loss, const std::vector<std::string>& wrt) {
+        std::vector<ValueId> ids;
+        for (const std::string& name : wrt) {
+          const ValueId id = g->find(name);
+          BENCHSUITE_CHECK_ARG(id != graph::kNoValue, "backward: wrt names no value '", name, "'");
+          ids.push_back(id);
+        }
+        const graph::BackwardGraph b = graph::append_backward(*g, loss, ids);
+        py::dict d;
+        d["seed"] = g->value(b.seed).name;
+        py::list grads;
+        for (const auto& [name, id] : b.gradients) grads.append(name);
+        d["gradients"] = grads;
+        return d;
+      },
+      py::arg("graph"), py::arg("loss"), py::arg("wrt") = std::vector<std::string>{},
+      "Appends the backward of `loss` (seed input 'grad:<loss>'; outputs 'grad:<name>' for each of `wrt`, "
+      "default every parameter) to the graph.");
   m.def("graph_node_kinds", [] {
     py::list l;
     for (const auto& k : graph::node_kinds()) {

@@ -76,9 +76,12 @@ ValueId Builder::rmsnorm(ValueId x, const std::string& name, double eps, const s
   return graph_->add_node("rmsnorm", {x, g}, {{"eps", eps}}, name).at(0);
 }
 
-ValueId Builder::embedding(ValueId ids, int64_t vocab, int64_t dim, const std::string& weight_name) {
+ValueId Builder::embedding(ValueId ids, int64_t vocab, int64_t dim, const std::string& weight_name,
+                           int64_t padding_idx) {
   const ValueId w = parameter(weight_name, {vocab, dim});
-  return graph_->add_node("embedding", {w, ids}, {}, weight_name.substr(0, weight_name.rfind('.'))).at(0);
+  Attrs attrs;
+  if (padding_idx >= 0) attrs.set("padding_idx", padding_idx);
+  return graph_->add_node("embedding", {w, ids}, attrs, weight_name.substr(0, weight_name.rfind('.'))).at(0);
 }
 
 ValueId Builder::positions(ValueId ids, int64_t max_positions, int64_t dim, const std::string& weight_name,

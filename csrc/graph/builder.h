@@ -75,7 +75,8 @@ class Builder {
   ValueId layernorm(ValueId x, const std::string& name, double eps = 1e-5, const std::string& weight = "weight",
                     const std::string& bias = "bias");
   ValueId rmsnorm(ValueId x, const std::string& name, double eps = 1e-6, const std::string& weight = "weight");
-  ValueId embedding(ValueId ids, int64_t vocab, int64_t dim, const std::string& weight_name);
+  // padding_idx >= 0: that row gets no gradient (torch.nn.Embedding's padding_idx; BERT's pad token).
+  ValueId embedding(ValueId ids, int64_t vocab, int64_t dim, const std::string& weight_name, int64_t padding_idx = -1);
   ValueId positions(ValueId ids, int64_t max_positions, int64_t dim, const std::string& weight_name,
                     const std::string& offset_scalar = "");
   ValueId rope(ValueId x, double base = 10000.0, const std::string& offset_scalar = "");

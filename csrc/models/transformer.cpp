@@ -123,7 +123,8 @@ void build_bert(Builder& b, const TransformerConfig& c, const BuildOptions& o) {
   const ValueId types = b.input("token_type_ids", {o.batch, o.seq_len}, DType::int64);
   const ValueId mask =
       o.padding_mask ? b.input("attention_mask", {o.batch, o.seq_len}, DType::float32) : kNoValue;
-  ValueId h = b.embedding(ids, c.vocab_size, H, "embeddings.word_embeddings.weight");
+  // HF's BertEmbeddings: the pad token (id 0) gets no gradient.
+  ValueId h = b.embedding(ids, c.vocab_size, H, "embeddings.word_embeddings.weight", /*padding_idx=*/0);
   h = b.add(h, b.positions(ids, c.max_position_embeddings, H, "embeddings.position_embeddings.weight"));
   h = b.add(h, b.embedding(types, c.type_vocab_size, H, "embeddings.token_type_embeddings.weight"));
   h = b.layernorm(h, "embeddings.LayerNorm", c.norm_eps);

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'axpy', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_node_kinds', 'graph_random_parameters', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'axpy', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -179,6 +179,16 @@ class Graph:
     """
     def __str__(self) -> str:
         ...
+    def add_input(self, name: str, shape: typing.Any, dtype: str = 'float32') -> int:
+        ...
+    def add_node(self, kind: str, inputs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], attrs: dict = {}, name: str = '') -> list[int]:
+        ...
+    def find(self, arg0: str) -> int:
+        """
+        The value named `name` (-1 when none).
+        """
+    def mark_output(self, value: typing.SupportsInt | typing.SupportsIndex, name: str = '') -> None:
+        ...
     def summary(self) -> list:
         """
         One dict per node: kind, shapes, parameters, FLOPs and bytes.
@@ -217,7 +227,7 @@ class GraphBuilder:
         ...
     def concat(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: typing.SupportsInt | typing.SupportsIndex) -> int:
         ...
-    def embedding(self, ids: typing.SupportsInt | typing.SupportsIndex, vocab: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, weight_name: str) -> int:
+    def embedding(self, ids: typing.SupportsInt | typing.SupportsIndex, vocab: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, weight_name: str, padding_idx: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
         ...
     def finish(self) -> Graph:
         """
@@ -398,6 +408,10 @@ def gelu_erf_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
 def generate(executor: Executor, prompt_ids: typing.Any, max_new_tokens: typing.SupportsInt | typing.SupportsIndex = 20, temperature: typing.SupportsFloat | typing.SupportsIndex = 0.0, top_k: typing.SupportsInt | typing.SupportsIndex = 0, top_p: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, stop_tokens: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], max_length: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
     Prefill + decode with the KV cache: tokens [batch][new], TTFT, TPOT per step, KV-cache bytes.
+    """
+def graph_backward(graph: Graph, loss: typing.SupportsInt | typing.SupportsIndex, wrt: collections.abc.Sequence[str] = []) -> dict:
+    """
+    Appends the backward of `loss` (seed input 'grad:<loss>'; outputs 'grad:<name>' for each of `wrt`, default every parameter) to the graph.
     """
 def graph_node_kinds() -> list:
     ...

@@ -232,7 +232,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     device = metafunc.config.getoption("bs_device")
     devices = None if device == "all" else [device]
     specs = expand_cases(session.profile, devices)
-    metafunc.parametrize("bs_case", specs, ids=[s.name for s in specs])
+    # Whole models (a BERT-large forward, a 7B block) take seconds to minutes even in smoke
+    # mode: `slow`, so that `pytest -m "not slow"` (CI) leaves them to `pytest -m performance`.
+    params = [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.group == "models" else [])
+              for s in specs]
+    metafunc.parametrize("bs_case", params)
 
 
 def _handle(result: Any) -> Any:

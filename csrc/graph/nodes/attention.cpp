@@ -2,6 +2,7 @@
 // window, queries placed after a cache's tokens) and `cache_write` (new keys or values written
 // into a KV-cache state at the step's position, in place).
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 
 #include "core/cuda_runtime.h"
@@ -50,7 +51,70 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
     ops::check_attention_kv_args(q, k, r.in[2], mask, p);
     ops::run_attention_kv(r.version(0), q, k, r.in[2], mask, r.out[0], p, r.stream);
   };
+  // Differentiable in its training form (equal heads and lengths, no mask, window or cache):
+  // the forward is recomputed with its log-sum-exp (the `attention` op) for attention_backward.
+  att.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const auto& in = c.node.inputs;
+    const Attrs& a = c.node.attrs;
+    const bool simple = in.size() == 3 && type_of(c, in[0]) == type_of(c, in[1]) && !a.has("offset_scalar") &&
+                        a.integer_or("window", 0) == 0;
+    BENCHSUITE_CHECK_ARG(simple, "backward: attention node '", c.node.name,
+                         "' uses grouped heads, a mask, a window or a cache: its gradient is not available yet");
+    Attrs attrs{{"causal", a.flag_or("causal", false)}};
+    if (a.has("scale")) attrs.set("scale", a.real("scale"));
+    const auto fwd = c.graph.add_node("attention_lse", {in[0], in[1], in[2]}, attrs, c.prefix + ".attention_lse");
+    const auto grads = c.graph.add_node("attention_backward", {c.grad_outputs[0], in[0], in[1], in[2], fwd[0], fwd[1]},
+                                        attrs, c.prefix + ".attention_backward");
+    return {grads[0], grads[1], grads[2]};
+  };
   kinds.push_back(att);
+
+  auto scale_of = [](const Attrs& a, const Tensor& q) {
+    return static_cast<float>(a.real_or("scale", 1.0 / std::sqrt(static_cast<double>(q.size(3)))));
+  };
+  NodeKind lse;
+  lse.name = "attention_lse";
+  lse.doc = "o and the row log-sum-exp of softmax(q k^T * scale) v; q, k, v [B, H, S, D] alike";
+  lse.ops = {"attention"};
+  lse.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("attention_lse", in, 3, 3);
+    BENCHSUITE_GRAPH_CHECK(in[0].shape.size() == 4 && in[0] == in[1] && in[1] == in[2], "attention_lse",
+                           "q, k, v must be 4-D and alike");
+    const Shape& q = in[0].shape;
+    return std::vector<ValueType>{in[0], {{q[0], q[1], q[2]}, DType::float32}};
+  };
+  lse.cost = att.cost;
+  lse.run = [scale_of](const NodeRun& r) {
+    const Tensor& q = r.in[0];
+    const Tensor ws = ops::attention_workspace(r.version(0), q.size(0), q.size(1), q.size(2), q.size(3), q.device());
+    ops::run_attention(r.version(0), q, r.in[1], r.in[2], r.out[0], r.out[1], ws, scale_of(r.node.attrs, q),
+                       r.node.attrs.flag_or("causal", false), r.stream);
+  };
+  kinds.push_back(lse);
+
+  NodeKind attb;
+  attb.name = "attention_backward";
+  attb.doc = "(do, q, k, v, o, lse) -> (dq, dk, dv)";
+  attb.ops = {"attention_backward"};
+  attb.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("attention_backward", in, 6, 6);
+    return std::vector<ValueType>{in[1], in[2], in[3]};
+  };
+  attb.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs& a) {
+    Cost c = streaming_cost(in, out, 0);
+    const double rows = static_cast<double>(numel_of(in[1]) / in[1].shape[3]);
+    c.flops = 10.0 * rows * static_cast<double>(in[1].shape[2]) * static_cast<double>(in[1].shape[3]) *
+              (a.flag_or("causal", false) ? 0.5 : 1.0);
+    return c;
+  };
+  attb.run = [scale_of](const NodeRun& r) {
+    const Tensor& q = r.in[1];
+    const Tensor ws = ops::attention_workspace(r.version(0), q.size(0), q.size(1), q.size(2), q.size(3), q.device());
+    ops::run_attention_backward(r.version(0), r.in[0], q, r.in[2], r.in[3], r.in[4], r.in[5], r.out[0], r.out[1],
+                                r.out[2], ws, scale_of(r.node.attrs, q), r.node.attrs.flag_or("causal", false),
+                                r.stream);
+  };
+  kinds.push_back(attb);
 
   NodeKind cache;
   cache.name = "cache_write";

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "graph/autograd.h"
 #include "graph/node_kind.h"
 
 namespace benchsuite::graph::nodes {
@@ -30,6 +31,13 @@ inline void expect_float(const char* kind, const char* name, const ValueType& t)
 inline int64_t offset_of(const NodeRun& r) {
   const std::string name = r.node.attrs.text_or("offset_scalar", "");
   return name.empty() ? 0 : r.scalar(name);
+}
+
+// Gradient helpers: a value's type, and a gradient summed down to a row vector when the
+// forward broadcast a row (a bias, a row-vector operand).
+inline const ValueType& type_of(const GradContext& ctx, ValueId v) { return ctx.graph.value(v).type; }
+inline ValueId reduce_like(GradContext& ctx, ValueId grad, ValueId like) {
+  return type_of(ctx, grad).shape == type_of(ctx, like).shape ? grad : grad_node(ctx, "sum_to_row", {grad});
 }
 
 // Reads and writes every tensor once, `flops_per_element` per output element.

@@ -28,6 +28,30 @@ NodeKind binary_kind(const char* name, const char* doc) {
     return streaming_cost(in, out, 1);
   };
   k.run = [](const NodeRun& r) { ops::run_binary(r.version(0), r.in[0], r.in[1], r.out[0], r.stream); };
+  const std::string op = name;
+  k.gradient = [op](GradContext& c) -> std::vector<ValueId> {
+    const ValueId a = c.node.inputs[0], b = c.node.inputs[1], dy = c.grad_outputs[0];
+    if (op == "add") return {dy, reduce_like(c, dy, b)};
+    return {grad_node(c, "mul", {dy, b}), reduce_like(c, grad_node(c, "mul", {dy, a}), b)};  // mul
+  };
+  return k;
+}
+
+// dx = f(x, dy) through the registered backward op `name` (e.g. gelu_backward(x, dy)).
+NodeKind backward_kind(const std::string& name, const char* doc) {
+  NodeKind k;
+  k.name = name;
+  k.doc = doc;
+  k.ops = {name};
+  k.infer = [name](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs(name.c_str(), in, 2, 2);
+    BENCHSUITE_GRAPH_CHECK(in[0] == in[1], name.c_str(), "the two inputs differ: ", in[0].str(), ", ", in[1].str());
+    return std::vector<ValueType>{in[0]};
+  };
+  k.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 4);
+  };
+  k.run = [](const NodeRun& r) { ops::run_binary(r.version(0), r.in[0], r.in[1], r.out[0], r.stream); };
   return k;
 }
 
@@ -45,6 +69,12 @@ NodeKind activation_kind(const char* name, const char* doc, double flops) {
     return streaming_cost(in, out, flops);
   };
   k.run = [](const NodeRun& r) { ops::run_unary(r.version(0), r.in[0], r.out[0], r.stream); };
+  const std::string backward = std::string(name) + "_backward";
+  const bool from_output = std::string(name) == "softmax";  // softmax_backward takes y, the others x
+  k.gradient = [backward, from_output](GradContext& c) -> std::vector<ValueId> {
+    const ValueId saved = from_output ? c.node.outputs[0] : c.node.inputs[0];
+    return {grad_node(c, backward, {saved, c.grad_outputs[0]})};
+  };
   return k;
 }
 
@@ -59,6 +89,9 @@ BENCHSUITE_REGISTER_NODE_KINDS(elementwise) {
   kinds.push_back(activation_kind("silu", "x * sigmoid(x)", 4));
   kinds.push_back(activation_kind("tanh", "tanh(x)", 4));
   kinds.push_back(activation_kind("softmax", "softmax over the last axis", 5));
+  for (const char* name : {"relu", "gelu", "gelu_erf", "silu", "tanh"})
+    kinds.push_back(backward_kind(std::string(name) + "_backward", "dx = dy * f'(x): inputs (x, dy)"));
+  kinds.push_back(backward_kind("softmax_backward", "dx = y * (dy - sum(dy * y)): inputs (y, dy)"));
 }
 
 }  // namespace benchsuite::graph::nodes

@@ -4,6 +4,7 @@
 #include "graph/nodes/common.h"
 #include "ops/dispatch.h"
 #include "ops/manipulation/manipulation.h"
+#include "ops/reduce/reduce.h"
 
 namespace benchsuite::graph::nodes {
 namespace {
@@ -62,6 +63,32 @@ Tensor rows_view(const Tensor& t) {
   return t.view({cols == 0 ? 0 : t.numel() / cols, cols});
 }
 
+// [rows, last] view for the weight gradients: reshape to {-1, last}.
+ValueId flat(GradContext& c, ValueId v) {
+  return grad_node(c, "reshape", {v}, {{"shape", std::vector<int64_t>{-1, type_of(c, v).shape.back()}}});
+}
+ValueId t(GradContext& c, ValueId v) { return grad_node(c, "transpose", {v}); }
+
+std::vector<ValueId> matmul_gradient(GradContext& c) {
+  const ValueId a = c.node.inputs[0], b = c.node.inputs[1], dy = c.grad_outputs[0];
+  const ValueId da = grad_node(c, "matmul", {dy, t(c, b)});
+  const bool shared = type_of(c, b).shape.size() == 2 && type_of(c, a).shape.size() > 2;
+  const ValueId db = shared ? grad_node(c, "matmul", {t(c, flat(c, a)), flat(c, dy)})
+                            : grad_node(c, "matmul", {t(c, a), dy});
+  return {da, db};
+}
+
+std::vector<ValueId> linear_gradient(GradContext& c) {
+  const ValueId x = c.node.inputs[0], w = c.node.inputs[1], dy = c.grad_outputs[0];
+  const bool weight_out_in = out_in(c.node.attrs);
+  const ValueId dx = grad_node(c, "matmul", {dy, weight_out_in ? w : t(c, w)});
+  const ValueId dw = weight_out_in ? grad_node(c, "matmul", {t(c, flat(c, dy)), flat(c, x)})
+                                   : grad_node(c, "matmul", {t(c, flat(c, x)), flat(c, dy)});
+  std::vector<ValueId> grads = {dx, dw};
+  if (c.node.inputs.size() > 2) grads.push_back(c.node.inputs[2] == kNoValue ? kNoValue : grad_node(c, "sum_to_row", {dy}));
+  return grads;
+}
+
 }  // namespace
 
 BENCHSUITE_REGISTER_NODE_KINDS(linear) {
@@ -72,7 +99,54 @@ BENCHSUITE_REGISTER_NODE_KINDS(linear) {
   matmul.infer = infer_matmul;
   matmul.cost = gemm_cost;
   matmul.run = [](const NodeRun& r) { ops::run_binary(r.version(0), r.in[0], r.in[1], r.out[0], r.stream); };
+  matmul.gradient = matmul_gradient;
   kinds.push_back(matmul);
+
+  NodeKind transpose;
+  transpose.name = "transpose";
+  transpose.doc = "the last two axes swapped, copied contiguous";
+  transpose.ops = {"transpose"};
+  transpose.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("transpose", in, 1, 1);
+    BENCHSUITE_GRAPH_CHECK(in[0].shape.size() >= 2, "transpose", "x must be at least 2-D, is ", in[0].str());
+    ValueType out = in[0];
+    std::swap(out.shape[out.shape.size() - 1], out.shape[out.shape.size() - 2]);
+    return std::vector<ValueType>{out};
+  };
+  transpose.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 0);
+  };
+  transpose.run = [](const NodeRun& r) { ops::run_unary(r.version(0), r.in[0], r.out[0], r.stream); };
+  transpose.gradient = [](GradContext& c) -> std::vector<ValueId> { return {t(c, c.grad_outputs[0])}; };
+  kinds.push_back(transpose);
+
+  NodeKind row_sum;
+  row_sum.name = "sum_to_row";
+  row_sum.doc = "x [..., n] summed over every leading axis -> [n] (a bias gradient)";
+  row_sum.ops = {"transpose", "sum"};
+  row_sum.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("sum_to_row", in, 1, 1);
+    expect_float("sum_to_row", "x", in[0]);
+    BENCHSUITE_GRAPH_CHECK(!in[0].shape.empty(), "sum_to_row", "x must be at least 1-D");
+    return std::vector<ValueType>{{{in[0].shape.back()}, in[0].dtype}};
+  };
+  row_sum.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    Cost c = streaming_cost(in, out, 0);
+    c.flops = static_cast<double>(numel_of(in[0]));
+    return c;
+  };
+  row_sum.workspace_bytes = [](const std::vector<ValueType>& in, const Attrs&) {
+    return static_cast<size_t>(bytes_of(in[0]));
+  };
+  row_sum.run = [](const NodeRun& r) {
+    // x [rows, n] -> x^T [n, rows] in the workspace, then the rows of x^T summed.
+    const Tensor x2 = rows_view(r.in[0]);
+    const Tensor xt = r.workspace.storage_view({x2.size(1), x2.size(0)}, x2.dtype(), r.workspace.byte_offset());
+    ops::run_unary(r.version(0), x2, xt, r.stream);
+    ops::run_reduce(r.version(1), Reduction::sum, xt, r.out[0], ops::reduce_workspace(r.out[0].device()), false,
+                    r.stream);
+  };
+  kinds.push_back(row_sum);
 
   NodeKind linear;
   linear.name = "linear";
@@ -94,6 +168,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(linear) {
     ops::run_binary(r.version(0), x2, r.in[1], y2, r.stream);
     if (r.in.size() > 2 && r.in[2].defined()) ops::run_binary(r.version(1), y2, r.in[2], y2, r.stream);
   };
+  linear.gradient = linear_gradient;
   kinds.push_back(linear);
 }
 

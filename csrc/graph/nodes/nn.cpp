@@ -24,7 +24,38 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
     return Cost{0, bytes_of(in[1]) + 2 * bytes_of(out[0])};
   };
   emb.run = [](const NodeRun& r) { ops::run_embedding(r.version(0), r.in[0], r.in[1], r.out[0], r.stream); };
+  emb.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const int64_t vocab = type_of(c, c.node.inputs[0]).shape[0];
+    Attrs attrs{{"vocab", vocab}};
+    if (c.node.attrs.has("padding_idx")) attrs.set("padding_idx", c.node.attrs.integer("padding_idx"));
+    return {grad_node(c, "embedding_backward", {c.grad_outputs[0], c.node.inputs[1]}, attrs), kNoValue};
+  };
   kinds.push_back(emb);
+
+  NodeKind embb;
+  embb.name = "embedding_backward";
+  embb.doc = "dweight [vocab, dim]: dout [..., dim] summed into the rows of ids";
+  embb.ops = {"embedding_backward", "fill"};
+  embb.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("embedding_backward", in, 2, 2);
+    return std::vector<ValueType>{{{a.integer("vocab"), in[0].shape.back()}, in[0].dtype}};
+  };
+  embb.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 0);
+  };
+  embb.run = [](const NodeRun& r) {
+    ops::run_embedding_backward(r.version(0), r.in[0], r.in[1], r.out[0],
+                                ops::embedding_backward_workspace(r.in[1].numel(), r.out[0].size(0), r.out[0].device()),
+                                r.stream);
+    const int64_t pad = r.node.attrs.integer_or("padding_idx", -1);
+    if (pad >= 0 && pad < r.out[0].size(0)) {  // the padding row learns nothing
+      const Tensor& d = r.out[0];
+      const int64_t row_bytes = d.size(1) * static_cast<int64_t>(d.element_size());
+      ops::run_creation(r.version(1), d.storage_view({d.size(1)}, d.dtype(), d.byte_offset() + pad * row_bytes),
+                        ops::CreationParams{}, r.stream);
+    }
+  };
+  kinds.push_back(embb);
 
   NodeKind pos;
   pos.name = "positions";
@@ -53,6 +84,20 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
                                          table.byte_offset() + offset * dim * static_cast<int64_t>(table.element_size()));
     ops::run_unary(r.version(0), rows, out, r.stream);
   };
+  // Training runs from position 0: the table's first S rows get dy summed over the batch.
+  pos.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    BENCHSUITE_CHECK_ARG(!c.node.attrs.has("offset_scalar"), "backward: positions node '", c.node.name,
+                         "' reads a runtime offset (a KV-cache graph); build the model without a cache to train");
+    const ValueType& dy = type_of(c, c.grad_outputs[0]);
+    const ValueType& table = type_of(c, c.node.inputs[0]);
+    const int64_t len = dy.shape[1], dim = dy.shape[2];
+    ValueId rows = grad_node(c, "reshape", {c.grad_outputs[0]}, {{"shape", std::vector<int64_t>{dy.shape[0], -1}}});
+    rows = grad_node(c, "reshape", {grad_node(c, "sum_to_row", {rows})}, {{"shape", std::vector<int64_t>{len, dim}}});
+    if (len == table.shape[0]) return {rows, kNoValue};
+    const ValueId rest = grad_node(c, "zeros", {}, {{"shape", std::vector<int64_t>{table.shape[0] - len, dim}},
+                                                   {"dtype", std::string(dtype_name(table.dtype))}});
+    return {grad_node(c, "concat", {rows, rest}, {{"dim", int64_t{0}}}), kNoValue};
+  };
   kinds.push_back(pos);
 
   NodeKind rope;
@@ -72,7 +117,68 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
   rope.run = [](const NodeRun& r) {
     ops::run_rope(r.version(0), r.in[0], r.out[0], r.node.attrs.real_or("base", 10000.0), offset_of(r), r.stream);
   };
+  rope.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    Attrs attrs = c.node.attrs;
+    return {grad_node(c, "rope_backward", {c.grad_outputs[0]}, attrs)};
+  };
   kinds.push_back(rope);
+
+  NodeKind ropeb = rope;
+  ropeb.name = "rope_backward";
+  ropeb.doc = "dx of rope: dy rotated back";
+  ropeb.ops = {"rope_backward"};
+  ropeb.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    return {grad_node(c, "rope", {c.grad_outputs[0]}, c.node.attrs)};
+  };
+  kinds.push_back(ropeb);
+
+  NodeKind ce;
+  ce.name = "cross_entropy";
+  ce.doc = "mean over rows of -log softmax(logits)[target]: logits [N, C], targets int64 [N] -> loss []";
+  ce.ops = {"cross_entropy"};
+  ce.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("cross_entropy", in, 2, 2);
+    expect_float("cross_entropy", "logits", in[0]);
+    BENCHSUITE_GRAPH_CHECK(in[0].shape.size() == 2 && in[1].shape == Shape{in[0].shape[0]} &&
+                               in[1].dtype == DType::int64,
+                           "cross_entropy", "logits must be [N, C] and targets int64 [N]: ", in[0].str(), ", ",
+                           in[1].str());
+    return std::vector<ValueType>{{{}, DType::float32}, {{in[0].shape[0]}, DType::float32}};
+  };
+  ce.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    Cost c = streaming_cost(in, out, 0);
+    c.flops = 4.0 * static_cast<double>(numel_of(in[0]));
+    return c;
+  };
+  ce.run = [](const NodeRun& r) {
+    ops::run_cross_entropy(r.version(0), r.in[0], r.in[1], r.node.attrs.integer_or("ignore_index", -100), r.out[0],
+                           r.out[1], ops::cross_entropy_workspace(r.in[0].size(0), r.in[0].device()), r.stream);
+  };
+  ce.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    BENCHSUITE_CHECK_ARG(c.grad_outputs.size() < 2 || c.grad_outputs[1] == kNoValue, "backward: through ",
+                         c.node.name, "'s per-row losses is not supported (differentiate the mean)");
+    return {grad_node(c, "cross_entropy_backward", {c.node.inputs[0], c.node.inputs[1], c.grad_outputs[0]},
+                      c.node.attrs),
+            kNoValue};
+  };
+  kinds.push_back(ce);
+
+  NodeKind ceb;
+  ceb.name = "cross_entropy_backward";
+  ceb.doc = "dlogits of the mean cross-entropy: (logits, targets, dloss [])";
+  ceb.ops = {"cross_entropy_backward"};
+  ceb.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("cross_entropy_backward", in, 3, 3);
+    return std::vector<ValueType>{in[0]};
+  };
+  ceb.cost = ce.cost;
+  ceb.run = [](const NodeRun& r) {
+    const Tensor d = r.in[2].to(Device{});  // the scalar seed, read on the host
+    ops::run_cross_entropy_backward(r.version(0), r.in[0], r.in[1], r.node.attrs.integer_or("ignore_index", -100),
+                                    static_cast<double>(*d.data<float>()), r.out[0],
+                                    ops::cross_entropy_workspace(r.in[0].size(0), r.in[0].device()), r.stream);
+  };
+  kinds.push_back(ceb);
 }
 
 }  // namespace benchsuite::graph::nodes

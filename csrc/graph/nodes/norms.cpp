@@ -42,6 +42,15 @@ BENCHSUITE_REGISTER_NODE_KINDS(norms) {
     ops::run_layernorm(r.version(0), r.in[0], gamma, beta, eps_of(r.node.attrs), r.out[0], r.out[1], r.out[2],
                        r.stream);
   };
+  ln.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const auto& in = c.node.inputs;
+    BENCHSUITE_CHECK_ARG(in.size() == 3 && in[1] != kNoValue && in[2] != kNoValue, "backward: layernorm node '",
+                         c.node.name, "' without gamma and beta");
+    const auto outs = c.graph.add_node("layernorm_backward",
+                                       {c.grad_outputs[0], in[0], in[1], c.node.outputs[1], c.node.outputs[2]}, {},
+                                       c.prefix + ".layernorm_backward");
+    return {outs[0], outs[1], outs[2]};
+  };
   kinds.push_back(ln);
 
   NodeKind rms;
@@ -62,7 +71,46 @@ BENCHSUITE_REGISTER_NODE_KINDS(norms) {
   rms.run = [](const NodeRun& r) {
     ops::run_rmsnorm(r.version(0), r.in[0], r.in[1], eps_of(r.node.attrs), r.out[0], r.out[1], r.stream);
   };
+  rms.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const auto& in = c.node.inputs;
+    const auto outs = c.graph.add_node("rmsnorm_backward", {c.grad_outputs[0], in[0], in[1], c.node.outputs[1]}, {},
+                                       c.prefix + ".rmsnorm_backward");
+    return {outs[0], outs[1]};
+  };
   kinds.push_back(rms);
+
+  NodeKind lnb;
+  lnb.name = "layernorm_backward";
+  lnb.doc = "(dy, x, gamma, mean, rstd) -> (dx, dgamma, dbeta)";
+  lnb.ops = {"layernorm_backward"};
+  lnb.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("layernorm_backward", in, 5, 5);
+    BENCHSUITE_GRAPH_CHECK(in[0] == in[1], "layernorm_backward", "dy ", in[0].str(), " must match x ", in[1].str());
+    return std::vector<ValueType>{in[1], in[2], in[2]};
+  };
+  lnb.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 10);
+  };
+  lnb.run = [](const NodeRun& r) {
+    ops::run_layernorm_backward(r.version(0), r.in[0], r.in[1], r.in[2], r.in[3], r.in[4], r.out[0], r.out[1],
+                                r.out[2], r.stream);
+  };
+  kinds.push_back(lnb);
+
+  NodeKind rmsb;
+  rmsb.name = "rmsnorm_backward";
+  rmsb.doc = "(dy, x, gamma, rstd) -> (dx, dgamma)";
+  rmsb.ops = {"rmsnorm_backward"};
+  rmsb.infer = [](const std::vector<ValueType>& in, const Attrs&) {
+    expect_inputs("rmsnorm_backward", in, 4, 4);
+    BENCHSUITE_GRAPH_CHECK(in[0] == in[1], "rmsnorm_backward", "dy ", in[0].str(), " must match x ", in[1].str());
+    return std::vector<ValueType>{in[1], in[2]};
+  };
+  rmsb.cost = lnb.cost;
+  rmsb.run = [](const NodeRun& r) {
+    ops::run_rmsnorm_backward(r.version(0), r.in[0], r.in[1], r.in[2], r.in[3], r.out[0], r.out[1], r.stream);
+  };
+  kinds.push_back(rmsb);
 }
 
 }  // namespace benchsuite::graph::nodes

@@ -5,6 +5,7 @@
 
 #include "graph/nodes/common.h"
 #include "ops/dispatch.h"
+#include "ops/creation/creation.h"
 #include "ops/manipulation/manipulation.h"
 
 namespace benchsuite::graph::nodes {
@@ -76,7 +77,26 @@ BENCHSUITE_REGISTER_NODE_KINDS(shape) {
   reshape.cost = [](const std::vector<ValueType>&, const std::vector<ValueType>&, const Attrs&) { return Cost{}; };
   reshape.run = [](const NodeRun&) {};  // the plan made out[0] a view of in[0]
   reshape.alias_input = 0;
+  reshape.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const Shape& back = type_of(c, c.node.inputs[0]).shape;
+    return {grad_node(c, "reshape", {c.grad_outputs[0]}, {{"shape", std::vector<int64_t>(back.begin(), back.end())}})};
+  };
   kinds.push_back(reshape);
+
+  NodeKind zeros;
+  zeros.name = "zeros";
+  zeros.doc = "a tensor of zeros of attrs shape and dtype";
+  zeros.ops = {"fill"};
+  zeros.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("zeros", in, 0, 0);
+    const auto& shape = a.ints("shape");
+    return std::vector<ValueType>{{Shape(shape.begin(), shape.end()), parse_dtype(a.text_or("dtype", "float32"))}};
+  };
+  zeros.cost = [](const std::vector<ValueType>&, const std::vector<ValueType>& out, const Attrs&) {
+    return Cost{0, bytes_of(out[0])};
+  };
+  zeros.run = [](const NodeRun& r) { ops::run_creation(r.version(0), r.out[0], ops::CreationParams{}, r.stream); };
+  kinds.push_back(zeros);
 
   NodeKind permute;
   permute.name = "permute";
@@ -103,6 +123,12 @@ BENCHSUITE_REGISTER_NODE_KINDS(shape) {
   permute.run = [](const NodeRun& r) {
     ops::run_unary(r.version(0), permuted_view(r.in[0], r.node.attrs.ints("perm")), r.out[0], r.stream);
   };
+  permute.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const auto& perm = c.node.attrs.ints("perm");
+    std::vector<int64_t> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
+    return {grad_node(c, "permute", {c.grad_outputs[0]}, {{"perm", inverse}})};
+  };
   kinds.push_back(permute);
 
   NodeKind slice;
@@ -124,6 +150,22 @@ BENCHSUITE_REGISTER_NODE_KINDS(shape) {
     const int64_t start = bounds(r.node.attrs, x.shape()[d]).first;
     const int64_t offset = x.byte_offset() + start * x.strides()[d] * static_cast<int64_t>(x.element_size());
     ops::run_unary(r.version(0), x.as_strided(r.out[0].shape(), x.strides(), offset), r.out[0], r.stream);
+  };
+  // The gradient of a slice: dy between zeros, joined along the sliced axis.
+  slice.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const ValueType& x = type_of(c, c.node.inputs[0]);
+    const int64_t d = axis_of(c.node.attrs.integer("dim"), x.shape.size(), "slice");
+    const auto [start, stop] = bounds(c.node.attrs, x.shape[d]);
+    std::vector<ValueId> parts;
+    auto zeros_of = [&](int64_t len) {
+      std::vector<int64_t> shape(x.shape.begin(), x.shape.end());
+      shape[d] = len;
+      return grad_node(c, "zeros", {}, {{"shape", shape}, {"dtype", std::string(dtype_name(x.dtype))}});
+    };
+    if (start > 0) parts.push_back(zeros_of(start));
+    parts.push_back(c.grad_outputs[0]);
+    if (stop < x.shape[d]) parts.push_back(zeros_of(x.shape[d] - stop));
+    return {parts.size() == 1 ? parts[0] : grad_node(c, "concat", parts, {{"dim", d}})};
   };
   kinds.push_back(slice);
 
@@ -151,6 +193,17 @@ BENCHSUITE_REGISTER_NODE_KINDS(shape) {
   concat.run = [](const NodeRun& r) {
     const int64_t d = axis_of(r.node.attrs.integer("dim"), r.out[0].shape().size(), "concat");
     ops::run_concat(r.version(0), r.in, d, r.out[0], r.stream);
+  };
+  concat.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const int64_t d = axis_of(c.node.attrs.integer("dim"), type_of(c, c.node.outputs[0]).shape.size(), "concat");
+    std::vector<ValueId> grads;
+    int64_t at = 0;
+    for (ValueId in : c.node.inputs) {
+      const int64_t len = type_of(c, in).shape[d];
+      grads.push_back(grad_node(c, "slice", {c.grad_outputs[0]}, {{"dim", d}, {"start", at}, {"stop", at + len}}));
+      at += len;
+    }
+    return grads;
   };
   kinds.push_back(concat);
 }

@@ -89,7 +89,20 @@ void activation_f32(Activation kind, const float* x, float* y, int64_t n) {
 
 void activation_f32_vectorized(Activation kind, const float* x, float* y, int64_t n) {
   using namespace fast_math;
-  // gelu and silu only (op.cpp registers no v3 for the others): the rest take the v2 loop.
+  if (kind == Activation::gelu_erf) {
+    const int64_t blocks = n / 8;
+#pragma omp parallel for schedule(static) if (n > (1 << 14))
+    for (int64_t b = 0; b < blocks; ++b) {
+      const v8f v = load8(x + 8 * b);
+      store8(y + 8 * b, 0.5f * v * (1.0f + erf8(v * 0.7071067811865476f)));
+    }
+    for (int64_t i = 8 * blocks; i < n; ++i) {
+      const v8f v = splat(x[i]);
+      y[i] = (0.5f * v * (1.0f + erf8(v * 0.7071067811865476f)))[0];
+    }
+    return;
+  }
+  // gelu, silu and gelu_erf only (op.cpp registers no v3 for the others): the rest take v2.
   if (kind != Activation::gelu && kind != Activation::silu) return activation_f32(kind, x, y, n);
   const bool gelu = kind == Activation::gelu;
   const int64_t blocks = n / 8;

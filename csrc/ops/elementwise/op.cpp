@@ -101,7 +101,7 @@ void axpy_cuda(float alpha, const Tensor& x, const Tensor& y, const Tensor& out,
 const std::vector<DType> kAll = {DType::float32, DType::float16, DType::bfloat16};
 
 // relu, gelu, silu, gelu_erf, tanh: the same versions each; the CPU default is the fastest
-// (v3 for gelu and silu, else v2).
+// (v3 for gelu, silu and gelu_erf, else v2).
 template <Activation kKind, class Op, class BackwardOp>
 void register_activation(VersionTable& table) {
   table.add<Op>({"v1", "reference: scalar loop in double", DeviceType::cpu, kAll, kReference},

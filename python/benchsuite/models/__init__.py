@@ -11,10 +11,10 @@ safetensors, and text generation with a KV cache.
 from __future__ import annotations
 
 from .generation import GenerationResult, generate
-from .graph import Builder, Executor, Graph, node_kinds, random_parameters
+from .graph import Builder, Executor, Graph, backward, node_kinds, random_parameters
 from .transformer import Model, config_keys, model_config, model_names
 from .weights import load_pretrained, read_safetensors, write_safetensors
 
-__all__ = ["Builder", "Executor", "Graph", "node_kinds", "random_parameters", "Model", "model_names",
+__all__ = ["Builder", "Executor", "Graph", "backward", "node_kinds", "random_parameters", "Model", "model_names",
            "model_config", "config_keys", "load_pretrained", "read_safetensors", "write_safetensors", "generate",
            "GenerationResult"]

@@ -12,7 +12,15 @@ from .. import _core
 Graph = _core.Graph
 Builder = _core.GraphBuilder
 
-__all__ = ["Builder", "Executor", "Graph", "node_kinds", "random_parameters"]
+__all__ = ["Builder", "Executor", "Graph", "node_kinds", "random_parameters", "backward"]
+
+
+def backward(graph: Graph, loss: int | str, wrt: Sequence[str] = ()) -> dict[str, Any]:
+    """Appends the gradients of `loss` (a value or its name) to `graph`: a new input
+    ``grad:<loss>`` (the seed, d objective / d loss) and an output ``grad:<name>`` for each
+    name in `wrt` (default: every parameter) that the loss depends on."""
+    value = graph.find(loss) if isinstance(loss, str) else int(loss)
+    return _core.graph_backward(graph, value, list(wrt))
 
 
 def node_kinds() -> list[dict[str, Any]]:

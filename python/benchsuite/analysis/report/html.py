@@ -13,7 +13,8 @@ from typing import Any
 
 from ...core.results import write_json_atomic, write_text_atomic
 from .markdown import render_markdown
-from .model import Report, run_environment, status_cells, table_cell, table_columns, target_cells
+from .model import (MODEL_COLUMNS, Report, model_cell, run_environment, status_cells, table_cell, table_columns,
+                    target_cells)
 from .plots import Plot, make_plots
 
 __all__ = ["render_html", "write_report"]
@@ -134,6 +135,18 @@ def render_html(report: Report, plots: list[Plot] | None = None) -> str:
                      + ", ".join(f"{sum(t.status == st for t in report.targets)} {st.replace('_', ' ')}"
                                  for st in ("pass", "fail", "not_measured")) + ".</p>")
         parts.append(_table(headers, rows, classes, "targets-table"))
+    tables = report.model_tables()
+    if tables:
+        parts.append("<h2 id='models'>Models</h2><p>Per family. <em>full model ms (extrapolated)</em> is computed "
+                     "from the per-layer time when fewer layers were built than the model has, never measured; "
+                     "<em>vs peers</em>: peer time / ours (above 1: ours is faster).</p>")
+        for fi, (family, mrows) in enumerate(tables.items()):
+            headers = [(h, k in ("name", "status", "layers", "shape", "peers")) for k, h in MODEL_COLUMNS]
+            cells = [[(*model_cell(r, k), "text name" if k == "name" else
+                       "text" if k in ("status", "layers", "shape", "peers") else "num") for k, _ in MODEL_COLUMNS]
+                     for r in mrows]
+            parts.append(f"<h3>{_e(family)}</h3>")
+            parts.append(_table(headers, cells, [f"status-{r['status']}" for r in mrows], f"models-table-{fi}"))
     if plots:
         parts.append("<h2 id='plots'>Plots</h2>")
         for p in plots:

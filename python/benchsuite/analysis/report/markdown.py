@@ -3,7 +3,7 @@ as a note above its table), the targets table, each case's trend and each run's 
 """
 from __future__ import annotations
 
-from .model import Report, run_environment, significant_text, status_cells, table_cell, table_columns, target_cells
+from .model import MODEL_COLUMNS, Report, model_cell, run_environment, significant_text, status_cells, table_cell, table_columns, target_cells
 
 __all__ = ["render_markdown"]
 
@@ -17,6 +17,7 @@ def render_markdown(report: Report) -> str:
           f"machines (fingerprints): {', '.join(s['fingerprints'])}"
           + (" (the runs come from different machines or builds: compare their figures with care)."
              if len(s["fingerprints"]) > 1 else "."), ""]
+    md += _models_section(report)
     cols = table_columns(report)
     short = report.short_ids()
     for group, rows in report.groups().items():
@@ -52,3 +53,21 @@ def render_markdown(report: Report) -> str:
                   f"git {env['git'] or '-'}; fingerprint `{env['fingerprint']}`"
                   + (f"; warnings: {'; '.join(env['warnings'])}" if env["warnings"] else ""))
     return "\n".join(md) + "\n"
+
+
+def _models_section(report: Report) -> list[str]:
+    tables = report.model_tables()
+    if not tables:
+        return []
+    md = ["## Models", "",
+          "Per family; `full model ms (extrapolated)` is computed from the per-layer time when fewer layers "
+          "were built than the model has, never measured. `vs peers`: peer time / ours (above 1: ours is "
+          "faster).", ""]
+    for family, rows in tables.items():
+        md += [f"### {family}", "", "| " + " | ".join(h for _, h in MODEL_COLUMNS) + " |",
+               "|" + "|".join("---" if k in ("name", "status", "layers", "shape", "peers") else "---:"
+                              for k, _ in MODEL_COLUMNS) + "|"]
+        md += ["| " + " | ".join(model_cell(r, k)[0].replace("|", "\\|") for k, _ in MODEL_COLUMNS) + " |"
+               for r in rows]
+        md.append("")
+    return md

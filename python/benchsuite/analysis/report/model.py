@@ -120,6 +120,9 @@ def _row(run: RunResults, record: Mapping[str, Any], copy_bw: Mapping[str, float
         "phases": phases_text(record) or None, "config": config_text(record) or None,
         "reported": reported_text(record) or None,
         "params_values": dict(record.get("params") or {}),
+        "config_values": dict(record.get("config") or {}),
+        "reported_values": {k: number((m or {}).get("value"))
+                            for k, m in ((metrics.get("reported") or {}).items())},
     }
 
 
@@ -170,6 +173,37 @@ class Report:
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in self.rows:
             out[row["group"] or "-"].append(row)
+        return dict(sorted(out.items()))
+
+    def model_tables(self) -> dict[str, list[dict[str, Any]]]:
+        """The models section: model family -> one row per model case (model_forward and
+        model_generate records), with the columns MODEL_COLUMNS names."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        short = self.short_ids()
+        for r in self.rows:
+            if r["case"] not in ("model_forward", "model_generate"):
+                continue
+            cfg, rep, par = r["config_values"], r["reported_values"], r["params_values"]
+            family = str(cfg.get("family") or par.get("model") or "-")
+            built, full = cfg.get("num_hidden_layers"), cfg.get("full_num_hidden_layers")
+            extrapolated = rep.get("full_model_extrapolated_s")
+            out[family].append({
+                "name": r["name"] + (f" @{short.get(r['run_id'], r['run_id'])}" if len(self.runs) > 1 else ""),
+                "status": r["status"], "model": par.get("model", "-"),
+                "layers": f"{built}/{full}" if built is not None and full is not None and built != full
+                else str(built if built is not None else "-"),
+                "shape": (f"B{par.get('batch', 1)} S{par.get('seq_len')}" if r["case"] == "model_forward"
+                          else f"B{par.get('batch', 1)} prompt {par.get('prompt_len')} +{par.get('new_tokens')}"),
+                "latency_p50_ms": r["latency_p50_ms"], "latency_p95_ms": r["latency_p95_ms"],
+                "throughput": r["throughput"], "throughput_unit": r["throughput_unit"],
+                "parameters": rep.get("parameters") or cfg.get("parameter_count"),
+                "per_layer_ms": None if rep.get("per_layer_s") is None else rep["per_layer_s"] * 1e3,
+                "extrapolated_ms": None if extrapolated is None else extrapolated * 1e3,
+                "ttft_ms": None if rep.get("ttft_s") is None else rep["ttft_s"] * 1e3,
+                "decode_tokens_per_s": rep.get("decode_tokens_per_s"),
+                "peak_memory_bytes": r["peak_memory_bytes"],
+                "peers": r["peers"],
+            })
         return dict(sorted(out.items()))
 
     def peers(self) -> list[str]:
@@ -233,6 +267,33 @@ def _trends(history: Any, names: list[str], metric_name: str, limit: int) -> dic
 
 # --------------------------------------------------------------------------- table cells
 # (shared by the Markdown and the HTML renderings)
+
+#: The models section's columns: (key, header).
+MODEL_COLUMNS = [("name", "case"), ("status", "status"), ("layers", "layers (built/full)"), ("shape", "shape"),
+                 ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"), ("throughput", "throughput"),
+                 ("parameters", "parameters"), ("per_layer_ms", "ms / layer"),
+                 ("extrapolated_ms", "full model ms (extrapolated)"), ("ttft_ms", "TTFT ms"),
+                 ("decode_tokens_per_s", "decode tok/s"), ("peak_memory_bytes", "peak memory"), ("peers", "vs peers")]
+
+
+def model_cell(row: Mapping[str, Any], key: str) -> tuple[str, Any]:
+    """(text, sort value) of a models-section cell."""
+    value = row.get(key)
+    if key == "throughput":
+        return (f"{significant_text(value)} {row.get('throughput_unit') or ''}".strip() if value is not None
+                else "-", value)
+    if key == "peak_memory_bytes":
+        return _bytes(value), value
+    if key == "peers":
+        speedups = {k: v for k, v in (value or {}).items() if v is not None}
+        return (", ".join(f"{k} x{significant_text(v)}" for k, v in sorted(speedups.items())) or "-",
+                min(speedups.values(), default=None))
+    if key == "parameters":
+        return ("-" if value is None else f"{value / 1e6:.1f} M"), value
+    if isinstance(value, (int, float)):
+        return significant_text(value), value
+    return ("-" if value is None else str(value)), value
+
 
 def significant_text(value: float | None) -> str:
     """A value to four significant digits (summary.significant); '-' when there is none."""

@@ -351,8 +351,48 @@ def _empty_plot(pid: str, title: str, message: str) -> Plot:
     return Plot(pid, title, message, _figure_png(fig))
 
 
+def _model_plots(report: Report) -> list[Plot]:
+    """Latency of model_forward against sequence length (batch 1) and against batch, one line
+    per model and fixed other parameters (and run, when there are several)."""
+    import matplotlib.pyplot as plt
+    plots: list[Plot] = []
+    rows = [r for r in report.rows if r["case"] == "model_forward" and r["status"] in ("ok", "invalid")
+            and r["latency_p50_ms"] is not None]
+    for axis, other, pid, title in (("seq_len", "batch", "models-seq", "Model latency against sequence length"),
+                                    ("batch", "seq_len", "models-batch", "Model latency against batch")):
+        series: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for r in rows:
+            p = r["params_values"]
+            if axis not in p:
+                continue
+            if axis == "seq_len" and p.get("batch", 1) != 1:
+                continue
+            layers = r["config_values"].get("num_hidden_layers")
+            label = f"{p.get('model')} L{layers} {other}={p.get(other, 1 if other == 'batch' else 128)}"
+            series[label + report.run_tag(r["run_id"])].append((float(p[axis]), r["latency_p50_ms"]))
+        series = {k: sorted(v) for k, v in series.items() if len({x for x, _ in v}) > 1}
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        handles = []
+        for (label, points), colour in zip(sorted(series.items()), _palette(len(series))):
+            (h,) = ax.plot([x for x, _ in points], [y for _, y in points], marker="o", color=colour)
+            handles.append(h)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(axis)
+        ax.set_ylabel("p50 latency (ms, log scale)")
+        ax.grid(True, which="both", alpha=0.3)
+        _legend_outside(ax, handles, sorted(series), "model")
+        plots.append(Plot(pid, title, f"model_forward p50 latency per {axis}; each line one model (layers built "
+                          f"as Lk) with its {other} fixed.", _figure_png(fig)))
+        plt.close(fig)
+    return plots
+
+
 def make_plots(report: Report) -> list[Plot]:
-    """Every plot of the report, in the page's order: latency, roofline, speedup, trends."""
+    """Every plot of the report, in the page's order: latency, models, roofline, speedup, trends."""
     import matplotlib
     matplotlib.use("Agg", force=True)
-    return [*_latency_plots(report), *_roofline_plot(report), *_speedup_plot(report), *_trend_plots(report)]
+    return [*_latency_plots(report), *_model_plots(report), *_roofline_plot(report), *_speedup_plot(report),
+            *_trend_plots(report)]

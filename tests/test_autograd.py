@@ -1,0 +1,182 @@
+"""Reverse-mode differentiation over the graph: every differentiable node kind's gradient
+against central finite differences of its forward (run on the reference op versions) on tiny
+shapes, and a whole GPT-2 / BERT / LLaMA loss against PyTorch autograd with the same weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+from benchsuite.models import Builder, Executor, backward, random_parameters
+
+# Every op's reference version: double accumulation, so the finite differences are not noise.
+REFERENCE = {v["op"]: v["version"] for v in bs.ops.versions() if v["reference"] and v["device"] == "cpu"}
+
+
+def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2):
+    """build(b, values) -> the output; checks d sum(out * R) / d (every float input and parameter)."""
+    b = Builder()
+    values = {name: b.input(name, list(x.shape), str(x.dtype)) for name, x in inputs.items()}
+    out = build(b, values)
+    b.output(out, "y")
+    g = b.finish()
+    params = {k: np.asarray(v) for k, v in random_parameters(g, b.inits, 1).items()}
+    params = {k: (v + rng.standard_normal(v.shape).astype(np.float32) * 0.3) for k, v in params.items()}
+    wrt = [n for n, x in inputs.items() if x.dtype == np.float32] + list(params)
+    info = backward(g, out, wrt)
+    ex = Executor(g, params, versions=REFERENCE)
+    y_shape = ex.run([*inputs.values(), np.zeros(b.shape(out), np.float32)])[0].shape
+    weights = rng.standard_normal(y_shape).astype(np.float32)
+    outs = ex.run([*inputs.values(), weights])
+    grads = dict(zip(info["gradients"], outs[1:]))
+
+    def objective(feeds, p=None):
+        if p is not None:
+            for k, v in p.items():
+                ex.set_parameter(k, v)
+        y = ex.run([*feeds.values(), weights])[0]
+        return float(np.sum(y.astype(np.float64) * weights))
+
+    assert sorted(grads) == sorted(f"grad:{n}" for n in wrt) or sorted(grads) == sorted(wrt), (grads.keys(), wrt)
+    grads = {k.removeprefix("grad:"): v for k, v in grads.items()}
+    for name in wrt:
+        base = dict(inputs) if name in inputs else dict(params)
+        x = base[name]
+        numeric = np.zeros(x.shape, np.float64)
+        for idx in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[idx] += h
+            down[idx] -= h
+            if name in inputs:
+                numeric[idx] = (objective({**inputs, name: up}) - objective({**inputs, name: down})) / (2 * h)
+            else:
+                numeric[idx] = (objective(inputs, {name: up}) - objective(inputs, {name: down})) / (2 * h)
+                ex.set_parameter(name, x)
+        got = grads[name].astype(np.float64)
+        err = np.linalg.norm(got - numeric) / max(np.linalg.norm(numeric), 1e-6)
+        assert err < tol, f"{name}: relative error {err:.3g}\n{got}\n{numeric}"
+    return grads
+
+
+def x_(rng, *shape):
+    return (rng.standard_normal(shape) * 0.8).astype(np.float32)
+
+
+@pytest.mark.parametrize("in_out", [False, True])
+def test_linear(rng, in_out):
+    check_gradients(lambda b, v: b.linear(v["x"], 3, "fc", in_out=in_out), {"x": x_(rng, 2, 3, 4)}, rng)
+
+
+def test_matmul_shared_and_batched(rng):
+    check_gradients(lambda b, v: b.matmul(v["a"], v["w"]), {"a": x_(rng, 2, 3, 4), "w": x_(rng, 4, 5)}, rng)
+    check_gradients(lambda b, v: b.matmul(v["a"], v["c"]), {"a": x_(rng, 2, 3, 4), "c": x_(rng, 2, 4, 2)}, rng)
+
+
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_binary_with_row_broadcast(rng, op):
+    check_gradients(lambda b, v: b.node(op, [v["a"], v["r"]])[0], {"a": x_(rng, 3, 5), "r": x_(rng, 5)}, rng)
+    check_gradients(lambda b, v: b.node(op, [v["a"], v["c"]])[0], {"a": x_(rng, 3, 5), "c": x_(rng, 3, 5)}, rng)
+
+
+@pytest.mark.parametrize("op", ["gelu", "gelu_erf", "silu", "tanh", "softmax", "relu"])
+def test_activations(rng, op):
+    x = x_(rng, 3, 7)
+    x[np.abs(x) < 0.05] += 0.2  # relu: keep the finite differences off its kink
+    check_gradients(lambda b, v: b.node(op, [v["x"]])[0], {"x": x}, rng)
+
+
+def test_norms(rng):
+    check_gradients(lambda b, v: b.layernorm(v["x"], "ln"), {"x": x_(rng, 3, 6)}, rng)
+    check_gradients(lambda b, v: b.rmsnorm(v["x"], "rms"), {"x": x_(rng, 3, 6)}, rng)
+
+
+def test_shape_kinds(rng):
+    def build(b, v):
+        h = b.permute(b.reshape(v["x"], [0, 2, 3]), [0, 2, 1])          # [2, 3, 2]
+        parts = [b.slice(h, 1, 0, 1), b.slice(h, 1, 1, 3)]
+        return b.mul(b.concat(parts[::-1], 1), b.node("transpose", [b.node("transpose", [h])[0]])[0])
+    check_gradients(build, {"x": x_(rng, 2, 6)}, rng)
+
+
+def test_embedding_positions_rope_and_attention(rng):
+    ids = rng.integers(0, 5, (2, 4))
+
+    def build(b, v):
+        h = b.add(b.embedding(v["ids"], 5, 8, "wte.weight"), b.positions(v["ids"], 6, 8, "wpe.weight"))
+        q = b.permute(b.rope(b.reshape(h, [0, 0, 2, 4])), [0, 2, 1, 3])
+        k = b.permute(b.reshape(b.linear(h, 8, "k", bias=False), [0, 0, 2, 4]), [0, 2, 1, 3])
+        return b.attention(q, k, b.permute(b.reshape(h, [0, 0, 2, 4]), [0, 2, 1, 3]), causal=True)
+    check_gradients(build, {"ids": ids}, rng)
+
+
+def test_cross_entropy_and_errors(rng):
+    targets = rng.integers(0, 7, 5)
+    check_gradients(lambda b, v: b.node("cross_entropy", [v["logits"], v["t"]])[0],
+                    {"logits": x_(rng, 5, 7), "t": targets}, rng)
+    b = Builder()
+    q = b.input("q", [1, 4, 3, 8])
+    k = b.input("k", [1, 2, 3, 8])
+    y = b.attention(q, k, k)  # grouped heads: no gradient yet, said so
+    with pytest.raises(bs.InvalidArgumentError, match=r"attention node 'attention' uses grouped heads"):
+        backward(b.finish(), y, ["q"])
+
+
+# ---- whole models against PyTorch autograd ------------------------------------------------------
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "bert"])
+def test_model_gradients_match_pytorch(tmp_path, rng, kind):
+    from test_models import hf_model
+    hf, torch = hf_model(kind)
+    if kind == "llama":  # our attention gradient needs equal query and key/value heads
+        pytest.importorskip("transformers")
+        import transformers
+        cfg = transformers.LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=64)
+        cfg._attn_implementation = "eager"
+        torch.manual_seed(0)
+        hf = transformers.LlamaForCausalLM(cfg).eval()
+    hf.save_pretrained(tmp_path, safe_serialization=True)
+    m = bs.models.load_pretrained(tmp_path, batch=2, seq_len=9)
+    ids = rng.integers(0, 97, (2, 9))
+    ids[0, 0] = 0  # BERT's pad token: its embedding row gets no gradient there (padding_idx)
+    g = m.graph
+    out = g.find("lm_head") if kind != "bert" else g.find("encoder.layer.1.output.LayerNorm.0")
+    width = 97 if kind != "bert" else 32
+    flat = g.add_node("reshape", [out], {"shape": [-1, width]}, "flat")[0]
+    targets = g.add_input("targets", [18], "int64")
+    loss = g.add_node("cross_entropy", [flat, targets], {}, "loss")[0]
+    names = [p["name"] for p in g.parameters]
+    info = backward(g, loss, names)
+    ex = Executor(g, _params(tmp_path, m))
+    t = rng.integers(0, width, 18)
+    feeds = m.inputs_for(ids) + [t, np.ones((), np.float32)]
+    outs = ex.run(feeds)
+    grads = dict(zip(info["gradients"], outs[len(g.outputs) - len(info["gradients"]):]))
+    hf.zero_grad()
+    kw = {"output_hidden_states": True}
+    res = hf(torch.tensor(ids), **kw)
+    logits = res.logits if kind != "bert" else res.last_hidden_state
+    torch.nn.functional.cross_entropy(logits.reshape(-1, width), torch.tensor(t)).backward()
+    checked, errors = 0, {}
+    typical = float(np.median([np.linalg.norm(p.grad.numpy()) for _, p in hf.named_parameters()
+                               if p.grad is not None]))
+    for name, p in hf.named_parameters():
+        if p.grad is None or name not in grads:
+            continue
+        want = p.grad.numpy()
+        got = grads[name]
+        # a gradient that is zero in exact arithmetic (the key bias: softmax ignores a shift
+        # shared by every key) is judged against the model's typical gradient, not its own noise
+        err = np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-3 * typical)
+        errors[name] = err
+        checked += 1
+    bad = {k: f"{v:.3g}" for k, v in errors.items() if not v < 1e-3}
+    assert not bad, bad
+    assert checked >= len(grads) - 2  # every parameter but a tied LM head / unused pooler
+
+
+def _params(path, model):
+    from benchsuite.models.weights import _parameters_from_checkpoint, read_safetensors
+    tensors = {}
+    for f in sorted(path.glob("*.safetensors")):
+        tensors.update(read_safetensors(f))
+    return _parameters_from_checkpoint(tensors, model.family, bool(model.config["tie_word_embeddings"]))
