@@ -31,8 +31,8 @@ BackwardGraph append_backward(Graph& g, ValueId loss, std::vector<ValueId> wrt) 
       }
   }
   BackwardGraph out;
-  const Value& lv = g.value(loss);
-  out.seed = g.add_input("grad:" + lv.name, lv.type);
+  const Value loss_value = g.value(loss);  // a copy: adding values may move the graph's list
+  out.seed = g.add_input("grad:" + loss_value.name, loss_value.type);
   std::map<ValueId, ValueId> grad{{loss, out.seed}};
   auto accumulate = [&](ValueId v, ValueId gv, const std::string& at) {
     auto it = grad.find(v);
@@ -68,7 +68,7 @@ BackwardGraph append_backward(Graph& g, ValueId loss, std::vector<ValueId> wrt) 
   for (ValueId w : wrt) {
     auto it = grad.find(w);
     if (it == grad.end()) continue;
-    const std::string name = g.value(w).name;
+    const std::string name = g.value(w).name;  // a copy, for the same reason
     g.mark_output(it->second, "grad:" + name);
     out.gradients.push_back({name, it->second});
   }

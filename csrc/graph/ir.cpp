@@ -77,7 +77,10 @@ const char* value_kind_name(ValueKind kind) {
 }
 
 // ---- graph --------------------------------------------------------------------------------------
-ValueId Graph::add_value(const std::string& name, const ValueType& type, ValueKind kind) {
+ValueId Graph::add_value(const std::string& name_in, const ValueType& type_in, ValueKind kind) {
+  // Copies: a caller may pass a value's own name or type, which push_back below can move.
+  const std::string name = name_in;
+  const ValueType type = type_in;
   BENCHSUITE_CHECK_ARG(!name.empty(), "graph: a ", value_kind_name(kind), " needs a name");
   BENCHSUITE_CHECK_ARG(by_name_.count(name) == 0, "graph: the name '", name, "' is already used (by a ",
                        value_kind_name(values_[by_name_.at(name)].kind), ")");

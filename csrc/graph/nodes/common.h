@@ -35,7 +35,8 @@ inline int64_t offset_of(const NodeRun& r) {
 
 // Gradient helpers: a value's type, and a gradient summed down to a row vector when the
 // forward broadcast a row (a bias, a row-vector operand).
-inline const ValueType& type_of(const GradContext& ctx, ValueId v) { return ctx.graph.value(v).type; }
+// By value: emitting a node grows the graph's value list, which would leave a reference dangling.
+inline ValueType type_of(const GradContext& ctx, ValueId v) { return ctx.graph.value(v).type; }
 inline ValueId reduce_like(GradContext& ctx, ValueId grad, ValueId like) {
   return type_of(ctx, grad).shape == type_of(ctx, like).shape ? grad : grad_node(ctx, "sum_to_row", {grad});
 }

@@ -88,8 +88,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
   pos.gradient = [](GradContext& c) -> std::vector<ValueId> {
     BENCHSUITE_CHECK_ARG(!c.node.attrs.has("offset_scalar"), "backward: positions node '", c.node.name,
                          "' reads a runtime offset (a KV-cache graph); build the model without a cache to train");
-    const ValueType& dy = type_of(c, c.grad_outputs[0]);
-    const ValueType& table = type_of(c, c.node.inputs[0]);
+    const ValueType dy = type_of(c, c.grad_outputs[0]);
+    const ValueType table = type_of(c, c.node.inputs[0]);
     const int64_t len = dy.shape[1], dim = dy.shape[2];
     ValueId rows = grad_node(c, "reshape", {c.grad_outputs[0]}, {{"shape", std::vector<int64_t>{dy.shape[0], -1}}});
     rows = grad_node(c, "reshape", {grad_node(c, "sum_to_row", {rows})}, {{"shape", std::vector<int64_t>{len, dim}}});

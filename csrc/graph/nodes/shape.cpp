@@ -78,7 +78,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(shape) {
   reshape.run = [](const NodeRun&) {};  // the plan made out[0] a view of in[0]
   reshape.alias_input = 0;
   reshape.gradient = [](GradContext& c) -> std::vector<ValueId> {
-    const Shape& back = type_of(c, c.node.inputs[0]).shape;
+    const Shape back = type_of(c, c.node.inputs[0]).shape;
     return {grad_node(c, "reshape", {c.grad_outputs[0]}, {{"shape", std::vector<int64_t>(back.begin(), back.end())}})};
   };
   kinds.push_back(reshape);
@@ -153,7 +153,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(shape) {
   };
   // The gradient of a slice: dy between zeros, joined along the sliced axis.
   slice.gradient = [](GradContext& c) -> std::vector<ValueId> {
-    const ValueType& x = type_of(c, c.node.inputs[0]);
+    const ValueType x = type_of(c, c.node.inputs[0]);
     const int64_t d = axis_of(c.node.attrs.integer("dim"), x.shape.size(), "slice");
     const auto [start, stop] = bounds(c.node.attrs, x.shape[d]);
     std::vector<ValueId> parts;
