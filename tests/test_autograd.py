@@ -22,7 +22,9 @@ def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2):
     g = b.finish()
     params = {k: np.asarray(v) for k, v in random_parameters(g, b.inits, 1).items()}
     params = {k: (v + rng.standard_normal(v.shape).astype(np.float32) * 0.3) for k, v in params.items()}
-    wrt = [n for n, x in inputs.items() if x.dtype == np.float32] + list(params)
+    params = {k: np.abs(v) + 0.5 if k.endswith("running_var") else v for k, v in params.items()}
+    # Buffers (batch norm's running statistics) are parameters that take no gradient.
+    wrt = [n for n, x in inputs.items() if x.dtype == np.float32] + [k for k in params if ".running_" not in k]
     info = backward(g, out, wrt)
     ex = Executor(g, params, versions=REFERENCE)
     y_shape = ex.run([*inputs.values(), np.zeros(b.shape(out), np.float32)])[0].shape
@@ -78,7 +80,7 @@ def test_binary_with_row_broadcast(rng, op):
     check_gradients(lambda b, v: b.node(op, [v["a"], v["c"]])[0], {"a": x_(rng, 3, 5), "c": x_(rng, 3, 5)}, rng)
 
 
-@pytest.mark.parametrize("op", ["gelu", "gelu_erf", "silu", "tanh", "softmax", "relu"])
+@pytest.mark.parametrize("op", ["gelu", "gelu_erf", "silu", "tanh", "softmax", "relu", "sigmoid"])
 def test_activations(rng, op):
     x = x_(rng, 3, 7)
     x[np.abs(x) < 0.05] += 0.2  # relu: keep the finite differences off its kink
@@ -88,6 +90,36 @@ def test_activations(rng, op):
 def test_norms(rng):
     check_gradients(lambda b, v: b.layernorm(v["x"], "ln"), {"x": x_(rng, 3, 6)}, rng)
     check_gradients(lambda b, v: b.rmsnorm(v["x"], "rms"), {"x": x_(rng, 3, 6)}, rng)
+
+
+def test_channel_norms(rng):
+    from benchsuite.models import layers
+    check_gradients(lambda b, v: layers.group_norm(b, v["x"], 2, "gn"), {"x": x_(rng, 2, 4, 3)}, rng)
+    check_gradients(lambda b, v: layers.batch_norm(b, v["x"], "bn", training=True), {"x": x_(rng, 3, 2, 2, 2)}, rng)
+    check_gradients(lambda b, v: layers.batch_norm(b, v["x"], "bn", training=False), {"x": x_(rng, 2, 3, 2)}, rng)
+
+
+def test_conv_pool_kinds(rng):
+    from benchsuite.models import layers
+    check_gradients(lambda b, v: layers.conv2d(b, v["x"], 2, (2, 3), "conv", stride=(1, 2), padding=1),
+                    {"x": x_(rng, 2, 2, 4, 5)}, rng)
+    check_gradients(lambda b, v: layers.conv1d(b, v["x"], 3, 3, "conv", padding=2, dilation=2),
+                    {"x": x_(rng, 1, 2, 6)}, rng)
+    check_gradients(lambda b, v: layers.avg_pool2d(b, v["x"], 3, 2, 1), {"x": x_(rng, 1, 2, 5, 5)}, rng)
+    x = rng.permutation(50).reshape(1, 2, 5, 5).astype(np.float32) * 0.1  # distinct values: no ties at +-h
+    check_gradients(lambda b, v: layers.max_pool2d(b, v["x"], 2, 2, 1), {"x": x}, rng)
+    cols = x_(rng, 1, 6, 8)  # fold's own gradient (unfold), through a graph that starts at cols
+    check_gradients(lambda b, v: b.node("fold", [v["c"]], {"kernel": [2, 2], "stride": [1, 1], "size": [2, 3, 4]})[0],
+                    {"c": cols}, rng)
+
+
+def test_dropout_axpy_and_recurrent(rng):
+    from benchsuite.models import layers
+    check_gradients(lambda b, v: layers.dropout(b, v["x"], 0.4, seed=7), {"x": x_(rng, 4, 5)}, rng)
+    check_gradients(lambda b, v: b.node("axpy", [v["x"], v["y"]], {"alpha": -1.0})[0],
+                    {"x": x_(rng, 3, 4), "y": x_(rng, 3, 4)}, rng)
+    check_gradients(lambda b, v: layers.lstm(b, v["x"], 3, "lstm", layers=2)[0], {"x": x_(rng, 2, 3, 2)}, rng)
+    check_gradients(lambda b, v: layers.gru(b, v["x"], 3, "gru")[1], {"x": x_(rng, 2, 3, 2)}, rng)
 
 
 def test_shape_kinds(rng):

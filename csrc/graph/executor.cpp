@@ -131,7 +131,9 @@ void Executor::set_parameter(const std::string& name, const Tensor& value) {
   BENCHSUITE_CHECK_ARG(value.shape() == it->second.shape() && value.dtype() == it->second.dtype(),
                        "set_parameter: tensor '", name, "' is ", value.describe(), ", the model expects ",
                        it->second.describe());
-  copy_into(value, it->second);
+  // Rebound, as the constructor binds: no copy of a weight already on the device, and the
+  // caller's earlier array is never written (it may be the weights a test restores).
+  it->second = value.to(device_).contiguous();
   for (auto p = packed_.begin(); p != packed_.end();) {
     if (p->first.rfind(name + "|", 0) == 0) {
       stats_.packed_bytes -= p->second.nbytes();
@@ -143,11 +145,12 @@ void Executor::set_parameter(const std::string& name, const Tensor& value) {
   plans_.clear();  // plans hold the packed tensors
 }
 
-Tensor Executor::packed(const Node& node, int input, const Tensor& param) {
+Tensor Executor::packed(const Node& node, int input, const Tensor& param, const std::string& parameter) {
   const NodeKind& kind = node_kind(node.kind);
   if (!kind.pack) return param;
-  const std::string key = graph_->value(node.inputs[input]).name + "|" + node.kind + "|" + std::to_string(input) +
-                          "|" + node.attrs.str();
+  // Starts with the parameter's name: set_parameter drops what was packed from it.
+  const std::string key = parameter + "|" + graph_->value(node.inputs[input]).name + "|" + node.kind + "|" +
+                          std::to_string(input) + "|" + node.attrs.str();
   auto it = packed_.find(key);
   if (it != packed_.end()) return it->second;
   Tensor p = kind.pack(input, param, node.attrs);
@@ -281,8 +284,14 @@ std::unique_ptr<Plan> Executor::compile(const std::vector<Shape>& input_shapes) 
         step.in.emplace_back();
         continue;
       }
-      const Value& v = g.value(id);
-      step.in.push_back(v.kind == ValueKind::parameter ? packed(node, static_cast<int>(i), tensor[id]) : tensor[id]);
+      // A parameter, or a view of one (a conv weight reshaped to 2-D), is packed once;
+      // a computed input the kind packs is packed at every run.
+      if (g.value(root[id]).kind == ValueKind::parameter) {
+        step.in.push_back(packed(node, static_cast<int>(i), tensor[id], g.value(root[id]).name));
+      } else {
+        step.in.push_back(tensor[id]);
+        if (kind.pack) step.runtime_pack.push_back(static_cast<int>(i));
+      }
       if (!found && is_floating_dtype(plan->types[id].dtype)) {
         dtype = plan->types[id].dtype;
         found = true;
@@ -328,7 +337,16 @@ const Plan& Executor::prepare(const std::vector<Tensor>& inputs, const std::map<
 
 void Executor::run_step(const PlanStep& step, const std::map<std::string, int64_t>& scalars,
                         StreamHandle stream) const {
-  NodeRun r{*step.node, step.in, step.out, step.workspace, step.versions, scalars, stream};
+  std::vector<Tensor> repacked;
+  if (!step.runtime_pack.empty()) {  // rare: a computed weight in a layout the kernel does not take
+    repacked = step.in;
+    for (int i : step.runtime_pack) {
+      Tensor p = step.kind->pack(i, repacked[i], step.node->attrs);
+      if (p.defined()) repacked[i] = p;
+    }
+  }
+  NodeRun r{*step.node, step.runtime_pack.empty() ? step.in : repacked, step.out, step.workspace, step.versions,
+            scalars, stream};
   try {
     step.kind->run(r);
   } catch (const Error& e) {

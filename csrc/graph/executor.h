@@ -21,6 +21,8 @@ struct PlanStep {
   std::vector<Tensor> in, out;
   Tensor workspace;
   std::vector<const ops::OpVersion*> versions;
+  // Inputs the kind packs that are computed, not constant: packed again on every run.
+  std::vector<int> runtime_pack;
 };
 
 struct Plan {
@@ -81,7 +83,8 @@ class Executor {
   const Plan& prepare(const std::vector<Tensor>& inputs, const std::map<std::string, int64_t>& scalars,
                       StreamHandle stream, bool* compiled);
   void run_step(const PlanStep& step, const std::map<std::string, int64_t>& scalars, StreamHandle stream) const;
-  Tensor packed(const Node& node, int input, const Tensor& param);
+  // `parameter`: the parameter param is, or is a view of (the packed copy is keyed by it).
+  Tensor packed(const Node& node, int input, const Tensor& param, const std::string& parameter);
   std::shared_ptr<const Graph> graph_;
   Device device_;
   std::map<std::string, std::string> versions_;

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'axpy', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mlp', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'unfold', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -329,8 +329,24 @@ def attention_kv(q: typing.Any, k: typing.Any, v: typing.Any, key_mask: typing.A
     """
     q [B, Hq, Sq, D], k/v [B, Hkv, cap, D] (Hq a multiple of Hkv), key_mask [B, cap] or None -> o [B, Hq, Sq, D]; query i at position q_offset + i sees keys j < kv_len, unmasked, j <= its position when causal, within the window when window > 0.
     """
+def avg_pool2d(x: typing.Any, kernel: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, impl: str = '') -> Tensor:
+    """
+    x [N, C, H, W] -> window means (padding counted).
+    """
+def avg_pool2d_backward(dy: typing.Any, h: typing.SupportsInt | typing.SupportsIndex, w: typing.SupportsInt | typing.SupportsIndex, kernel: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, impl: str = '') -> Tensor:
+    """
+    -> dx [N, C, h, w].
+    """
 def axpy(alpha: typing.SupportsFloat | typing.SupportsIndex, x: typing.Any, y: typing.Any, impl: str = '') -> Tensor:
     ...
+def batch_norm(x: typing.Any, gamma: typing.Any, beta: typing.Any, running_mean: typing.Any = None, running_var: typing.Any = None, training: bool = True, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, impl: str = '') -> list[Tensor]:
+    """
+    x [N, C, ...] -> [y, mean [C], rstd [C]]: batch statistics when training, else the running ones.
+    """
+def batch_norm_backward(dy: typing.Any, x: typing.Any, gamma: typing.Any, mean: typing.Any, rstd: typing.Any, training: bool = True, impl: str = '') -> list[Tensor]:
+    """
+    -> [dx, dgamma, dbeta].
+    """
 def build_config() -> dict:
     """
     What this build of the native core contains.
@@ -375,6 +391,10 @@ def cuda_status() -> dict:
     """
     Whether CUDA was compiled in and a device is usable now, and why not.
     """
+def dropout(x: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> Tensor:
+    """
+    y = x * keep / (1 - p), element i kept when its Philox draw from `seed` is >= p; the backward is the same op on dy with the same seed.
+    """
 def embedding(weight: typing.Any, ids: typing.Any, impl: str = '') -> Tensor:
     """
     weight [V, D], int64 ids [...] -> [..., D].
@@ -393,6 +413,10 @@ def family_config(family: str, values: collections.abc.Mapping[str, typing.Suppo
     ...
 def fill(shape: typing.Any, value: typing.SupportsFloat | typing.SupportsIndex, dtype: str = 'float32', device: str = 'cpu', impl: str = '') -> Tensor:
     ...
+def fold(cols: typing.Any, channels: typing.SupportsInt | typing.SupportsIndex, h: typing.SupportsInt | typing.SupportsIndex, w: typing.SupportsInt | typing.SupportsIndex, kernel: typing.Any, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, impl: str = '') -> Tensor:
+    """
+    cols [N, Ho*Wo, C*kh*kw] -> x [N, C, H, W], overlapping entries summed (col2im).
+    """
 def from_dlpack(obj: typing.Any) -> Tensor:
     """
     Views a DLPack producer (torch/cupy/numpy array, or a capsule) without copying.
@@ -417,6 +441,14 @@ def graph_node_kinds() -> list:
     ...
 def graph_random_parameters(graph: Graph, inits: dict, seed: typing.SupportsInt | typing.SupportsIndex, device: str = 'cpu') -> dict[str, Tensor]:
     ...
+def group_norm(x: typing.Any, gamma: typing.Any, beta: typing.Any, groups: typing.SupportsInt | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, impl: str = '') -> list[Tensor]:
+    """
+    x [N, C, ...] -> [y, mean [N*groups], rstd [N*groups]].
+    """
+def group_norm_backward(dy: typing.Any, x: typing.Any, gamma: typing.Any, mean: typing.Any, rstd: typing.Any, groups: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> list[Tensor]:
+    """
+    -> [dx, dgamma, dbeta].
+    """
 def harness_settings_fields() -> list:
     """
     The harness settings, one dict each: name, type (int | float | bool | str), default, nullable, min, min_open, min_closed_when, max, max_open, not_below, none_means, choices, unit, help.
@@ -429,6 +461,28 @@ def integrate_power(samples: collections.abc.Sequence[tuple[typing.SupportsFloat
     """
     Trapezoid integral (J) of (t, W) samples over [t0, t1].
     """
+def layer_batch_norm(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, name: str, training: bool = False, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> int:
+    ...
+def layer_conv1d(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, out_channels: typing.SupportsInt | typing.SupportsIndex, kernel: typing.SupportsInt | typing.SupportsIndex, name: str, stride: typing.SupportsInt | typing.SupportsIndex = 1, padding: typing.SupportsInt | typing.SupportsIndex = 0, dilation: typing.SupportsInt | typing.SupportsIndex = 1, bias: bool = True) -> int:
+    ...
+def layer_conv2d(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, out_channels: typing.SupportsInt | typing.SupportsIndex, kernel: typing.Any, name: str, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, bias: bool = True) -> int:
+    ...
+def layer_dropout(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, step_scalar: str = '') -> int:
+    ...
+def layer_group_norm(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, groups: typing.SupportsInt | typing.SupportsIndex, name: str, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> int:
+    ...
+def layer_gru(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str, layers: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
+    ...
+def layer_lstm(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str, layers: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
+    ...
+def layer_mlp(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, activation: str, name: str) -> int:
+    ...
+def layer_pool2d(builder: GraphBuilder, mode: str, x: typing.SupportsInt | typing.SupportsIndex, kernel: typing.Any, stride: typing.Any = None, padding: typing.Any = 0) -> int:
+    ...
+def layer_sinusoidal_positions(builder: GraphBuilder, ids: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, offset_scalar: str = '') -> int:
+    ...
+def layer_swiglu(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str) -> int:
+    ...
 def layernorm(x: typing.Any, gamma: typing.Any = None, beta: typing.Any = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05, impl: str = '') -> list[Tensor]:
     """
     Returns [y, mean, rstd]. gamma / beta None: ones / zeros.
@@ -445,6 +499,14 @@ def matmul(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
 def max(x: typing.Any, axis: typing.Any = -1, impl: str = '') -> Tensor:
     ...
+def max_pool2d(x: typing.Any, kernel: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, impl: str = '') -> list[Tensor]:
+    """
+    x [N, C, H, W] -> [y, indices (flat argmax into H*W)].
+    """
+def max_pool2d_backward(dy: typing.Any, indices: typing.Any, h: typing.SupportsInt | typing.SupportsIndex, w: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> Tensor:
+    """
+    -> dx [N, C, h, w].
+    """
 def mean(x: typing.Any, axis: typing.Any = -1, impl: str = '') -> Tensor:
     ...
 def measure_callable(fn: collections.abc.Callable, device: str = 'cpu', settings: dict = {}, stream: typing.Any = None) -> dict:
@@ -551,6 +613,10 @@ def silu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def silu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
+def sinusoidal_positions(seq_len: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, position_offset: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> Tensor:
+    """
+    [seq_len, dim]: sin at even columns, cos at odd, angle (s + offset) * base^(-2i/dim).
+    """
 def slice(x: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.Any = None, stop: typing.Any = None, step: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
     """
     x[start:stop:step] along dim, as a view.
@@ -576,6 +642,10 @@ def timer_resolution() -> float:
 def transpose(x: typing.Any, impl: str = '') -> Tensor:
     """
     x [..., m, n] -> new contiguous [..., n, m].
+    """
+def unfold(x: typing.Any, kernel: typing.Any, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, impl: str = '') -> Tensor:
+    """
+    x [N, C, H, W] -> cols [N, Ho*Wo, C*kh*kw] (im2col).
     """
 def uniform(shape: typing.Any, seed: typing.SupportsInt | typing.SupportsIndex = 0, dtype: str = 'float32', device: str = 'cpu', low: typing.SupportsFloat | typing.SupportsIndex = 0.0, high: typing.SupportsFloat | typing.SupportsIndex = 1.0, impl: str = '') -> Tensor:
     ...

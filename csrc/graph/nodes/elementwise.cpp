@@ -3,6 +3,8 @@
 // its name.
 #include "graph/nodes/common.h"
 #include "ops/dispatch.h"
+#include "ops/dropout/dropout.h"
+#include "ops/elementwise/elementwise.h"
 
 namespace benchsuite::graph::nodes {
 namespace {
@@ -70,7 +72,8 @@ NodeKind activation_kind(const char* name, const char* doc, double flops) {
   };
   k.run = [](const NodeRun& r) { ops::run_unary(r.version(0), r.in[0], r.out[0], r.stream); };
   const std::string backward = std::string(name) + "_backward";
-  const bool from_output = std::string(name) == "softmax";  // softmax_backward takes y, the others x
+  // softmax_backward and sigmoid_backward take the output y, the others x
+  const bool from_output = std::string(name) == "softmax" || std::string(name) == "sigmoid";
   k.gradient = [backward, from_output](GradContext& c) -> std::vector<ValueId> {
     const ValueId saved = from_output ? c.node.outputs[0] : c.node.inputs[0];
     return {grad_node(c, backward, {saved, c.grad_outputs[0]})};
@@ -78,9 +81,74 @@ NodeKind activation_kind(const char* name, const char* doc, double flops) {
   return k;
 }
 
+// out = alpha * x + y (equal shapes): with alpha = -1 the difference y - x (a GRU's
+// (1 - z) * n + z * h is n + z * (h - n)).
+NodeKind axpy_kind() {
+  NodeKind k;
+  k.name = "axpy";
+  k.doc = "alpha * x + y, equal shapes (alpha = -1: y - x)";
+  k.ops = {"axpy"};
+  k.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("axpy", in, 2, 2);
+    expect_float("axpy", "x", in[0]);
+    BENCHSUITE_GRAPH_CHECK(in[0] == in[1], "axpy", "x ", in[0].str(), " and y ", in[1].str(), " must match");
+    BENCHSUITE_GRAPH_CHECK(a.has("alpha"), "axpy", "needs the attribute alpha");
+    return std::vector<ValueType>{in[0]};
+  };
+  k.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 2);
+  };
+  k.run = [](const NodeRun& r) {
+    r.version(0).fn<ops::AxpySignature>()(static_cast<float>(r.node.attrs.real("alpha")), r.in[0], r.in[1], r.out[0],
+                                           r.stream);
+  };
+  k.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    const double alpha = c.node.attrs.real("alpha");
+    const ValueId dy = c.grad_outputs[0];
+    // d/dx = alpha * dy, formed as (alpha - 1) * dy + dy: exact for alpha = -1 and 1.
+    const ValueId dx = alpha == 1.0 ? dy : grad_node(c, "axpy", {dy, dy}, {{"alpha", alpha - 1.0}});
+    return {dx, dy};
+  };
+  return k;
+}
+
+// Dropout's stream: the node's seed, moved on by the runtime scalar step_scalar (a training
+// step counter) when the node names one, so each step draws a new mask and a rerun of the
+// same step the same one.
+uint64_t dropout_seed(const NodeRun& r) {
+  const uint64_t seed = static_cast<uint64_t>(r.node.attrs.integer_or("seed", 0));
+  const std::string step = r.node.attrs.text_or("step_scalar", "");
+  return step.empty() ? seed : seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(r.scalar(step) + 1);
+}
+
+NodeKind dropout_kind() {
+  NodeKind k;
+  k.name = "dropout";
+  k.doc = "x * keep / (1 - p), keep drawn from (seed, element) [, step_scalar]; its gradient is the same mask on dy";
+  k.ops = {"dropout"};
+  k.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("dropout", in, 1, 1);
+    BENCHSUITE_GRAPH_CHECK(in[0].dtype == DType::float32, "dropout", "x is ", in[0].str(), ", must be float32");
+    const double p = a.real_or("p", 0.0);
+    BENCHSUITE_GRAPH_CHECK(p >= 0.0 && p < 1.0, "dropout", "p=", p, " must be in [0, 1)");
+    return std::vector<ValueType>{in[0]};
+  };
+  k.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+    return streaming_cost(in, out, 2);
+  };
+  k.run = [](const NodeRun& r) {
+    ops::run_dropout(r.version(0), r.in[0], r.out[0], r.node.attrs.real_or("p", 0.0), dropout_seed(r), r.stream);
+  };
+  k.gradient = [](GradContext& c) -> std::vector<ValueId> {
+    return {grad_node(c, "dropout", {c.grad_outputs[0]}, c.node.attrs)};
+  };
+  return k;
+}
+
 }  // namespace
 
 BENCHSUITE_REGISTER_NODE_KINDS(elementwise) {
+  kinds.push_back(dropout_kind());
   kinds.push_back(binary_kind("add", "a + b (b: a's shape, or a row vector over a's last axis)"));
   kinds.push_back(binary_kind("mul", "a * b (b: a's shape, or a row vector over a's last axis)"));
   kinds.push_back(activation_kind("relu", "max(x, 0)", 1));
@@ -88,10 +156,13 @@ BENCHSUITE_REGISTER_NODE_KINDS(elementwise) {
   kinds.push_back(activation_kind("gelu_erf", "GELU, exact erf form (BERT)", 8));
   kinds.push_back(activation_kind("silu", "x * sigmoid(x)", 4));
   kinds.push_back(activation_kind("tanh", "tanh(x)", 4));
+  kinds.push_back(activation_kind("sigmoid", "1 / (1 + exp(-x))", 4));
   kinds.push_back(activation_kind("softmax", "softmax over the last axis", 5));
+  kinds.push_back(axpy_kind());
   for (const char* name : {"relu", "gelu", "gelu_erf", "silu", "tanh"})
     kinds.push_back(backward_kind(std::string(name) + "_backward", "dx = dy * f'(x): inputs (x, dy)"));
   kinds.push_back(backward_kind("softmax_backward", "dx = y * (dy - sum(dy * y)): inputs (y, dy)"));
+  kinds.push_back(backward_kind("sigmoid_backward", "dx = dy * y * (1 - y): inputs (y, dy)"));
 }
 
 }  // namespace benchsuite::graph::nodes

@@ -57,6 +57,28 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
   };
   kinds.push_back(embb);
 
+  NodeKind sin;
+  sin.name = "sinusoidal_positions";
+  sin.doc = "fixed sinusoidal positions for ids [B, S] -> [B, S, dim] (sin at even columns, cos at odd)";
+  sin.ops = {"sinusoidal_positions"};
+  sin.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("sinusoidal_positions", in, 1, 1);
+    BENCHSUITE_GRAPH_CHECK(in[0].shape.size() == 2, "sinusoidal_positions", "ids must be [batch, seq_len], got ",
+                           in[0].str());
+    const int64_t dim = a.integer_or("dim", 0);
+    BENCHSUITE_GRAPH_CHECK(dim >= 1, "sinusoidal_positions", "dim=", dim, " must be >= 1");
+    return std::vector<ValueType>{{{in[0].shape[0], in[0].shape[1], dim}, DType::float32}};
+  };
+  sin.cost = [](const std::vector<ValueType>&, const std::vector<ValueType>& out, const Attrs&) {
+    return Cost{4.0 * static_cast<double>(numel_of(out[0])), bytes_of(out[0])};
+  };
+  sin.run = [](const NodeRun& r) {
+    ops::run_sinusoidal_positions(r.version(0), r.out[0], r.node.attrs.real_or("base", 10000.0), offset_of(r),
+                                  r.stream);
+  };
+  sin.gradient = [](GradContext&) -> std::vector<ValueId> { return {kNoValue}; };  // a constant of the ids' shape
+  kinds.push_back(sin);
+
   NodeKind pos;
   pos.name = "positions";
   pos.doc = "learned positions: table[offset + s] for each token of ids [B, S] -> [B, S, dim]";

@@ -240,4 +240,16 @@ void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t 
   }
 }
 
+void sinusoidal_positions_reference(float* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
+                                    int64_t position_offset) {
+  for (int64_t s = 0; s < seq_len; ++s)
+    for (int64_t j = 0; j < dim; ++j) {
+      const double angle = static_cast<double>(s + position_offset) *
+                           std::pow(base, -static_cast<double>(2 * (j / 2)) / static_cast<double>(dim));
+      out[s * dim + j] = static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    }
+  for (int64_t r = 1; r < repeats; ++r)
+    std::copy(out, out + seq_len * dim, out + r * seq_len * dim);
+}
+
 }  // namespace benchsuite::cpu

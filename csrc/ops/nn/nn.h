@@ -65,6 +65,12 @@ void rope_reference(const float* x, float* y, int64_t batch, int64_t seq_len, in
 void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim, double base,
               int64_t position_offset, bool inverse);  // cos/sin table [seq_len, head_dim/2], OpenMP tokens
 
+// ---- sinusoidal positions (Vaswani et al.): out[..., s, 2i] = sin(p w_i), out[..., s, 2i+1]
+// = cos(p w_i), p = s + position_offset, w_i = base ** (-2i / dim); out [repeats, seq_len, dim],
+// every repeat the same table. Angles in double (v1, the only version).
+void sinusoidal_positions_reference(float* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
+                                    int64_t position_offset);
+
 }  // namespace cpu
 
 // CUDA launchers (no CUDA headers here); shapes and semantics as the CPU kernels'. Kernels
@@ -123,7 +129,9 @@ BENCHSUITE_OP(EmbeddingOp, "embedding", EmbeddingSignature);
 BENCHSUITE_OP(EmbeddingBackwardOp, "embedding_backward", EmbeddingBackwardSignature);
 BENCHSUITE_OP(CrossEntropyOp, "cross_entropy", CrossEntropySignature);
 BENCHSUITE_OP(CrossEntropyBackwardOp, "cross_entropy_backward", CrossEntropyBackwardSignature);
+using SinusoidalSignature = void(const Tensor& out, double base, int64_t position_offset, StreamHandle stream);
 BENCHSUITE_OP(RopeOp, "rope", RopeSignature);
+BENCHSUITE_OP(SinusoidalPositionsOp, "sinusoidal_positions", SinusoidalSignature);
 BENCHSUITE_OP(RopeBackwardOp, "rope_backward", RopeSignature);
 
 // weight [V, D] float, ids [...] int64 in [0, V) -> out [..., D].
@@ -139,6 +147,13 @@ Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, int64
 Tensor rope(const Tensor& x, double base = 10000.0, int64_t position_offset = 0, const std::string& impl = "");
 Tensor rope_backward(const Tensor& dy, double base = 10000.0, int64_t position_offset = 0,
                      const std::string& impl = "");
+
+// -> [seq_len, dim] float32 (formula above).
+Tensor sinusoidal_positions(int64_t seq_len, int64_t dim, double base = 10000.0, int64_t position_offset = 0,
+                            Device device = {}, const std::string& impl = "");
+// out [..., seq_len, dim] float32 (rank >= 2), each leading index the same table.
+void run_sinusoidal_positions(const OpVersion& v, const Tensor& out, double base, int64_t position_offset,
+                              StreamHandle stream = nullptr);
 
 // ---- pieces for benchmark cases ---------------------------------------------------------------
 // Shapes, dtypes and devices only; the *_in_range checks read every id / target (a copy to

@@ -48,6 +48,12 @@ void rope_cpu(const Tensor& x, const Tensor& y, double base, int64_t position_of
                                                      position_offset, kInverse);
 }
 
+void sinusoidal_cpu(const Tensor& out, double base, int64_t position_offset, StreamHandle) {
+  const int64_t seq_len = out.size(out.ndim() - 2), dim = last(out);
+  const int64_t repeats = seq_len * dim == 0 ? 0 : out.numel() / (seq_len * dim);
+  cpu::sinusoidal_positions_reference(w(out), repeats, seq_len, dim, base, position_offset);
+}
+
 // ---- CUDA ---------------------------------------------------------------------------------------
 #ifdef BENCHSUITE_WITH_CUDA
 void embedding_cuda(const Tensor& weight, const Tensor& ids, const Tensor& out, StreamHandle s) {
@@ -121,6 +127,9 @@ BENCHSUITE_REGISTER_VERSIONS(nn) {
       rope_cpu<true, true>);
   table.add<RopeBackwardOp>({"v2", "inverse rotation from a cos/sin table; tokens over OpenMP", cpu, f32, kDefault},
                             rope_cpu<false, true>);
+  table.add<SinusoidalPositionsOp>(
+      {"v1", "reference: angles in double, the table copied to each repeat", cpu, f32, kReference | kDefault},
+      sinusoidal_cpu);
 #ifdef BENCHSUITE_WITH_CUDA
   const DeviceType gpu = DeviceType::cuda;
   table.add<EmbeddingOp>({"v1", "warp per token row; float4 copies when dim % 4 == 0 and aligned", gpu, f32, kDefault},
@@ -328,6 +337,27 @@ Tensor rope(const Tensor& x, double base, int64_t position_offset, const std::st
 
 Tensor rope_backward(const Tensor& dy, double base, int64_t position_offset, const std::string& impl) {
   return rope_op("rope_backward", dy, base, position_offset, impl);
+}
+
+void run_sinusoidal_positions(const OpVersion& v, const Tensor& out, double base, int64_t position_offset,
+                              StreamHandle stream) {
+  BENCHSUITE_CHECK_ARG(out.dtype() == DType::float32 && out.ndim() >= 2, "sinusoidal_positions: out is ",
+                       out.describe(), ", must be float32 [..., seq_len, dim]");
+  BENCHSUITE_CHECK_ARG(std::isfinite(base) && base > 0, "sinusoidal_positions: base=", base, " must be > 0");
+  BENCHSUITE_CHECK_ARG(position_offset >= 0, "sinusoidal_positions: position_offset=", position_offset,
+                       " must be >= 0");
+  make_current(out);
+  v.fn<SinusoidalSignature>()(out, base, position_offset, stream);
+}
+
+Tensor sinusoidal_positions(int64_t seq_len, int64_t dim, double base, int64_t position_offset, Device device,
+                            const std::string& impl) {
+  BENCHSUITE_CHECK_ARG(seq_len >= 0 && dim >= 1, "sinusoidal_positions: seq_len=", seq_len, ", dim=", dim,
+                       " must be >= 0 and >= 1");
+  const OpVersion& v = select_version(SinusoidalPositionsOp::name, device, DType::float32, impl);
+  Tensor out = Tensor::empty({seq_len, dim}, DType::float32, device);
+  run_sinusoidal_positions(v, out, base, position_offset);
+  return out;
 }
 
 }  // namespace benchsuite::ops

@@ -10,6 +10,7 @@ safetensors, and text generation with a KV cache.
 """
 from __future__ import annotations
 
+from . import layers
 from .generation import GenerationResult, generate
 from .graph import Builder, Executor, Graph, backward, node_kinds, random_parameters
 from .transformer import Model, config_keys, model_config, model_names
@@ -17,4 +18,4 @@ from .weights import load_pretrained, read_safetensors, write_safetensors
 
 __all__ = ["Builder", "Executor", "Graph", "backward", "node_kinds", "random_parameters", "Model", "model_names",
            "model_config", "config_keys", "load_pretrained", "read_safetensors", "write_safetensors", "generate",
-           "GenerationResult"]
+           "GenerationResult", "layers"]

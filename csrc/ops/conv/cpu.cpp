@@ -1,0 +1,116 @@
+// CPU references of the conv family: straight loops over every output position and window
+// tap, in the index order conv.h spells out.
+#include <limits>
+
+#include "ops/conv/conv.h"
+
+namespace benchsuite::cpu {
+
+namespace {
+// Calls f(k, ih, iw, inside) for each tap k = i*kw + j of output (oh, ow).
+template <class F>
+void taps(const Window2d& win, int64_t h, int64_t w, int64_t oh, int64_t ow, F f) {
+  for (int64_t i = 0; i < win.kh; ++i)
+    for (int64_t j = 0; j < win.kw; ++j) {
+      const int64_t ih = oh * win.sh - win.ph + i * win.dh, iw = ow * win.sw - win.pw + j * win.dw;
+      f(i * win.kw + j, ih, iw, ih >= 0 && ih < h && iw >= 0 && iw < w);
+    }
+}
+}  // namespace
+
+void unfold_reference(const float* x, float* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win) {
+  const int64_t ho = win.out_h(h), wo = win.out_w(w), taps_per = win.kh * win.kw, width = c * taps_per;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t oh = 0; oh < ho; ++oh)
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        float* row = cols + ((b * ho + oh) * wo + ow) * width;
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const float* plane = x + (b * c + ch) * h * w;
+          taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
+            row[ch * taps_per + k] = inside ? plane[ih * w + iw] : 0.0f;
+          });
+        }
+      }
+}
+
+void fold_reference(const float* cols, float* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win) {
+  const int64_t ho = win.out_h(h), wo = win.out_w(w), taps_per = win.kh * win.kw, width = c * taps_per;
+  for (int64_t i = 0; i < n * c * h * w; ++i) x[i] = 0.0f;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t oh = 0; oh < ho; ++oh)
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        const float* row = cols + ((b * ho + oh) * wo + ow) * width;
+        for (int64_t ch = 0; ch < c; ++ch) {
+          float* plane = x + (b * c + ch) * h * w;
+          taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
+            if (inside) plane[ih * w + iw] += row[ch * taps_per + k];
+          });
+        }
+      }
+}
+
+void max_pool2d_reference(const float* x, float* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
+                          const Window2d& win) {
+  const int64_t ho = win.out_h(h), wo = win.out_w(w);
+  for (int64_t p = 0; p < n * c; ++p) {
+    const float* plane = x + p * h * w;
+    for (int64_t oh = 0; oh < ho; ++oh)
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t at = -1;
+        taps(win, h, w, oh, ow, [&](int64_t, int64_t ih, int64_t iw, bool inside) {
+          if (!inside) return;
+          // The first maximum in window order; a NaN wins (the first one), as in torch.
+          const float v = plane[ih * w + iw];
+          if (at < 0 || v > best || (v != v && best == best)) best = v, at = ih * w + iw;
+        });
+        y[(p * ho + oh) * wo + ow] = best;
+        indices[(p * ho + oh) * wo + ow] = at;
+      }
+  }
+}
+
+void max_pool2d_backward_reference(const float* dy, const int64_t* indices, float* dx, int64_t n, int64_t c,
+                                   int64_t h, int64_t w, int64_t ho, int64_t wo) {
+  for (int64_t i = 0; i < n * c * h * w; ++i) dx[i] = 0.0f;
+  for (int64_t p = 0; p < n * c; ++p)
+    for (int64_t o = 0; o < ho * wo; ++o) {
+      const int64_t at = indices[p * ho * wo + o];
+      if (at >= 0) dx[p * h * w + at] += dy[p * ho * wo + o];
+    }
+}
+
+void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win) {
+  const int64_t ho = win.out_h(h), wo = win.out_w(w);
+  const double area = static_cast<double>(win.kh * win.kw);
+  for (int64_t p = 0; p < n * c; ++p) {
+    const float* plane = x + p * h * w;
+    for (int64_t oh = 0; oh < ho; ++oh)
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        double sum = 0.0;
+        taps(win, h, w, oh, ow, [&](int64_t, int64_t ih, int64_t iw, bool inside) {
+          if (inside) sum += plane[ih * w + iw];
+        });
+        y[(p * ho + oh) * wo + ow] = static_cast<float>(sum / area);
+      }
+  }
+}
+
+void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
+                                   const Window2d& win) {
+  const int64_t ho = win.out_h(h), wo = win.out_w(w);
+  const double area = static_cast<double>(win.kh * win.kw);
+  for (int64_t i = 0; i < n * c * h * w; ++i) dx[i] = 0.0f;
+  for (int64_t p = 0; p < n * c; ++p) {
+    float* plane = dx + p * h * w;
+    for (int64_t oh = 0; oh < ho; ++oh)
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        const float g = static_cast<float>(dy[(p * ho + oh) * wo + ow] / area);
+        taps(win, h, w, oh, ow, [&](int64_t, int64_t ih, int64_t iw, bool inside) {
+          if (inside) plane[ih * w + iw] += g;
+        });
+      }
+  }
+}
+
+}  // namespace benchsuite::cpu

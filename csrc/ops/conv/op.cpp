@@ -1,0 +1,155 @@
+// The conv family's ops: validation, versions and the ops users call (conventions in conv.h).
+#include "core/error.h"
+#include "ops/conv/conv.h"
+#include "ops/dispatch.h"
+
+namespace benchsuite::ops {
+
+namespace {
+const float* f(const Tensor& t) { return t.data<float>(); }
+float* w(const Tensor& t) { return t.data<float>(); }
+
+// x [N, C, H, W] is the input of unfold / pools, the output of fold / pool backwards.
+void unfold_cpu(const Tensor& x, const Tensor& cols, const Window2d& win, StreamHandle) {
+  cpu::unfold_reference(f(x), w(cols), x.size(0), x.size(1), x.size(2), x.size(3), win);
+}
+void fold_cpu(const Tensor& cols, const Tensor& x, const Window2d& win, StreamHandle) {
+  cpu::fold_reference(f(cols), w(x), x.size(0), x.size(1), x.size(2), x.size(3), win);
+}
+void avg_pool_cpu(const Tensor& x, const Tensor& y, const Window2d& win, StreamHandle) {
+  cpu::avg_pool2d_reference(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), win);
+}
+void avg_pool_backward_cpu(const Tensor& dy, const Tensor& dx, const Window2d& win, StreamHandle) {
+  cpu::avg_pool2d_backward_reference(f(dy), w(dx), dx.size(0), dx.size(1), dx.size(2), dx.size(3), win);
+}
+void max_pool_cpu(const Tensor& x, const Tensor& y, const Tensor& indices, const Window2d& win, StreamHandle) {
+  cpu::max_pool2d_reference(f(x), w(y), indices.data<int64_t>(), x.size(0), x.size(1), x.size(2), x.size(3), win);
+}
+void max_pool_backward_cpu(const Tensor& dy, const Tensor& indices, const Tensor& dx, StreamHandle) {
+  cpu::max_pool2d_backward_reference(f(dy), indices.data<int64_t>(), w(dx), dx.size(0), dx.size(1), dx.size(2),
+                                     dx.size(3), dy.size(2), dy.size(3));
+}
+void begin(const OpVersion& v, const Tensor& t) {
+  check_version_dtype(v, t.dtype());
+  make_current(t);
+}
+}  // namespace
+
+BENCHSUITE_REGISTER_VERSIONS(conv) {
+  const std::vector<DType> f32 = {DType::float32};
+  const DeviceType cpu = DeviceType::cpu;
+  const unsigned both = kReference | kDefault;
+  table.add<UnfoldOp>({"v1", "reference: one output position and tap at a time", cpu, f32, both}, unfold_cpu);
+  table.add<FoldOp>({"v1", "reference: zero, then add every column entry in order", cpu, f32, both}, fold_cpu);
+  table.add<AvgPool2dOp>({"v1", "reference: double window sums", cpu, f32, both}, avg_pool_cpu);
+  table.add<AvgPool2dBackwardOp>({"v1", "reference: dy / area added over each window", cpu, f32, both},
+                                 avg_pool_backward_cpu);
+  table.add<MaxPool2dOp>({"v1", "reference: first maximum in window order, NaN wins", cpu, f32, both}, max_pool_cpu);
+  table.add<MaxPool2dBackwardOp>({"v1", "reference: dy added at each argmax", cpu, f32, both},
+                                 max_pool_backward_cpu);
+}
+
+void check_window(const char* op, const Window2d& win, int64_t h, int64_t w) {
+  BENCHSUITE_CHECK_ARG(win.kh >= 1 && win.kw >= 1, op, ": kernel=(", win.kh, ", ", win.kw, ") must be >= 1");
+  BENCHSUITE_CHECK_ARG(win.sh >= 1 && win.sw >= 1, op, ": stride=(", win.sh, ", ", win.sw, ") must be >= 1");
+  BENCHSUITE_CHECK_ARG(win.dh >= 1 && win.dw >= 1, op, ": dilation=(", win.dh, ", ", win.dw, ") must be >= 1");
+  BENCHSUITE_CHECK_ARG(win.ph >= 0 && win.pw >= 0, op, ": padding=(", win.ph, ", ", win.pw, ") must be >= 0");
+  BENCHSUITE_CHECK_ARG(h + 2 * win.ph - win.dh * (win.kh - 1) - 1 >= 0 && w + 2 * win.pw - win.dw * (win.kw - 1) - 1 >= 0,
+                       op, ": the window (kernel (", win.kh, ", ", win.kw, "), dilation (", win.dh, ", ", win.dw,
+                       "), padding (", win.ph, ", ", win.pw, ")) is larger than the input ", h, "x", w);
+}
+
+void check_nchw(const char* op, const char* name, const Tensor& t) {
+  BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == 4, op, ": ", name, " is ", t.describe(),
+                       ", must be float32 [N, C, H, W]");
+}
+
+void run_window(const OpVersion& v, const Tensor& in, const Tensor& out, const Window2d& window, StreamHandle stream) {
+  begin(v, in);
+  v.fn<WindowSignature>()(in, out, window, stream);
+}
+void run_max_pool2d(const OpVersion& v, const Tensor& x, const Tensor& y, const Tensor& indices,
+                    const Window2d& window, StreamHandle stream) {
+  begin(v, x);
+  v.fn<MaxPoolSignature>()(x, y, indices, window, stream);
+}
+void run_max_pool2d_backward(const OpVersion& v, const Tensor& dy, const Tensor& indices, const Tensor& dx,
+                             StreamHandle stream) {
+  begin(v, dy);
+  v.fn<MaxPoolBackwardSignature>()(dy, indices, dx, stream);
+}
+
+Tensor unfold(const Tensor& x, const Window2d& window, const std::string& impl) {
+  check_nchw("unfold", "x", x);
+  check_window("unfold", window, x.size(2), x.size(3));
+  const OpVersion& v = select_version(UnfoldOp::name, x.device(), x.dtype(), impl);
+  Tensor cols = Tensor::empty({x.size(0), window.out_h(x.size(2)) * window.out_w(x.size(3)),
+                               x.size(1) * window.kh * window.kw},
+                              x.dtype(), x.device());
+  run_window(v, x.contiguous(), cols, window);
+  return cols;
+}
+
+Tensor fold(const Tensor& cols, int64_t channels, int64_t h, int64_t w, const Window2d& window,
+            const std::string& impl) {
+  check_window("fold", window, h, w);
+  BENCHSUITE_CHECK_ARG(channels >= 1, "fold: channels=", channels, " must be >= 1");
+  const Shape want = {cols.ndim() == 3 ? cols.size(0) : -1, window.out_h(h) * window.out_w(w),
+                      channels * window.kh * window.kw};
+  BENCHSUITE_CHECK_ARG(cols.dtype() == DType::float32 && cols.ndim() == 3 && cols.shape() == want, "fold: cols is ",
+                       cols.describe(), ", must be float32 [N, ", want[1], ", ", want[2], "]");
+  const OpVersion& v = select_version(FoldOp::name, cols.device(), cols.dtype(), impl);
+  Tensor x = Tensor::empty({cols.size(0), channels, h, w}, cols.dtype(), cols.device());
+  run_window(v, cols.contiguous(), x, window);
+  return x;
+}
+
+std::vector<Tensor> max_pool2d(const Tensor& x, const Window2d& window, const std::string& impl) {
+  check_nchw("max_pool2d", "x", x);
+  check_window("max_pool2d", window, x.size(2), x.size(3));
+  const OpVersion& v = select_version(MaxPool2dOp::name, x.device(), x.dtype(), impl);
+  const Shape shape = {x.size(0), x.size(1), window.out_h(x.size(2)), window.out_w(x.size(3))};
+  Tensor y = Tensor::empty(shape, x.dtype(), x.device()), indices = Tensor::empty(shape, DType::int64, x.device());
+  run_max_pool2d(v, x.contiguous(), y, indices, window);
+  return {y, indices};
+}
+
+Tensor max_pool2d_backward(const Tensor& dy, const Tensor& indices, int64_t h, int64_t w, const std::string& impl) {
+  check_nchw("max_pool2d_backward", "dy", dy);
+  BENCHSUITE_CHECK_ARG(indices.dtype() == DType::int64 && indices.shape() == dy.shape(),
+                       "max_pool2d_backward: indices is ", indices.describe(), ", must be int64 of dy's shape");
+  BENCHSUITE_CHECK_ARG(h >= 1 && w >= 1, "max_pool2d_backward: the input size ", h, "x", w, " must be positive");
+  const Tensor host = indices.to(Device{DeviceType::cpu, 0});
+  const int64_t* at = host.data<int64_t>();
+  for (int64_t i = 0; i < host.numel(); ++i)
+    BENCHSUITE_CHECK_ARG(at[i] >= -1 && at[i] < h * w, "max_pool2d_backward: indices[", i, "]=", at[i],
+                         " is outside the ", h, "x", w, " input");
+  const OpVersion& v = select_version(MaxPool2dBackwardOp::name, dy.device(), dy.dtype(), impl);
+  Tensor dx = Tensor::empty({dy.size(0), dy.size(1), h, w}, dy.dtype(), dy.device());
+  run_max_pool2d_backward(v, dy.contiguous(), indices.contiguous(), dx);
+  return dx;
+}
+
+Tensor avg_pool2d(const Tensor& x, const Window2d& window, const std::string& impl) {
+  check_nchw("avg_pool2d", "x", x);
+  check_window("avg_pool2d", window, x.size(2), x.size(3));
+  const OpVersion& v = select_version(AvgPool2dOp::name, x.device(), x.dtype(), impl);
+  Tensor y = Tensor::empty({x.size(0), x.size(1), window.out_h(x.size(2)), window.out_w(x.size(3))}, x.dtype(),
+                           x.device());
+  run_window(v, x.contiguous(), y, window);
+  return y;
+}
+
+Tensor avg_pool2d_backward(const Tensor& dy, int64_t h, int64_t w, const Window2d& window, const std::string& impl) {
+  check_nchw("avg_pool2d_backward", "dy", dy);
+  check_window("avg_pool2d_backward", window, h, w);
+  BENCHSUITE_CHECK_ARG(dy.size(2) == window.out_h(h) && dy.size(3) == window.out_w(w), "avg_pool2d_backward: dy is ",
+                       dy.describe(), ", the window over ", h, "x", w, " gives ", window.out_h(h), "x",
+                       window.out_w(w));
+  const OpVersion& v = select_version(AvgPool2dBackwardOp::name, dy.device(), dy.dtype(), impl);
+  Tensor dx = Tensor::empty({dy.size(0), dy.size(1), h, w}, dy.dtype(), dy.device());
+  run_window(v, dy.contiguous(), dx, window);
+  return dx;
+}
+
+}  // namespace benchsuite::ops

@@ -1,0 +1,33 @@
+// CPU kernels of dropout: the element-at-a-time reference and the blocked version (one
+// Philox call yields the draws of four consecutive elements). Both keep element i when its
+// 24-bit uniform u_i = rng_uniform(seed, i) is >= p, so they agree bit for bit.
+#include "core/rng.h"
+#include "ops/dropout/dropout.h"
+
+namespace benchsuite::cpu {
+
+void dropout_reference(const float* x, float* y, int64_t n, double p, uint64_t seed) {
+  const double scale = 1.0 / (1.0 - p);
+  for (int64_t i = 0; i < n; ++i) {
+    const bool keep = static_cast<double>(rng_uniform(seed, static_cast<uint64_t>(i), 0.0f, 1.0f)) >= p;
+    y[i] = keep ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
+  }
+}
+
+void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed) {
+  // In double so that x * scale rounds once, as the reference does.
+  const double scale = 1.0 / (1.0 - p);
+  const int64_t blocks = (n + 3) / 4;
+#pragma omp parallel for schedule(static) if (n > (1 << 15))
+  for (int64_t b = 0; b < blocks; ++b) {
+    const Philox4 r = philox_block(seed, static_cast<uint64_t>(b));
+    for (int lane = 0; lane < 4; ++lane) {
+      const int64_t i = 4 * b + lane;
+      if (i >= n) break;
+      const bool keep = static_cast<double>(uniform_from_bits(philox_word(r, lane))) >= p;
+      y[i] = keep ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
+    }
+  }
+}
+
+}  // namespace benchsuite::cpu

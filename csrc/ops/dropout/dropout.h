@@ -1,0 +1,32 @@
+// The dropout op: y = x * keep / (1 - p), keep = (u >= p) for u the element's uniform draw
+// from a counter-based Philox stream (core/rng.h) keyed by `seed`: element i's mask depends
+// only on (seed, i), so a run is reproducible for a seed, any thread can draw any element,
+// and the backward is the same op on dy with the same seed (dx = dy * keep / (1 - p)).
+// p = 0 copies; p must be in [0, 1).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/cuda_runtime.h"
+#include "core/tensor.h"
+#include "ops/registry.h"
+
+namespace benchsuite {
+
+namespace cpu {  // float32, [n]
+void dropout_reference(const float* x, float* y, int64_t n, double p, uint64_t seed);  // v1: one element at a time
+void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed);        // v2: a Philox block per 4, OpenMP
+}  // namespace cpu
+
+namespace ops {
+using DropoutSignature = void(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle stream);
+BENCHSUITE_OP(DropoutOp, "dropout", DropoutSignature);
+
+void check_dropout_args(const Tensor& x, double p);
+// y = x * keep / (1 - p), the mask drawn from `seed` (see above).
+Tensor dropout(const Tensor& x, double p, uint64_t seed, const std::string& impl = "");
+void run_dropout(const OpVersion& v, const Tensor& x, const Tensor& y, double p, uint64_t seed,
+                 StreamHandle stream = nullptr);
+}  // namespace ops
+
+}  // namespace benchsuite

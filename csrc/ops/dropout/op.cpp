@@ -1,0 +1,45 @@
+// The dropout op: validation, versions and the op users call (formula in dropout.h).
+#include <cmath>
+
+#include "core/error.h"
+#include "ops/dispatch.h"
+#include "ops/dropout/dropout.h"
+
+namespace benchsuite::ops {
+
+namespace {
+template <bool kReference>
+void dropout_cpu(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle) {
+  (kReference ? cpu::dropout_reference : cpu::dropout_f32)(x.data<float>(), y.data<float>(), x.numel(), p, seed);
+}
+}  // namespace
+
+BENCHSUITE_REGISTER_VERSIONS(dropout) {
+  const std::vector<DType> f32 = {DType::float32};
+  table.add<DropoutOp>({"v1", "reference: one Philox draw per element", DeviceType::cpu, f32, kReference},
+                       dropout_cpu<true>);
+  table.add<DropoutOp>({"v2", "one Philox block per 4 elements, OpenMP", DeviceType::cpu, f32, kDefault},
+                       dropout_cpu<false>);
+}
+
+void check_dropout_args(const Tensor& x, double p) {
+  BENCHSUITE_CHECK_ARG(x.dtype() == DType::float32, "dropout: x.dtype=", dtype_name(x.dtype()),
+                       " must be float32");
+  BENCHSUITE_CHECK_ARG(std::isfinite(p) && p >= 0.0 && p < 1.0, "dropout: p=", p, " must be in [0, 1)");
+}
+
+void run_dropout(const OpVersion& v, const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle stream) {
+  check_version_dtype(v, x.dtype());
+  make_current(x);
+  v.fn<DropoutSignature>()(x, y, p, seed, stream);
+}
+
+Tensor dropout(const Tensor& x, double p, uint64_t seed, const std::string& impl) {
+  check_dropout_args(x, p);
+  const OpVersion& version = select_version(DropoutOp::name, x.device(), x.dtype(), impl);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  run_dropout(version, x.contiguous(), y, p, seed);
+  return y;
+}
+
+}  // namespace benchsuite::ops

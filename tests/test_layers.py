@@ -1,0 +1,258 @@
+"""The builder's composite layers and the ops under them against PyTorch with the same
+weights: convolutions (unfold + linear), pooling, batch and group norm, LSTM and GRU
+(outputs, final states and every gradient), plus dropout's reproducibility and statistics
+and the sinusoidal position table. Awkward shapes throughout (odd sizes, padding, dilation,
+strides that do not divide)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchsuite as bs
+from benchsuite.models import Builder, Executor, backward, layers, random_parameters
+
+torch = pytest.importorskip("torch", reason="torch is not installed (test extra): the layers' reference")
+F = torch.nn.functional
+
+
+def run_layer(build, x: np.ndarray, rng, params=None, grads=False):
+    """Builds out = build(b, x_value) (a value or a tuple of values), runs it on x with random
+    (or given) parameters; with grads, also d sum(out[0] * W) / d(x and every parameter)."""
+    b = Builder()
+    xv = b.input("x", list(x.shape), "float32")
+    outs = build(b, xv)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    for i, v in enumerate(outs):
+        b.output(v, f"out{i}")
+    g = b.finish()
+    if params is None:
+        params = {k: np.asarray(v) for k, v in random_parameters(g, b.inits, 3).items()}
+        params = {k: v + (0.2 * rng.standard_normal(v.shape)).astype(np.float32) for k, v in params.items()}
+        params = {k: np.abs(v) + 0.5 if k.endswith("running_var") else v for k, v in params.items()}
+    feeds = [x]
+    if grads:
+        info = backward(g, outs[0], ["x"] + [k for k in params if ".running_" not in k])
+        weights = rng.standard_normal(b.shape(outs[0])).astype(np.float32)
+        feeds.append(weights)
+    res = Executor(g, params).run(feeds)
+    got = res[:len(outs)]
+    if not grads:
+        return got, params
+    return got, params, dict(zip(info["gradients"], res[len(outs):])), weights
+
+
+def torch_grads(module_out, inputs: dict, weights):
+    (module_out * torch.from_numpy(weights)).sum().backward()
+    return {k: t.grad.numpy() for k, t in inputs.items()}
+
+
+def close(a, b, tol=2e-5):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    scale = max(1.0, float(np.abs(b).max()))
+    assert np.abs(a - b).max() <= tol * scale, float(np.abs(a - b).max())
+
+
+# ---- ops ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [((3, 3), 1, 1, 1), ((2, 3), (2, 1), (0, 2), (1, 2)),
+                                                            ((1, 1), 1, 0, 1), ((3, 2), 3, 1, 2)])
+def test_unfold_and_fold_match_torch(rng, kernel, stride, padding, dilation):
+    x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
+    cols = np.asarray(bs._core.unfold(x, kernel, stride, padding, dilation))
+    ref = F.unfold(torch.from_numpy(x), kernel, dilation=dilation, padding=padding, stride=stride)
+    close(cols, ref.transpose(1, 2).numpy(), 0)
+    folded = np.asarray(bs._core.fold(cols, 3, 7, 6, kernel, stride, padding, dilation))
+    ref_fold = F.fold(ref, (7, 6), kernel, dilation=dilation, padding=padding, stride=stride)
+    close(folded, ref_fold.numpy())
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1), ((2, 3), (1, 2), (1, 1))])
+def test_pools_and_their_backwards_match_torch(rng, kernel, stride, padding):
+    x = rng.standard_normal((2, 3, 7, 9)).astype(np.float32)
+    tx = torch.from_numpy(x).requires_grad_()
+    y, idx = bs._core.max_pool2d(x, kernel, stride, padding)
+    ry, ridx = F.max_pool2d(tx, kernel, stride, padding, return_indices=True)
+    close(y, ry.detach().numpy(), 0)
+    np.testing.assert_array_equal(np.asarray(idx), ridx.numpy())
+    dy = rng.standard_normal(ry.shape).astype(np.float32)
+    (ry * torch.from_numpy(dy)).sum().backward()
+    close(bs._core.max_pool2d_backward(dy, idx, 7, 9), tx.grad.numpy())
+    tx.grad = None
+    a = F.avg_pool2d(tx, kernel, stride, padding)
+    close(bs._core.avg_pool2d(x, kernel, stride, padding), a.detach().numpy())
+    (a * torch.from_numpy(dy)).sum().backward()
+    close(bs._core.avg_pool2d_backward(dy, 7, 9, kernel, stride, padding), tx.grad.numpy())
+
+
+def test_max_pool_nan_wins_and_bad_windows_are_named(rng):
+    x = rng.standard_normal((1, 1, 4, 4)).astype(np.float32)
+    x[0, 0, 1, 2] = np.nan
+    y, _ = bs._core.max_pool2d(x, 2)
+    assert np.isnan(np.asarray(y)[0, 0, 0, 1]) and not np.isnan(np.asarray(y)[0, 0, 1, 0])
+    with pytest.raises(bs.InvalidArgumentError, match=r"unfold: the window .* is larger than the input 4x4"):
+        bs._core.unfold(x, 5)
+    with pytest.raises(bs.InvalidArgumentError, match=r"stride=\(0, 0\) must be >= 1"):
+        bs._core.max_pool2d(x, 2, 0)
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5), 3), ((3, 4, 3, 2), 1), ((2, 8), 4)])
+def test_group_norm_matches_torch(rng, shape, groups):
+    # Groups of one element are left out: there y = beta exactly, while torch returns beta plus
+    # rounding amplified by 1/sqrt(eps).
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    gamma, beta = rng.standard_normal(shape[1]).astype(np.float32), rng.standard_normal(shape[1]).astype(np.float32)
+    tx, tg, tb = (torch.from_numpy(a).requires_grad_() for a in (x, gamma, beta))
+    ref = F.group_norm(tx, groups, tg, tb, 1e-5)
+    y, mean, rstd = bs._core.group_norm(x, gamma, beta, groups)
+    close(y, ref.detach().numpy())
+    dy = rng.standard_normal(shape).astype(np.float32)
+    (ref * torch.from_numpy(dy)).sum().backward()
+    dx, dg, db = bs._core.group_norm_backward(dy, x, gamma, mean, rstd, groups)
+    close(dx, tx.grad.numpy(), 1e-4)
+    close(dg, tg.grad.numpy(), 1e-4)
+    close(db, tb.grad.numpy(), 1e-4)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_torch(rng, training):
+    x = (rng.standard_normal((5, 3, 4, 3)) * 2 - 1).astype(np.float32)
+    gamma, beta = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    rm, rv = rng.standard_normal(3).astype(np.float32), (rng.random(3) + 0.5).astype(np.float32)
+    tx, tg, tb = (torch.from_numpy(a).requires_grad_() for a in (x, gamma, beta))
+    ref = F.batch_norm(tx, torch.from_numpy(rm.copy()), torch.from_numpy(rv.copy()), tg, tb, training, 0.1, 1e-5)
+    y, mean, rstd = bs._core.batch_norm(x, gamma, beta, rm, rv, training)
+    close(y, ref.detach().numpy(), 5e-5)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    (ref * torch.from_numpy(dy)).sum().backward()
+    for got, want in zip(bs._core.batch_norm_backward(dy, x, gamma, mean, rstd, training),
+                         (tx.grad, tg.grad, tb.grad)):
+        close(got, want.numpy(), 1e-4)
+    with pytest.raises(bs.InvalidArgumentError, match=r"batch_norm: running_mean is required"):
+        bs._core.batch_norm(x, gamma, beta, None, None, False)
+
+
+def test_dropout_is_reproducible_unbiased_and_its_own_backward(rng):
+    x = rng.standard_normal((64, 257)).astype(np.float32)
+    y1 = np.asarray(bs._core.dropout(x, 0.3, 11))
+    np.testing.assert_array_equal(y1, np.asarray(bs._core.dropout(x, 0.3, 11, "v1")))  # v1 == v2, bit for bit
+    assert not np.array_equal(y1, np.asarray(bs._core.dropout(x, 0.3, 12)))
+    kept = y1 != 0
+    assert abs(kept.mean() - 0.7) < 0.02  # 16448 draws: 4.5 sigma is 0.016
+    np.testing.assert_allclose(y1[kept], x[kept] / 0.7, rtol=1e-6)
+    # The backward is the same mask: dropout(dy) zeroes exactly where the forward did.
+    dy = np.ones_like(x)
+    np.testing.assert_array_equal(np.asarray(bs._core.dropout(dy, 0.3, 11)) != 0, kept)
+    np.testing.assert_array_equal(np.asarray(bs._core.dropout(x, 0.0, 5)), x)
+    with pytest.raises(bs.InvalidArgumentError, match=r"dropout: p=1 must be in \[0, 1\)"):
+        bs._core.dropout(x, 1.0, 0)
+
+
+def test_dropout_layer_steps_draw_new_masks_and_reruns_the_same(rng):
+    b = Builder()
+    x = b.input("x", [8, 16], "float32")
+    b.output(layers.dropout(b, x, 0.5, seed=3, step_scalar="step"), "y")
+    ex = Executor(b.finish(), {})
+    feed = np.ones((8, 16), np.float32)
+    s0, s1, s0_again = (ex.run([feed], {"step": s})[0] for s in (0, 1, 0))
+    np.testing.assert_array_equal(s0, s0_again)
+    assert not np.array_equal(s0, s1)
+
+
+def test_sinusoidal_positions_table(rng):
+    table = np.asarray(bs._core.sinusoidal_positions(9, 7, 10000.0, 3))
+    pos = np.arange(3, 12)[:, None].astype(np.float64)
+    angle = pos / np.power(10000.0, 2 * (np.arange(7) // 2) / 7)[None, :]
+    want = np.where(np.arange(7) % 2 == 0, np.sin(angle), np.cos(angle))
+    np.testing.assert_allclose(table, want, atol=1e-6)
+    b = Builder()
+    ids = b.input("ids", [2, 9], "int64")
+    b.output(layers.sinusoidal_positions(b, ids, 7, offset_scalar="past"), "p")
+    out = Executor(b.finish(), {}).run([np.zeros((2, 9), np.int64)], {"past": 3})[0]
+    np.testing.assert_allclose(out, np.stack([want, want]), atol=1e-6)
+
+
+# ---- layers against torch modules, forward and gradients -------------------------------------------
+@pytest.mark.parametrize("kernel,stride,padding,dilation,bias",
+                         [(3, 1, 1, 1, True), ((2, 3), (2, 1), (1, 0), (1, 2), False), (1, 2, 0, 1, True)])
+def test_conv2d_layer_matches_torch(rng, kernel, stride, padding, dilation, bias):
+    x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    (y,), p, grads, w = run_layer(lambda b, v: layers.conv2d(b, v, 5, kernel, "conv", stride, padding, dilation, bias),
+                                  x, rng, grads=True)
+    conv = torch.nn.Conv2d(3, 5, kernel, stride, padding, dilation, bias=bias)
+    conv.load_state_dict({k.removeprefix("conv."): torch.from_numpy(v) for k, v in p.items()})
+    tx = torch.from_numpy(x).requires_grad_()
+    ref = conv(tx)
+    close(y, ref.detach().numpy())
+    want = torch_grads(ref, {"x": tx, "conv.weight": conv.weight, **({"conv.bias": conv.bias} if bias else {})}, w)
+    for k, v in want.items():
+        close(grads[k], v, 1e-4)
+
+
+def test_conv1d_layer_matches_torch(rng):
+    x = rng.standard_normal((3, 4, 11)).astype(np.float32)
+    (y,), p = run_layer(lambda b, v: layers.conv1d(b, v, 6, 4, "c", stride=2, padding=3, dilation=2), x, rng)
+    conv = torch.nn.Conv1d(4, 6, 4, stride=2, padding=3, dilation=2)
+    conv.load_state_dict({k.removeprefix("c."): torch.from_numpy(v) for k, v in p.items()})
+    close(y, conv(torch.from_numpy(x)).detach().numpy())
+
+
+def test_cnn_block_matches_torch(rng):
+    """conv -> batch norm (inference) -> relu -> max pool -> group norm -> avg pool, as one graph."""
+    x = rng.standard_normal((2, 3, 12, 10)).astype(np.float32)
+
+    def build(b, v):
+        h = layers.conv2d(b, v, 8, 3, "conv", padding=1)
+        h = b.relu(layers.batch_norm(b, h, "bn"))
+        h = layers.group_norm(b, layers.max_pool2d(b, h, 2), 4, "gn")
+        return layers.avg_pool2d(b, h, 3, 2, 1)
+    (y,), p = run_layer(build, x, rng)
+    m = torch.nn.Sequential()
+    m.add_module("conv", torch.nn.Conv2d(3, 8, 3, padding=1))
+    m.add_module("bn", torch.nn.BatchNorm2d(8))
+    m.add_module("relu", torch.nn.ReLU())
+    m.add_module("pool", torch.nn.MaxPool2d(2))
+    m.add_module("gn", torch.nn.GroupNorm(4, 8))
+    m.add_module("avg", torch.nn.AvgPool2d(3, 2, 1))
+    m.load_state_dict({k: torch.from_numpy(v) for k, v in p.items()}, strict=False)
+    close(y, m.eval()(torch.from_numpy(x)).detach().numpy(), 5e-5)
+
+
+@pytest.mark.parametrize("kind,layers_", [("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2)])
+def test_recurrent_layers_match_torch(rng, kind, layers_):
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    build = (lambda b, v: layers.lstm(b, v, 6, "rnn", layers_)) if kind == "lstm" else \
+        (lambda b, v: layers.gru(b, v, 6, "rnn", layers_))
+    outs, p, grads, w = run_layer(build, x, rng, grads=True)
+    module = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(4, 6, num_layers=layers_, batch_first=True)
+    module.load_state_dict({k.removeprefix("rnn."): torch.from_numpy(v) for k, v in p.items()})
+    tx = torch.from_numpy(x).requires_grad_()
+    ref, state = module(tx)
+    close(outs[0], ref.detach().numpy())
+    states = state if kind == "lstm" else (state,)
+    for got, want in zip(outs[1:], states):
+        close(got, want.detach().numpy())
+    want = torch_grads(ref, {"x": tx, **{"rnn." + k: t for k, t in module.named_parameters()}}, w)
+    for k, v in want.items():
+        close(grads[k], v, 1e-4)
+
+
+def test_mlp_and_swiglu_match_torch(rng):
+    x = rng.standard_normal((2, 3, 8)).astype(np.float32)
+    (y,), p = run_layer(lambda b, v: layers.swiglu(b, v, 12, "mlp"), x, rng)
+    t = {k: torch.from_numpy(v) for k, v in p.items()}
+    tx = torch.from_numpy(x)
+    want = (F.silu(tx @ t["mlp.gate_proj.weight"].T) * (tx @ t["mlp.up_proj.weight"].T)) @ t["mlp.down_proj.weight"].T
+    close(y, want.numpy())
+    (y,), p = run_layer(lambda b, v: layers.mlp(b, v, 12, "gelu_erf", "ffn"), x, rng)
+    t = {k: torch.from_numpy(v) for k, v in p.items()}
+    want = F.linear(F.gelu(F.linear(tx, t["ffn.fc1.weight"], t["ffn.fc1.bias"])), t["ffn.fc2.weight"], t["ffn.fc2.bias"])
+    close(y, want.numpy())
+
+
+def test_layer_errors_name_the_layer():
+    b = Builder()
+    x = b.input("x", [2, 3, 4], "float32")
+    with pytest.raises(bs.InvalidArgumentError, match=r"conv: x is \[2, 3, 4\], must be \[N, C, H, W\]"):
+        layers.conv2d(b, x, 4, 3, "conv")
+    with pytest.raises(bs.InvalidArgumentError, match=r"groups=2 must divide the channels \(3\)"):
+        layers.group_norm(b, x, 2, "gn")
