@@ -143,6 +143,34 @@ def test_greedy_generation_matches_hugging_face(tmp_path, rng, kind):
     assert got.kv_cache_bytes == 2 * 2 * 1 * kv_heads * 64 * 8 * 4  # layers x (k, v) x batch x heads x cap x dim x 4
 
 
+@pytest.mark.parametrize("kind", ["gpt2", "llama"])
+def test_batched_generation_with_left_padding(tmp_path, rng, kind):
+    """Rows of different lengths, left-padded in one batch: each row generates what it does alone,
+    and what Hugging Face's generate gives for the same padded batch."""
+    hf, torch = hf_model(kind, seed=1)
+    hf.save_pretrained(tmp_path, safe_serialization=True)
+    rows = [rng.integers(1, 97, n) for n in (7, 3, 5)]
+    m = load_pretrained(tmp_path, batch=3, seq_len=7, kv_cache=True, last_token_logits=True, padding_mask=True)
+    got = generate(m, rows, max_new_tokens=12)
+    for i, row in enumerate(rows):
+        alone = load_pretrained(tmp_path, seq_len=len(row), kv_cache=True, last_token_logits=True)
+        np.testing.assert_array_equal(got.tokens[i], generate(alone, row[None, :], max_new_tokens=12).tokens[0])
+    ids = np.zeros((3, 7), np.int64)
+    mask = np.zeros((3, 7), np.int64)
+    for i, row in enumerate(rows):
+        ids[i, 7 - len(row):], mask[i, 7 - len(row):] = row, 1
+    hf.generation_config.eos_token_id = None
+    with torch.no_grad():
+        ref = hf.generate(torch.tensor(ids), attention_mask=torch.tensor(mask), max_new_tokens=12, do_sample=False,
+                          pad_token_id=0)[:, 7:].numpy()
+    np.testing.assert_array_equal(got.tokens, ref)
+    with pytest.raises(bs.InvalidArgumentError, match=r"padding after a real token: pad on the left"):
+        generate(m, ids, attention_mask=mask[:, ::-1], max_new_tokens=2)
+    unpadded = load_pretrained(tmp_path, batch=3, seq_len=7, kv_cache=True, last_token_logits=True)
+    with pytest.raises(bs.InvalidArgumentError, match=r"build the model with kv_cache=True and padding_mask=True"):
+        generate(unpadded, rows, max_new_tokens=2)
+
+
 def test_sampling_is_deterministic_for_a_seed_and_respects_top_k(rng):
     m = Model("gpt2", seq_len=5, kv_cache=True, last_token_logits=True, seed=2, **SMALL)
     prompt = rng.integers(0, 97, (1, 5))

@@ -78,14 +78,16 @@ BENCHSUITE_REGISTER_BINDINGS(models, kBindOps) {
   m.def(
       "generate",
       [sampling](graph::Executor& executor, const py::object& prompt_ids, int64_t max_new_tokens, double temperature,
-                 int64_t top_k, double top_p, uint64_t seed, std::vector<int64_t> stop_tokens, int64_t max_length) {
+                 int64_t top_k, double top_p, uint64_t seed, std::vector<int64_t> stop_tokens, int64_t max_length,
+                 const py::object& attention_mask) {
         const models::SamplingOptions o =
             sampling(max_new_tokens, temperature, top_k, top_p, seed, std::move(stop_tokens), max_length);
         const Tensor ids = as_tensor(prompt_ids, "prompt_ids");
+        const Tensor mask = attention_mask.is_none() ? Tensor() : as_tensor(attention_mask, "attention_mask");
         models::GenerationOutput out;
         {
           py::gil_scoped_release release;
-          out = models::generate(executor, ids, o);
+          out = models::generate(executor, ids, o, mask);
         }
         py::dict d;
         d["tokens"] = out.tokens;
@@ -99,6 +101,7 @@ BENCHSUITE_REGISTER_BINDINGS(models, kBindOps) {
       py::arg("executor"), py::arg("prompt_ids"), py::arg("max_new_tokens") = 20, py::arg("temperature") = 0.0,
       py::arg("top_k") = 0, py::arg("top_p") = 1.0, py::arg("seed") = 0,
       py::arg("stop_tokens") = std::vector<int64_t>{}, py::arg("max_length") = 0,
+      py::arg("attention_mask") = py::none(),
       "Prefill + decode with the KV cache: tokens [batch][new], TTFT, TPOT per step, KV-cache bytes.");
   m.def(
       "sample_tokens",

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "ops/creation/creation.h"
 
 namespace benchsuite::models {
 
@@ -82,10 +83,39 @@ std::vector<int64_t> sample_tokens(const float* logits, int64_t rows, int64_t vo
   return out;
 }
 
-GenerationOutput generate(graph::Executor& ex, const Tensor& prompt_ids, const SamplingOptions& o) {
+namespace {
+// A prompt mask's rows: 1 for real tokens, 0 for padding, padding first (left-padded), at
+// least one real token. Returns each row's real-token count.
+std::vector<int64_t> real_tokens(const Tensor& mask, int64_t batch, int64_t prompt) {
+  BENCHSUITE_CHECK_ARG(mask.ndim() == 2 && mask.size(0) == batch && mask.size(1) == prompt &&
+                           mask.device().type == DeviceType::cpu,
+                       "generate: attention_mask is ", mask.describe(), ", must be [", batch, ", ", prompt,
+                       "] on the CPU like prompt_ids");
+  const Tensor m = mask.to(Device{}).contiguous();
+  const Tensor f = m.dtype() == DType::float32 ? m : ops::cast(m, DType::float32);
+  std::vector<int64_t> real(static_cast<size_t>(batch), 0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t j = 0; j < prompt; ++j) {
+      const float v = f.data<float>()[b * prompt + j];
+      BENCHSUITE_CHECK_ARG(v == 0.0f || v == 1.0f, "generate: attention_mask[", b, ", ", j, "]=", v,
+                           " must be 0 or 1");
+      BENCHSUITE_CHECK_ARG(v == 1.0f || real[b] == 0, "generate: attention_mask row ", b,
+                           " has padding after a real token: pad on the left");
+      real[b] += v == 1.0f;
+    }
+  for (int64_t b = 0; b < batch; ++b)
+    BENCHSUITE_CHECK_ARG(real[b] > 0, "generate: attention_mask row ", b, " has no real token");
+  return real;
+}
+}  // namespace
+
+GenerationOutput generate(graph::Executor& ex, const Tensor& prompt_ids, const SamplingOptions& o,
+                          const Tensor& prompt_mask) {
   check_sampling(o);
   const graph::Graph& g = ex.graph();
-  BENCHSUITE_CHECK_ARG(!g.states().empty() && g.inputs().size() == 1,
+  // input_ids alone, or (input_ids, attention_mask [B, capacity], position_ids) for padded batches.
+  const bool padded = g.inputs().size() == 3;
+  BENCHSUITE_CHECK_ARG(!g.states().empty() && (g.inputs().size() == 1 || padded),
                        "generate: the model must be a decoder built with kv_cache=True");
   BENCHSUITE_CHECK_ARG(prompt_ids.dtype() == DType::int64 && prompt_ids.ndim() == 2 && prompt_ids.size(1) >= 1 &&
                            prompt_ids.device().type == DeviceType::cpu,
@@ -98,8 +128,31 @@ GenerationOutput generate(graph::Executor& ex, const Tensor& prompt_ids, const S
   const int64_t limit = o.max_length > 0 ? std::min(o.max_length, capacity) : capacity;
   BENCHSUITE_CHECK_ARG(prompt < limit, "generate: the prompt has ", prompt, " tokens, at or above the maximum length ",
                        limit);
+  std::vector<int64_t> next_position(static_cast<size_t>(batch), prompt);
+  if (prompt_mask.defined()) next_position = real_tokens(prompt_mask, batch, prompt);
+  const bool has_padding =
+      std::any_of(next_position.begin(), next_position.end(), [&](int64_t n) { return n != prompt; });
+  BENCHSUITE_CHECK_ARG(padded || !has_padding,
+                       "generate: the prompts are padded; build the model with kv_cache=True and padding_mask=True");
   const int logits_at = output_index(g, "logits");
   const Tensor ids = prompt_ids.contiguous();
+
+  // The padded graph's extra inputs: which cache slots hold real tokens, and each fed token's
+  // position (a row's real tokens from 0; its padding from 0 too, never seen).
+  Tensor slots, prefill_positions, step_position;
+  if (padded) {
+    slots = Tensor::empty({batch, capacity}, DType::float32, Device{});
+    prefill_positions = Tensor::empty({batch, prompt}, DType::int64, Device{});
+    step_position = Tensor::empty({batch, 1}, DType::int64, Device{});
+    std::fill_n(slots.data<float>(), batch * capacity, 0.0f);
+    for (int64_t b = 0; b < batch; ++b) {
+      const int64_t pad = prompt - next_position[b];
+      for (int64_t j = 0; j < prompt; ++j) {
+        slots.data<float>()[b * capacity + j] = j >= pad ? 1.0f : 0.0f;
+        prefill_positions.data<int64_t>()[b * prompt + j] = j >= pad ? j - pad : j;
+      }
+    }
+  }
 
   GenerationOutput out;
   out.prompt_tokens = prompt;
@@ -123,14 +176,24 @@ GenerationOutput generate(graph::Executor& ex, const Tensor& prompt_ids, const S
       for (int64_t t : o.stop_tokens) out.stopped[b] = out.stopped[b] || next[b] == t;
     }
   };
+  // One call: the tokens `fed` at cache slots from past_len, their positions in the padded case.
+  auto run = [&](const Tensor& fed, int64_t past_len, const Tensor& positions) {
+    if (!padded) return ex.run({fed}, {{"past_len", past_len}})[logits_at];
+    return ex.run({fed, slots, positions}, {{"past_len", past_len}})[logits_at];
+  };
   const auto t0 = std::chrono::steady_clock::now();
-  take(ex.run({ids}, {{"past_len", 0}})[logits_at]);
+  take(run(ids, 0, prefill_positions));
   out.ttft_seconds = seconds_since(t0);
   int64_t length = prompt + 1;  // tokens so far; the newest is not in the cache yet
   auto all_stopped = [&] { return std::all_of(out.stopped.begin(), out.stopped.end(), [](bool s) { return s; }); };
   while (static_cast<int64_t>(out.tokens[0].size()) < o.max_new_tokens && length <= limit && !all_stopped()) {
     const auto t1 = std::chrono::steady_clock::now();
-    take(ex.run({step}, {{"past_len", length - 1}})[logits_at]);
+    if (padded)
+      for (int64_t b = 0; b < batch; ++b) {
+        slots.data<float>()[b * capacity + length - 1] = 1.0f;
+        step_position.data<int64_t>()[b] = next_position[b]++;
+      }
+    take(run(step, length - 1, step_position));
     out.tpot_seconds.push_back(seconds_since(t1));
     ++length;
   }

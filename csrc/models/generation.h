@@ -39,8 +39,12 @@ void check_sampling(const SamplingOptions& options);
 std::vector<int64_t> sample_tokens(const float* logits, int64_t rows, int64_t vocab, const SamplingOptions& options,
                                    uint64_t draw);
 
-// prompt_ids: int64 [batch, prompt_len] on the CPU, rows of one length. The executor's graph
-// takes input_ids and the runtime scalar past_len and outputs "logits" [batch, S, vocab].
-GenerationOutput generate(graph::Executor& executor, const Tensor& prompt_ids, const SamplingOptions& options);
+// prompt_ids: int64 [batch, prompt_len] on the CPU. The executor's graph takes input_ids and
+// the runtime scalar past_len and outputs "logits" [batch, S, vocab]. Rows of different
+// lengths are left-padded, prompt_mask [batch, prompt_len] marking real tokens with 1; the
+// graph then also takes attention_mask [batch, capacity] and position_ids (built with
+// padding_mask=True), which this runner fills so that each row generates as it would alone.
+GenerationOutput generate(graph::Executor& executor, const Tensor& prompt_ids, const SamplingOptions& options,
+                          const Tensor& prompt_mask = {});
 
 }  // namespace benchsuite::models

@@ -152,6 +152,7 @@ void build_bert(Builder& b, const TransformerConfig& c, const BuildOptions& o) {
 // scalar past_len with a cache, and the token embedding.
 struct DecoderInputs {
   ValueId ids, mask, embedding_weight, embedded;
+  ValueId position_ids = kNoValue;  // a padded batch with a cache: [B, S] per token
   int64_t cache_capacity;
   std::string offset_scalar;  // "past_len" with a cache, else none
 };
@@ -163,6 +164,12 @@ DecoderInputs decoder_inputs(Builder& b, const TransformerConfig& c, const Build
   if (o.kv_cache) b.scalar("past_len");
   in.ids = b.input("input_ids", {o.batch, o.seq_len}, DType::int64);
   in.mask = o.padding_mask && !o.kv_cache ? b.input("attention_mask", {o.batch, o.seq_len}, DType::float32) : kNoValue;
+  if (o.padding_mask && o.kv_cache) {
+    // Left-padded batches with a cache: the mask covers every cache slot and each token
+    // carries its position (a row's real tokens count from 0 whatever its padding).
+    in.mask = b.input("attention_mask", {o.batch, in.cache_capacity}, DType::float32);
+    in.position_ids = b.input("position_ids", {o.batch, o.seq_len}, DType::int64);
+  }
   in.embedding_weight = b.parameter(embedding + ".weight", {c.vocab_size, c.hidden_size});
   in.embedded = b.node1("embedding", {in.embedding_weight, in.ids}, {}, embedding);
   return in;
@@ -175,7 +182,12 @@ void build_gpt2(Builder& b, const TransformerConfig& c, const BuildOptions& o) {
   const std::string& offset = in.offset_scalar;
   const ValueId ids = in.ids, mask = in.mask, wte = in.embedding_weight;
   ValueId h = in.embedded;
-  h = b.add(h, b.positions(ids, c.max_position_embeddings, H, "transformer.wpe.weight", offset));
+  if (in.position_ids != kNoValue) {
+    const ValueId wpe = b.parameter("transformer.wpe.weight", {c.max_position_embeddings, H});
+    h = b.add(h, b.node1("embedding", {wpe, in.position_ids}, {}, "transformer.wpe"));
+  } else {
+    h = b.add(h, b.positions(ids, c.max_position_embeddings, H, "transformer.wpe.weight", offset));
+  }
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "transformer.h." + std::to_string(i);
     b.set_scope(p);
@@ -217,7 +229,9 @@ void build_llama(Builder& b, const TransformerConfig& c, const BuildOptions& o) 
     // RoPE on [B, S, heads, D], then heads first.
     auto project = [&](const char* name, int64_t n_heads, bool rotate) {
       ValueId t = b.reshape(b.linear(x, n_heads * D, p + ".self_attn." + name, false), {0, 0, n_heads, D});
-      if (rotate) t = b.rope(t, c.rope_theta, offset);
+      if (rotate)
+        t = in.position_ids != kNoValue ? b.node1("rope", {t, in.position_ids}, {{"base", c.rope_theta}})
+                                        : b.rope(t, c.rope_theta, offset);
       return b.permute(t, {0, 2, 1, 3});
     };
     const ValueId q = project("q_proj", heads, true);

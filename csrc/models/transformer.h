@@ -46,7 +46,10 @@ struct BuildOptions {
   bool kv_cache = false;        // decoders: caches as states, runtime scalar "past_len"
   int64_t cache_len = 0;        // cache capacity in tokens; 0: max_position_embeddings
   bool last_token_logits = false;  // decoders: logits of the last position only (generation)
-  bool padding_mask = false;    // an "attention_mask" input [B, S] float32 (bert; decoders without cache)
+  // An "attention_mask" input, float32: [B, S] (bert; decoders without a cache), or with a
+  // cache [B, capacity] over the cache slots plus "position_ids" int64 [B, S] (left-padded
+  // batched generation).
+  bool padding_mask = false;
 };
 
 struct BuiltModel {

@@ -429,7 +429,7 @@ def gelu_erf(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def gelu_erf_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
-def generate(executor: Executor, prompt_ids: typing.Any, max_new_tokens: typing.SupportsInt | typing.SupportsIndex = 20, temperature: typing.SupportsFloat | typing.SupportsIndex = 0.0, top_k: typing.SupportsInt | typing.SupportsIndex = 0, top_p: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, stop_tokens: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], max_length: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def generate(executor: Executor, prompt_ids: typing.Any, max_new_tokens: typing.SupportsInt | typing.SupportsIndex = 20, temperature: typing.SupportsFloat | typing.SupportsIndex = 0.0, top_k: typing.SupportsInt | typing.SupportsIndex = 0, top_p: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, stop_tokens: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], max_length: typing.SupportsInt | typing.SupportsIndex = 0, attention_mask: typing.Any = None) -> dict:
     """
     Prefill + decode with the KV cache: tokens [batch][new], TTFT, TPOT per step, KV-cache bytes.
     """

@@ -122,37 +122,65 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
   };
   kinds.push_back(pos);
 
-  NodeKind rope;
-  rope.name = "rope";
-  rope.doc = "rotary positions (rotate-half form) on x [B, S, H, D], tokens at offset + s";
-  rope.ops = {"rope"};
-  rope.infer = [](const std::vector<ValueType>& in, const Attrs&) {
-    expect_inputs("rope", in, 1, 1);
-    expect_float("rope", "x", in[0]);
-    BENCHSUITE_GRAPH_CHECK(in[0].shape.size() == 4 && in[0].shape[3] % 2 == 0, "rope",
-                           "x must be [batch, seq_len, heads, head_dim] with an even head_dim, is ", in[0].str());
-    return std::vector<ValueType>{in[0]};
+  // rope and rope_backward: positions offset + s, or per token from position_ids [B, S]
+  // (left-padded batches: each row's real tokens count from 0). With position_ids the op
+  // runs once per run of consecutive positions within a row (one or two per row in practice).
+  const auto rope_kind = [](const char* name, const char* doc, const char* op, const char* inverse) {
+    NodeKind k;
+    k.name = name;
+    k.doc = doc;
+    k.ops = {op};
+    k.infer = [name](const std::vector<ValueType>& in, const Attrs&) {
+      expect_inputs(name, in, 1, 2);
+      expect_float(name, "x", in[0]);
+      BENCHSUITE_GRAPH_CHECK(in[0].shape.size() == 4 && in[0].shape[3] % 2 == 0, name,
+                             "x must be [batch, seq_len, heads, head_dim] with an even head_dim, is ", in[0].str());
+      if (in.size() > 1)
+        BENCHSUITE_GRAPH_CHECK(in[1].dtype == DType::int64 && in[1].shape == (Shape{in[0].shape[0], in[0].shape[1]}),
+                               name, "position_ids is ", in[1].str(), ", must be int64 [", in[0].shape[0], ", ",
+                               in[0].shape[1], "]");
+      return std::vector<ValueType>{in[0]};
+    };
+    k.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
+      return streaming_cost(in, out, 3);
+    };
+    k.run = [](const NodeRun& r) {
+      const double base = r.node.attrs.real_or("base", 10000.0);
+      if (r.in.size() < 2) {
+        ops::run_rope(r.version(0), r.in[0], r.out[0], base, offset_of(r), r.stream);
+        return;
+      }
+      const Tensor &x = r.in[0], &y = r.out[0];
+      const Tensor ids = r.in[1].to(Device{});
+      const int64_t batch = x.size(0), len = x.size(1), row = x.size(2) * x.size(3);
+      const int64_t* pos = ids.data<int64_t>();
+      const auto segment = [&](const Tensor& t, int64_t b, int64_t s, int64_t n) {
+        return t.as_strided({1, n, x.size(2), x.size(3)}, {len * row, row, x.size(3), 1},
+                            t.byte_offset() + (b * len + s) * row * static_cast<int64_t>(t.element_size()));
+      };
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t s = 0; s < len;) {
+          int64_t n = 1;
+          while (s + n < len && pos[b * len + s + n] == pos[b * len + s] + n) ++n;
+          BENCHSUITE_CHECK_ARG(pos[b * len + s] >= 0, r.node.name, ": position_ids[", b, ", ", s, "]=",
+                               pos[b * len + s], " must be >= 0");
+          ops::run_rope(r.version(0), segment(x, b, s, n), segment(y, b, s, n), base, pos[b * len + s], r.stream);
+          s += n;
+        }
+    };
+    const std::string back = inverse;
+    k.gradient = [back](GradContext& c) -> std::vector<ValueId> {
+      std::vector<ValueId> in = {c.grad_outputs[0]};
+      if (c.node.inputs.size() > 1) in.push_back(c.node.inputs[1]);
+      std::vector<ValueId> grads = {grad_node(c, back, in, c.node.attrs)};
+      grads.resize(c.node.inputs.size(), kNoValue);
+      return grads;
+    };
+    return k;
   };
-  rope.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
-    return streaming_cost(in, out, 3);
-  };
-  rope.run = [](const NodeRun& r) {
-    ops::run_rope(r.version(0), r.in[0], r.out[0], r.node.attrs.real_or("base", 10000.0), offset_of(r), r.stream);
-  };
-  rope.gradient = [](GradContext& c) -> std::vector<ValueId> {
-    Attrs attrs = c.node.attrs;
-    return {grad_node(c, "rope_backward", {c.grad_outputs[0]}, attrs)};
-  };
-  kinds.push_back(rope);
-
-  NodeKind ropeb = rope;
-  ropeb.name = "rope_backward";
-  ropeb.doc = "dx of rope: dy rotated back";
-  ropeb.ops = {"rope_backward"};
-  ropeb.gradient = [](GradContext& c) -> std::vector<ValueId> {
-    return {grad_node(c, "rope", {c.grad_outputs[0]}, c.node.attrs)};
-  };
-  kinds.push_back(ropeb);
+  kinds.push_back(rope_kind("rope", "rotary positions (rotate-half form) on x [B, S, H, D], tokens at offset + s "
+                            "or at position_ids [B, S]", "rope", "rope_backward"));
+  kinds.push_back(rope_kind("rope_backward", "dx of rope: dy rotated back", "rope_backward", "rope"));
 
   NodeKind ce;
   ce.name = "cross_entropy";

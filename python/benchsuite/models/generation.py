@@ -60,19 +60,44 @@ def sample_tokens(logits: Any, temperature: float = 0.0, top_k: int = 0, top_p: 
                                float(top_p), int(seed), int(draw))
 
 
+def _left_padded(prompts: Any, pad_token_id: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of different lengths (a list of sequences) as one left-padded array and its mask."""
+    if isinstance(prompts, (list, tuple)) and prompts and not np.isscalar(prompts[0]):
+        rows = [np.asarray(r, dtype=np.int64).reshape(-1) for r in prompts]
+        if len({len(r) for r in rows}) > 1:
+            width = max(len(r) for r in rows)
+            if min(len(r) for r in rows) == 0:
+                raise InvalidArgumentError("generate: prompt_ids has an empty row")
+            ids = np.full((len(rows), width), pad_token_id, np.int64)
+            mask = np.zeros((len(rows), width), np.float32)
+            for i, r in enumerate(rows):
+                ids[i, width - len(r):] = r
+                mask[i, width - len(r):] = 1
+            return ids, mask
+    ids = np.asarray(prompts, dtype=np.int64)
+    return (ids[None, :] if ids.ndim == 1 else ids), None
+
+
 def generate(model: Model, prompt_ids: Any, max_new_tokens: int = 20, *, temperature: float = 0.0, top_k: int = 0,
              top_p: float = 1.0, seed: int = 0, stop_tokens: Iterable[int] = (),
-             max_length: int | None = None) -> GenerationResult:
-    """Generates up to max_new_tokens per row after prompt_ids [batch, prompt_len] (rows of
-    one length) with a model built with kv_cache=True. A row stops after a stop token; every
-    row stops at max_length total tokens (default: the cache capacity)."""
+             max_length: int | None = None, attention_mask: Any = None, pad_token_id: int = 0) -> GenerationResult:
+    """Generates up to max_new_tokens per row after prompt_ids with a model built with
+    kv_cache=True. prompt_ids is [batch, prompt_len], or a list of rows of different lengths,
+    which are left-padded with pad_token_id (or give the padded array and its attention_mask,
+    1 for real tokens, padding first); padded batches need a model built with
+    padding_mask=True, and each row then generates what it would alone. A row stops after a
+    stop token; every row stops at max_length total tokens (default: the cache capacity)."""
     if not model.kv_cache:
         raise InvalidArgumentError("generate: model must be built with kv_cache=True")
-    ids = np.asarray(prompt_ids, dtype=np.int64)
-    if ids.ndim == 1:
-        ids = ids[None, :]
+    ids, mask = _left_padded(prompt_ids, int(pad_token_id))
+    if attention_mask is not None:
+        if mask is not None:
+            raise InvalidArgumentError("generate: give either rows of different lengths or attention_mask, not both")
+        mask = np.asarray(attention_mask, dtype=np.float32)
+        mask = mask[None, :] if mask.ndim == 1 else mask
     out = _core.generate(model.executor._native, np.ascontiguousarray(ids), int(max_new_tokens), float(temperature),
-                         int(top_k), float(top_p), int(seed), [int(t) for t in stop_tokens], int(max_length or 0))
+                         int(top_k), float(top_p), int(seed), [int(t) for t in stop_tokens], int(max_length or 0),
+                         None if mask is None else np.ascontiguousarray(mask))
     return GenerationResult(tokens=np.asarray(out["tokens"], dtype=np.int64), prompt_tokens=out["prompt_tokens"],
                             ttft_seconds=out["ttft_seconds"], tpot_seconds=list(out["tpot_seconds"]),
                             kv_cache_bytes=out["kv_cache_bytes"], stopped=list(out["stopped"]))

@@ -74,11 +74,20 @@ class Model:
     def parameter_bytes(self) -> int:
         return int(self.executor.stats["parameter_bytes"])
 
-    def inputs_for(self, input_ids: Any, token_type_ids: Any = None, attention_mask: Any = None) -> list[Any]:
+    def inputs_for(self, input_ids: Any, token_type_ids: Any = None, attention_mask: Any = None,
+                   past_len: int = 0, position_ids: Any = None) -> list[Any]:
         ids = np.ascontiguousarray(np.asarray(input_ids, dtype=np.int64))
         if ids.ndim != 2:
             raise InvalidArgumentError(f"{self.name}: input_ids must be [batch, seq_len], got shape {ids.shape}")
         feeds: dict[str, Any] = {"input_ids": ids}
+        if "position_ids" in self.input_names:  # padded batches with a cache: the mask covers the cache slots
+            capacity = self.graph.inputs[self.input_names.index("attention_mask")]["shape"][1]
+            if attention_mask is None:
+                attention_mask = np.zeros((ids.shape[0], capacity), np.float32)
+                attention_mask[:, :past_len + ids.shape[1]] = 1
+            if position_ids is None:
+                position_ids = np.broadcast_to(np.arange(past_len, past_len + ids.shape[1]), ids.shape)
+            feeds["position_ids"] = np.ascontiguousarray(np.asarray(position_ids, dtype=np.int64))
         if "token_type_ids" in self.input_names:
             feeds["token_type_ids"] = (np.zeros_like(ids) if token_type_ids is None
                                        else np.ascontiguousarray(np.asarray(token_type_ids, dtype=np.int64)))
@@ -91,10 +100,13 @@ class Model:
         return [feeds[n] for n in self.input_names]
 
     def __call__(self, input_ids: Any, token_type_ids: Any = None, attention_mask: Any = None,
-                 past_len: int | None = None) -> dict[str, np.ndarray]:
-        """Runs the model: output name -> NumPy array (copies)."""
+                 past_len: int | None = None, position_ids: Any = None) -> dict[str, np.ndarray]:
+        """Runs the model: output name -> NumPy array (copies). A cached model built with
+        padding_mask=True takes attention_mask over its cache slots [batch, capacity] and
+        position_ids [batch, seq_len] (default: every slot so far real, positions from past_len)."""
         scalars = {"past_len": int(past_len or 0)} if self.kv_cache else {}
-        outs = self.executor.run(self.inputs_for(input_ids, token_type_ids, attention_mask), scalars)
+        outs = self.executor.run(self.inputs_for(input_ids, token_type_ids, attention_mask, int(past_len or 0),
+                                                 position_ids), scalars)
         return dict(zip(self.output_names, outs))
 
 
