@@ -114,7 +114,7 @@ shopt -s nullglob
 tests=(tests/test_ops*.py tests/test_tensor.py tests/test_harness.py tests/test_stats.py
        tests/test_energy.py tests/test_memory_profiler.py tests/test_interop.py
        tests/test_interrupt_and_sizes.py tests/test_fuzz*.py tests/test_graph.py tests/test_models.py
-       tests/test_autograd.py)
+       tests/test_autograd.py tests/test_layers.py)
 shopt -u nullglob
 for i in "${!tests[@]}"; do
   [ "${tests[$i]}" = tests/test_fuzz_loaders.py ] && unset 'tests[i]'
