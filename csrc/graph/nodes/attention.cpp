@@ -53,19 +53,46 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
   };
   // Differentiable in its training form (equal heads and lengths, no mask, window or cache):
   // the forward is recomputed with its log-sum-exp (the `attention` op) for attention_backward.
+  // Differentiable in its training form (no mask, window or cache): the forward is recomputed
+  // with its log-sum-exp (the `attention` op) for attention_backward. Grouped heads (GQA/MQA)
+  // go through that form with k and v repeated per query head, the gradients summed back over
+  // each group.
   att.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const auto& in = c.node.inputs;
     const Attrs& a = c.node.attrs;
-    const bool simple = in.size() == 3 && type_of(c, in[0]) == type_of(c, in[1]) && !a.has("offset_scalar") &&
-                        a.integer_or("window", 0) == 0;
+    const ValueType q = type_of(c, in[0]), k = type_of(c, in[1]);
+    const bool same_lengths = q.shape[0] == k.shape[0] && q.shape[2] == k.shape[2] && q.shape[3] == k.shape[3];
+    const bool simple = in.size() == 3 && same_lengths && !a.has("offset_scalar") && a.integer_or("window", 0) == 0;
     BENCHSUITE_CHECK_ARG(simple, "backward: attention node '", c.node.name,
-                         "' uses grouped heads, a mask, a window or a cache: its gradient is not available yet");
+                         "' uses a mask, a window, a cache or unequal lengths: its gradient is not available yet");
+    const int64_t batch = q.shape[0], q_heads = q.shape[1], kv_heads = k.shape[1], len = q.shape[2],
+                  dim = q.shape[3], group = q_heads / kv_heads;
+    const auto shape = [](std::vector<int64_t> s) { return Attrs{{"shape", std::move(s)}}; };
+    // [B, Hkv, S, D] -> [B, Hq, S, D], query head h reading kv head h / group.
+    const auto repeat = [&](ValueId t) {
+      if (group == 1) return t;
+      const ValueId rows = grad_node(c, "reshape", {t}, shape({batch, kv_heads, 1, len * dim}));
+      const ValueId copies = grad_node(c, "concat", std::vector<ValueId>(static_cast<size_t>(group), rows),
+                                       {{"dim", int64_t{2}}});
+      return grad_node(c, "reshape", {copies}, shape({batch, q_heads, len, dim}));
+    };
+    // The adjoint: [B, Hq, S, D] -> [B, Hkv, S, D], each group summed.
+    const auto fold = [&](ValueId t) {
+      if (group == 1) return t;
+      const ValueId rows = grad_node(c, "reshape", {t}, shape({batch, kv_heads, group, len * dim}));
+      ValueId sum = grad_node(c, "slice", {rows}, {{"dim", int64_t{2}}, {"start", int64_t{0}}, {"stop", int64_t{1}}});
+      for (int64_t g = 1; g < group; ++g)
+        sum = grad_node(c, "add", {sum, grad_node(c, "slice", {rows}, {{"dim", int64_t{2}}, {"start", g},
+                                                                       {"stop", g + 1}})});
+      return grad_node(c, "reshape", {sum}, shape({batch, kv_heads, len, dim}));
+    };
     Attrs attrs{{"causal", a.flag_or("causal", false)}};
     if (a.has("scale")) attrs.set("scale", a.real("scale"));
-    const auto fwd = c.graph.add_node("attention_lse", {in[0], in[1], in[2]}, attrs, c.prefix + ".attention_lse");
-    const auto grads = c.graph.add_node("attention_backward", {c.grad_outputs[0], in[0], in[1], in[2], fwd[0], fwd[1]},
+    const ValueId kr = repeat(in[1]), vr = repeat(in[2]);
+    const auto fwd = c.graph.add_node("attention_lse", {in[0], kr, vr}, attrs, c.prefix + ".attention_lse");
+    const auto grads = c.graph.add_node("attention_backward", {c.grad_outputs[0], in[0], kr, vr, fwd[0], fwd[1]},
                                         attrs, c.prefix + ".attention_backward");
-    return {grads[0], grads[1], grads[2]};
+    return {grads[0], fold(grads[1]), fold(grads[2])};
   };
   kinds.push_back(att);
 
