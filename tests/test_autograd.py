@@ -122,6 +122,13 @@ def test_dropout_axpy_and_recurrent(rng):
     check_gradients(lambda b, v: layers.gru(b, v["x"], 3, "gru")[1], {"x": x_(rng, 2, 3, 2)}, rng)
 
 
+def test_mixture_of_experts(rng):
+    from benchsuite.models import layers
+    x = x_(rng, 6, 4)
+    # Router logits far from ties: the finite differences must not change which experts win.
+    check_gradients(lambda b, v: layers.moe(b, v["x"], 3, 2, 5, "moe"), {"x": x}, rng, h=3e-3)
+
+
 def test_shape_kinds(rng):
     def build(b, v):
         h = b.permute(b.reshape(v["x"], [0, 2, 3]), [0, 2, 1])          # [2, 3, 2]

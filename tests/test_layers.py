@@ -256,3 +256,50 @@ def test_layer_errors_name_the_layer():
         layers.conv2d(b, x, 4, 3, "conv")
     with pytest.raises(bs.InvalidArgumentError, match=r"groups=2 must divide the channels \(3\)"):
         layers.group_norm(b, x, 2, "gn")
+
+
+# ---- mixture of experts ----------------------------------------------------------------------------
+def test_moe_ops_route_group_and_combine(rng):
+    logits = rng.standard_normal((7, 5)).astype(np.float32)
+    logits[3, [1, 4]] = 2.5  # a tie: the lower expert first, as torch.topk
+    weights, idx = (np.asarray(t) for t in bs._core.topk_gate(logits, 2))
+    ref_v, ref_i = torch.topk(torch.softmax(torch.from_numpy(logits), -1), 2)
+    np.testing.assert_array_equal(idx, ref_i.numpy())
+    close(weights, (ref_v / ref_v.sum(-1, keepdim=True)).numpy(), 1e-6)
+    x = rng.standard_normal((7, 6)).astype(np.float32)
+    xs, order, offsets = (np.asarray(t) for t in bs._core.moe_permute(x, idx, 5))
+    assert offsets[0] == 0 and offsets[-1] == 14 and np.all(np.diff(offsets) >= 0)
+    for e in range(5):  # expert e's rows: its tokens, in token order
+        rows = order[offsets[e]:offsets[e + 1]]
+        assert np.all(idx.reshape(-1)[rows] == e) and np.all(np.diff(rows) > 0)
+        np.testing.assert_array_equal(xs[offsets[e]:offsets[e + 1]], x[rows // 2])
+    w = rng.standard_normal((5, 6, 3)).astype(np.float32)
+    ys = np.asarray(bs._core.grouped_matmul(xs, offsets, w))
+    want = np.concatenate([xs[offsets[e]:offsets[e + 1]] @ w[e] for e in range(5)])
+    close(ys, want)
+    close(bs._core.grouped_matmul(xs, offsets, w, "v1"), want)
+    out = np.asarray(bs._core.moe_unpermute(ys, order, weights))
+    want = np.zeros((7, 3))
+    for row, a in enumerate(order):
+        want[a // 2] += weights.reshape(-1)[a] * ys[row]
+    close(out, want)
+    with pytest.raises(bs.InvalidArgumentError, match=r"topk_gate: k=6 must be in \[1, 5\]"):
+        bs._core.topk_gate(logits, 6)
+    with pytest.raises(bs.InvalidArgumentError, match=r"moe_permute: indices\[0, 1\]=9 is not an expert"):
+        bs._core.moe_permute(x, np.array([[0, 9]] * 7, np.int64), 5)
+
+
+def test_moe_layer_matches_mixtral_block(rng):
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed (test extra)")
+    x = rng.standard_normal((2, 5, 16)).astype(np.float32)
+    (y,), p, grads, w = run_layer(lambda b, v: layers.moe(b, v, 4, 2, 12, "moe"), x, rng, grads=True)
+    cfg = transformers.MixtralConfig(hidden_size=16, intermediate_size=12, num_local_experts=4, num_experts_per_tok=2)
+    block = transformers.models.mixtral.modeling_mixtral.MixtralSparseMoeBlock(cfg).eval()
+    block.load_state_dict({k.removeprefix("moe."): torch.from_numpy(v) for k, v in p.items()})
+    tx = torch.from_numpy(x).requires_grad_()
+    ref = block(tx)
+    ref = ref[0] if isinstance(ref, tuple) else ref
+    close(y, ref.detach().numpy())
+    want = torch_grads(ref, {"x": tx, **{"moe." + k: t for k, t in block.named_parameters()}}, w)
+    for k, v in want.items():
+        close(grads[k], v, 1e-4)

@@ -174,6 +174,28 @@ ValueId swiglu(Builder& b, ValueId x, int64_t hidden, const std::string& name) {
   return b.linear(b.mul(gate, up), out, name + ".down_proj", false);
 }
 
+ValueId moe(Builder& b, ValueId x, int64_t experts, int64_t k, int64_t hidden, const std::string& name) {
+  const Shape xs = b.shape(x);
+  BENCHSUITE_CHECK_ARG(!xs.empty(), name, ": x must be at least 1-D");
+  BENCHSUITE_CHECK_ARG(experts >= 1 && k >= 1 && k <= experts && hidden >= 1, name, ": experts=", experts, ", k=", k,
+                       ", hidden=", hidden, " must satisfy 1 <= k <= experts and hidden >= 1");
+  const int64_t width = xs.back();
+  int64_t tokens = 1;
+  for (size_t i = 0; i + 1 < xs.size(); ++i) tokens *= xs[i];
+  const ValueId flat = b.reshape(x, {tokens, width});
+  const ValueId router = b.parameter(name + ".gate.weight", {experts, width});
+  const ValueId logits = b.linear(flat, router, kNoValue, false, name + ".gate");
+  const auto gate = b.node("topk_gate", {logits}, {{"k", k}}, name + ".route");
+  const auto groups = b.node("moe_permute", {flat, gate[1]}, {{"experts", experts}}, name + ".permute");
+  const ValueId gate_up = b.parameter(name + ".experts.gate_up_proj", {experts, 2 * hidden, width});
+  const ValueId down = b.parameter(name + ".experts.down_proj", {experts, width, hidden});
+  const Attrs out_in{{"weight_layout", std::string("out_in")}};
+  const ValueId gu = b.node1("grouped_linear", {groups[0], groups[2], gate_up}, out_in, name + ".experts.gate_up");
+  const ValueId h = b.mul(b.silu(b.slice(gu, 1, 0, hidden)), b.slice(gu, 1, hidden, 2 * hidden));
+  const ValueId ys = b.node1("grouped_linear", {h, groups[2], down}, out_in, name + ".experts.down");
+  return b.reshape(b.node1("moe_unpermute", {ys, groups[1], gate[0]}, {}, name + ".combine"), xs);
+}
+
 RecurrentOutput lstm(Builder& b, ValueId x, int64_t hidden, const std::string& name, int64_t layers) {
   return recurrent(b, x, hidden, name, layers, 4, true, [&](ValueId gx, ValueId gh, ValueId, ValueId c) {
     const ValueId gates = b.add(gx, gh);

@@ -48,6 +48,12 @@ ValueId mlp(Builder& b, ValueId x, int64_t hidden, const std::string& activation
 // down(silu(gate(x)) * up(x)), LLaMA's names `name`.gate_proj / .up_proj / .down_proj, no biases.
 ValueId swiglu(Builder& b, ValueId x, int64_t hidden, const std::string& name);
 
+// Mixtral's sparse mixture-of-experts block on x [..., H]: a router `name`.gate.weight [E, H]
+// picks k experts per token (softmax over their logits); each expert is a SwiGLU MLP with
+// `name`.experts.gate_up_proj [E, 2F, H] (gate rows first) and `name`.experts.down_proj
+// [E, H, F] (transformers' MixtralExperts layout), run on its tokens only.
+ValueId moe(Builder& b, ValueId x, int64_t experts, int64_t k, int64_t hidden, const std::string& name);
+
 struct RecurrentOutput {
   ValueId output;  // [B, T, H]: the last layer's h at every step
   ValueId h;       // [layers, B, H]: each layer's last h (torch's h_n)

@@ -62,6 +62,8 @@ BENCHSUITE_REGISTER_BINDINGS(layers, kBindOps) {
         py::arg("dim"), py::arg("base") = 10000.0, py::arg("offset_scalar") = "");
   m.def("layer_mlp", &models::mlp, py::arg("builder"), py::arg("x"), py::arg("hidden"), py::arg("activation"),
         py::arg("name"));
+  m.def("layer_moe", &models::moe, py::arg("builder"), py::arg("x"), py::arg("experts"), py::arg("k"),
+        py::arg("hidden"), py::arg("name"));
   m.def("layer_swiglu", &models::swiglu, py::arg("builder"), py::arg("x"), py::arg("hidden"), py::arg("name"));
   m.def(
       "layer_lstm",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mlp', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'transpose', 'unfold', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_unpermute', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'transpose', 'unfold', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -449,6 +449,10 @@ def group_norm_backward(dy: typing.Any, x: typing.Any, gamma: typing.Any, mean: 
     """
     -> [dx, dgamma, dbeta].
     """
+def grouped_matmul(xs: typing.Any, offsets: typing.Any, w: typing.Any, impl: str = '') -> Tensor:
+    """
+    xs [N, K], offsets [E+1], w [E, K, M] -> ys [N, M], each expert's rows times its weight.
+    """
 def harness_settings_fields() -> list:
     """
     The harness settings, one dict each: name, type (int | float | bool | str), default, nullable, min, min_open, min_closed_when, max, max_open, not_below, none_means, choices, unit, help.
@@ -476,6 +480,8 @@ def layer_gru(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsInde
 def layer_lstm(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str, layers: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
     ...
 def layer_mlp(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, activation: str, name: str) -> int:
+    ...
+def layer_moe(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, experts: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str) -> int:
     ...
 def layer_pool2d(builder: GraphBuilder, mode: str, x: typing.SupportsInt | typing.SupportsIndex, kernel: typing.Any, stride: typing.Any = None, padding: typing.Any = 0) -> int:
     ...
@@ -532,6 +538,14 @@ def model_config_keys() -> list[tuple[str, str]]:
 def model_names() -> list[tuple[str, str]]:
     """
     (name, family) of every registered model.
+    """
+def moe_permute(x: typing.Any, indices: typing.Any, experts: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> list[Tensor]:
+    """
+    x [T, H], indices [T, k] -> [xs [T*k, H] grouped by expert, order [T*k], offsets [E+1]].
+    """
+def moe_unpermute(ys: typing.Any, order: typing.Any, weights: typing.Any, impl: str = '') -> Tensor:
+    """
+    ys [T*k, H] -> out [T, H]: each token's k rows weighted and summed.
     """
 def mul(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
@@ -638,6 +652,10 @@ def tanh_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
 def timer_resolution() -> float:
     """
     Smallest steady_clock step seen, in seconds.
+    """
+def topk_gate(logits: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> list[Tensor]:
+    """
+    logits [T, E] -> [weights [T, k] (softmax over the k largest), indices [T, k]].
     """
 def transpose(x: typing.Any, impl: str = '') -> Tensor:
     """

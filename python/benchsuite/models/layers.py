@@ -20,7 +20,7 @@ from .graph import Builder
 IntOrPair = int | Sequence[int]
 
 __all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "batch_norm", "group_norm", "dropout",
-           "sinusoidal_positions", "mlp", "swiglu", "lstm", "gru"]
+           "sinusoidal_positions", "mlp", "swiglu", "moe", "lstm", "gru"]
 
 
 def conv2d(b: Builder, x: int, out_channels: int, kernel: IntOrPair, name: str, stride: IntOrPair = 1,
@@ -73,6 +73,12 @@ def mlp(b: Builder, x: int, hidden: int, activation: str, name: str) -> int:
 def swiglu(b: Builder, x: int, hidden: int, name: str) -> int:
     """down_proj(silu(gate_proj(x)) * up_proj(x)), LLaMA's MLP."""
     return _core.layer_swiglu(b, x, hidden, name)
+
+
+def moe(b: Builder, x: int, experts: int, k: int, hidden: int, name: str) -> int:
+    """Mixtral's sparse MoE block: top-k routing, SwiGLU experts on their tokens only
+    (`name`.gate.weight, `name`.experts.gate_up_proj, `name`.experts.down_proj)."""
+    return _core.layer_moe(b, x, experts, k, hidden, name)
 
 
 def lstm(b: Builder, x: int, hidden: int, name: str, layers: int = 1) -> tuple[int, int, int]:

@@ -1,0 +1,148 @@
+// The mixture-of-experts ops: versions, and validated ops for direct calls (the node kinds
+// validate at inference and run the versions through run_moe).
+#include "core/error.h"
+#include "ops/dispatch.h"
+#include "ops/moe/moe.h"
+
+namespace benchsuite::ops {
+
+namespace {
+const float* f(const Tensor& t) { return t.data<float>(); }
+float* w(const Tensor& t) { return t.data<float>(); }
+const int64_t* i64(const Tensor& t) { return t.data<int64_t>(); }
+int64_t* i64w(const Tensor& t) { return t.data<int64_t>(); }
+
+void topk_gate_cpu(const Tensor& logits, int64_t k, const Tensor& weights, const Tensor& indices, StreamHandle) {
+  cpu::topk_gate_reference(f(logits), w(weights), i64w(indices), logits.size(0), logits.size(1), k);
+}
+void topk_gate_backward_cpu(const Tensor& dweights, const Tensor& weights, const Tensor& indices,
+                            const Tensor& dlogits, StreamHandle) {
+  cpu::topk_gate_backward_reference(f(dweights), f(weights), i64(indices), w(dlogits), dlogits.size(0),
+                                    dlogits.size(1), weights.size(1));
+}
+void permute_cpu(const Tensor& x, const Tensor& indices, const Tensor& xs, const Tensor& order, const Tensor& offsets,
+                 StreamHandle) {
+  cpu::moe_permute_reference(f(x), i64(indices), w(xs), i64w(order), i64w(offsets), x.size(0), x.size(1),
+                             offsets.size(0) - 1, indices.size(1));
+}
+void permute_backward_cpu(const Tensor& dxs, const Tensor& order, const Tensor& dx, StreamHandle) {
+  cpu::moe_permute_backward_reference(f(dxs), i64(order), w(dx), dx.size(0), dx.size(1), dxs.size(0) / dx.size(0));
+}
+template <bool kReference>
+void grouped_cpu(const Tensor& xs, const Tensor& offsets, const Tensor& wt, const Tensor& ys, StreamHandle) {
+  (kReference ? cpu::grouped_matmul_reference : cpu::grouped_matmul_blocked)(f(xs), i64(offsets), f(wt), w(ys),
+                                                                            wt.size(0), wt.size(1), wt.size(2));
+}
+void weight_grad_cpu(const Tensor& xs, const Tensor& dys, const Tensor& offsets, bool out_in, const Tensor& dw,
+                     StreamHandle) {
+  cpu::grouped_matmul_weight_grad_reference(f(xs), f(dys), i64(offsets), w(dw), offsets.size(0) - 1, xs.size(1),
+                                            dys.size(1), out_in);
+}
+void unpermute_cpu(const Tensor& ys, const Tensor& order, const Tensor& weights, const Tensor& out, StreamHandle) {
+  cpu::moe_unpermute_reference(f(ys), i64(order), f(weights), w(out), out.size(0), out.size(1), weights.size(1));
+}
+void unpermute_backward_cpu(const Tensor& dout, const Tensor& ys, const Tensor& order, const Tensor& weights,
+                            const Tensor& dys, const Tensor& dweights, StreamHandle) {
+  cpu::moe_unpermute_backward_reference(f(dout), f(ys), i64(order), f(weights), w(dys), w(dweights), dout.size(0),
+                                        dout.size(1), weights.size(1));
+}
+
+void check_f32(const char* op, const char* name, const Tensor& t, int64_t rank) {
+  BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == rank && t.device().type == DeviceType::cpu, op,
+                       ": ", name, " is ", t.describe(), ", must be float32 of rank ", rank, " on the CPU");
+}
+void check_i64(const char* op, const char* name, const Tensor& t, const Shape& shape) {
+  BENCHSUITE_CHECK_ARG(t.dtype() == DType::int64 && t.shape() == shape, op, ": ", name, " is ", t.describe(),
+                       ", must be int64 ", shape_str(shape));
+}
+}  // namespace
+
+BENCHSUITE_REGISTER_VERSIONS(moe) {
+  const std::vector<DType> f32 = {DType::float32};
+  const DeviceType cpu = DeviceType::cpu;
+  const unsigned both = kReference | kDefault;
+  table.add<TopkGateOp>({"v1", "reference: stable sort per token, softmax over the k in double", cpu, f32, both},
+                        topk_gate_cpu);
+  table.add<TopkGateBackwardOp>({"v1", "reference: softmax backward over the chosen k", cpu, f32, both},
+                                topk_gate_backward_cpu);
+  table.add<MoePermuteOp>({"v1", "reference: stable counting sort of the assignments by expert", cpu, f32, both},
+                          permute_cpu);
+  table.add<MoePermuteBackwardOp>({"v1", "reference: each token's k rows summed in double", cpu, f32, both},
+                                  permute_backward_cpu);
+  table.add<GroupedMatmulOp>({"v1", "reference: double sums, one segment at a time", cpu, f32, kReference},
+                             grouped_cpu<true>);
+  table.add<GroupedMatmulOp>({"v2", "the blocked GEMM (matmul v2's kernel) per expert segment", cpu, f32, kDefault},
+                             grouped_cpu<false>);
+  table.add<GroupedWeightGradOp>({"v1", "reference: x_e^T dy_e in double", cpu, f32, both}, weight_grad_cpu);
+  table.add<MoeUnpermuteOp>({"v1", "reference: each token's k weighted rows in slot order, double", cpu, f32, both},
+                            unpermute_cpu);
+  table.add<MoeUnpermuteBackwardOp>({"v1", "reference: dys scaled by the weights, dweights as dot products", cpu, f32,
+                                     both},
+                                    unpermute_backward_cpu);
+}
+
+void check_offsets(const Tensor& offsets, int64_t experts, int64_t rows) {
+  check_i64("grouped_matmul", "offsets", offsets, {experts + 1});
+  const Tensor host = offsets.to(Device{}).contiguous();
+  const int64_t* o = host.data<int64_t>();
+  BENCHSUITE_CHECK_ARG(o[0] == 0 && o[experts] == rows, "grouped_matmul: offsets must run from 0 to the ", rows,
+                       " rows, got ", o[0], " .. ", o[experts]);
+  for (int64_t e = 0; e < experts; ++e)
+    BENCHSUITE_CHECK_ARG(o[e] <= o[e + 1], "grouped_matmul: offsets[", e, "]=", o[e], " > offsets[", e + 1,
+                         "]=", o[e + 1], " (must not decrease)");
+}
+
+std::vector<Tensor> topk_gate(const Tensor& logits, int64_t k, const std::string& impl) {
+  check_f32("topk_gate", "logits", logits, 2);
+  BENCHSUITE_CHECK_ARG(k >= 1 && k <= logits.size(1), "topk_gate: k=", k, " must be in [1, ", logits.size(1),
+                       "] (the experts)");
+  const OpVersion& v = select_version(TopkGateOp::name, logits.device(), logits.dtype(), impl);
+  Tensor weights = Tensor::empty({logits.size(0), k}, DType::float32, logits.device());
+  Tensor indices = Tensor::empty({logits.size(0), k}, DType::int64, logits.device());
+  run_moe<TopkGateOp>(v, logits.contiguous(), k, weights, indices);
+  return {weights, indices};
+}
+
+std::vector<Tensor> moe_permute(const Tensor& x, const Tensor& indices, int64_t experts, const std::string& impl) {
+  check_f32("moe_permute", "x", x, 2);
+  BENCHSUITE_CHECK_ARG(indices.dtype() == DType::int64 && indices.ndim() == 2 && indices.size(0) == x.size(0),
+                       "moe_permute: indices is ", indices.describe(), ", must be int64 [", x.size(0), ", k]");
+  BENCHSUITE_CHECK_ARG(experts >= 1, "moe_permute: experts=", experts, " must be >= 1");
+  const Tensor host = indices.contiguous();
+  for (int64_t a = 0; a < host.numel(); ++a)
+    BENCHSUITE_CHECK_ARG(host.data<int64_t>()[a] >= 0 && host.data<int64_t>()[a] < experts, "moe_permute: indices[",
+                         a / indices.size(1), ", ", a % indices.size(1), "]=", host.data<int64_t>()[a],
+                         " is not an expert in [0, ", experts, ")");
+  const OpVersion& v = select_version(MoePermuteOp::name, x.device(), x.dtype(), impl);
+  const int64_t rows = indices.numel();
+  Tensor xs = Tensor::empty({rows, x.size(1)}, DType::float32, x.device());
+  Tensor order = Tensor::empty({rows}, DType::int64, x.device()), offsets = Tensor::empty({experts + 1}, DType::int64, x.device());
+  run_moe<MoePermuteOp>(v, x.contiguous(), host, xs, order, offsets);
+  return {xs, order, offsets};
+}
+
+Tensor grouped_matmul(const Tensor& xs, const Tensor& offsets, const Tensor& wt, const std::string& impl) {
+  check_f32("grouped_matmul", "xs", xs, 2);
+  check_f32("grouped_matmul", "w", wt, 3);
+  BENCHSUITE_CHECK_ARG(wt.size(1) == xs.size(1), "grouped_matmul: w is ", wt.describe(), ", its K must be xs's ",
+                       xs.size(1));
+  check_offsets(offsets, wt.size(0), xs.size(0));
+  const OpVersion& v = select_version(GroupedMatmulOp::name, xs.device(), xs.dtype(), impl);
+  Tensor ys = Tensor::empty({xs.size(0), wt.size(2)}, DType::float32, xs.device());
+  run_moe<GroupedMatmulOp>(v, xs.contiguous(), offsets.contiguous(), wt.contiguous(), ys);
+  return ys;
+}
+
+Tensor moe_unpermute(const Tensor& ys, const Tensor& order, const Tensor& weights, const std::string& impl) {
+  check_f32("moe_unpermute", "ys", ys, 2);
+  check_f32("moe_unpermute", "weights", weights, 2);
+  check_i64("moe_unpermute", "order", order, {ys.size(0)});
+  BENCHSUITE_CHECK_ARG(weights.numel() == ys.size(0), "moe_unpermute: weights is ", weights.describe(),
+                       ", must hold one weight per row of ys (", ys.size(0), ")");
+  const OpVersion& v = select_version(MoeUnpermuteOp::name, ys.device(), ys.dtype(), impl);
+  Tensor out = Tensor::empty({weights.size(0), ys.size(1)}, DType::float32, ys.device());
+  run_moe<MoeUnpermuteOp>(v, ys.contiguous(), order.contiguous(), weights.contiguous(), out);
+  return out;
+}
+
+}  // namespace benchsuite::ops
