@@ -129,6 +129,12 @@ def test_mixture_of_experts(rng):
     check_gradients(lambda b, v: layers.moe(b, v["x"], 3, 2, 5, "moe"), {"x": x}, rng, h=3e-3)
 
 
+def test_mamba_block(rng):
+    from benchsuite.models import layers
+    check_gradients(lambda b, v: layers.mamba(b, v["x"], "mixer", intermediate=3, state=2, conv_kernel=3),
+                    {"x": x_(rng, 1, 4, 4)}, rng)
+
+
 def test_shape_kinds(rng):
     def build(b, v):
         h = b.permute(b.reshape(v["x"], [0, 2, 3]), [0, 2, 1])          # [2, 3, 2]

@@ -303,3 +303,59 @@ def test_moe_layer_matches_mixtral_block(rng):
     want = torch_grads(ref, {"x": tx, **{"moe." + k: t for k, t in block.named_parameters()}}, w)
     for k, v in want.items():
         close(grads[k], v, 1e-4)
+
+
+# ---- the Mamba block ---------------------------------------------------------------------------------
+def test_depthwise_conv1d_matches_torch(rng):
+    x = rng.standard_normal((2, 5, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 4)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, bias))
+    ref = F.conv1d(tx, tw[:, None, :], tb, padding=3, groups=5)[..., :9]  # Mamba's causal conv
+    y = bs._core.depthwise_conv1d(x, w, bias, 3)
+    close(y, ref.detach().numpy())
+    dy = rng.standard_normal(ref.shape).astype(np.float32)
+    (ref * torch.from_numpy(dy)).sum().backward()
+    for got, want in zip(bs._core.depthwise_conv1d_backward(dy, x, w, 3), (tx.grad, tw.grad, tb.grad)):
+        close(got, want.numpy(), 1e-5)
+
+
+def test_mamba_ssm_matches_the_recurrence(rng):
+    b, t, d, n = 2, 6, 3, 4
+    x, dt = (rng.standard_normal((b, t, d)).astype(np.float32) for _ in range(2))
+    dt[0, 0, 0] = 25.0  # softplus's linear branch
+    a_log = rng.standard_normal((d, n)).astype(np.float32) * 0.5
+    bm, cm = (rng.standard_normal((b, t, n)).astype(np.float32) for _ in range(2))
+    dv = rng.standard_normal(d).astype(np.float32)
+    args = [torch.from_numpy(v.astype(np.float64)).requires_grad_() for v in (x, dt, a_log, bm, cm, dv)]
+    tx, tdt, ta, tb, tc, td = args
+    delta = F.softplus(tdt)
+    h = torch.zeros(b, d, n, dtype=torch.float64)
+    ys = []
+    for i in range(t):
+        h = torch.exp(delta[:, i, :, None] * -torch.exp(ta)) * h + delta[:, i, :, None] * tb[:, i, None, :] * tx[:, i, :, None]
+        ys.append((h * tc[:, i, None, :]).sum(-1) + td * tx[:, i])
+    ref = torch.stack(ys, 1)
+    close(bs._core.mamba_ssm(x, dt, a_log, bm, cm, dv), ref.detach().numpy(), 1e-5)
+    dy = rng.standard_normal((b, t, d)).astype(np.float32)
+    (ref * torch.from_numpy(dy.astype(np.float64))).sum().backward()
+    got = bs._core.mamba_ssm_backward(dy, x, dt, a_log, bm, cm, dv)
+    for name, g, a in zip(["x", "dt", "A_log", "B", "C", "D"], got, args):
+        close(g, a.grad.numpy(), 1e-5)
+    with pytest.raises(bs.InvalidArgumentError, match=r"mamba_ssm: A_log is .*, must be \[3, state\]"):
+        bs._core.mamba_ssm(x, dt, a_log.T.copy(), bm, cm, dv)
+
+
+def test_mamba_layer_matches_transformers_mixer(rng):
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed (test extra)")
+    x = rng.standard_normal((2, 7, 16)).astype(np.float32)
+    (y,), p, grads, w = run_layer(lambda b, v: layers.mamba(b, v, "mixer", state=4, conv_kernel=3), x, rng, grads=True)
+    cfg = transformers.MambaConfig(hidden_size=16, state_size=4, conv_kernel=3, expand=2, time_step_rank=1)
+    mixer = transformers.models.mamba.modeling_mamba.MambaMixer(cfg, layer_idx=0)
+    mixer.load_state_dict({k.removeprefix("mixer."): torch.from_numpy(v) for k, v in p.items()})
+    tx = torch.from_numpy(x).requires_grad_()
+    ref = mixer(tx)
+    close(y, ref.detach().numpy(), 5e-5)
+    want = torch_grads(ref, {"x": tx, **{"mixer." + k: t for k, t in mixer.named_parameters()}}, w)
+    for k, v in want.items():
+        close(grads[k], v, 2e-4)

@@ -196,6 +196,33 @@ ValueId moe(Builder& b, ValueId x, int64_t experts, int64_t k, int64_t hidden, c
   return b.reshape(b.node1("moe_unpermute", {ys, groups[1], gate[0]}, {}, name + ".combine"), xs);
 }
 
+ValueId mamba(Builder& b, ValueId x, const MambaOptions& o, const std::string& name) {
+  const Shape xs = b.shape(x);
+  BENCHSUITE_CHECK_ARG(xs.size() == 3, name, ": x is ", shape_str(xs), ", must be [batch, seq_len, hidden]");
+  const int64_t H = xs[2], I = o.intermediate > 0 ? o.intermediate : 2 * H, N = o.state, K = o.conv_kernel;
+  const int64_t R = o.dt_rank > 0 ? o.dt_rank : (H + 15) / 16;
+  BENCHSUITE_CHECK_ARG(N >= 1 && K >= 1, name, ": state=", N, " and conv_kernel=", K, " must be >= 1");
+  const ValueId projected = b.linear(x, 2 * I, name + ".in_proj", false);
+  const ValueId gate = b.slice(projected, 2, I, 2 * I);
+  // [B, I, L] for the per-channel causal conv, then back to [B, L, I].
+  const ValueId channels = b.permute(b.slice(projected, 2, 0, I), {0, 2, 1});
+  const ValueId conv_w = b.parameter(name + ".conv1d.weight", {I, 1, K}, fan_init(K));
+  const ValueId conv_b = b.parameter(name + ".conv1d.bias", {I}, fan_init(K));
+  const ValueId conv = b.node1("depthwise_conv1d", {channels, b.reshape(conv_w, {I, K}), conv_b}, {{"pad_left", K - 1}},
+                               name + ".conv1d");
+  const ValueId u = b.silu(b.permute(conv, {0, 2, 1}));
+  const ValueId ssm_in = b.linear(u, R + 2 * N, name + ".x_proj", false);
+  const ValueId dt = b.linear(b.slice(ssm_in, 2, 0, R), I, name + ".dt_proj", true);
+  // transformers initialises A_log to log(1..N) per channel and D to ones; a normal draw
+  // around them keeps the decays in (0, 1) either way.
+  const ValueId a_log = b.parameter(name + ".A_log", {I, N}, {ParameterInit::Kind::normal, 0.5});
+  const ValueId skip = b.parameter(name + ".D", {I}, {ParameterInit::Kind::ones});
+  const ValueId y = b.node1("mamba_ssm", {u, dt, a_log, b.slice(ssm_in, 2, R, R + N), b.slice(ssm_in, 2, R + N, R + 2 * N),
+                                          skip},
+                            {}, name + ".ssm");
+  return b.linear(b.mul(y, b.silu(gate)), H, name + ".out_proj", false);
+}
+
 RecurrentOutput lstm(Builder& b, ValueId x, int64_t hidden, const std::string& name, int64_t layers) {
   return recurrent(b, x, hidden, name, layers, 4, true, [&](ValueId gx, ValueId gh, ValueId, ValueId c) {
     const ValueId gates = b.add(gx, gh);

@@ -54,6 +54,19 @@ ValueId swiglu(Builder& b, ValueId x, int64_t hidden, const std::string& name);
 // [E, H, F] (transformers' MixtralExperts layout), run on its tokens only.
 ValueId moe(Builder& b, ValueId x, int64_t experts, int64_t k, int64_t hidden, const std::string& name);
 
+struct MambaOptions {
+  int64_t intermediate = 0;  // I: 0 means 2 * H (transformers' expand = 2)
+  int64_t state = 16;        // N
+  int64_t conv_kernel = 4;   // K
+  int64_t dt_rank = 0;       // R: 0 means ceil(H / 16)
+};
+// transformers' MambaMixer on x [B, L, H]: in_proj to (x, gate) [B, L, 2I]; a causal
+// depthwise conv (kernel K) and SiLU; x_proj to (dt [R], B [N], C [N]); dt_proj; the
+// selective SSM with A = -exp(A_log) and skip D; times SiLU(gate); out_proj. Parameters
+// `name`.in_proj.weight, conv1d.weight [I, 1, K] / .bias, x_proj.weight, dt_proj.weight /
+// .bias, A_log [I, N], D [I], out_proj.weight, as transformers names them.
+ValueId mamba(Builder& b, ValueId x, const MambaOptions& o, const std::string& name);
+
 struct RecurrentOutput {
   ValueId output;  // [B, T, H]: the last layer's h at every step
   ValueId h;       // [layers, B, H]: each layer's last h (torch's h_n)

@@ -64,6 +64,19 @@ BENCHSUITE_REGISTER_BINDINGS(layers, kBindOps) {
         py::arg("name"));
   m.def("layer_moe", &models::moe, py::arg("builder"), py::arg("x"), py::arg("experts"), py::arg("k"),
         py::arg("hidden"), py::arg("name"));
+  m.def(
+      "layer_mamba",
+      [](Builder& b, int64_t x, const std::string& name, int64_t intermediate, int64_t state, int64_t conv_kernel,
+         int64_t dt_rank) {
+        models::MambaOptions o;
+        o.intermediate = intermediate;
+        o.state = state;
+        o.conv_kernel = conv_kernel;
+        o.dt_rank = dt_rank;
+        return models::mamba(b, x, o, name);
+      },
+      py::arg("builder"), py::arg("x"), py::arg("name"), py::arg("intermediate") = 0, py::arg("state") = 16,
+      py::arg("conv_kernel") = 4, py::arg("dt_rank") = 0);
   m.def("layer_swiglu", &models::swiglu, py::arg("builder"), py::arg("x"), py::arg("hidden"), py::arg("name"));
   m.def(
       "layer_lstm",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_unpermute', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'transpose', 'unfold', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'depthwise_conv1d', 'depthwise_conv1d_backward', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mamba', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'mamba_ssm', 'mamba_ssm_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_unpermute', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'transpose', 'unfold', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -391,6 +391,14 @@ def cuda_status() -> dict:
     """
     Whether CUDA was compiled in and a device is usable now, and why not.
     """
+def depthwise_conv1d(x: typing.Any, w: typing.Any, bias: typing.Any = None, pad_left: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> Tensor:
+    """
+    x [B, C, L], w [C, K] -> y [B, C, L + pad_left - K + 1] (pad_left = K - 1: causal, Mamba's conv).
+    """
+def depthwise_conv1d_backward(dy: typing.Any, x: typing.Any, w: typing.Any, pad_left: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> list[Tensor]:
+    """
+    -> [dx, dw, db].
+    """
 def dropout(x: typing.Any, p: typing.SupportsFloat | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> Tensor:
     """
     y = x * keep / (1 - p), element i kept when its Philox draw from `seed` is >= p; the backward is the same op on dy with the same seed.
@@ -479,6 +487,8 @@ def layer_gru(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsInde
     ...
 def layer_lstm(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str, layers: typing.SupportsInt | typing.SupportsIndex = 1) -> tuple:
     ...
+def layer_mamba(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, name: str, intermediate: typing.SupportsInt | typing.SupportsIndex = 0, state: typing.SupportsInt | typing.SupportsIndex = 16, conv_kernel: typing.SupportsInt | typing.SupportsIndex = 4, dt_rank: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
+    ...
 def layer_mlp(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, activation: str, name: str) -> int:
     ...
 def layer_moe(builder: GraphBuilder, x: typing.SupportsInt | typing.SupportsIndex, experts: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex, hidden: typing.SupportsInt | typing.SupportsIndex, name: str) -> int:
@@ -501,6 +511,14 @@ def log_softmax(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def log_softmax_backward(y: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
+def mamba_ssm(x: typing.Any, dt: typing.Any, A_log: typing.Any, B: typing.Any, C: typing.Any, D: typing.Any, impl: str = '') -> Tensor:
+    """
+    Mamba's selective SSM (softplus(dt) discretisation, zero initial state): y [batch, len, dim].
+    """
+def mamba_ssm_backward(dy: typing.Any, x: typing.Any, dt: typing.Any, A_log: typing.Any, B: typing.Any, C: typing.Any, D: typing.Any, impl: str = '') -> list[Tensor]:
+    """
+    -> [dx, ddt, dA_log, dB, dC, dD].
+    """
 def matmul(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
 def max(x: typing.Any, axis: typing.Any = -1, impl: str = '') -> Tensor:

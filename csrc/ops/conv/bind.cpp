@@ -76,6 +76,21 @@ BENCHSUITE_REGISTER_BINDINGS(conv, kBindOps) {
       },
       py::arg("dy"), py::arg("h"), py::arg("w"), py::arg("kernel"), py::arg("stride") = py::none(),
       py::arg("padding") = 0, py::arg("impl") = "", "-> dx [N, C, h, w].");
+  m.def(
+      "depthwise_conv1d",
+      [](const py::object& x, const py::object& w, const py::object& bias, int64_t pad_left, const std::string& impl) {
+        return ops::depthwise_conv1d(as_tensor(x, "x"), as_tensor(w, "w"),
+                                     bias.is_none() ? Tensor() : as_tensor(bias, "bias"), pad_left, impl);
+      },
+      py::arg("x"), py::arg("w"), py::arg("bias") = py::none(), py::arg("pad_left") = 0, py::arg("impl") = "",
+      "x [B, C, L], w [C, K] -> y [B, C, L + pad_left - K + 1] (pad_left = K - 1: causal, Mamba's conv).");
+  m.def(
+      "depthwise_conv1d_backward",
+      [](const py::object& dy, const py::object& x, const py::object& w, int64_t pad_left, const std::string& impl) {
+        return ops::depthwise_conv1d_backward(as_tensor(dy, "dy"), as_tensor(x, "x"), as_tensor(w, "w"), pad_left,
+                                              impl);
+      },
+      py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("pad_left") = 0, py::arg("impl") = "", "-> [dx, dw, db].");
 }
 
 }  // namespace benchsuite::bindings

@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/cuda_runtime.h"
 #include "core/tensor.h"
@@ -35,6 +36,14 @@ void max_pool2d_backward_reference(const float* dy, const int64_t* indices, floa
 void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win);
 void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
                                    const Window2d& win);
+// Depthwise 1-D convolution with left padding (Mamba's causal conv with pad_left = K - 1):
+// y[b, c, t] = bias[c] + sum_k w[c, k] x[b, c, t + k - pad_left], x [B, C, L], w [C, K],
+// y [B, C, L + pad_left - K + 1]; bias may be null. The backward gives dx, dw, db.
+void depthwise_conv1d_reference(const float* x, const float* w, const float* bias, float* y, int64_t batch,
+                                int64_t channels, int64_t len, int64_t kernel, int64_t pad_left);
+void depthwise_conv1d_backward_reference(const float* dy, const float* x, const float* w, float* dx, float* dw,
+                                         float* db, int64_t batch, int64_t channels, int64_t len, int64_t kernel,
+                                         int64_t pad_left);
 }  // namespace cpu
 
 namespace ops {
@@ -44,6 +53,13 @@ using WindowSignature = void(const Tensor& in, const Tensor& out, const Window2d
 using MaxPoolSignature = void(const Tensor& x, const Tensor& y, const Tensor& indices, const Window2d& window,
                               StreamHandle stream);
 using MaxPoolBackwardSignature = void(const Tensor& dy, const Tensor& indices, const Tensor& dx, StreamHandle stream);
+// depthwise_conv1d (x, w, bias or undefined, pad_left, y); its backward (dy, x, w, pad_left, dx, dw, db).
+using DepthwiseConvSignature = void(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t pad_left,
+                                    const Tensor& y, StreamHandle stream);
+using DepthwiseConvBackwardSignature = void(const Tensor& dy, const Tensor& x, const Tensor& w, int64_t pad_left,
+                                            const Tensor& dx, const Tensor& dw, const Tensor& db, StreamHandle stream);
+BENCHSUITE_OP(DepthwiseConv1dOp, "depthwise_conv1d", DepthwiseConvSignature);
+BENCHSUITE_OP(DepthwiseConv1dBackwardOp, "depthwise_conv1d_backward", DepthwiseConvBackwardSignature);
 BENCHSUITE_OP(UnfoldOp, "unfold", WindowSignature);
 BENCHSUITE_OP(FoldOp, "fold", WindowSignature);
 BENCHSUITE_OP(AvgPool2dOp, "avg_pool2d", WindowSignature);
@@ -67,6 +83,18 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& indices, int64_t h, i
 Tensor avg_pool2d(const Tensor& x, const Window2d& window, const std::string& impl = "");
 Tensor avg_pool2d_backward(const Tensor& dy, int64_t h, int64_t w, const Window2d& window,
                            const std::string& impl = "");
+
+// x [B, C, L], w [C, K], bias [C] or undefined -> y [B, C, L + pad_left - K + 1].
+Tensor depthwise_conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t pad_left,
+                        const std::string& impl = "");
+// -> {dx, dw, db}
+std::vector<Tensor> depthwise_conv1d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, int64_t pad_left,
+                                              const std::string& impl = "");
+void run_depthwise_conv1d(const OpVersion& v, const Tensor& x, const Tensor& w, const Tensor& bias, int64_t pad_left,
+                          const Tensor& y, StreamHandle stream = nullptr);
+void run_depthwise_conv1d_backward(const OpVersion& v, const Tensor& dy, const Tensor& x, const Tensor& w,
+                                   int64_t pad_left, const Tensor& dx, const Tensor& dw, const Tensor& db,
+                                   StreamHandle stream = nullptr);
 
 void run_window(const OpVersion& v, const Tensor& in, const Tensor& out, const Window2d& window,
                 StreamHandle stream = nullptr);

@@ -1,6 +1,8 @@
 // CPU references of the conv family: straight loops over every output position and window
 // tap, in the index order conv.h spells out.
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "ops/conv/conv.h"
 
@@ -110,6 +112,50 @@ void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_
           if (inside) plane[ih * w + iw] += g;
         });
       }
+  }
+}
+
+void depthwise_conv1d_reference(const float* x, const float* w, const float* bias, float* y, int64_t batch,
+                                int64_t channels, int64_t len, int64_t kernel, int64_t pad_left) {
+  const int64_t out_len = len + pad_left - kernel + 1;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* in = x + (b * channels + c) * len;
+      for (int64_t t = 0; t < out_len; ++t) {
+        double sum = bias != nullptr ? bias[c] : 0.0;
+        for (int64_t k = 0; k < kernel; ++k) {
+          const int64_t s = t + k - pad_left;
+          if (s >= 0 && s < len) sum += static_cast<double>(w[c * kernel + k]) * in[s];
+        }
+        y[(b * channels + c) * out_len + t] = static_cast<float>(sum);
+      }
+    }
+}
+
+void depthwise_conv1d_backward_reference(const float* dy, const float* x, const float* w, float* dx, float* dw,
+                                         float* db, int64_t batch, int64_t channels, int64_t len, int64_t kernel,
+                                         int64_t pad_left) {
+  const int64_t out_len = len + pad_left - kernel + 1;
+  std::vector<double> gx(static_cast<size_t>(len));
+  for (int64_t c = 0; c < channels; ++c) {
+    std::vector<double> gw(static_cast<size_t>(kernel), 0.0);
+    double gb = 0;
+    for (int64_t b = 0; b < batch; ++b) {
+      const float *in = x + (b * channels + c) * len, *g = dy + (b * channels + c) * out_len;
+      std::fill(gx.begin(), gx.end(), 0.0);
+      for (int64_t t = 0; t < out_len; ++t) {
+        gb += g[t];
+        for (int64_t k = 0; k < kernel; ++k) {
+          const int64_t s = t + k - pad_left;
+          if (s < 0 || s >= len) continue;
+          gw[k] += static_cast<double>(g[t]) * in[s];
+          gx[s] += static_cast<double>(g[t]) * w[c * kernel + k];
+        }
+      }
+      for (int64_t s = 0; s < len; ++s) dx[(b * channels + c) * len + s] = static_cast<float>(gx[s]);
+    }
+    for (int64_t k = 0; k < kernel; ++k) dw[c * kernel + k] = static_cast<float>(gw[k]);
+    db[c] = static_cast<float>(gb);
   }
 }
 

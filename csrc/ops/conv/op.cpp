@@ -29,6 +29,16 @@ void max_pool_backward_cpu(const Tensor& dy, const Tensor& indices, const Tensor
   cpu::max_pool2d_backward_reference(f(dy), indices.data<int64_t>(), w(dx), dx.size(0), dx.size(1), dx.size(2),
                                      dx.size(3), dy.size(2), dy.size(3));
 }
+void depthwise_cpu(const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left, const Tensor& y,
+                   StreamHandle) {
+  cpu::depthwise_conv1d_reference(f(x), f(wt), bias.defined() ? f(bias) : nullptr, w(y), x.size(0), x.size(1),
+                                  x.size(2), wt.size(1), pad_left);
+}
+void depthwise_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left, const Tensor& dx,
+                            const Tensor& dw, const Tensor& db, StreamHandle) {
+  cpu::depthwise_conv1d_backward_reference(f(dy), f(x), f(wt), w(dx), w(dw), w(db), x.size(0), x.size(1), x.size(2),
+                                           wt.size(1), pad_left);
+}
 void begin(const OpVersion& v, const Tensor& t) {
   check_version_dtype(v, t.dtype());
   make_current(t);
@@ -39,6 +49,10 @@ BENCHSUITE_REGISTER_VERSIONS(conv) {
   const std::vector<DType> f32 = {DType::float32};
   const DeviceType cpu = DeviceType::cpu;
   const unsigned both = kReference | kDefault;
+  table.add<DepthwiseConv1dOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, both},
+                               depthwise_cpu);
+  table.add<DepthwiseConv1dBackwardOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, both},
+                                       depthwise_backward_cpu);
   table.add<UnfoldOp>({"v1", "reference: one output position and tap at a time", cpu, f32, both}, unfold_cpu);
   table.add<FoldOp>({"v1", "reference: zero, then add every column entry in order", cpu, f32, both}, fold_cpu);
   table.add<AvgPool2dOp>({"v1", "reference: double window sums", cpu, f32, both}, avg_pool_cpu);
@@ -150,6 +164,58 @@ Tensor avg_pool2d_backward(const Tensor& dy, int64_t h, int64_t w, const Window2
   Tensor dx = Tensor::empty({dy.size(0), dy.size(1), h, w}, dy.dtype(), dy.device());
   run_window(v, dy.contiguous(), dx, window);
   return dx;
+}
+
+void run_depthwise_conv1d(const OpVersion& v, const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left,
+                          const Tensor& y, StreamHandle stream) {
+  begin(v, x);
+  v.fn<DepthwiseConvSignature>()(x, wt, bias, pad_left, y, stream);
+}
+
+void run_depthwise_conv1d_backward(const OpVersion& v, const Tensor& dy, const Tensor& x, const Tensor& wt,
+                                   int64_t pad_left, const Tensor& dx, const Tensor& dw, const Tensor& db,
+                                   StreamHandle stream) {
+  begin(v, x);
+  v.fn<DepthwiseConvBackwardSignature>()(dy, x, wt, pad_left, dx, dw, db, stream);
+}
+
+namespace {
+int64_t depthwise_out_len(const char* op, const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left) {
+  BENCHSUITE_CHECK_ARG(x.dtype() == DType::float32 && x.ndim() == 3, op, ": x is ", x.describe(),
+                       ", must be float32 [B, C, L]");
+  BENCHSUITE_CHECK_ARG(wt.dtype() == DType::float32 && wt.ndim() == 2 && wt.size(0) == x.size(1) && wt.size(1) >= 1,
+                       op, ": w is ", wt.describe(), ", must be float32 [", x.size(1), ", kernel]");
+  if (bias.defined())
+    BENCHSUITE_CHECK_ARG(bias.dtype() == DType::float32 && bias.shape() == Shape{x.size(1)}, op, ": bias is ",
+                         bias.describe(), ", must be float32 [", x.size(1), "]");
+  const int64_t out = x.size(2) + pad_left - wt.size(1) + 1;
+  BENCHSUITE_CHECK_ARG(pad_left >= 0 && out >= 1, op, ": pad_left=", pad_left, " with kernel ", wt.size(1),
+                       " over length ", x.size(2), " leaves no output");
+  return out;
+}
+}  // namespace
+
+Tensor depthwise_conv1d(const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left,
+                        const std::string& impl) {
+  const int64_t out = depthwise_out_len("depthwise_conv1d", x, wt, bias, pad_left);
+  const OpVersion& v = select_version(DepthwiseConv1dOp::name, x.device(), x.dtype(), impl);
+  Tensor y = Tensor::empty({x.size(0), x.size(1), out}, x.dtype(), x.device());
+  run_depthwise_conv1d(v, x.contiguous(), wt.contiguous(), bias.defined() ? bias.contiguous() : Tensor(), pad_left,
+                       y);
+  return y;
+}
+
+std::vector<Tensor> depthwise_conv1d_backward(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left,
+                                              const std::string& impl) {
+  const int64_t out = depthwise_out_len("depthwise_conv1d_backward", x, wt, Tensor(), pad_left);
+  BENCHSUITE_CHECK_ARG(dy.dtype() == DType::float32 && dy.shape() == (Shape{x.size(0), x.size(1), out}),
+                       "depthwise_conv1d_backward: dy is ", dy.describe(), ", must be float32 [", x.size(0), ", ",
+                       x.size(1), ", ", out, "]");
+  const OpVersion& v = select_version(DepthwiseConv1dBackwardOp::name, x.device(), x.dtype(), impl);
+  Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device()), dw = Tensor::empty(wt.shape(), wt.dtype(), x.device());
+  Tensor db = Tensor::empty({x.size(1)}, x.dtype(), x.device());
+  run_depthwise_conv1d_backward(v, dy.contiguous(), x.contiguous(), wt.contiguous(), pad_left, dx, dw, db);
+  return {dx, dw, db};
 }
 
 }  // namespace benchsuite::ops

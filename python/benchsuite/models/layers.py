@@ -20,7 +20,7 @@ from .graph import Builder
 IntOrPair = int | Sequence[int]
 
 __all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "batch_norm", "group_norm", "dropout",
-           "sinusoidal_positions", "mlp", "swiglu", "moe", "lstm", "gru"]
+           "sinusoidal_positions", "mlp", "swiglu", "moe", "mamba", "lstm", "gru"]
 
 
 def conv2d(b: Builder, x: int, out_channels: int, kernel: IntOrPair, name: str, stride: IntOrPair = 1,
@@ -79,6 +79,12 @@ def moe(b: Builder, x: int, experts: int, k: int, hidden: int, name: str) -> int
     """Mixtral's sparse MoE block: top-k routing, SwiGLU experts on their tokens only
     (`name`.gate.weight, `name`.experts.gate_up_proj, `name`.experts.down_proj)."""
     return _core.layer_moe(b, x, experts, k, hidden, name)
+
+
+def mamba(b: Builder, x: int, name: str, intermediate: int = 0, state: int = 16, conv_kernel: int = 4,
+          dt_rank: int = 0) -> int:
+    """transformers' MambaMixer on x [B, L, H] (intermediate 0: 2H; dt_rank 0: ceil(H/16))."""
+    return _core.layer_mamba(b, x, name, intermediate, state, conv_kernel, dt_rank)
 
 
 def lstm(b: Builder, x: int, hidden: int, name: str, layers: int = 1) -> tuple[int, int, int]:

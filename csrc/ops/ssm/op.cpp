@@ -1,0 +1,75 @@
+// The Mamba SSM ops: validation, the reference versions, and the ops users call.
+#include "core/error.h"
+#include "ops/dispatch.h"
+#include "ops/ssm/ssm.h"
+
+namespace benchsuite::ops {
+
+namespace {
+const float* f(const Tensor& t) { return t.data<float>(); }
+float* w(const Tensor& t) { return t.data<float>(); }
+
+void ssm_cpu(const std::vector<Tensor>& in, const Tensor& y, StreamHandle) {
+  cpu::mamba_ssm_reference(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(y), in[0].size(0),
+                           in[0].size(1), in[0].size(2), in[2].size(1));
+}
+void ssm_backward_cpu(const Tensor& dy, const std::vector<Tensor>& in, const std::vector<Tensor>& g, StreamHandle) {
+  cpu::mamba_ssm_backward_reference(f(dy), f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(g[0]),
+                                    w(g[1]), w(g[2]), w(g[3]), w(g[4]), w(g[5]), in[0].size(0), in[0].size(1),
+                                    in[0].size(2), in[2].size(1));
+}
+const char* const kNames[] = {"x", "dt", "A_log", "B", "C", "D"};
+}  // namespace
+
+BENCHSUITE_REGISTER_VERSIONS(ssm) {
+  const std::vector<DType> f32 = {DType::float32};
+  table.add<MambaSsmOp>({"v1", "reference: one (batch, channel) at a time down the sequence, double", DeviceType::cpu,
+                         f32, kReference | kDefault},
+                        ssm_cpu);
+  table.add<MambaSsmBackwardOp>(
+      {"v1", "reference: states recomputed, the recurrence run in reverse, double", DeviceType::cpu, f32,
+       kReference | kDefault},
+      ssm_backward_cpu);
+}
+
+void check_mamba_ssm_args(const std::vector<Tensor>& in) {
+  BENCHSUITE_CHECK_ARG(in.size() == 6, "mamba_ssm: takes x, dt, A_log, B, C, D (6 tensors), got ", in.size());
+  for (size_t i = 0; i < 6; ++i)
+    BENCHSUITE_CHECK_ARG(in[i].dtype() == DType::float32 && in[i].device().type == DeviceType::cpu, "mamba_ssm: ",
+                         kNames[i], " is ", in[i].describe(), ", must be float32 on the CPU");
+  BENCHSUITE_CHECK_ARG(in[0].ndim() == 3, "mamba_ssm: x is ", in[0].describe(), ", must be [batch, len, dim]");
+  const int64_t b = in[0].size(0), t = in[0].size(1), d = in[0].size(2);
+  BENCHSUITE_CHECK_ARG(in[2].ndim() == 2 && in[2].size(0) == d, "mamba_ssm: A_log is ", in[2].describe(),
+                       ", must be [", d, ", state]");
+  const int64_t n = in[2].size(1);
+  const Shape want[] = {{b, t, d}, {b, t, d}, {d, n}, {b, t, n}, {b, t, n}, {d}};
+  for (size_t i = 0; i < 6; ++i)
+    BENCHSUITE_CHECK_ARG(in[i].shape() == want[i], "mamba_ssm: ", kNames[i], " is ", in[i].describe(), ", must be ",
+                         shape_str(want[i]));
+}
+
+Tensor mamba_ssm(const std::vector<Tensor>& in, const std::string& impl) {
+  check_mamba_ssm_args(in);
+  const OpVersion& v = select_version(MambaSsmOp::name, in[0].device(), in[0].dtype(), impl);
+  std::vector<Tensor> c;
+  for (const Tensor& t : in) c.push_back(t.contiguous());
+  Tensor y = Tensor::empty(in[0].shape(), DType::float32, in[0].device());
+  v.fn<MambaSsmSignature>()(c, y, nullptr);
+  return y;
+}
+
+std::vector<Tensor> mamba_ssm_backward(const Tensor& dy, const std::vector<Tensor>& in, const std::string& impl) {
+  check_mamba_ssm_args(in);
+  BENCHSUITE_CHECK_ARG(dy.dtype() == DType::float32 && dy.shape() == in[0].shape(), "mamba_ssm_backward: dy is ",
+                       dy.describe(), ", must be x's ", shape_str(in[0].shape()));
+  const OpVersion& v = select_version(MambaSsmBackwardOp::name, in[0].device(), in[0].dtype(), impl);
+  std::vector<Tensor> c, grads;
+  for (const Tensor& t : in) {
+    c.push_back(t.contiguous());
+    grads.push_back(Tensor::empty(t.shape(), DType::float32, t.device()));
+  }
+  v.fn<MambaSsmBackwardSignature>()(dy.contiguous(), c, grads, nullptr);
+  return grads;
+}
+
+}  // namespace benchsuite::ops
