@@ -977,6 +977,406 @@ def fuzz_attention_backward(data, version):
         check(got, want, dtype, f"attention_backward {impl} {name}", mag, nonfinite="loose")
 
 
+
+# ---- the model layer's ops (conv, channel norms, dropout, positions, MoE, SSM) -----------------------
+# float32 references (CPU only); inputs from a drawn seed; PyTorch in float64 as the reference
+# where it has the op (it is in the test extra), NumPy formulas otherwise.
+def _gen(data):
+    return np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+
+
+def _f32(gen, *shape, scale=1.0):
+    return (gen.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is not installed (test extra): the reference")
+
+
+def _grads(torch, out, inputs, dy):
+    (out * torch.from_numpy(dy.astype(np.float64))).sum().backward()
+    return [t.grad.numpy() for t in inputs]
+
+
+def _leaf(torch, *arrays):
+    return [torch.from_numpy(a.astype(np.float64)).requires_grad_() for a in arrays]
+
+
+def fuzz_dropout(data, version):
+    gen = _gen(data)
+    x = _f32(gen, *data.draw(shapes(0, 3, limit=2000)))
+    p = data.draw(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0, -0.1, math.nan]), label="p")
+    seed = data.draw(st.integers(0, 2**64 - 1), label="seed")
+    if not 0 <= p < 1:
+        call_err(bs.ops.dropout, x, p, seed, impl=version["version"], expected=bs.InvalidArgumentError)
+        return
+    y = as_f64(call_ok(bs.ops.dropout, x, p, seed, impl=version["version"]))
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], (x.astype(np.float64) / (1 - p))[kept], rtol=1e-6)
+    other = "v1" if version["version"] != "v1" else "v2"
+    np.testing.assert_array_equal(y, as_f64(call_ok(bs.ops.dropout, x, p, seed, impl=other)))  # one mask
+
+
+def fuzz_sinusoidal(data, version):
+    seq, dim = data.draw(st.integers(0, 40), label="seq"), data.draw(st.integers(-1, 33), label="dim")
+    offset = data.draw(st.sampled_from([0, 1, 7, 1000, -1]), label="offset")
+    if dim < 1 or offset < 0:
+        call_err(bs.ops.sinusoidal_positions, seq, dim, 10000.0, offset, impl=version["version"],
+                 expected=bs.InvalidArgumentError)
+        return
+    out = call_ok(bs.ops.sinusoidal_positions, seq, dim, 10000.0, offset, impl=version["version"])
+    angle = np.arange(offset, offset + seq)[:, None] / np.power(10000.0, 2 * (np.arange(dim) // 2) / dim)[None, :]
+    check(out, np.where(np.arange(dim) % 2 == 0, np.sin(angle), np.cos(angle)), "float32", "sinusoidal_positions")
+
+
+def _norm_terms(x, dy, gamma, rstd):
+    """The scale of a normalisation backward's terms: |dy gamma| rstd, times (1 + rstd |x|) for
+    the rounding of the saved float32 statistics (a set of nearly equal values has a large
+    rstd, and dx is then ill-conditioned for any implementation that saves them)."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    g = np.abs(dy.astype(np.float64) * gamma.reshape(shape))
+    return g * rstd * (1 + rstd * np.abs(x.astype(np.float64)))
+
+
+def fuzz_group_norm(backward: bool):
+    def fuzz(data, version):
+        torch = _torch()
+        gen = _gen(data)
+        n, groups, per = (data.draw(st.integers(1, 4), label=lab) for lab in ("n", "groups", "per"))
+        spatial = data.draw(st.sampled_from([(), (1,), (5,), (3, 2)]), label="spatial")
+        if per * int(np.prod(spatial)) == 1:
+            per = 2  # a group of one value: torch refuses it (its variance is 0: y = beta here)
+        c = groups * per
+        x, gamma, beta = _f32(gen, n, c, *spatial, scale=3), _f32(gen, c), _f32(gen, c)
+        bad = data.draw(st.integers(0, 5), label="bad groups") == 0 and c > 1
+        g = c + 1 if bad else groups
+        if bad:
+            call_err(bs.ops.group_norm, x, gamma, beta, g, impl=version["version"] if not backward else None,
+                     expected=bs.InvalidArgumentError)
+            return
+        tx, tg, tb = _leaf(torch, x, gamma, beta)
+        want = torch.nn.functional.group_norm(tx, groups, tg, tb, 1e-5)
+        if not backward:
+            y, _, _ = call_ok(bs.ops.group_norm, x, gamma, beta, groups, impl=version["version"])
+            check(y, want.detach().numpy(), "float32", "group_norm")
+            return
+        _, mean, rstd = bs.ops.group_norm(x, gamma, beta, groups)
+        dy = _f32(gen, *x.shape)
+        got = call_ok(bs.ops.group_norm_backward, dy, x, gamma, mean, rstd, groups, impl=version["version"])
+        r = np.repeat(as_f64(rstd).reshape(n, groups), per, axis=1).reshape((n, c) + (1,) * len(spatial))
+        terms = _norm_terms(x, dy, gamma, r)
+        for name, a, b in zip(("dx", "dgamma", "dbeta"), got, _grads(torch, want, (tx, tg, tb), dy)):
+            check(a, b, "float32", f"group_norm_backward {name}", terms if name == "dx" else np.abs(b) + 1)
+    return fuzz
+
+
+def fuzz_batch_norm(backward: bool):
+    def fuzz(data, version):
+        torch = _torch()
+        gen = _gen(data)
+        n, c = data.draw(st.integers(1, 5), label="n"), data.draw(st.integers(1, 6), label="c")
+        spatial = data.draw(st.sampled_from([(), (4,), (3, 2)]), label="spatial")
+        training = data.draw(st.booleans(), label="training")
+        if training and n * int(np.prod(spatial)) == 1:
+            training = False  # one value per channel: zero variance, torch's training mode rejects it
+        x, gamma, beta = _f32(gen, n, c, *spatial, scale=2), _f32(gen, c), _f32(gen, c)
+        rm, rv = _f32(gen, c), (gen.random(c) + 0.5).astype(np.float32)
+        tx, tg, tb = _leaf(torch, x, gamma, beta)
+        want = torch.nn.functional.batch_norm(tx, torch.from_numpy(rm.astype(np.float64)),
+                                              torch.from_numpy(rv.astype(np.float64)), tg, tb, training, 0.1, 1e-5)
+        if not backward:
+            if not training and data.draw(st.booleans(), label="drop running stats"):
+                call_err(bs.ops.batch_norm, x, gamma, beta, None, None, False, impl=version["version"],
+                         expected=bs.InvalidArgumentError)
+                return
+            y, _, _ = call_ok(bs.ops.batch_norm, x, gamma, beta, rm, rv, training, impl=version["version"])
+            check(y, want.detach().numpy(), "float32", "batch_norm")
+            return
+        _, mean, rstd = bs.ops.batch_norm(x, gamma, beta, rm, rv, training)
+        dy = _f32(gen, *x.shape)
+        got = call_ok(bs.ops.batch_norm_backward, dy, x, gamma, mean, rstd, training, impl=version["version"])
+        terms = _norm_terms(x, dy, gamma, as_f64(rstd).reshape((1, c) + (1,) * len(spatial)))
+        for name, a, b in zip(("dx", "dgamma", "dbeta"), got, _grads(torch, want, (tx, tg, tb), dy)):
+            check(a, b, "float32", f"batch_norm_backward {name}", terms if name == "dx" else np.abs(b) + 1)
+    return fuzz
+
+
+def fuzz_depthwise(backward: bool):
+    def fuzz(data, version):
+        torch = _torch()
+        gen = _gen(data)
+        b, c, length, kernel = (data.draw(st.integers(1, n), label=lab) for lab, n in (("b", 3), ("c", 5), ("len", 9),
+                                                                                      ("kernel", 5)))
+        pad = data.draw(st.integers(0, 5), label="pad_left")
+        x, w, bias = _f32(gen, b, c, length), _f32(gen, c, kernel), _f32(gen, c)
+        out_len = length + pad - kernel + 1
+        if out_len < 1:
+            call_err(bs.ops.depthwise_conv1d, x, w, bias, pad, impl=version["version"] if not backward else None,
+                     expected=bs.InvalidArgumentError)
+            return
+        tx, tw, tb = _leaf(torch, x, w, bias)
+        want = torch.nn.functional.conv1d(torch.nn.functional.pad(tx, (pad, 0)), tw[:, None, :], tb, groups=c)
+        if not backward:
+            check(call_ok(bs.ops.depthwise_conv1d, x, w, bias, pad, impl=version["version"]), want.detach().numpy(),
+                  "float32", "depthwise_conv1d")
+            return
+        dy = _f32(gen, b, c, out_len)
+        got = call_ok(bs.ops.depthwise_conv1d_backward, dy, x, w, pad, impl=version["version"])
+        for name, a, r in zip(("dx", "dw", "db"), got, _grads(torch, want, (tx, tw, tb), dy)):
+            check(a, r, "float32", f"depthwise_conv1d_backward {name}", np.abs(r) + 1)
+    return fuzz
+
+
+def _window(data):
+    kernel = (data.draw(st.integers(1, 4), label="kh"), data.draw(st.integers(1, 4), label="kw"))
+    stride = (data.draw(st.integers(1, 3), label="sh"), data.draw(st.integers(1, 3), label="sw"))
+    padding = (data.draw(st.integers(0, 2), label="ph"), data.draw(st.integers(0, 2), label="pw"))
+    return kernel, stride, padding
+
+
+def fuzz_unfold_fold(op: str):
+    def fuzz(data, version):
+        torch = _torch()
+        gen = _gen(data)
+        n, c, h, w = (data.draw(st.integers(1, m), label=lab) for lab, m in (("n", 2), ("c", 3), ("h", 7), ("w", 7)))
+        kernel, stride, padding = _window(data)
+        dilation = (data.draw(st.integers(1, 2), label="dh"), data.draw(st.integers(1, 2), label="dw"))
+        ho = (h + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
+        wo = (w + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
+        if h + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1 < 0 or \
+                w + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1 < 0:
+            call_err(bs.ops.unfold, _f32(gen, n, c, h, w), kernel, stride, padding, dilation,
+                     impl=version["version"] if op == "unfold" else None, expected=bs.InvalidArgumentError)
+            return
+        if op == "unfold":
+            x = _f32(gen, n, c, h, w)
+            want = torch.nn.functional.unfold(torch.from_numpy(x.astype(np.float64)), kernel, dilation, padding,
+                                              stride).transpose(1, 2).numpy()
+            check(call_ok(bs.ops.unfold, x, kernel, stride, padding, dilation, impl=version["version"]), want,
+                  "float32", "unfold")
+            return
+        cols = _f32(gen, n, ho * wo, c * kernel[0] * kernel[1])
+        want = torch.nn.functional.fold(torch.from_numpy(cols.astype(np.float64)).transpose(1, 2), (h, w), kernel,
+                                        dilation, padding, stride).numpy()
+        check(call_ok(bs.ops.fold, cols, c, h, w, kernel, stride, padding, dilation, impl=version["version"]), want,
+              "float32", "fold", np.abs(want) + 1)
+    return fuzz
+
+
+def fuzz_pool(op: str):
+    def fuzz(data, version):
+        torch = _torch()
+        F = torch.nn.functional
+        gen = _gen(data)
+        n, c, h, w = (data.draw(st.integers(1, m), label=lab) for lab, m in (("n", 2), ("c", 3), ("h", 8), ("w", 8)))
+        kernel, stride, padding = _window(data)
+        padding = (min(padding[0], kernel[0] // 2), min(padding[1], kernel[1] // 2))  # torch's rule
+        if kernel[0] > h + 2 * padding[0] or kernel[1] > w + 2 * padding[1]:
+            call_err(bs.ops.max_pool2d, _f32(gen, n, c, h, w), kernel, stride, padding,
+                     impl=version["version"] if op == "max_pool2d" else None, expected=bs.InvalidArgumentError)
+            return
+        x = gen.permutation(n * c * h * w).reshape(n, c, h, w).astype(np.float32)  # distinct: one argmax
+        tx = _leaf(torch, x)[0]
+        if op.startswith("max"):
+            want, idx = F.max_pool2d(tx, kernel, stride, padding, return_indices=True)
+        else:
+            want = F.avg_pool2d(tx, kernel, stride, padding)
+        if op == "max_pool2d":
+            y, got_idx = call_ok(bs.ops.max_pool2d, x, kernel, stride, padding, impl=version["version"])
+            check(y, want.detach().numpy(), "float32", op)
+            np.testing.assert_array_equal(as_f64(got_idx), idx.numpy())
+        elif op == "avg_pool2d":
+            check(call_ok(bs.ops.avg_pool2d, x, kernel, stride, padding, impl=version["version"]),
+                  want.detach().numpy(), "float32", op)
+        else:
+            dy = _f32(gen, *want.shape)
+            (dx_want,) = _grads(torch, want, (tx,), dy)
+            if op == "max_pool2d_backward":
+                got = call_ok(bs.ops.max_pool2d_backward, dy, idx.numpy(), h, w, impl=version["version"])
+            else:
+                got = call_ok(bs.ops.avg_pool2d_backward, dy, h, w, kernel, stride, padding, impl=version["version"])
+            check(got, dx_want, "float32", op, np.abs(dx_want) + 1)
+    return fuzz
+
+
+def _routing(data, gen):
+    tokens, experts = data.draw(st.integers(1, 9), label="tokens"), data.draw(st.integers(1, 6), label="experts")
+    k = data.draw(st.integers(1, experts), label="k")
+    logits = _f32(gen, tokens, experts, scale=2)
+    return tokens, experts, k, logits
+
+
+def _topk_numpy(logits, k):
+    order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
+    top = np.take_along_axis(logits.astype(np.float64), order, 1)
+    e = np.exp(top - top[:, :1])
+    return e / e.sum(1, keepdims=True), order
+
+
+def fuzz_topk_gate(data, version):
+    gen = _gen(data)
+    tokens, experts, k, logits = _routing(data, gen)
+    if data.draw(st.integers(0, 5), label="bad k") == 0:
+        call_err(bs.ops.topk_gate, logits, experts + 1, impl=version["version"], expected=bs.InvalidArgumentError)
+        return
+    weights, idx = call_ok(bs.ops.topk_gate, logits, k, impl=version["version"])
+    want_w, want_i = _topk_numpy(logits, k)
+    np.testing.assert_array_equal(as_f64(idx), want_i)
+    check(weights, want_w, "float32", "topk_gate weights")
+
+
+def fuzz_topk_gate_backward(data, version):
+    gen = _gen(data)
+    tokens, experts, k, logits = _routing(data, gen)
+    weights, idx = bs.ops.topk_gate(logits, k)
+    dw = _f32(gen, tokens, k)
+    got = call_ok(bs.ops.topk_gate_backward, dw, weights, idx, experts, impl=version["version"])
+    w = as_f64(weights)
+    want = np.zeros((tokens, experts))
+    np.put_along_axis(want, as_f64(idx).astype(np.int64), w * (dw - (w * dw).sum(1, keepdims=True)), 1)
+    check(got, want, "float32", "topk_gate_backward", np.abs(want) + 1)
+
+
+def _grouping(data, gen):
+    tokens, experts, k, logits = _routing(data, gen)
+    _, idx = bs.ops.topk_gate(logits, k)
+    idx = as_f64(idx).astype(np.int64)
+    width = data.draw(st.integers(1, 7), label="width")
+    return tokens, experts, k, idx, width
+
+
+def _permutation_numpy(idx, experts):
+    flat = idx.reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(flat, minlength=experts))])
+    return order, offsets
+
+
+def fuzz_moe_permute(data, version):
+    gen = _gen(data)
+    tokens, experts, k, idx, width = _grouping(data, gen)
+    x = _f32(gen, tokens, width)
+    if data.draw(st.integers(0, 5), label="bad index") == 0:
+        bad = idx.copy()
+        bad[0, 0] = data.draw(st.sampled_from([-1, experts]))
+        call_err(bs.ops.moe_permute, x, bad, experts, impl=version["version"], expected=bs.InvalidArgumentError)
+        return
+    xs, order, offsets = call_ok(bs.ops.moe_permute, x, idx, experts, impl=version["version"])
+    want_order, want_offsets = _permutation_numpy(idx, experts)
+    np.testing.assert_array_equal(as_f64(order), want_order)
+    np.testing.assert_array_equal(as_f64(offsets), want_offsets)
+    check(xs, x[want_order // k], "float32", "moe_permute")
+
+
+def fuzz_moe_permute_backward(data, version):
+    gen = _gen(data)
+    tokens, experts, k, idx, width = _grouping(data, gen)
+    order, _ = _permutation_numpy(idx, experts)
+    dxs = _f32(gen, tokens * k, width)
+    want = np.zeros((tokens, width))
+    np.add.at(want, order // k, dxs.astype(np.float64))
+    check(call_ok(bs.ops.moe_permute_backward, dxs, order, tokens, impl=version["version"]), want, "float32",
+          "moe_permute_backward", np.abs(want) + 1)
+    if tokens * k > 1:
+        call_err(bs.ops.moe_permute_backward, dxs, np.zeros_like(order), tokens, impl=version["version"],
+                 expected=bs.InvalidArgumentError)
+
+
+def fuzz_grouped_matmul(weight_grad: bool):
+    def fuzz(data, version):
+        gen = _gen(data)
+        tokens, experts, k, idx, width = _grouping(data, gen)
+        _, offsets = _permutation_numpy(idx, experts)
+        rows, m = tokens * k, data.draw(st.integers(1, 6), label="m")
+        xs = _f32(gen, rows, width)
+        segments = [slice(offsets[e], offsets[e + 1]) for e in range(experts)]
+        if not weight_grad:
+            w = _f32(gen, experts, width, m)
+            want = np.concatenate([xs[s].astype(np.float64) @ w[e] for e, s in enumerate(segments)])
+            check(call_ok(bs.ops.grouped_matmul, xs, offsets, w, impl=version["version"]), want, "float32",
+                  "grouped_matmul", np.abs(xs).sum(1, keepdims=True) * np.abs(w).max() + 1)
+            if experts > 1:
+                call_err(bs.ops.grouped_matmul, xs, offsets[::-1].copy(), w, impl=version["version"],
+                         expected=bs.InvalidArgumentError)
+            return
+        dys = _f32(gen, rows, m)
+        out_in = data.draw(st.booleans(), label="out_in")
+        want = np.stack([xs[s].astype(np.float64).T @ dys[s] for s in segments])
+        if out_in:
+            want = want.transpose(0, 2, 1)
+        check(call_ok(bs.ops.grouped_matmul_weight_grad, xs, dys, offsets, out_in, impl=version["version"]), want,
+              "float32", "grouped_matmul_weight_grad", np.abs(want) + 1)
+    return fuzz
+
+
+def fuzz_moe_unpermute(backward: bool):
+    def fuzz(data, version):
+        gen = _gen(data)
+        tokens, experts, k, idx, width = _grouping(data, gen)
+        order, _ = _permutation_numpy(idx, experts)
+        ys, weights = _f32(gen, tokens * k, width), gen.random((tokens, k)).astype(np.float32)
+        row_of = np.empty_like(order)
+        row_of[order] = np.arange(order.size)
+        if not backward:
+            want = np.einsum("tk,tkh->th", weights.astype(np.float64), ys[row_of].reshape(tokens, k, width))
+            check(call_ok(bs.ops.moe_unpermute, ys, order, weights, impl=version["version"]), want, "float32",
+                  "moe_unpermute", np.abs(want) + 1)
+            return
+        dout = _f32(gen, tokens, width)
+        dys, dweights = call_ok(bs.ops.moe_unpermute_backward, dout, ys, order, weights, impl=version["version"])
+        check(dys, weights.reshape(-1)[order, None].astype(np.float64) * dout[order // k], "float32", "dys")
+        want = np.einsum("th,tkh->tk", dout.astype(np.float64), ys[row_of].reshape(tokens, k, width))
+        check(dweights, want, "float32", "dweights", np.abs(want) + 1)
+    return fuzz
+
+
+def fuzz_mamba_ssm(backward: bool):
+    def fuzz(data, version):
+        torch = _torch()
+        gen = _gen(data)
+        b, t, d, n = (data.draw(st.integers(1, m), label=lab) for lab, m in (("b", 2), ("t", 7), ("d", 4), ("n", 5)))
+        x, dt = _f32(gen, b, t, d), _f32(gen, b, t, d, scale=2)
+        a_log, bm, cm, dv = _f32(gen, d, n, scale=0.5), _f32(gen, b, t, n), _f32(gen, b, t, n), _f32(gen, d)
+        args = (x, dt, a_log, bm, cm, dv)
+        if data.draw(st.integers(0, 6), label="bad shape") == 0:
+            call_err(bs.ops.mamba_ssm, x, dt, a_log.T.copy() if d != n else a_log[:, :0], bm, cm, dv,
+                     impl=version["version"] if not backward else None, expected=bs.InvalidArgumentError)
+            return
+        tx, tdt, ta, tb, tc, td = leaves = _leaf(torch, *args)
+        delta = torch.nn.functional.softplus(tdt)
+        h = torch.zeros(b, d, n, dtype=torch.float64)
+        ys = []
+        for i in range(t):
+            h = torch.exp(delta[:, i, :, None] * -torch.exp(ta)) * h + delta[:, i, :, None] * tb[:, i, None, :] * \
+                tx[:, i, :, None]
+            ys.append((h * tc[:, i, None, :]).sum(-1) + td * tx[:, i])
+        want = torch.stack(ys, 1)
+        if not backward:
+            check(call_ok(bs.ops.mamba_ssm, *args, impl=version["version"]), want.detach().numpy(), "float32",
+                  "mamba_ssm", np.abs(want.detach().numpy()) + 1)
+            return
+        dy = _f32(gen, b, t, d)
+        got = call_ok(bs.ops.mamba_ssm_backward, dy, *args, impl=version["version"])
+        for name, a, r in zip(("dx", "ddt", "dA_log", "dB", "dC", "dD"), got, _grads(torch, want, leaves, dy)):
+            check(a, r, "float32", f"mamba_ssm_backward {name}", np.abs(r) + 1)
+    return fuzz
+
+
+LAYER_FUZZERS = {
+    "dropout": fuzz_dropout, "sinusoidal_positions": fuzz_sinusoidal,
+    "group_norm": fuzz_group_norm(False), "group_norm_backward": fuzz_group_norm(True),
+    "batch_norm": fuzz_batch_norm(False), "batch_norm_backward": fuzz_batch_norm(True),
+    "depthwise_conv1d": fuzz_depthwise(False), "depthwise_conv1d_backward": fuzz_depthwise(True),
+    "unfold": fuzz_unfold_fold("unfold"), "fold": fuzz_unfold_fold("fold"),
+    **{op: fuzz_pool(op) for op in ("max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward")},
+    "topk_gate": fuzz_topk_gate, "topk_gate_backward": fuzz_topk_gate_backward,
+    "moe_permute": fuzz_moe_permute, "moe_permute_backward": fuzz_moe_permute_backward,
+    "grouped_matmul": fuzz_grouped_matmul(False), "grouped_matmul_weight_grad": fuzz_grouped_matmul(True),
+    "moe_unpermute": fuzz_moe_unpermute(False), "moe_unpermute_backward": fuzz_moe_unpermute(True),
+    "mamba_ssm": fuzz_mamba_ssm(False), "mamba_ssm_backward": fuzz_mamba_ssm(True),
+}
+
+
 FUZZERS = {
     "add": fuzz_add_mul("add"), "mul": fuzz_add_mul("mul"), "axpy": fuzz_axpy,
     **{op: fuzz_activation(op) for op in ("relu", "gelu", "silu", "gelu_erf", "tanh")},
@@ -998,6 +1398,7 @@ FUZZERS = {
     "rope": fuzz_rope("rope"), "rope_backward": fuzz_rope("rope_backward"),
     "selective_scan": fuzz_selective_scan,
     "attention": fuzz_attention, "attention_backward": fuzz_attention_backward,
+    **LAYER_FUZZERS,
 }
 # ops with no registered versions (views): fuzzed once, under a pseudo-version
 UNVERSIONED = {"reshape", "slice"}

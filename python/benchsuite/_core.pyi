@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'depthwise_conv1d', 'depthwise_conv1d_backward', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mamba', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'mamba_ssm', 'mamba_ssm_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_unpermute', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'transpose', 'unfold', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'depthwise_conv1d', 'depthwise_conv1d_backward', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'grouped_matmul_weight_grad', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mamba', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'mamba_ssm', 'mamba_ssm_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_permute_backward', 'moe_unpermute', 'moe_unpermute_backward', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'topk_gate_backward', 'transpose', 'unfold', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -461,6 +461,10 @@ def grouped_matmul(xs: typing.Any, offsets: typing.Any, w: typing.Any, impl: str
     """
     xs [N, K], offsets [E+1], w [E, K, M] -> ys [N, M], each expert's rows times its weight.
     """
+def grouped_matmul_weight_grad(xs: typing.Any, dys: typing.Any, offsets: typing.Any, out_in: bool = False, impl: str = '') -> Tensor:
+    """
+    -> dW [E, K, M] = xs_e^T dys_e ([E, M, K] when out_in).
+    """
 def harness_settings_fields() -> list:
     """
     The harness settings, one dict each: name, type (int | float | bool | str), default, nullable, min, min_open, min_closed_when, max, max_open, not_below, none_means, choices, unit, help.
@@ -561,9 +565,17 @@ def moe_permute(x: typing.Any, indices: typing.Any, experts: typing.SupportsInt 
     """
     x [T, H], indices [T, k] -> [xs [T*k, H] grouped by expert, order [T*k], offsets [E+1]].
     """
+def moe_permute_backward(dxs: typing.Any, order: typing.Any, tokens: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> Tensor:
+    """
+    -> dx [tokens, H].
+    """
 def moe_unpermute(ys: typing.Any, order: typing.Any, weights: typing.Any, impl: str = '') -> Tensor:
     """
     ys [T*k, H] -> out [T, H]: each token's k rows weighted and summed.
+    """
+def moe_unpermute_backward(dout: typing.Any, ys: typing.Any, order: typing.Any, weights: typing.Any, impl: str = '') -> list[Tensor]:
+    """
+    -> [dys, dweights].
     """
 def mul(a: typing.Any, b: typing.Any, impl: str = '') -> Tensor:
     ...
@@ -674,6 +686,10 @@ def timer_resolution() -> float:
 def topk_gate(logits: typing.Any, k: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> list[Tensor]:
     """
     logits [T, E] -> [weights [T, k] (softmax over the k largest), indices [T, k]].
+    """
+def topk_gate_backward(dweights: typing.Any, weights: typing.Any, indices: typing.Any, experts: typing.SupportsInt | typing.SupportsIndex, impl: str = '') -> Tensor:
+    """
+    -> dlogits [T, experts] (zero outside the chosen k).
     """
 def transpose(x: typing.Any, impl: str = '') -> Tensor:
     """

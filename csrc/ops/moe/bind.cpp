@@ -36,6 +36,38 @@ BENCHSUITE_REGISTER_BINDINGS(moe, kBindOps) {
       },
       py::arg("ys"), py::arg("order"), py::arg("weights"), py::arg("impl") = "",
       "ys [T*k, H] -> out [T, H]: each token's k rows weighted and summed.");
+  m.def(
+      "topk_gate_backward",
+      [](const py::object& dweights, const py::object& weights, const py::object& indices, int64_t experts,
+         const std::string& impl) {
+        return ops::topk_gate_backward(as_tensor(dweights, "dweights"), as_tensor(weights, "weights"),
+                                       as_tensor(indices, "indices"), experts, impl);
+      },
+      py::arg("dweights"), py::arg("weights"), py::arg("indices"), py::arg("experts"), py::arg("impl") = "",
+      "-> dlogits [T, experts] (zero outside the chosen k).");
+  m.def(
+      "moe_permute_backward",
+      [](const py::object& dxs, const py::object& order, int64_t tokens, const std::string& impl) {
+        return ops::moe_permute_backward(as_tensor(dxs, "dxs"), as_tensor(order, "order"), tokens, impl);
+      },
+      py::arg("dxs"), py::arg("order"), py::arg("tokens"), py::arg("impl") = "", "-> dx [tokens, H].");
+  m.def(
+      "grouped_matmul_weight_grad",
+      [](const py::object& xs, const py::object& dys, const py::object& offsets, bool out_in, const std::string& impl) {
+        return ops::grouped_matmul_weight_grad(as_tensor(xs, "xs"), as_tensor(dys, "dys"),
+                                               as_tensor(offsets, "offsets"), out_in, impl);
+      },
+      py::arg("xs"), py::arg("dys"), py::arg("offsets"), py::arg("out_in") = false, py::arg("impl") = "",
+      "-> dW [E, K, M] = xs_e^T dys_e ([E, M, K] when out_in).");
+  m.def(
+      "moe_unpermute_backward",
+      [](const py::object& dout, const py::object& ys, const py::object& order, const py::object& weights,
+         const std::string& impl) {
+        return ops::moe_unpermute_backward(as_tensor(dout, "dout"), as_tensor(ys, "ys"), as_tensor(order, "order"),
+                                           as_tensor(weights, "weights"), impl);
+      },
+      py::arg("dout"), py::arg("ys"), py::arg("order"), py::arg("weights"), py::arg("impl") = "",
+      "-> [dys, dweights].");
 }
 
 }  // namespace benchsuite::bindings

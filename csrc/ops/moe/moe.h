@@ -86,6 +86,15 @@ std::vector<Tensor> moe_permute(const Tensor& x, const Tensor& indices, int64_t 
 Tensor grouped_matmul(const Tensor& xs, const Tensor& offsets, const Tensor& w, const std::string& impl = "");
 Tensor moe_unpermute(const Tensor& ys, const Tensor& order, const Tensor& weights, const std::string& impl = "");
 void check_offsets(const Tensor& offsets, int64_t experts, int64_t rows);
+// The backwards, validated: dlogits [T, experts]; dx [tokens, H]; dW [E, M, K] (out_in) or
+// [E, K, M]; {dys, dweights}.
+Tensor topk_gate_backward(const Tensor& dweights, const Tensor& weights, const Tensor& indices, int64_t experts,
+                          const std::string& impl = "");
+Tensor moe_permute_backward(const Tensor& dxs, const Tensor& order, int64_t tokens, const std::string& impl = "");
+Tensor grouped_matmul_weight_grad(const Tensor& xs, const Tensor& dys, const Tensor& offsets, bool out_in,
+                                  const std::string& impl = "");
+std::vector<Tensor> moe_unpermute_backward(const Tensor& dout, const Tensor& ys, const Tensor& order,
+                                           const Tensor& weights, const std::string& impl = "");
 }  // namespace ops
 
 }  // namespace benchsuite

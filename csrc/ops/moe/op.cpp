@@ -55,6 +55,18 @@ void check_i64(const char* op, const char* name, const Tensor& t, const Shape& s
   BENCHSUITE_CHECK_ARG(t.dtype() == DType::int64 && t.shape() == shape, op, ": ", name, " is ", t.describe(),
                        ", must be int64 ", shape_str(shape));
 }
+// order must be a permutation of [0, rows): the kernels index through it.
+void check_order(const char* op, const Tensor& order, int64_t rows) {
+  check_i64(op, "order", order, {rows});
+  const Tensor host = order.contiguous();
+  std::vector<bool> seen(static_cast<size_t>(rows), false);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t a = host.data<int64_t>()[r];
+    BENCHSUITE_CHECK_ARG(a >= 0 && a < rows && !seen[a], op, ": order[", r, "]=", a,
+                         " repeats or is outside [0, ", rows, "): order must be a permutation");
+    seen[a] = true;
+  }
+}
 }  // namespace
 
 BENCHSUITE_REGISTER_VERSIONS(moe) {
@@ -136,13 +148,79 @@ Tensor grouped_matmul(const Tensor& xs, const Tensor& offsets, const Tensor& wt,
 Tensor moe_unpermute(const Tensor& ys, const Tensor& order, const Tensor& weights, const std::string& impl) {
   check_f32("moe_unpermute", "ys", ys, 2);
   check_f32("moe_unpermute", "weights", weights, 2);
-  check_i64("moe_unpermute", "order", order, {ys.size(0)});
+  check_order("moe_unpermute", order, ys.size(0));
   BENCHSUITE_CHECK_ARG(weights.numel() == ys.size(0), "moe_unpermute: weights is ", weights.describe(),
                        ", must hold one weight per row of ys (", ys.size(0), ")");
   const OpVersion& v = select_version(MoeUnpermuteOp::name, ys.device(), ys.dtype(), impl);
   Tensor out = Tensor::empty({weights.size(0), ys.size(1)}, DType::float32, ys.device());
   run_moe<MoeUnpermuteOp>(v, ys.contiguous(), order.contiguous(), weights.contiguous(), out);
   return out;
+}
+
+
+Tensor topk_gate_backward(const Tensor& dweights, const Tensor& weights, const Tensor& indices, int64_t experts,
+                          const std::string& impl) {
+  check_f32("topk_gate_backward", "weights", weights, 2);
+  check_f32("topk_gate_backward", "dweights", dweights, 2);
+  BENCHSUITE_CHECK_ARG(dweights.shape() == weights.shape(), "topk_gate_backward: dweights is ", dweights.describe(),
+                       ", must match weights ", weights.describe());
+  check_i64("topk_gate_backward", "indices", indices, weights.shape());
+  BENCHSUITE_CHECK_ARG(experts >= weights.size(1), "topk_gate_backward: experts=", experts, " must be >= k=",
+                       weights.size(1));
+  const Tensor idx = indices.contiguous();
+  for (int64_t a = 0; a < idx.numel(); ++a)
+    BENCHSUITE_CHECK_ARG(idx.data<int64_t>()[a] >= 0 && idx.data<int64_t>()[a] < experts,
+                         "topk_gate_backward: indices holds ", idx.data<int64_t>()[a], ", not an expert in [0, ",
+                         experts, ")");
+  const OpVersion& v = select_version(TopkGateBackwardOp::name, weights.device(), weights.dtype(), impl);
+  Tensor dlogits = Tensor::empty({weights.size(0), experts}, DType::float32, weights.device());
+  run_moe<TopkGateBackwardOp>(v, dweights.contiguous(), weights.contiguous(), idx, dlogits);
+  return dlogits;
+}
+
+Tensor moe_permute_backward(const Tensor& dxs, const Tensor& order, int64_t tokens, const std::string& impl) {
+  check_f32("moe_permute_backward", "dxs", dxs, 2);
+  BENCHSUITE_CHECK_ARG(tokens >= 1 && dxs.size(0) % tokens == 0, "moe_permute_backward: tokens=", tokens,
+                       " must divide the ", dxs.size(0), " rows of dxs");
+  check_order("moe_permute_backward", order, dxs.size(0));
+  const OpVersion& v = select_version(MoePermuteBackwardOp::name, dxs.device(), dxs.dtype(), impl);
+  Tensor dx = Tensor::empty({tokens, dxs.size(1)}, DType::float32, dxs.device());
+  run_moe<MoePermuteBackwardOp>(v, dxs.contiguous(), order.contiguous(), dx);
+  return dx;
+}
+
+Tensor grouped_matmul_weight_grad(const Tensor& xs, const Tensor& dys, const Tensor& offsets, bool out_in,
+                                  const std::string& impl) {
+  check_f32("grouped_matmul_weight_grad", "xs", xs, 2);
+  check_f32("grouped_matmul_weight_grad", "dys", dys, 2);
+  BENCHSUITE_CHECK_ARG(dys.size(0) == xs.size(0), "grouped_matmul_weight_grad: dys is ", dys.describe(),
+                       ", must have xs's ", xs.size(0), " rows");
+  BENCHSUITE_CHECK_ARG(offsets.ndim() == 1 && offsets.size(0) >= 2, "grouped_matmul_weight_grad: offsets is ",
+                       offsets.describe(), ", must be int64 [experts + 1]");
+  const int64_t experts = offsets.size(0) - 1;
+  check_offsets(offsets, experts, xs.size(0));
+  const OpVersion& v = select_version(GroupedWeightGradOp::name, xs.device(), xs.dtype(), impl);
+  const Shape shape = out_in ? Shape{experts, dys.size(1), xs.size(1)} : Shape{experts, xs.size(1), dys.size(1)};
+  Tensor dw = Tensor::empty(shape, DType::float32, xs.device());
+  run_moe<GroupedWeightGradOp>(v, xs.contiguous(), dys.contiguous(), offsets.contiguous(), out_in, dw);
+  return dw;
+}
+
+std::vector<Tensor> moe_unpermute_backward(const Tensor& dout, const Tensor& ys, const Tensor& order,
+                                           const Tensor& weights, const std::string& impl) {
+  check_f32("moe_unpermute_backward", "dout", dout, 2);
+  check_f32("moe_unpermute_backward", "ys", ys, 2);
+  check_f32("moe_unpermute_backward", "weights", weights, 2);
+  BENCHSUITE_CHECK_ARG(weights.numel() == ys.size(0) && dout.size(0) == weights.size(0) && dout.size(1) == ys.size(1),
+                       "moe_unpermute_backward: dout ", dout.describe(), ", ys ", ys.describe(), " and weights ",
+                       weights.describe(), " disagree");
+  check_order("moe_unpermute_backward", order, ys.size(0));
+  const OpVersion& v = select_version(MoeUnpermuteBackwardOp::name, ys.device(), ys.dtype(), impl);
+  Tensor dys = Tensor::empty(ys.shape(), DType::float32, ys.device());
+  Tensor dweights = Tensor::empty(weights.shape(), DType::float32, ys.device());
+  run_moe<MoeUnpermuteBackwardOp>(v, dout.contiguous(), ys.contiguous(), order.contiguous(), weights.contiguous(), dys,
+                                  dweights);
+  return {dys, dweights};
 }
 
 }  // namespace benchsuite::ops
