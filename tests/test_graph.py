@@ -8,6 +8,7 @@ import pytest
 
 import benchsuite as bs
 from benchsuite.models import Builder, Executor, random_parameters
+from op_helpers import all_versions, on_device, to_host
 
 
 def mlp_graph(batch=3, width=20, hidden=37):
@@ -132,20 +133,22 @@ def attention_reference(q, k, v, causal=False, mask=None, q_offset=0, window=0):
     return out
 
 
-@pytest.mark.parametrize("impl", ["v1", "v2"])
+@pytest.mark.parametrize("device,impl", all_versions("attention_kv"))
 @pytest.mark.parametrize("hq,hkv", [(4, 4), (4, 2), (6, 1)])
 @pytest.mark.parametrize("causal,window,q_offset,sq,sk", [(False, 0, 0, 7, 7), (True, 0, 0, 9, 9),
-                                                          (True, 3, 0, 9, 9), (True, 0, 5, 3, 8)])
-def test_attention_kv_against_reference(rng, impl, hq, hkv, causal, window, q_offset, sq, sk):
+                                                          (True, 3, 0, 9, 9), (True, 0, 5, 3, 8),
+                                                          (False, 0, 0, 2, 600)])  # past one 512-key chunk
+def test_attention_kv_against_reference(rng, device, impl, hq, hkv, causal, window, q_offset, sq, sk):
     q = rng.standard_normal((2, hq, sq, 16)).astype(np.float32)
     k = rng.standard_normal((2, hkv, sk + 2, 16)).astype(np.float32)  # cache capacity above kv_len
     v = rng.standard_normal((2, hkv, sk + 2, 16)).astype(np.float32)
     mask = (rng.random((2, sk + 2)) > 0.3).astype(np.float32)
     mask[:, 0] = 1
-    o = bs.ops.attention_kv(q, k, v, key_mask=mask, causal=causal, q_offset=q_offset, kv_len=sk, window=window,
-                            impl=impl)
+    mask[1, :sk // 2] = 0  # a long run of masked keys (a whole chunk on CUDA for the long case)
+    o = bs.ops.attention_kv(*(on_device(a, device) for a in (q, k, v)), key_mask=on_device(mask, device),
+                            causal=causal, q_offset=q_offset, kv_len=sk, window=window, impl=impl)
     ref = attention_reference(q, k[:, :, :sk], v[:, :, :sk], causal, mask[:, :sk], q_offset, window)
-    np.testing.assert_allclose(o, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_host(o), ref, rtol=1e-5, atol=1e-5)
 
 
 def test_attention_kv_bad_arguments_are_named(rng):

@@ -171,6 +171,27 @@ def test_batched_generation_with_left_padding(tmp_path, rng, kind):
         generate(unpadded, rows, max_new_tokens=2)
 
 
+@pytest.mark.parametrize("name", ["gpt2", "llama-7b", "bert-base"])
+def test_models_run_on_cuda_as_on_the_cpu(rng, name):
+    """The same graph and weights on CUDA (a GPU, or the emulator build): every output as on the
+    CPU, and greedy generation the same tokens."""
+    from conftest import CUDA, CUDA_REASON
+    if not CUDA:
+        pytest.skip(f"no_cuda: {CUDA_REASON}")
+    extra = {"num_key_value_heads": 2} if name.startswith("llama") else {}
+    cpu = Model(name, seq_len=6, seed=3, **SMALL, **extra)
+    gpu = Model(name, seq_len=6, seed=3, device="cuda", **SMALL, **extra)
+    ids = rng.integers(0, 97, (1, 6))
+    want, got = cpu(ids), gpu(ids)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-4, atol=1e-4 * float(np.abs(want[key]).max()))
+    if name != "bert-base":
+        cached = {k: Model(name, seq_len=6, seed=3, kv_cache=True, last_token_logits=True, device=d, **SMALL, **extra)
+                  for k, d in (("cpu", "cpu"), ("cuda", "cuda"))}
+        a, b = (generate(cached[k], ids, max_new_tokens=8).tokens for k in ("cpu", "cuda"))
+        np.testing.assert_array_equal(a, b)
+
+
 def test_sampling_is_deterministic_for_a_seed_and_respects_top_k(rng):
     m = Model("gpt2", seq_len=5, kv_cache=True, last_token_logits=True, seed=2, **SMALL)
     prompt = rng.integers(0, 97, (1, 5))

@@ -128,6 +128,13 @@ inline int64_t attention_backward_flash_workspace(int64_t bh, int64_t seq_len, i
   return bh * seq_len + bh * seq_len * head_dim;
 }
 
+// attention_kv v1: a block per query row (grid-stride), keys in chunks of 512: scores of the
+// visible keys into shared memory, a block max and sum (online softmax across chunks), then
+// P V with a thread per output column. fp32, expf; a row that sees no key gets zeros. Shapes
+// and rules as cpu::attention_kv_reference.
+void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                      const cpu::AttentionKvShape& shape, const cpu::AttentionKvParams& params, StreamHandle stream);
+
 }  // namespace cuda
 
 namespace ops {

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "core/error.h"
 #include "ops/attention/attention.h"
 #include "core/cuda/block_reduce.cuh"
 #include "core/cuda/convert.cuh"
@@ -291,6 +292,89 @@ void attention_backward_naive(DType dtype, const void* dout, const void* q, cons
         <<<grid_for(nsd, kThreads), kThreads, 0, s>>>(workspace, qt, static_cast<T*>(dk), bh, S, D, scale);
     BENCHSUITE_CUDA_CHECK_LAUNCH();
   });
+}
+
+// ---- attention_kv --------------------------------------------------------------------------------
+namespace {
+constexpr int kKvThreads = 128;
+constexpr int64_t kKvChunk = 512;
+
+__global__ void attention_kv_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                                    const float* __restrict__ v, const float* __restrict__ key_mask,
+                                    float* __restrict__ o, cpu::AttentionKvShape s, cpu::AttentionKvParams p) {
+  extern __shared__ float smem[];
+  float* q_row = smem;                 // [D]
+  float* acc = smem + s.head_dim;      // [D]
+  float* probs = acc + s.head_dim;     // [kKvChunk]
+  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
+  const int64_t rows = s.batch * s.q_heads * s.q_len;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
+    const int64_t kvh = b * s.kv_heads + h / group;
+    const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
+    const int64_t pos = p.q_offset + i;
+    const int64_t end = p.causal ? min(p.kv_len, pos + 1) : p.kv_len;
+    const int64_t begin = p.window > 0 ? max(int64_t{0}, pos - p.window + 1) : 0;
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+      q_row[d] = q[r * D + d];
+      acc[d] = 0.0f;
+    }
+    __syncthreads();
+    float m = -INFINITY, l = 0.0f;
+    for (int64_t c0 = begin; c0 < end; c0 += kKvChunk) {
+      const int64_t n = min(kKvChunk, end - c0);
+      float local_max = -INFINITY;
+      for (int64_t t = threadIdx.x; t < n; t += blockDim.x) {
+        const int64_t j = c0 + t;
+        float score = -INFINITY;
+        if (key_mask == nullptr || key_mask[b * s.kv_cap + j] != 0.0f) {
+          float dot = 0.0f;
+          for (int64_t d = 0; d < D; ++d) dot = fmaf(q_row[d], kb[j * D + d], dot);
+          score = dot * p.scale;
+        }
+        probs[t] = score;
+        local_max = fmaxf(local_max, score);
+      }
+      const float chunk_max = detail::block_max<kKvThreads>(local_max);
+      const float m_new = fmaxf(m, chunk_max);
+      if (m_new == -INFINITY) {  // nothing visible yet
+        __syncthreads();
+        continue;
+      }
+      const float correction = m == -INFINITY ? 0.0f : expf(m - m_new);
+      float local_sum = 0.0f;
+      for (int64_t t = threadIdx.x; t < n; t += blockDim.x) {
+        const float e = probs[t] == -INFINITY ? 0.0f : expf(probs[t] - m_new);
+        probs[t] = e;
+        local_sum += e;
+      }
+      l = l * correction + detail::block_sum<kKvThreads>(local_sum);
+      __syncthreads();  // every probability written before P V reads them
+      for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+        float sum = acc[d] * correction;
+        for (int64_t t = 0; t < n; ++t) sum = fmaf(probs[t], vb[(c0 + t) * D + d], sum);
+        acc[d] = sum;
+      }
+      m = m_new;
+      __syncthreads();  // the chunk's probabilities read before the next chunk overwrites them
+    }
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) o[r * D + d] = acc[d] * inv;
+    __syncthreads();  // q_row and acc are rewritten for the next row
+  }
+}
+}  // namespace
+
+void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                      const cpu::AttentionKvShape& shape, const cpu::AttentionKvParams& params, StreamHandle stream) {
+  const int64_t rows = shape.batch * shape.q_heads * shape.q_len;
+  if (rows == 0 || shape.head_dim == 0) return;
+  const size_t smem = static_cast<size_t>(2 * shape.head_dim + kKvChunk) * sizeof(float);
+  BENCHSUITE_CHECK_ARG(smem <= 48 * 1024, "attention_kv (CUDA v1): head_dim=", shape.head_dim,
+                       " needs more than 48 KiB of shared memory (at most 5888)");
+  const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows, 65535));
+  attention_kv_kernel<<<grid, kKvThreads, smem, as_stream(stream)>>>(q, k, v, key_mask, o, shape, params);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace benchsuite::cuda

@@ -104,6 +104,11 @@ void attention_kv_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const T
 
 // ---- CUDA ---------------------------------------------------------------------------------------
 #ifdef BENCHSUITE_WITH_CUDA
+void attention_kv_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const Tensor& o,
+                       const cpu::AttentionKvParams& params, StreamHandle s) {
+  const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  cuda::attention_kv_f32(f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(o), shape, params, s);
+}
 void forward_cuda_naive(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o, const Tensor& lse,
                         const Tensor& workspace, float scale, bool causal, StreamHandle s) {
   cuda::attention_forward_naive(q.dtype(), q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr(), w(lse), w(workspace),
@@ -215,6 +220,11 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
                                   "dQ (fp32 atomicAdd); sm_80+, head_dim <= 128",
                                   gpu, halves, kDefault},
                                  backward_cuda<cuda::attention_backward_flash_mma>);
+  table.add<AttentionKvOp>({"v1",
+                            "block per query row, 512-key chunks of scores in shared memory, online softmax across "
+                            "chunks, P V a thread per column; GQA, key mask, causal offset, window",
+                            gpu, {DType::float32}, kDefault},
+                           attention_kv_cuda);
 #endif
 }
 
