@@ -6,7 +6,8 @@
 #
 #   build     pip install for this GPU's architecture (offline wheels from build/device-wheels
 #             are installed first when pyyaml / jsonschema / rich are missing)
-#   tests     test_hardware + every op test (CUDA versions run) + tensor/DLPack interop
+#   tests     test_hardware + every op test (CUDA versions run) + tensor/DLPack interop + the
+#             graph and model tests (attention_kv on CUDA, BERT/GPT-2/LLaMA on CUDA against the CPU)
 #   memcheck  compute-sanitizer memcheck over the CUDA op tests
 #   race      compute-sanitizer racecheck + synccheck over the shared-memory attention kernels
 #   energy    energy/clock tests and the large GEMM's counter-vs-sampled-power record
@@ -52,6 +53,7 @@ fi
 if has tests; then
   echo "== hardware and op tests"
   py -m pytest "$repo/tests/test_hardware.py" "$repo"/tests/test_ops*.py "$repo/tests/test_tensor.py" \
+    "$repo/tests/test_graph.py" "$repo/tests/test_models.py" \
     -p no:cacheprovider -q -rs --junitxml="$out/hardware-tests.xml" 2>&1 | tee "$out/hardware-tests.log" | tail -15
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
 fi
