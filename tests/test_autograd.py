@@ -13,8 +13,10 @@ from benchsuite.models import Builder, Executor, backward, random_parameters
 REFERENCE = {v["op"]: v["version"] for v in bs.ops.versions() if v["reference"] and v["device"] == "cpu"}
 
 
-def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2):
-    """build(b, values) -> the output; checks d sum(out * R) / d (every float input and parameter)."""
+def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2, floor=1e-6):
+    """build(b, values) -> the output; checks d sum(out * R) / d (every float input and parameter).
+    floor: the gradient norm below which errors are measured absolutely (float32 differences
+    cannot resolve gradients under ~1e-5: the objective's rounding over 2h)."""
     b = Builder()
     values = {name: b.input(name, list(x.shape), str(x.dtype)) for name, x in inputs.items()}
     out = build(b, values)
@@ -55,7 +57,7 @@ def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2):
                 numeric[idx] = (objective(inputs, {name: up}) - objective(inputs, {name: down})) / (2 * h)
                 ex.set_parameter(name, x)
         got = grads[name].astype(np.float64)
-        err = np.linalg.norm(got - numeric) / max(np.linalg.norm(numeric), 1e-6)
+        err = np.linalg.norm(got - numeric) / max(np.linalg.norm(numeric), floor)
         assert err < tol, f"{name}: relative error {err:.3g}\n{got}\n{numeric}"
     return grads
 
@@ -131,8 +133,10 @@ def test_mixture_of_experts(rng):
 
 def test_mamba_block(rng):
     from benchsuite.models import layers
+    # Some of its gradients are tiny (dt_proj's ~1e-7 here): measured against the differences'
+    # noise floor; tests/test_layers.py checks every one against transformers' autograd.
     check_gradients(lambda b, v: layers.mamba(b, v["x"], "mixer", intermediate=3, state=2, conv_kernel=3),
-                    {"x": x_(rng, 1, 4, 4)}, rng)
+                    {"x": x_(rng, 1, 4, 4)}, rng, floor=1e-4)
 
 
 def test_shape_kinds(rng):

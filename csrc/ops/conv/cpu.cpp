@@ -1,5 +1,7 @@
-// CPU references of the conv family: straight loops over every output position and window
-// tap, in the index order conv.h spells out.
+// CPU kernels of the conv family: straight loops over every output position and window tap,
+// in the index order conv.h spells out. With `parallel` (the v2 versions) the outermost
+// independent loop (output rows, or planes each thread owns) runs over OpenMP threads: every
+// sum is formed in the same order, so v2 equals v1 bit for bit.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -20,40 +22,45 @@ void taps(const Window2d& win, int64_t h, int64_t w, int64_t oh, int64_t ow, F f
 }
 }  // namespace
 
-void unfold_reference(const float* x, float* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win) {
+void unfold_reference(const float* x, float* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                      bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w), taps_per = win.kh * win.kw, width = c * taps_per;
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t oh = 0; oh < ho; ++oh)
-      for (int64_t ow = 0; ow < wo; ++ow) {
-        float* row = cols + ((b * ho + oh) * wo + ow) * width;
-        for (int64_t ch = 0; ch < c; ++ch) {
-          const float* plane = x + (b * c + ch) * h * w;
-          taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
-            row[ch * taps_per + k] = inside ? plane[ih * w + iw] : 0.0f;
-          });
-        }
-      }
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t r = 0; r < n * ho * wo; ++r) {
+    const int64_t b = r / (ho * wo), oh = r / wo % ho, ow = r % wo;
+    float* row = cols + r * width;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float* plane = x + (b * c + ch) * h * w;
+      taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
+        row[ch * taps_per + k] = inside ? plane[ih * w + iw] : 0.0f;
+      });
+    }
+  }
 }
 
-void fold_reference(const float* cols, float* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win) {
+void fold_reference(const float* cols, float* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                    bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w), taps_per = win.kh * win.kw, width = c * taps_per;
-  for (int64_t i = 0; i < n * c * h * w; ++i) x[i] = 0.0f;
-  for (int64_t b = 0; b < n; ++b)
+  // Plane by plane: each position's additions come in (oh, ow, tap) order, as a row-major walk.
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t p = 0; p < n * c; ++p) {
+    const int64_t b = p / c, ch = p % c;
+    float* plane = x + p * h * w;
+    std::fill(plane, plane + h * w, 0.0f);
     for (int64_t oh = 0; oh < ho; ++oh)
       for (int64_t ow = 0; ow < wo; ++ow) {
         const float* row = cols + ((b * ho + oh) * wo + ow) * width;
-        for (int64_t ch = 0; ch < c; ++ch) {
-          float* plane = x + (b * c + ch) * h * w;
-          taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
-            if (inside) plane[ih * w + iw] += row[ch * taps_per + k];
-          });
-        }
+        taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
+          if (inside) plane[ih * w + iw] += row[ch * taps_per + k];
+        });
       }
+  }
 }
 
 void max_pool2d_reference(const float* x, float* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
-                          const Window2d& win) {
+                          const Window2d& win, bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w);
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
     const float* plane = x + p * h * w;
     for (int64_t oh = 0; oh < ho; ++oh)
@@ -73,18 +80,22 @@ void max_pool2d_reference(const float* x, float* y, int64_t* indices, int64_t n,
 }
 
 void max_pool2d_backward_reference(const float* dy, const int64_t* indices, float* dx, int64_t n, int64_t c,
-                                   int64_t h, int64_t w, int64_t ho, int64_t wo) {
-  for (int64_t i = 0; i < n * c * h * w; ++i) dx[i] = 0.0f;
-  for (int64_t p = 0; p < n * c; ++p)
+                                   int64_t h, int64_t w, int64_t ho, int64_t wo, bool parallel) {
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t p = 0; p < n * c; ++p) {
+    std::fill(dx + p * h * w, dx + (p + 1) * h * w, 0.0f);
     for (int64_t o = 0; o < ho * wo; ++o) {
       const int64_t at = indices[p * ho * wo + o];
       if (at >= 0) dx[p * h * w + at] += dy[p * ho * wo + o];
     }
+  }
 }
 
-void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win) {
+void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                          bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w);
   const double area = static_cast<double>(win.kh * win.kw);
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
     const float* plane = x + p * h * w;
     for (int64_t oh = 0; oh < ho; ++oh)
@@ -99,12 +110,13 @@ void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_
 }
 
 void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
-                                   const Window2d& win) {
+                                   const Window2d& win, bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w);
   const double area = static_cast<double>(win.kh * win.kw);
-  for (int64_t i = 0; i < n * c * h * w; ++i) dx[i] = 0.0f;
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
     float* plane = dx + p * h * w;
+    std::fill(plane, plane + h * w, 0.0f);
     for (int64_t oh = 0; oh < ho; ++oh)
       for (int64_t ow = 0; ow < wo; ++ow) {
         const float g = static_cast<float>(dy[(p * ho + oh) * wo + ow] / area);
@@ -116,29 +128,30 @@ void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_
 }
 
 void depthwise_conv1d_reference(const float* x, const float* w, const float* bias, float* y, int64_t batch,
-                                int64_t channels, int64_t len, int64_t kernel, int64_t pad_left) {
+                                int64_t channels, int64_t len, int64_t kernel, int64_t pad_left, bool parallel) {
   const int64_t out_len = len + pad_left - kernel + 1;
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t c = 0; c < channels; ++c) {
-      const float* in = x + (b * channels + c) * len;
-      for (int64_t t = 0; t < out_len; ++t) {
-        double sum = bias != nullptr ? bias[c] : 0.0;
-        for (int64_t k = 0; k < kernel; ++k) {
-          const int64_t s = t + k - pad_left;
-          if (s >= 0 && s < len) sum += static_cast<double>(w[c * kernel + k]) * in[s];
-        }
-        y[(b * channels + c) * out_len + t] = static_cast<float>(sum);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t p = 0; p < batch * channels; ++p) {
+    const int64_t c = p % channels;
+    const float* in = x + p * len;
+    for (int64_t t = 0; t < out_len; ++t) {
+      double sum = bias != nullptr ? bias[c] : 0.0;
+      for (int64_t k = 0; k < kernel; ++k) {
+        const int64_t s = t + k - pad_left;
+        if (s >= 0 && s < len) sum += static_cast<double>(w[c * kernel + k]) * in[s];
       }
+      y[p * out_len + t] = static_cast<float>(sum);
     }
+  }
 }
 
 void depthwise_conv1d_backward_reference(const float* dy, const float* x, const float* w, float* dx, float* dw,
                                          float* db, int64_t batch, int64_t channels, int64_t len, int64_t kernel,
-                                         int64_t pad_left) {
+                                         int64_t pad_left, bool parallel) {
   const int64_t out_len = len + pad_left - kernel + 1;
-  std::vector<double> gx(static_cast<size_t>(len));
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < channels; ++c) {
-    std::vector<double> gw(static_cast<size_t>(kernel), 0.0);
+    std::vector<double> gx(static_cast<size_t>(len)), gw(static_cast<size_t>(kernel), 0.0);
     double gb = 0;
     for (int64_t b = 0; b < batch; ++b) {
       const float *in = x + (b * channels + c) * len, *g = dy + (b * channels + c) * out_len;

@@ -10,34 +10,44 @@ const float* f(const Tensor& t) { return t.data<float>(); }
 float* w(const Tensor& t) { return t.data<float>(); }
 
 // x [N, C, H, W] is the input of unfold / pools, the output of fold / pool backwards.
+// kParallel: v2 (OpenMP over rows or planes), else the v1 reference.
+template <bool kParallel>
 void unfold_cpu(const Tensor& x, const Tensor& cols, const Window2d& win, StreamHandle) {
-  cpu::unfold_reference(f(x), w(cols), x.size(0), x.size(1), x.size(2), x.size(3), win);
+  cpu::unfold_reference(f(x), w(cols), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
 }
+template <bool kParallel>
 void fold_cpu(const Tensor& cols, const Tensor& x, const Window2d& win, StreamHandle) {
-  cpu::fold_reference(f(cols), w(x), x.size(0), x.size(1), x.size(2), x.size(3), win);
+  cpu::fold_reference(f(cols), w(x), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
 }
+template <bool kParallel>
 void avg_pool_cpu(const Tensor& x, const Tensor& y, const Window2d& win, StreamHandle) {
-  cpu::avg_pool2d_reference(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), win);
+  cpu::avg_pool2d_reference(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
 }
+template <bool kParallel>
 void avg_pool_backward_cpu(const Tensor& dy, const Tensor& dx, const Window2d& win, StreamHandle) {
-  cpu::avg_pool2d_backward_reference(f(dy), w(dx), dx.size(0), dx.size(1), dx.size(2), dx.size(3), win);
+  cpu::avg_pool2d_backward_reference(f(dy), w(dx), dx.size(0), dx.size(1), dx.size(2), dx.size(3), win, kParallel);
 }
+template <bool kParallel>
 void max_pool_cpu(const Tensor& x, const Tensor& y, const Tensor& indices, const Window2d& win, StreamHandle) {
-  cpu::max_pool2d_reference(f(x), w(y), indices.data<int64_t>(), x.size(0), x.size(1), x.size(2), x.size(3), win);
+  cpu::max_pool2d_reference(f(x), w(y), indices.data<int64_t>(), x.size(0), x.size(1), x.size(2), x.size(3), win,
+                            kParallel);
 }
+template <bool kParallel>
 void max_pool_backward_cpu(const Tensor& dy, const Tensor& indices, const Tensor& dx, StreamHandle) {
   cpu::max_pool2d_backward_reference(f(dy), indices.data<int64_t>(), w(dx), dx.size(0), dx.size(1), dx.size(2),
-                                     dx.size(3), dy.size(2), dy.size(3));
+                                     dx.size(3), dy.size(2), dy.size(3), kParallel);
 }
+template <bool kParallel>
 void depthwise_cpu(const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left, const Tensor& y,
                    StreamHandle) {
   cpu::depthwise_conv1d_reference(f(x), f(wt), bias.defined() ? f(bias) : nullptr, w(y), x.size(0), x.size(1),
-                                  x.size(2), wt.size(1), pad_left);
+                                  x.size(2), wt.size(1), pad_left, kParallel);
 }
+template <bool kParallel>
 void depthwise_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left, const Tensor& dx,
                             const Tensor& dw, const Tensor& db, StreamHandle) {
   cpu::depthwise_conv1d_backward_reference(f(dy), f(x), f(wt), w(dx), w(dw), w(db), x.size(0), x.size(1), x.size(2),
-                                           wt.size(1), pad_left);
+                                           wt.size(1), pad_left, kParallel);
 }
 void begin(const OpVersion& v, const Tensor& t) {
   check_version_dtype(v, t.dtype());
@@ -48,19 +58,34 @@ void begin(const OpVersion& v, const Tensor& t) {
 BENCHSUITE_REGISTER_VERSIONS(conv) {
   const std::vector<DType> f32 = {DType::float32};
   const DeviceType cpu = DeviceType::cpu;
-  const unsigned both = kReference | kDefault;
-  table.add<DepthwiseConv1dOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, both},
-                               depthwise_cpu);
-  table.add<DepthwiseConv1dBackwardOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, both},
-                                       depthwise_backward_cpu);
-  table.add<UnfoldOp>({"v1", "reference: one output position and tap at a time", cpu, f32, both}, unfold_cpu);
-  table.add<FoldOp>({"v1", "reference: zero, then add every column entry in order", cpu, f32, both}, fold_cpu);
-  table.add<AvgPool2dOp>({"v1", "reference: double window sums", cpu, f32, both}, avg_pool_cpu);
-  table.add<AvgPool2dBackwardOp>({"v1", "reference: dy / area added over each window", cpu, f32, both},
-                                 avg_pool_backward_cpu);
-  table.add<MaxPool2dOp>({"v1", "reference: first maximum in window order, NaN wins", cpu, f32, both}, max_pool_cpu);
-  table.add<MaxPool2dBackwardOp>({"v1", "reference: dy added at each argmax", cpu, f32, both},
-                                 max_pool_backward_cpu);
+  // v2 of each: the v1 loops with the outermost independent one over OpenMP threads.
+  const char* rows = "the v1 loops, output rows over OpenMP threads (the same sums)";
+  const char* planes = "the v1 loops, (sample, channel) planes over OpenMP threads (the same sums)";
+  table.add<DepthwiseConv1dOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, kReference},
+                               depthwise_cpu<false>);
+  table.add<DepthwiseConv1dOp>({"v2", planes, cpu, f32, kDefault}, depthwise_cpu<true>);
+  table.add<DepthwiseConv1dBackwardOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, kReference},
+                                       depthwise_backward_cpu<false>);
+  table.add<DepthwiseConv1dBackwardOp>({"v2", "the v1 loops, channels over OpenMP threads (the same sums)", cpu, f32,
+                                        kDefault},
+                                       depthwise_backward_cpu<true>);
+  table.add<UnfoldOp>({"v1", "reference: one output position and tap at a time", cpu, f32, kReference},
+                      unfold_cpu<false>);
+  table.add<UnfoldOp>({"v2", rows, cpu, f32, kDefault}, unfold_cpu<true>);
+  table.add<FoldOp>({"v1", "reference: per plane, zero, then add every column entry in order", cpu, f32, kReference},
+                    fold_cpu<false>);
+  table.add<FoldOp>({"v2", planes, cpu, f32, kDefault}, fold_cpu<true>);
+  table.add<AvgPool2dOp>({"v1", "reference: double window sums", cpu, f32, kReference}, avg_pool_cpu<false>);
+  table.add<AvgPool2dOp>({"v2", planes, cpu, f32, kDefault}, avg_pool_cpu<true>);
+  table.add<AvgPool2dBackwardOp>({"v1", "reference: dy / area added over each window", cpu, f32, kReference},
+                                 avg_pool_backward_cpu<false>);
+  table.add<AvgPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, avg_pool_backward_cpu<true>);
+  table.add<MaxPool2dOp>({"v1", "reference: first maximum in window order, NaN wins", cpu, f32, kReference},
+                         max_pool_cpu<false>);
+  table.add<MaxPool2dOp>({"v2", planes, cpu, f32, kDefault}, max_pool_cpu<true>);
+  table.add<MaxPool2dBackwardOp>({"v1", "reference: dy added at each argmax", cpu, f32, kReference},
+                                 max_pool_backward_cpu<false>);
+  table.add<MaxPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, max_pool_backward_cpu<true>);
 }
 
 void check_window(const char* op, const Window2d& win, int64_t h, int64_t w) {
