@@ -42,6 +42,13 @@ def _wait_for(path: Path, text: str, proc: subprocess.Popen, limit: float = 60.0
     pytest.fail(f"{text!r} never appeared in {path}")
 
 
+def _sigint_default() -> None:
+    """In the child before exec: SIGINT at its default, as in a terminal. A suite started in the
+    background by a non-interactive shell (`cmd &`) ignores SIGINT, children inherit that, and
+    Python then installs no KeyboardInterrupt handler: Ctrl-C is what is under test here."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(proc: subprocess.Popen) -> float:
     """Send SIGINT; seconds until the child exited."""
     sent = time.monotonic()
@@ -71,7 +78,8 @@ def test_ctrl_c_in_measure_raises_keyboard_interrupt_within_a_second(tmp_path: P
     """)
     log = tmp_path / "out.txt"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=_sigint_default)
         _wait_for(log, "measuring", proc)
         time.sleep(1.5)  # well inside the sampling phase
         took = _interrupt(proc)
@@ -91,7 +99,7 @@ def test_ctrl_c_in_cli_run_keeps_the_case_and_finishes_the_file(tmp_path: Path) 
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "benchsuite", "run", "--profile", str(profile),
                                  "--json", str(results), "--no-peers", "--no-history"],
-                                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_sigint_default)
         _wait_for(results, '"status": "running"', proc)
         time.sleep(2.0)
         took = _interrupt(proc)
