@@ -93,6 +93,8 @@ def test_max_pool_nan_wins_and_bad_windows_are_named(rng):
         bs._core.unfold(x, 5)
     with pytest.raises(bs.InvalidArgumentError, match=r"stride=\(0, 0\) must be >= 1"):
         bs._core.max_pool2d(x, 2, 0)
+    with pytest.raises(bs.InvalidArgumentError, match=r"kernel=\(1, 2, 3\) must be an int or a pair of ints"):
+        bs._core.unfold(x, (1, 2, 3))
 
 
 @pytest.mark.parametrize("shape,groups", [((2, 6, 5), 3), ((3, 4, 3, 2), 1), ((2, 8), 2)])

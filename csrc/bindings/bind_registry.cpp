@@ -18,6 +18,15 @@ Shape as_shape(const py::object& shape) {
   return out;
 }
 
+std::pair<int64_t, int64_t> as_int_pair(const py::object& value, const char* name) {
+  if (py::isinstance<py::int_>(value)) return {value.cast<int64_t>(), value.cast<int64_t>()};
+  const bool pair = py::isinstance<py::sequence>(value) && !py::isinstance<py::str>(value) && py::len(value) == 2;
+  BENCHSUITE_CHECK_ARG(pair && py::isinstance<py::int_>(value[py::int_(0)]) &&
+                           py::isinstance<py::int_>(value[py::int_(1)]),
+                       name, "=", std::string(py::repr(value)), " must be an int or a pair of ints");
+  return {value[py::int_(0)].cast<int64_t>(), value[py::int_(1)].cast<int64_t>()};
+}
+
 BENCHSUITE_REGISTER_BINDINGS(registry, kBindHarness) {
   m.def("op_versions", [] {
     py::list out;

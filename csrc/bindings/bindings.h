@@ -25,6 +25,8 @@ py::dict clocks_dict(const ClockSummary& c);
 
 // A shape from a Python int or sequence of ints (invalid_argument naming `shape` otherwise).
 Shape as_shape(const py::object& shape);
+// (h, w) from an int (both) or a pair of ints (invalid_argument naming `name` otherwise).
+std::pair<int64_t, int64_t> as_int_pair(const py::object& value, const char* name);
 
 // A Tensor from a bs.Tensor, a DLPack producer (torch, cupy) or a buffer (NumPy).
 Tensor as_tensor(const py::handle& obj, const char* arg);

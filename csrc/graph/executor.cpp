@@ -290,7 +290,10 @@ std::unique_ptr<Plan> Executor::compile(const std::vector<Shape>& input_shapes) 
         step.in.push_back(packed(node, static_cast<int>(i), tensor[id], g.value(root[id]).name));
       } else {
         step.in.push_back(tensor[id]);
-        if (kind.pack) step.runtime_pack.push_back(static_cast<int>(i));
+        // Only the inputs the kind re-lays (asked once on the planned buffer): the others
+        // (activations, biases) cost nothing per run.
+        if (kind.pack && kind.pack(static_cast<int>(i), tensor[id], node.attrs).defined())
+          step.runtime_pack.push_back(static_cast<int>(i));
       }
       if (!found && is_floating_dtype(plan->types[id].dtype)) {
         dtype = plan->types[id].dtype;

@@ -9,12 +9,6 @@
 namespace benchsuite::bindings {
 
 namespace {
-std::pair<int64_t, int64_t> pair_of(const py::object& v, const char* name) {
-  if (py::isinstance<py::int_>(v)) return {v.cast<int64_t>(), v.cast<int64_t>()};
-  const auto seq = v.cast<std::vector<int64_t>>();
-  BENCHSUITE_CHECK_ARG(seq.size() == 2, name, " must be an int or a pair, got ", seq.size(), " values");
-  return {seq[0], seq[1]};
-}
 py::tuple recurrent_tuple(const models::RecurrentOutput& r) {
   if (r.c == graph::kNoValue) return py::make_tuple(r.output, r.h);
   return py::make_tuple(r.output, r.h, r.c);
@@ -28,10 +22,10 @@ BENCHSUITE_REGISTER_BINDINGS(layers, kBindOps) {
       [](Builder& b, int64_t x, int64_t out_channels, const py::object& kernel, const std::string& name,
          const py::object& stride, const py::object& padding, const py::object& dilation, bool bias) {
         models::Conv2dOptions o;
-        o.kernel = pair_of(kernel, "kernel");
-        o.stride = pair_of(stride, "stride");
-        o.padding = pair_of(padding, "padding");
-        o.dilation = pair_of(dilation, "dilation");
+        o.kernel = as_int_pair(kernel, "kernel");
+        o.stride = as_int_pair(stride, "stride");
+        o.padding = as_int_pair(padding, "padding");
+        o.dilation = as_int_pair(dilation, "dilation");
         o.bias = bias;
         return models::conv2d(b, x, out_channels, o, name);
       },
@@ -45,9 +39,9 @@ BENCHSUITE_REGISTER_BINDINGS(layers, kBindOps) {
       [](Builder& b, const std::string& mode, int64_t x, const py::object& kernel, const py::object& stride,
          const py::object& padding) {
         BENCHSUITE_CHECK_ARG(mode == "max" || mode == "avg", "mode='", mode, "' must be 'max' or 'avg'");
-        const auto k = pair_of(kernel, "kernel");
-        const auto s = stride.is_none() ? std::make_pair(int64_t{0}, int64_t{0}) : pair_of(stride, "stride");
-        const auto p = pair_of(padding, "padding");
+        const auto k = as_int_pair(kernel, "kernel");
+        const auto s = stride.is_none() ? std::make_pair(int64_t{0}, int64_t{0}) : as_int_pair(stride, "stride");
+        const auto p = as_int_pair(padding, "padding");
         return mode == "max" ? models::max_pool2d(b, x, k, s, p) : models::avg_pool2d(b, x, k, s, p);
       },
       py::arg("builder"), py::arg("mode"), py::arg("x"), py::arg("kernel"), py::arg("stride") = py::none(),

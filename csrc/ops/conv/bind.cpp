@@ -9,19 +9,13 @@
 namespace benchsuite::bindings {
 
 namespace {
-std::pair<int64_t, int64_t> pair_of(const py::object& v, const char* name) {
-  if (py::isinstance<py::int_>(v)) return {v.cast<int64_t>(), v.cast<int64_t>()};
-  const auto seq = v.cast<std::vector<int64_t>>();
-  BENCHSUITE_CHECK_ARG(seq.size() == 2, name, " must be an int or a pair, got ", seq.size(), " values");
-  return {seq[0], seq[1]};
-}
 Window2d window_of(const py::object& kernel, const py::object& stride, const py::object& padding,
                    const py::object& dilation) {
   Window2d w;
-  std::tie(w.kh, w.kw) = pair_of(kernel, "kernel");
-  std::tie(w.sh, w.sw) = stride.is_none() ? std::make_pair(w.kh, w.kw) : pair_of(stride, "stride");
-  std::tie(w.ph, w.pw) = pair_of(padding, "padding");
-  std::tie(w.dh, w.dw) = pair_of(dilation, "dilation");
+  std::tie(w.kh, w.kw) = as_int_pair(kernel, "kernel");
+  std::tie(w.sh, w.sw) = stride.is_none() ? std::make_pair(w.kh, w.kw) : as_int_pair(stride, "stride");
+  std::tie(w.ph, w.pw) = as_int_pair(padding, "padding");
+  std::tie(w.dh, w.dw) = as_int_pair(dilation, "dilation");
   return w;
 }
 }  // namespace
