@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 import benchsuite as bs
 from benchsuite import _core
 
+from conftest import CUDA
 from op_helpers import TOLERANCE, as_f64, dtype_of, round_to
 # The references of the op test files (float64, the documented formulas).
 from test_ops import ACT, ACT_GRAD, _layernorm64, _log_softmax64, _rmsnorm64, _softmax64
@@ -171,10 +172,35 @@ def _dtype_choices(version: dict, wanted=FLOATS) -> list[str]:
 # calling and checking
 
 
+# The device of the version under test: a CUDA version's fuzzer runs unchanged, its array
+# arguments moved to the device for the call (impl=... names the version) and the results
+# brought back, so every CUDA version meets the same inputs and float64 references.
+_DEVICE = {"name": "cpu"}
+
+
+def _to_device(a):
+    if isinstance(a, np.ndarray):
+        return bs.Tensor.from_numpy(np.ascontiguousarray(a)).to(_DEVICE["name"])
+    if isinstance(a, bs.Tensor):
+        return a.to(_DEVICE["name"])
+    return a
+
+
+def _to_host(y):
+    if isinstance(y, (list, tuple)):
+        return type(y)(_to_host(t) for t in y)
+    if isinstance(y, bs.Tensor) and y.device != "cpu":
+        y = y.to("cpu")
+        return y if y.dtype == "bfloat16" else y.numpy()
+    return y
+
+
 def call(fn, *args, **kwargs):
     """Call an op: a benchsuite error propagates (the caller decides whether one was allowed);
     any other exception type is a failure."""
     try:
+        if _DEVICE["name"] != "cpu" and kwargs.get("impl"):
+            return _to_host(fn(*map(_to_device, args), **{k: _to_device(v) for k, v in kwargs.items()}))
         return fn(*args, **kwargs)
     except NAMED:
         raise
@@ -1376,6 +1402,8 @@ LAYER_FUZZERS = {
     "mamba_ssm": fuzz_mamba_ssm(False), "mamba_ssm_backward": fuzz_mamba_ssm(True),
 }
 
+CUDA_FUZZED = set(LAYER_FUZZERS) | {"attention_kv"}
+
 
 FUZZERS = {
     "add": fuzz_add_mul("add"), "mul": fuzz_add_mul("mul"), "axpy": fuzz_axpy,
@@ -1454,6 +1482,11 @@ def _op_functions() -> list[str]:
 
 def _cases() -> list:
     cases = [pytest.param(v["op"], v, id=f"{v['op']}-{v['version']}") for v in bs.ops.versions(device="cpu")]
+    # CUDA versions of the ops whose fuzzers draw float32 only (the others have CUDA tests of
+    # their own across dtypes and layouts), where a CUDA device or the emulator is present.
+    if CUDA:
+        cases += [pytest.param(v["op"], v, id=f"{v['op']}-cuda-{v['version']}")
+                  for v in bs.ops.versions(device="cuda") if v["op"] in CUDA_FUZZED]
     cases += [pytest.param(op, {"op": op, "version": None, "dtypes": FLOATS + INTS}, id=op)
               for op in sorted(UNVERSIONED)]
     return cases
@@ -1475,7 +1508,11 @@ def test_every_op_has_a_fuzzer():
 def test_op_matches_numpy_or_raises_a_named_error(op, version, data):
     fuzzer = fuzzer_for(op)
     assert fuzzer is not None, f"{op} has no fuzzer"
-    fuzzer(data, version)
+    _DEVICE["name"] = version.get("device", "cpu")
+    try:
+        fuzzer(data, version)
+    finally:
+        _DEVICE["name"] = "cpu"
 
 
 # --------------------------------------------------------------------------------------------------
