@@ -13,10 +13,11 @@ from benchsuite.models import Builder, Executor, backward, random_parameters
 REFERENCE = {v["op"]: v["version"] for v in bs.ops.versions() if v["reference"] and v["device"] == "cpu"}
 
 
-def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2, floor=1e-6):
-    """build(b, values) -> the output; checks d sum(out * R) / d (every float input and parameter).
-    floor: the gradient norm below which errors are measured absolutely (float32 differences
-    cannot resolve gradients under ~1e-5: the objective's rounding over 2h)."""
+def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2, floor=1e-6, constants=()):
+    """build(b, values) -> the output; checks d sum(out * R) / d (every float input and parameter
+    but the inputs named in `constants`, such as a mask). floor: the gradient norm below which
+    errors are measured absolutely (float32 differences cannot resolve gradients under ~1e-5:
+    the objective's rounding over 2h)."""
     b = Builder()
     values = {name: b.input(name, list(x.shape), str(x.dtype)) for name, x in inputs.items()}
     out = build(b, values)
@@ -26,7 +27,8 @@ def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2, floor=1e-6):
     params = {k: (v + rng.standard_normal(v.shape).astype(np.float32) * 0.3) for k, v in params.items()}
     params = {k: np.abs(v) + 0.5 if k.endswith("running_var") else v for k, v in params.items()}
     # Buffers (batch norm's running statistics) are parameters that take no gradient.
-    wrt = [n for n, x in inputs.items() if x.dtype == np.float32] + [k for k in params if ".running_" not in k]
+    wrt = [n for n, x in inputs.items() if x.dtype == np.float32 and n not in constants] + \
+        [k for k in params if ".running_" not in k]
     info = backward(g, out, wrt)
     ex = Executor(g, params, versions=REFERENCE)
     y_shape = ex.run([*inputs.values(), np.zeros(b.shape(out), np.float32)])[0].shape
@@ -162,12 +164,24 @@ def test_cross_entropy_and_errors(rng):
     targets = rng.integers(0, 7, 5)
     check_gradients(lambda b, v: b.node("cross_entropy", [v["logits"], v["t"]])[0],
                     {"logits": x_(rng, 5, 7), "t": targets}, rng)
-    b = Builder()
-    q = b.input("q", [1, 4, 3, 8])
-    k = b.input("k", [1, 2, 3, 8])
-    y = b.attention(q, k, k, window=2)  # a sliding window: no gradient yet, said so
-    with pytest.raises(bs.InvalidArgumentError, match=r"attention node 'attention' uses a mask, a window"):
-        backward(b.finish(), y, ["q"])
+    m = bs.models.Model("gpt2", seq_len=3, kv_cache=True, num_hidden_layers=1, hidden_size=8, num_attention_heads=2,
+                        vocab_size=11, max_position_embeddings=8)
+    with pytest.raises(bs.InvalidArgumentError, match=r"reads a KV cache .* build the model without kv_cache"):
+        backward(m.graph, m.graph.find("lm_head"), ["transformer.wte.weight"])
+
+
+@pytest.mark.parametrize("kv_heads,causal,window,kv_len", [(2, False, 0, 5), (1, True, 2, 3), (2, True, 0, 4),
+                                                          (2, False, 3, 3)])
+def test_masked_windowed_and_cross_attention(rng, kv_heads, causal, window, kv_len):
+    """The attention_kv_backward path: a padding mask (one batch row's keys all masked: zero
+    gradients), sliding windows, queries and keys of different lengths, grouped heads."""
+    mask = (rng.random((2, kv_len)) > 0.3).astype(np.float32)
+    mask[:, 0] = 1
+    mask[1, -1] = 0
+    check_gradients(lambda b, v: b.attention(v["q"], v["k"], v["v"], causal=causal, window=window,
+                                             key_mask=v["mask"]),
+                    {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, kv_len, 4),
+                     "v": x_(rng, 2, kv_heads, kv_len, 4), "mask": mask}, rng, floor=1e-3, constants=("mask",))
 
 
 @pytest.mark.parametrize("kv_heads", [1, 2])
@@ -178,12 +192,17 @@ def test_grouped_query_attention(rng, kv_heads):
 
 
 # ---- whole models against PyTorch autograd ------------------------------------------------------
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "bert"])
-def test_model_gradients_match_pytorch(tmp_path, rng, kind):
+@pytest.mark.parametrize("kind,padded", [("gpt2", False), ("llama", False), ("bert", False), ("bert", True),
+                                         ("gpt2", True), ("llama", True)])
+def test_model_gradients_match_pytorch(tmp_path, rng, kind, padded):
+    """padded: built with padding_mask=True, row 1's last three tokens padding (right
+    padding: every query still sees a real key, as in transformers' additive mask)."""
     from test_models import hf_model
     hf, torch = hf_model(kind)
     hf.save_pretrained(tmp_path, safe_serialization=True)
-    m = bs.models.load_pretrained(tmp_path, batch=2, seq_len=9)
+    m = bs.models.load_pretrained(tmp_path, batch=2, seq_len=9, padding_mask=padded)
+    attention_mask = np.ones((2, 9), np.float32)
+    attention_mask[1, -3:] = 0
     ids = rng.integers(0, 97, (2, 9))
     ids[0, 0] = 0  # BERT's pad token: its embedding row gets no gradient there (padding_idx)
     g = m.graph
@@ -196,11 +215,13 @@ def test_model_gradients_match_pytorch(tmp_path, rng, kind):
     info = backward(g, loss, names)
     ex = Executor(g, _params(tmp_path, m))
     t = rng.integers(0, width, 18)
-    feeds = m.inputs_for(ids) + [t, np.ones((), np.float32)]
+    feeds = m.inputs_for(ids, attention_mask=attention_mask if padded else None) + [t, np.ones((), np.float32)]
     outs = ex.run(feeds)
     grads = dict(zip(info["gradients"], outs[len(g.outputs) - len(info["gradients"]):]))
     hf.zero_grad()
     kw = {"output_hidden_states": True}
+    if padded:
+        kw["attention_mask"] = torch.tensor(attention_mask, dtype=torch.int64)
     res = hf(torch.tensor(ids), **kw)
     logits = res.logits if kind != "bert" else res.last_hidden_state
     torch.nn.functional.cross_entropy(logits.reshape(-1, width), torch.tensor(t)).backward()

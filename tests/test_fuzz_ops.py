@@ -983,6 +983,27 @@ def fuzz_attention_kv(data, version):
     np.testing.assert_allclose(o, ref, rtol=1e-4, atol=1e-5)
 
 
+def fuzz_attention_kv_backward(data, version):
+    from test_graph import attention_backward_reference
+    b, kv_heads, group = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    sq, cap, d = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 7)), data.draw(st.integers(1, 9))
+    kv_len, q_offset, window = data.draw(st.integers(0, cap)), data.draw(st.integers(0, 4)), data.draw(st.integers(0, 4))
+    causal, masked = data.draw(st.booleans()), data.draw(st.booleans())
+    gen = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    q, do = (gen.standard_normal((2, b, kv_heads * group, sq, d)) * 2).astype(np.float32)
+    k, v = (gen.standard_normal((2, b, kv_heads, cap, d)) * 2).astype(np.float32)
+    mask = (gen.random((b, cap)) > 0.3).astype(np.float32) if masked else None
+    if data.draw(st.integers(0, 6), label="bad do") == 0:
+        call_err(bs.ops.attention_kv_backward, do[..., :0] if d > 1 else do[:, :0], q, k, v, key_mask=mask,
+                 impl=version["version"], expected=bs.InvalidArgumentError)
+        return
+    got = call_ok(bs.ops.attention_kv_backward, do, q, k, v, key_mask=mask, causal=causal, q_offset=q_offset,
+                  kv_len=kv_len, window=window, impl=version["version"])
+    want = attention_backward_reference(do, q, k, v, causal, mask, q_offset, window, kv_len)
+    for name, a, r in zip(("dq", "dk", "dv"), got, want):
+        check(a, r, "float32", f"attention_kv_backward {name}", np.abs(r) + 1)
+
+
 def fuzz_attention_backward(data, version):
     dtype, shape, causal, scale, valid, (q, k, v), (q_v, k_v, v_v) = _attention_inputs(data, version)
     impl = version["version"]
@@ -1402,7 +1423,7 @@ LAYER_FUZZERS = {
     "mamba_ssm": fuzz_mamba_ssm(False), "mamba_ssm_backward": fuzz_mamba_ssm(True),
 }
 
-CUDA_FUZZED = set(LAYER_FUZZERS) | {"attention_kv"}
+CUDA_FUZZED = set(LAYER_FUZZERS) | {"attention_kv", "attention_kv_backward"}
 
 
 FUZZERS = {
@@ -1411,7 +1432,7 @@ FUZZERS = {
     **{f"{op}_backward": fuzz_activation_backward(f"{op}_backward")
        for op in ("relu", "gelu", "silu", "gelu_erf", "tanh")},
     **{op: fuzz_reduction(op) for op in ("sum", "mean", "max")},
-    "attention_kv": fuzz_attention_kv,
+    "attention_kv": fuzz_attention_kv, "attention_kv_backward": fuzz_attention_kv_backward,
     "softmax": fuzz_softmax("softmax"), "log_softmax": fuzz_softmax("log_softmax"),
     "softmax_backward": fuzz_softmax_backward("softmax_backward"),
     "log_softmax_backward": fuzz_softmax_backward("log_softmax_backward"),

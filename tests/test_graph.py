@@ -133,6 +133,62 @@ def attention_reference(q, k, v, causal=False, mask=None, q_offset=0, window=0):
     return out
 
 
+def attention_backward_reference(do, q, k, v, causal=False, mask=None, q_offset=0, window=0, kv_len=None):
+    """(dq, dk, dv) of attention_reference in float64 from the formulas: P the masked softmax,
+    dv = P^T do, dS = P (do v^T - rowsum(P * do v^T)), dq = dS k * scale, dk = dS^T q * scale;
+    dk, dv summed over each kv head's query heads and zero at keys past kv_len."""
+    B, Hq, Sq, D = q.shape
+    Hkv, cap = k.shape[1], k.shape[2]
+    kv_len = cap if kv_len is None else kv_len
+    q, k, v, do = (np.asarray(a, np.float64) for a in (q, k, v, do))
+    dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
+    scale = 1 / np.sqrt(D)
+    pos, j = q_offset + np.arange(Sq)[:, None], np.arange(kv_len)[None, :]
+    for b in range(B):
+        for h in range(Hq):
+            kh = h // (Hq // Hkv)
+            kb, vb = k[b, kh, :kv_len], v[b, kh, :kv_len]
+            ok = np.ones((Sq, kv_len), bool)
+            if causal:
+                ok &= j <= pos
+            if window:
+                ok &= j > pos - window
+            if mask is not None:
+                ok &= mask[b][None, :kv_len] != 0
+            s = np.where(ok, q[b, h] @ kb.T * scale, -np.inf)
+            m = s.max(-1, keepdims=True) if kv_len else np.zeros((Sq, 1))
+            e = np.where(ok, np.exp(s - np.where(np.isfinite(m), m, 0)), 0)
+            tot = e.sum(-1, keepdims=True)
+            p = e / np.where(tot > 0, tot, 1)
+            dp = do[b, h] @ vb.T
+            ds = p * (dp - (p * dp).sum(-1, keepdims=True)) * scale
+            dq[b, h] = ds @ kb
+            dk[b, kh, :kv_len] += ds.T @ q[b, h]
+            dv[b, kh, :kv_len] += p.T @ do[b, h]
+    return dq, dk, dv
+
+
+@pytest.mark.parametrize("device,impl", all_versions("attention_kv_backward"))
+@pytest.mark.parametrize("hq,hkv", [(4, 4), (4, 2), (3, 1)])
+@pytest.mark.parametrize("causal,window,q_offset,sq,sk,kv_len", [(False, 0, 0, 7, 7, 7), (True, 0, 0, 9, 9, 9),
+                                                                 (True, 3, 0, 9, 9, 9), (True, 0, 5, 3, 8, 8),
+                                                                 (False, 2, 4, 5, 11, 9), (True, 0, 0, 6, 4, 3)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_attention_kv_backward_matches_the_formulas(rng, device, impl, hq, hkv, causal, window, q_offset, sq, sk,
+                                                    kv_len, masked):
+    q = rng.standard_normal((2, hq, sq, 5)).astype(np.float32)
+    k, v = (rng.standard_normal((2, hkv, sk, 5)).astype(np.float32) for _ in range(2))
+    do = rng.standard_normal(q.shape).astype(np.float32)
+    mask = (rng.random((2, sk)) > 0.3).astype(np.float32) if masked else None
+    if masked:
+        mask[1, :] = 0  # a batch row whose queries see nothing: zero gradients
+    got = bs.ops.attention_kv_backward(*(on_device(a, device) for a in (do, q, k, v)), key_mask=on_device(mask, device),
+                                       causal=causal, q_offset=q_offset, kv_len=kv_len, window=window, impl=impl)
+    want = attention_backward_reference(do, q, k, v, causal, mask, q_offset, window, kv_len)
+    for name, a, b in zip(("dq", "dk", "dv"), got, want):
+        np.testing.assert_allclose(to_host(a), b, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
 @pytest.mark.parametrize("device,impl", all_versions("attention_kv"))
 @pytest.mark.parametrize("hq,hkv", [(4, 4), (4, 2), (6, 1)])
 @pytest.mark.parametrize("causal,window,q_offset,sq,sk", [(False, 0, 0, 7, 7), (True, 0, 0, 9, 9),

@@ -51,20 +51,27 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
     ops::check_attention_kv_args(q, k, r.in[2], mask, p);
     ops::run_attention_kv(r.version(0), q, k, r.in[2], mask, r.out[0], p, r.stream);
   };
-  // Differentiable in its training form (equal heads and lengths, no mask, window or cache):
-  // the forward is recomputed with its log-sum-exp (the `attention` op) for attention_backward.
-  // Differentiable in its training form (no mask, window or cache): the forward is recomputed
-  // with its log-sum-exp (the `attention` op) for attention_backward. Grouped heads (GQA/MQA)
-  // go through that form with k and v repeated per query head, the gradients summed back over
-  // each group.
+  // Differentiable except over a KV cache (an inference graph: its keys are state written in
+  // place). The plain form (no mask, window or cache; equal lengths) takes the flash path: the
+  // forward recomputed with its log-sum-exp (the `attention` op) for attention_backward, grouped
+  // heads (GQA/MQA) with k and v repeated per query head and the gradients summed back over each
+  // group. Masks, windows and unequal lengths take attention_kv_backward, which has the
+  // forward's visibility rules and grouped heads built in.
   att.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const auto& in = c.node.inputs;
     const Attrs& a = c.node.attrs;
     const ValueType q = type_of(c, in[0]), k = type_of(c, in[1]);
+    BENCHSUITE_CHECK_ARG(!a.has("offset_scalar"), "backward: attention node '", c.node.name,
+                         "' reads a KV cache (an inference graph); build the model without kv_cache to train it");
+    const bool masked = in.size() > 3 && in[3] != kNoValue;
     const bool same_lengths = q.shape[0] == k.shape[0] && q.shape[2] == k.shape[2] && q.shape[3] == k.shape[3];
-    const bool simple = in.size() == 3 && same_lengths && !a.has("offset_scalar") && a.integer_or("window", 0) == 0;
-    BENCHSUITE_CHECK_ARG(simple, "backward: attention node '", c.node.name,
-                         "' uses a mask, a window, a cache or unequal lengths: its gradient is not available yet");
+    if (masked || !same_lengths || a.integer_or("window", 0) != 0) {
+      const std::vector<ValueId> inputs = masked ? std::vector<ValueId>{c.grad_outputs[0], in[0], in[1], in[2], in[3]}
+                                                 : std::vector<ValueId>{c.grad_outputs[0], in[0], in[1], in[2]};
+      const auto grads = c.graph.add_node("attention_kv_backward", inputs, a, c.prefix + ".attention_kv_backward");
+      return masked ? std::vector<ValueId>{grads[0], grads[1], grads[2], kNoValue}
+                    : std::vector<ValueId>{grads[0], grads[1], grads[2]};
+    }
     const int64_t batch = q.shape[0], q_heads = q.shape[1], kv_heads = k.shape[1], len = q.shape[2],
                   dim = q.shape[3], group = q_heads / kv_heads;
     const auto shape = [](std::vector<int64_t> s) { return Attrs{{"shape", std::move(s)}}; };
@@ -142,6 +149,40 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
                                 r.stream);
   };
   kinds.push_back(attb);
+
+  NodeKind kvb;
+  kvb.name = "attention_kv_backward";
+  kvb.doc = "(do, q, k, v[, key_mask]) -> (dq, dk, dv, stats [B, Hq, Sq, 2]: each row's lse and Dr, scratch); "
+            "attention's attributes";
+  kvb.ops = {"attention_kv_backward"};
+  kvb.infer = [att](const std::vector<ValueType>& in, const Attrs& a) {
+    expect_inputs("attention_kv_backward", in, 4, 5);
+    att.infer(std::vector<ValueType>(in.begin() + 1, in.end()), a);
+    BENCHSUITE_GRAPH_CHECK(in[0] == in[1], "attention_kv_backward", "do ", in[0].str(), " must match q ", in[1].str());
+    const Shape& q = in[1].shape;
+    return std::vector<ValueType>{in[1], in[2], in[3], {{q[0], q[1], q[2], 2}, DType::float32}};
+  };
+  kvb.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs& a) {
+    Cost c = streaming_cost(in, out, 0);
+    const double rows = static_cast<double>(numel_of(in[1]) / in[1].shape[3]);
+    const double keys = static_cast<double>(in[2].shape[2]) * (a.flag_or("causal", false) ? 0.5 : 1.0);
+    c.flops = 12.0 * rows * keys * static_cast<double>(in[1].shape[3]);  // scores and dP twice, dq, dk, dv
+    return c;
+  };
+  kvb.run = [](const NodeRun& r) {
+    const Attrs& a = r.node.attrs;
+    const Tensor &q = r.in[1], &k = r.in[2];
+    cpu::AttentionKvParams p;
+    p.scale = static_cast<float>(a.real_or("scale", 1.0 / std::sqrt(static_cast<double>(q.size(3)))));
+    p.causal = a.flag_or("causal", false);
+    p.window = a.integer_or("window", 0);
+    p.kv_len = k.size(2);
+    const Tensor mask = r.in.size() > 4 ? r.in[4] : Tensor();
+    ops::check_attention_kv_args(q, k, r.in[3], mask, p);
+    ops::run_attention_kv_backward(r.version(0), r.in[0], q, k, r.in[3], mask, r.out[0], r.out[1], r.out[2], r.out[3],
+                                   p, r.stream);
+  };
+  kinds.push_back(kvb);
 
   NodeKind cache;
   cache.name = "cache_write";

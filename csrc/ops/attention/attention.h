@@ -71,6 +71,19 @@ void attention_kv_reference(const float* q, const float* k, const float* v, cons
 void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                       const AttentionKvShape& shape, const AttentionKvParams& params);
 
+// The gradients of attention_kv (same shapes, positions and visibility rules). Per query row,
+// with P the softmax over its visible keys (a row that sees none: P = 0):
+//   dv_j += P_ij do_i,  dP_ij = do_i . v_j,  Dr_i = sum_j P_ij dP_ij,  dS_ij = P_ij (dP_ij - Dr_i),
+//   dq_i = scale sum_j dS_ij k_j,  dk_j += scale dS_ij q_i,
+// dk and dv summed over the query heads of each kv head (GQA / MQA); keys at or past kv_len get
+// zero gradients. stats [B, Hq, Sq, 2]: each row's log-sum-exp of its visible scaled scores
+// (-inf when it sees none) and Dr_i. Sums in double; parallel = false: one thread (v1), true:
+// OpenMP over (batch, kv head), each owning its dk / dv rows (v2: the same sums, bit for bit).
+void attention_kv_backward_reference(const float* dout, const float* q, const float* k, const float* v,
+                                     const float* key_mask, float* dq, float* dk, float* dv, float* stats,
+                                     const AttentionKvShape& shape, const AttentionKvParams& params,
+                                     bool parallel = false);
+
 }  // namespace cpu
 
 // CUDA launchers (no CUDA headers here): device arrays of `dtype` (float32, float16 or
@@ -134,6 +147,15 @@ inline int64_t attention_backward_flash_workspace(int64_t bh, int64_t seq_len, i
 // and rules as cpu::attention_kv_reference.
 void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                       const cpu::AttentionKvShape& shape, const cpu::AttentionKvParams& params, StreamHandle stream);
+// attention_kv_backward v1: a block per query row computes its lse and Dr (one online pass over
+// 512-key chunks) into stats and then dq (a second pass: P and dS of the chunk in shared
+// memory, a thread per column); then a block per key row walks the query rows of its kv head's
+// group in chunks of 512 (a thread per row: P and dS from stats), accumulating dk and dv with a
+// thread per column. No atomics: every output element has one writer (deterministic).
+void attention_kv_backward_f32(const float* dout, const float* q, const float* k, const float* v,
+                               const float* key_mask, float* dq, float* dk, float* dv, float* stats,
+                               const cpu::AttentionKvShape& shape, const cpu::AttentionKvParams& params,
+                               StreamHandle stream);
 
 }  // namespace cuda
 
@@ -153,12 +175,27 @@ BENCHSUITE_OP(AttentionBackwardOp, "attention_backward", AttentionBackwardSignat
 using AttentionKvSignature = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                                   const Tensor& o, const cpu::AttentionKvParams& params, StreamHandle stream);
 BENCHSUITE_OP(AttentionKvOp, "attention_kv", AttentionKvSignature);
+// (do, q, k, v, key_mask, dq, dk, dv, stats [B, Hq, Sq, 2] float32 scratch: lse and Dr per row)
+using AttentionKvBackwardSignature = void(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                                          const Tensor& key_mask, const Tensor& dq, const Tensor& dk,
+                                          const Tensor& dv, const Tensor& stats, const cpu::AttentionKvParams& params,
+                                          StreamHandle stream);
+BENCHSUITE_OP(AttentionKvBackwardOp, "attention_kv_backward", AttentionKvBackwardSignature);
 
 // o [B, Hq, Sq, D] float32 (cpu::AttentionKvParams for the rules). kv_len < 0: all of k's keys.
 Tensor attention_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, bool causal,
                     std::optional<double> scale, int64_t q_offset, int64_t kv_len, int64_t window,
                     const std::string& impl = "");
 // Validates shapes, dtypes, devices and params (each error names the argument and value).
+// -> {dq, dk, dv} of attention_kv's output for the gradient `dout` [B, Hq, Sq, D].
+std::vector<Tensor> attention_kv_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                                          const Tensor& key_mask, bool causal, std::optional<double> scale,
+                                          int64_t q_offset, int64_t kv_len, int64_t window,
+                                          const std::string& impl = "");
+void run_attention_kv_backward(const OpVersion& version, const Tensor& dout, const Tensor& q, const Tensor& k,
+                               const Tensor& v, const Tensor& key_mask, const Tensor& dq, const Tensor& dk,
+                               const Tensor& dv, const Tensor& stats, const cpu::AttentionKvParams& params,
+                               StreamHandle stream = nullptr);
 void check_attention_kv_args(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                              const cpu::AttentionKvParams& params);
 void run_attention_kv(const OpVersion& version, const Tensor& q, const Tensor& k, const Tensor& v,

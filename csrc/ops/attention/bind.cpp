@@ -41,6 +41,20 @@ BENCHSUITE_REGISTER_BINDINGS(attention, kBindOps) {
       "q [B, Hq, Sq, D], k/v [B, Hkv, cap, D] (Hq a multiple of Hkv), key_mask [B, cap] or None -> o [B, Hq, Sq, D];"
       " query i at position q_offset + i sees keys j < kv_len, unmasked, j <= its position when causal, within the"
       " window when window > 0.");
+  m.def(
+      "attention_kv_backward",
+      [](const py::object& dout, const py::object& q, const py::object& k, const py::object& v,
+         const py::object& key_mask, bool causal, std::optional<double> scale, int64_t q_offset, int64_t kv_len,
+         int64_t window, const std::string& impl) {
+        const Tensor mask = key_mask.is_none() ? Tensor() : as_tensor(key_mask, "key_mask");
+        return ops::attention_kv_backward(as_tensor(dout, "do"), as_tensor(q, "q"), as_tensor(k, "k"),
+                                          as_tensor(v, "v"), mask, causal, scale, q_offset, kv_len, window, impl);
+      },
+      py::arg("do"), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("key_mask") = py::none(),
+      py::arg("causal") = false, py::arg("scale") = py::none(), py::arg("q_offset") = 0, py::arg("kv_len") = -1,
+      py::arg("window") = 0, py::arg("impl") = "",
+      "The gradients of attention_kv (same arguments) for do [B, Hq, Sq, D] -> [dq, dk, dv]; dk, dv summed over "
+      "each kv head's query heads, zero at keys past kv_len.");
 }
 
 }  // namespace benchsuite::bindings

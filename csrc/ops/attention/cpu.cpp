@@ -312,4 +312,69 @@ void attention_kv_f32(const float* q, const float* k, const float* v, const floa
   }
 }
 
+void attention_kv_backward_reference(const float* dout, const float* q, const float* k, const float* v,
+                                     const float* key_mask, float* dq, float* dk, float* dv, float* stats,
+                                     const AttentionKvShape& s, const AttentionKvParams& p, bool parallel) {
+  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads, keys = std::max<int64_t>(p.kv_len, 1);
+  const int64_t kv_rows = s.batch * s.kv_heads;
+  // A (batch, kv head) owns its dk / dv rows and the dq rows of its query heads: the work
+  // splits over them with no shared writes, and every sum runs in the same order either way.
+#pragma omp parallel for schedule(dynamic) if (parallel)
+  for (int64_t bk = 0; bk < kv_rows; ++bk) {
+    const int64_t b = bk / s.kv_heads;
+    const float *kb = k + bk * s.kv_cap * D, *vb = v + bk * s.kv_cap * D;
+    std::vector<double> probs(static_cast<size_t>(keys)), dprobs(static_cast<size_t>(keys)),
+        acc(static_cast<size_t>(D));
+    std::vector<double> dk_acc(static_cast<size_t>(s.kv_cap * D)), dv_acc(static_cast<size_t>(s.kv_cap * D));
+    for (int64_t h = (bk % s.kv_heads) * group; h < (bk % s.kv_heads + 1) * group; ++h)
+      for (int64_t i = 0; i < s.q_len; ++i) {
+        const int64_t row = (b * s.q_heads + h) * s.q_len + i;
+        const float *qi = q + row * D, *doi = dout + row * D;
+        const int64_t pos = p.q_offset + i;
+        double m = kNegInf;
+        for (int64_t j = 0; j < p.kv_len; ++j) {
+          probs[j] = kNegInf;
+          if (!visible(key_mask, b, s.kv_cap, j, pos, p)) continue;
+          double dot_ij = 0;
+          for (int64_t d = 0; d < D; ++d) dot_ij += static_cast<double>(qi[d]) * kb[j * D + d];
+          probs[j] = dot_ij * p.scale;
+          m = std::max(m, probs[j]);
+        }
+        double total = 0;
+        if (m != kNegInf)
+          for (int64_t j = 0; j < p.kv_len; ++j) total += probs[j] == kNegInf ? 0.0 : std::exp(probs[j] - m);
+        // P, dP and Dr = sum_j P dP over the visible keys
+        double dr = 0;
+        for (int64_t j = 0; j < p.kv_len; ++j) {
+          if (probs[j] == kNegInf) {
+            probs[j] = dprobs[j] = 0;
+            continue;
+          }
+          probs[j] = std::exp(probs[j] - m) / total;
+          double dp = 0;
+          for (int64_t d = 0; d < D; ++d) dp += static_cast<double>(doi[d]) * vb[j * D + d];
+          dprobs[j] = dp;
+          dr += probs[j] * dp;
+        }
+        stats[2 * row] = m == kNegInf ? kNegInfF : static_cast<float>(m + std::log(total));
+        stats[2 * row + 1] = static_cast<float>(dr);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t j = 0; j < p.kv_len; ++j) {
+          if (probs[j] == 0) continue;
+          const double ds = probs[j] * (dprobs[j] - dr) * p.scale;
+          for (int64_t d = 0; d < D; ++d) {
+            acc[d] += ds * kb[j * D + d];
+            dk_acc[j * D + d] += ds * qi[d];
+            dv_acc[j * D + d] += probs[j] * doi[d];
+          }
+        }
+        for (int64_t d = 0; d < D; ++d) dq[row * D + d] = static_cast<float>(acc[d]);
+      }
+    for (int64_t e = 0; e < s.kv_cap * D; ++e) {
+      dk[bk * s.kv_cap * D + e] = static_cast<float>(dk_acc[e]);
+      dv[bk * s.kv_cap * D + e] = static_cast<float>(dv_acc[e]);
+    }
+  }
+}
+
 }  // namespace benchsuite::cpu

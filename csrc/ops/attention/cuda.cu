@@ -377,4 +377,198 @@ void attention_kv_f32(const float* q, const float* k, const float* v, const floa
   BENCHSUITE_CUDA_CHECK_LAUNCH();
 }
 
+// ---- attention_kv_backward -------------------------------------------------------------------
+namespace {
+// Whether the query at `pos` sees key j by position (causal, window); kv_len and the key mask
+// are checked per key by the caller.
+__device__ inline bool seen_by_position(int64_t j, int64_t pos, const cpu::AttentionKvParams& p) {
+  return !(p.causal && j > pos) && !(p.window > 0 && j <= pos - p.window);
+}
+
+// Block per query row: pass 1 over the visible keys in chunks gives m, l = sum e^(s - m) and
+// t = sum e^(s - m) dP online (both rescaled as m grows), so lse = m + log l and Dr = t / l;
+// pass 2 recomputes P and dS = P (dP - Dr) per chunk into shared memory and adds dS k into dq.
+__global__ void attention_kv_rows_backward_kernel(const float* __restrict__ dout, const float* __restrict__ q,
+                                                  const float* __restrict__ k, const float* __restrict__ v,
+                                                  const float* __restrict__ key_mask, float* __restrict__ dq,
+                                                  float* __restrict__ stats, cpu::AttentionKvShape s,
+                                                  cpu::AttentionKvParams p) {
+  extern __shared__ float smem[];
+  float* q_row = smem;                // [D]
+  float* do_row = q_row + s.head_dim;  // [D]
+  float* scores = do_row + s.head_dim;  // [kKvChunk]
+  float* dprobs = scores + kKvChunk;    // [kKvChunk]
+  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
+  const int64_t rows = s.batch * s.q_heads * s.q_len;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
+    const int64_t kvh = b * s.kv_heads + h / group;
+    const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
+    const int64_t pos = p.q_offset + i;
+    const int64_t end = p.causal ? min(p.kv_len, pos + 1) : p.kv_len;
+    const int64_t begin = p.window > 0 ? max(int64_t{0}, pos - p.window + 1) : 0;
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+      q_row[d] = q[r * D + d];
+      do_row[d] = dout[r * D + d];
+    }
+    __syncthreads();
+    float m = -INFINITY, l = 0.0f, t = 0.0f;
+    for (int64_t c0 = begin; c0 < end; c0 += kKvChunk) {
+      const int64_t n = min(kKvChunk, end - c0);
+      float local_max = -INFINITY;
+      for (int64_t u = threadIdx.x; u < n; u += blockDim.x) {
+        const int64_t j = c0 + u;
+        float score = -INFINITY, dp = 0.0f;
+        if (key_mask == nullptr || key_mask[b * s.kv_cap + j] != 0.0f) {
+          float dot = 0.0f;
+          for (int64_t d = 0; d < D; ++d) {
+            dot = fmaf(q_row[d], kb[j * D + d], dot);
+            dp = fmaf(do_row[d], vb[j * D + d], dp);
+          }
+          score = dot * p.scale;
+        }
+        scores[u] = score;
+        dprobs[u] = dp;
+        local_max = fmaxf(local_max, score);
+      }
+      const float m_new = fmaxf(m, detail::block_max<kKvThreads>(local_max));
+      if (m_new == -INFINITY) {
+        __syncthreads();
+        continue;
+      }
+      const float correction = m == -INFINITY ? 0.0f : expf(m - m_new);
+      float local_l = 0.0f, local_t = 0.0f;
+      for (int64_t u = threadIdx.x; u < n; u += blockDim.x) {
+        const float e = scores[u] == -INFINITY ? 0.0f : expf(scores[u] - m_new);
+        local_l += e;
+        local_t += e * dprobs[u];
+      }
+      l = l * correction + detail::block_sum<kKvThreads>(local_l);
+      t = t * correction + detail::block_sum<kKvThreads>(local_t);
+      m = m_new;
+      __syncthreads();  // the chunk read before the next one overwrites it
+    }
+    const float lse = l > 0.0f ? m + logf(l) : -INFINITY;
+    const float dr = l > 0.0f ? t / l : 0.0f;
+    if (threadIdx.x == 0) {
+      stats[2 * r] = lse;
+      stats[2 * r + 1] = dr;
+    }
+    float* dq_row = dq + r * D;
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) dq_row[d] = 0.0f;
+    for (int64_t c0 = begin; l > 0.0f && c0 < end; c0 += kKvChunk) {
+      const int64_t n = min(kKvChunk, end - c0);
+      for (int64_t u = threadIdx.x; u < n; u += blockDim.x) {
+        const int64_t j = c0 + u;
+        float ds = 0.0f;
+        if (key_mask == nullptr || key_mask[b * s.kv_cap + j] != 0.0f) {
+          float dot = 0.0f, dp = 0.0f;
+          for (int64_t d = 0; d < D; ++d) {
+            dot = fmaf(q_row[d], kb[j * D + d], dot);
+            dp = fmaf(do_row[d], vb[j * D + d], dp);
+          }
+          ds = expf(dot * p.scale - lse) * (dp - dr) * p.scale;
+        }
+        scores[u] = ds;
+      }
+      __syncthreads();  // dS of the chunk written before the columns read it
+      for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+        float sum = dq_row[d];
+        for (int64_t u = 0; u < n; ++u) sum = fmaf(scores[u], kb[(c0 + u) * D + d], sum);
+        dq_row[d] = sum;
+      }
+      __syncthreads();
+    }
+    __syncthreads();  // q_row and do_row are rewritten for the next row
+  }
+}
+
+// Block per key row j of kv head (b, g): the query rows of the group's heads in chunks, a
+// thread per row computing P_ij from the row's lse and dS_ij from its Dr (zero where j is not
+// visible), then a thread per column adds P do into dv_j and dS q into dk_j.
+__global__ void attention_kv_keys_backward_kernel(const float* __restrict__ dout, const float* __restrict__ q,
+                                                  const float* __restrict__ k, const float* __restrict__ v,
+                                                  const float* __restrict__ key_mask,
+                                                  const float* __restrict__ stats, float* __restrict__ dk,
+                                                  float* __restrict__ dv, cpu::AttentionKvShape s,
+                                                  cpu::AttentionKvParams p) {
+  extern __shared__ float smem[];
+  float* k_row = smem;                  // [D]
+  float* v_row = k_row + s.head_dim;     // [D]
+  float* probs = v_row + s.head_dim;     // [kKvChunk]
+  float* dscores = probs + kKvChunk;     // [kKvChunk]
+  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
+  const int64_t key_rows = s.batch * s.kv_heads * s.kv_cap, q_rows = group * s.q_len;
+  for (int64_t kr = blockIdx.x; kr < key_rows; kr += gridDim.x) {
+    const int64_t j = kr % s.kv_cap, bk = kr / s.kv_cap, b = bk / s.kv_heads, g = bk % s.kv_heads;
+    float *dk_row = dk + kr * D, *dv_row = dv + kr * D;
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+      k_row[d] = k[kr * D + d];
+      v_row[d] = v[kr * D + d];
+      dk_row[d] = 0.0f;
+      dv_row[d] = 0.0f;
+    }
+    __syncthreads();
+    // a key past kv_len or masked out is seen by no query: its gradients stay zero
+    const bool live = j < p.kv_len && (key_mask == nullptr || key_mask[b * s.kv_cap + j] != 0.0f);
+    // the group's query rows: head g * group + u / q_len, row u % q_len
+    const int64_t first_row = (b * s.q_heads + g * group) * s.q_len;
+    for (int64_t c0 = 0; live && c0 < q_rows; c0 += kKvChunk) {
+      const int64_t n = min(kKvChunk, q_rows - c0);
+      for (int64_t u = threadIdx.x; u < n; u += blockDim.x) {
+        const int64_t r = first_row + c0 + u, i = (c0 + u) % s.q_len;
+        float prob = 0.0f, ds = 0.0f;
+        if (seen_by_position(j, p.q_offset + i, p)) {
+          float dot = 0.0f, dp = 0.0f;
+          for (int64_t d = 0; d < D; ++d) {
+            dot = fmaf(q[r * D + d], k_row[d], dot);
+            dp = fmaf(dout[r * D + d], v_row[d], dp);
+          }
+          prob = expf(dot * p.scale - stats[2 * r]);
+          ds = prob * (dp - stats[2 * r + 1]) * p.scale;
+        }
+        probs[u] = prob;
+        dscores[u] = ds;
+      }
+      __syncthreads();
+      for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+        float sum_k = dk_row[d], sum_v = dv_row[d];
+        for (int64_t u = 0; u < n; ++u) {
+          const int64_t r = first_row + c0 + u;
+          sum_k = fmaf(dscores[u], q[r * D + d], sum_k);
+          sum_v = fmaf(probs[u], dout[r * D + d], sum_v);
+        }
+        dk_row[d] = sum_k;
+        dv_row[d] = sum_v;
+      }
+      __syncthreads();
+    }
+    __syncthreads();  // k_row and v_row are rewritten for the next key
+  }
+}
+}  // namespace
+
+void attention_kv_backward_f32(const float* dout, const float* q, const float* k, const float* v,
+                               const float* key_mask, float* dq, float* dk, float* dv, float* stats,
+                               const cpu::AttentionKvShape& shape, const cpu::AttentionKvParams& params,
+                               StreamHandle stream) {
+  const int64_t rows = shape.batch * shape.q_heads * shape.q_len;
+  const int64_t key_rows = shape.batch * shape.kv_heads * shape.kv_cap;
+  if (shape.head_dim == 0) return;
+  const size_t smem = static_cast<size_t>(2 * shape.head_dim + 2 * kKvChunk) * sizeof(float);
+  BENCHSUITE_CHECK_ARG(smem <= 48 * 1024, "attention_kv_backward (CUDA v1): head_dim=", shape.head_dim,
+                       " needs more than 48 KiB of shared memory (at most 5632)");
+  // the rows' lse and Dr (stats) first: the key pass reads them
+  if (rows > 0) {
+    attention_kv_rows_backward_kernel<<<static_cast<unsigned>(std::min<int64_t>(rows, 65535)), kKvThreads, smem,
+                                        as_stream(stream)>>>(dout, q, k, v, key_mask, dq, stats, shape, params);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  }
+  if (key_rows > 0) {
+    attention_kv_keys_backward_kernel<<<static_cast<unsigned>(std::min<int64_t>(key_rows, 65535)), kKvThreads, smem,
+                                        as_stream(stream)>>>(dout, q, k, v, key_mask, stats, dk, dv, shape, params);
+    BENCHSUITE_CUDA_CHECK_LAUNCH();
+  }
+}
+
 }  // namespace benchsuite::cuda

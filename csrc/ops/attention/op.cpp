@@ -102,8 +102,24 @@ void attention_kv_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const T
       f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(o), shape, params);
 }
 
+template <bool kParallel>
+void attention_kv_backward_cpu(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                               const Tensor& key_mask, const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                               const Tensor& stats, const cpu::AttentionKvParams& params, StreamHandle) {
+  const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  cpu::attention_kv_backward_reference(f(dout), f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(dq),
+                                       w(dk), w(dv), w(stats), shape, params, kParallel);
+}
+
 // ---- CUDA ---------------------------------------------------------------------------------------
 #ifdef BENCHSUITE_WITH_CUDA
+void attention_kv_backward_cuda(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                                const Tensor& key_mask, const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                                const Tensor& stats, const cpu::AttentionKvParams& params, StreamHandle s) {
+  const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  cuda::attention_kv_backward_f32(f(dout), f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(dq),
+                                  w(dk), w(dv), w(stats), shape, params, s);
+}
 void attention_kv_cuda(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const Tensor& o,
                        const cpu::AttentionKvParams& params, StreamHandle s) {
   const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
@@ -156,6 +172,12 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
   table.add<AttentionKvOp>({"v2", "OpenMP over query rows: vectorised scores of the visible keys, a vector exp, then P V",
                             cpu, f32_only, kDefault},
                            attention_kv_cpu<false>);
+  table.add<AttentionKvBackwardOp>({"v1", "reference: one query row at a time, P, dP and dS in double, one thread",
+                                    cpu, f32_only, kReference},
+                                   attention_kv_backward_cpu<false>);
+  table.add<AttentionKvBackwardOp>({"v2", "v1's sums over OpenMP threads, one (batch, kv head) each (bit-identical)",
+                                    cpu, f32_only, kDefault},
+                                   attention_kv_backward_cpu<true>);
   // Every version but the tensor-core ones computes in fp32 (or double) whatever the dtype:
   // its FLOPs are compared with the fp32 peak.
   auto fp32_math = [](const char* version, const char* description, DeviceType device, unsigned flags = kNoFlags,
@@ -225,6 +247,11 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
                             "chunks, P V a thread per column; GQA, key mask, causal offset, window",
                             gpu, {DType::float32}, kDefault},
                            attention_kv_cuda);
+  table.add<AttentionKvBackwardOp>({"v1",
+                                    "block per query row (lse and Dr in one online pass, then dq), then block per key "
+                                    "row over its group's query rows (dk, dv); no atomics",
+                                    gpu, {DType::float32}, kDefault},
+                                   attention_kv_backward_cuda);
 #endif
 }
 
@@ -420,6 +447,38 @@ Tensor attention_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Ten
   run_attention_kv(version, q.contiguous(), k.contiguous(), v.contiguous(),
                    key_mask.defined() ? key_mask.contiguous() : key_mask, o, p);
   return o;
+}
+
+void run_attention_kv_backward(const OpVersion& version, const Tensor& dout, const Tensor& q, const Tensor& k,
+                               const Tensor& v, const Tensor& key_mask, const Tensor& dq, const Tensor& dk,
+                               const Tensor& dv, const Tensor& stats, const cpu::AttentionKvParams& params,
+                               StreamHandle stream) {
+  make_current(q);
+  check_version_dtype(version, q.dtype());
+  version.fn<AttentionKvBackwardSignature>()(dout, q, k, v, key_mask, dq, dk, dv, stats, params, stream);
+}
+
+std::vector<Tensor> attention_kv_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                                          const Tensor& key_mask, bool causal, std::optional<double> scale,
+                                          int64_t q_offset, int64_t kv_len, int64_t window,
+                                          const std::string& impl) {
+  cpu::AttentionKvParams p;
+  p.scale = static_cast<float>(scale.value_or(q.ndim() == 4 ? default_attention_scale(q.size(3)) : 1.0));
+  p.causal = causal;
+  p.q_offset = q_offset;
+  p.kv_len = kv_len < 0 && k.ndim() == 4 ? k.size(2) : kv_len;
+  p.window = window;
+  check_attention_kv_args(q, k, v, key_mask, p);
+  BENCHSUITE_CHECK_ARG(dout.shape() == q.shape() && dout.dtype() == q.dtype(), AttentionKvBackwardOp::name,
+                       ": do is ", dout.describe(), " but q is ", q.describe(), " (they must match)");
+  check_same_device(AttentionKvBackwardOp::name, "do", dout, "q", q);
+  const OpVersion& version = select_version(AttentionKvBackwardOp::name, q.device(), q.dtype(), impl);
+  Tensor dq = Tensor::empty(q.shape(), q.dtype(), q.device());
+  Tensor dk = Tensor::empty(k.shape(), k.dtype(), k.device()), dv = Tensor::empty(v.shape(), v.dtype(), v.device());
+  Tensor stats = Tensor::empty({q.size(0), q.size(1), q.size(2), 2}, DType::float32, q.device());
+  run_attention_kv_backward(version, dout.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(),
+                            key_mask.defined() ? key_mask.contiguous() : key_mask, dq, dk, dv, stats, p);
+  return {dq, dk, dv};
 }
 
 }  // namespace benchsuite::ops

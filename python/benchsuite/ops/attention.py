@@ -13,7 +13,7 @@ from typing import Any
 from .. import _core
 from ._convert import float_arg, int_arg, same_kind
 
-__all__ = ["attention", "attention_backward", "attention_kv"]
+__all__ = ["attention", "attention_backward", "attention_kv", "attention_kv_backward"]
 
 
 def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None = None, impl: str | None = None,
@@ -53,3 +53,19 @@ def attention_kv(q: Any, k: Any, v: Any, key_mask: Any = None, causal: bool = Fa
                                         int_arg("attention_kv", "q_offset", q_offset),
                                         -1 if kv_len is None else int_arg("attention_kv", "kv_len", kv_len),
                                         int_arg("attention_kv", "window", window), impl or ""), q)
+
+
+def attention_kv_backward(do: Any, q: Any, k: Any, v: Any, key_mask: Any = None, causal: bool = False,
+                          scale: float | None = None, q_offset: int = 0, kv_len: int | None = None, window: int = 0,
+                          impl: str | None = None) -> tuple[Any, Any, Any]:
+    """(dq, dk, dv) of attention_kv (the same arguments) for the output gradient do [B, Hq, Sq, D].
+
+    dk and dv [B, Hkv, cap, D] sum the gradients of each kv head's query heads; keys at or past
+    kv_len, and keys no query sees, get zeros. The softmax is recomputed (nothing saved)."""
+    op = "attention_kv_backward"
+    dq, dk, dv = _core.attention_kv_backward(do, q, k, v, key_mask, bool(causal),
+                                             None if scale is None else float_arg(op, "scale", scale),
+                                             int_arg(op, "q_offset", q_offset),
+                                             -1 if kv_len is None else int_arg(op, "kv_len", kv_len),
+                                             int_arg(op, "window", window), impl or "")
+    return same_kind(dq, q), same_kind(dk, q), same_kind(dv, q)
