@@ -1,7 +1,13 @@
 """Our own CUDA matmul versions (v1: tiled fp32 SIMT; v2: WMMA tensor cores for fp16 /
 bf16) against NumPy float64 on awkward shapes, batches and a shared weight; and the
-registry order that keeps the vendor cuBLAS version the CUDA default."""
+registry order that keeps the vendor cuBLAS version the CUDA default; and the vendor CBLAS
+(OpenBLAS / BLIS) version on the CPU where the machine has one."""
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -125,3 +131,47 @@ def test_default_cuda_version_is_cublas(rng):
         got = to_host(bs.ops.cast(bs.ops.matmul(da, db), "float32"))
         want = to_host(bs.ops.cast(bs.ops.matmul(da, db, impl="cublas"), "float32"))
         np.testing.assert_array_equal(got, want)
+
+
+# ---- the vendor CBLAS on the CPU (ops/matmul/vendor_blas.h) ------------------------------------
+def _vendor() -> str:
+    blas = bs._core.cpu_info()["blas"]
+    if blas["name"] is None:
+        pytest.skip(f"no_vendor_blas: {blas['reason']}")
+    return blas["name"]
+
+
+@pytest.mark.parametrize("a_shape,b_shape", SHAPES + [((5, 0), (0, 7)), ((0, 4), (4, 3))],
+                         ids=SHAPE_IDS + ["k=0", "m=0"])
+def test_vendor_blas_version_matches_float64(rng, a_shape, b_shape):
+    """Shapes, batches, a shared weight, k = 0 (zeros) and m = 0, as every version."""
+    version = _vendor()
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    c = bs.ops.matmul(a, b, impl=version)
+    ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert c.shape == ref.shape
+    if ref.size:
+        assert relative_error(c, ref) < 1e-5 if np.any(ref) else not np.any(c)
+
+
+def test_vendor_blas_runs_a_model_and_says_what_it_is(rng):
+    version = _vendor()
+    v = next(x for x in bs.ops.versions("matmul", "cpu") if x["version"] == version)
+    assert v["description"].startswith("vendor: cblas_sgemm of ") and not v["reference"]
+    m = bs.models.Model("gpt2", seq_len=5, seed=1, num_hidden_layers=1, hidden_size=16, num_attention_heads=2,
+                        vocab_size=31, max_position_embeddings=8)
+    vendor = bs.models.Model("gpt2", seq_len=5, seed=1, num_hidden_layers=1, hidden_size=16, num_attention_heads=2,
+                             vocab_size=31, max_position_embeddings=8, versions={"matmul": version})
+    ids = rng.integers(0, 31, (1, 5))
+    np.testing.assert_allclose(vendor(ids)["logits"], m(ids)["logits"], rtol=1e-4, atol=1e-5)
+
+
+def test_no_vendor_blas_is_reported_not_registered():
+    code = ("import benchsuite as bs, json; b = bs._core.cpu_info()['blas'];"
+            "print(json.dumps([b['name'], b['reason'], [v['version'] for v in bs.ops.versions('matmul', 'cpu')]]))")
+    for value, says in (("none", "BENCHSUITE_BLAS_LIBRARY=none"), ("/nonexistent/libcblas.so", "/nonexistent")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "BENCHSUITE_BLAS_LIBRARY": value}).stdout
+        name, reason, names = json.loads(out)
+        assert name is None and says in reason and names == ["v1", "v2"]

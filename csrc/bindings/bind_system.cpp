@@ -13,6 +13,7 @@
 #include "core/allocator.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
+#include "ops/matmul/vendor_blas.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -89,6 +90,14 @@ std::string cpu_model_name() {
   return "unknown";
 }
 
+// The vendor CBLAS the matmul version of that name runs (ops/matmul/vendor_blas.h).
+py::dict vendor_blas_dict() {
+  if (const cpu::VendorBlas* blas = cpu::vendor_blas())
+    return make_dict("name", blas->name, "library", blas->library, "config", blas->config, "reason", py::none());
+  return make_dict("name", py::none(), "library", py::none(), "config", py::none(), "reason",
+                   cpu::vendor_blas_reason());
+}
+
 py::dict cpu_info() {
   py::list features;
   __builtin_cpu_init();
@@ -112,7 +121,7 @@ py::dict cpu_info() {
                    "features", features, "l1d_cache_bytes", cache(_SC_LEVEL1_DCACHE_SIZE),
                    "l2_cache_bytes", cache(_SC_LEVEL2_CACHE_SIZE), "l3_cache_bytes", cache(_SC_LEVEL3_CACHE_SIZE),
                    "memory_total_bytes", static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE),
-                   "openmp_threads", openmp_threads);
+                   "openmp_threads", openmp_threads, "blas", vendor_blas_dict());
 }
 
 std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "ops/dispatch.h"
 #include "ops/matmul/matmul.h"
+#include "ops/matmul/vendor_blas.h"
 
 namespace benchsuite::ops {
 
@@ -48,6 +49,17 @@ void matmul_cpu_v2(const Tensor& a, const Tensor& b, const Tensor& c, StreamHand
     cpu::matmul_f32_blocked(a.data<float>() + i * s.m * s.k, b.data<float>() + (s.b_shared ? 0 : i * s.k * s.n),
                             c.data<float>() + i * s.m * s.n, s.m, s.n, s.k);
 }
+// The vendor CBLAS (vendor_blas.h): batches as v2 walks them.
+void matmul_cpu_vendor(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle) {
+  const GemmShape s = gemm_shape(a, b);
+  if (s.b_shared) {
+    cpu::matmul_f32_vendor(a.data<float>(), b.data<float>(), c.data<float>(), s.batch * s.m, s.n, s.k);
+    return;
+  }
+  for (int64_t i = 0; i < s.batch; ++i)
+    cpu::matmul_f32_vendor(a.data<float>() + i * s.m * s.k, b.data<float>() + i * s.k * s.n,
+                           c.data<float>() + i * s.m * s.n, s.m, s.n, s.k);
+}
 #ifdef BENCHSUITE_WITH_CUDA
 template <bool kTf32>
 void matmul_cuda_cublas(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle stream) {
@@ -84,6 +96,12 @@ BENCHSUITE_REGISTER_VERSIONS(matmul) {
   table.add<MatmulOp>({"v2", "packed panels + 6x16 vector micro-kernel, OpenMP over (row block, column part) tasks; up to 4 rows stream B unpacked", DeviceType::cpu,
                        {DType::float32}, kDefault},
                       matmul_cpu_v2);
+  // The vendor GEMM where the machine has a CBLAS (none: the version is not listed, and
+  // bs.build_config() says why).
+  if (const cpu::VendorBlas* blas = cpu::vendor_blas())
+    table.add<MatmulOp>({blas->name, "vendor: cblas_sgemm of " + blas->config + ", loaded at run time, threads set to ours",
+                         DeviceType::cpu, {DType::float32}},
+                        matmul_cpu_vendor);
 #ifdef BENCHSUITE_WITH_CUDA
   // CUDA: our kernels are listed before the vendor ones; cuBLAS is the default for every dtype.
   table.add<MatmulOp>({"v1", "64x64 shared-memory tiles, BK=16, 4x4 fp32 register tile per thread",

@@ -147,7 +147,9 @@ def capture_environment_raw(cwd: str | os.PathLike | None = None) -> dict[str, A
                 "load_average_1m": _load_average(),
                 "features": list(cpu["features"]), "max_mhz": cpu_max_mhz(),
                 "l2_cache_bytes": cpu["l2_cache_bytes"], "l3_cache_bytes": cpu["l3_cache_bytes"],
-                "openmp_threads": cpu["openmp_threads"]},
+                "openmp_threads": cpu["openmp_threads"],
+                # the vendor CBLAS behind the matmul version of its name (None: why not)
+                "blas": dict(cpu["blas"])},
         "memory": {"total_bytes": int(cpu["memory_total_bytes"])},
         "gpus": gpus,
         "cuda": {"compiled": bool(status["compiled"]), "available": bool(status["available"]),
