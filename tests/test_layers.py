@@ -405,3 +405,46 @@ def test_moe_and_mamba_layers_run_on_cuda_as_on_the_cpu(rng, name):
     assert len(got) == len(want) == len(names)
     for key, a, e in zip(names, got, want):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(e).max())), err_msg=key)
+
+
+def test_moe_and_ssm_cuda_kernels_past_one_tile(rng):
+    """Sizes the fuzzers do not reach, CUDA against the CPU: several 16x16 GEMM tiles along
+    rows, K and M with an empty expert, tied logits, and N > 16 states (two register sweeps)."""
+    from conftest import CUDA, CUDA_REASON
+    if not CUDA:
+        pytest.skip(f"no_cuda: {CUDA_REASON}")
+
+    def dev(a):
+        return bs.Tensor.from_numpy(np.ascontiguousarray(a)).to("cuda")
+
+    def same(got, want, tol=1e-5):
+        got = got.to("cpu").numpy() if isinstance(got, bs.Tensor) else got
+        close(got, np.asarray(want), tol)
+
+    tokens, experts, k, width, m = 41, 6, 2, 37, 35
+    logits = rng.standard_normal((tokens, experts)).astype(np.float32)
+    logits[0] = 0.25  # all tied: the lower indices first
+    weights, idx = bs.ops.topk_gate(logits, k)
+    gw, gi = bs.ops.topk_gate(dev(logits), k)
+    np.testing.assert_array_equal(gi.to("cpu").numpy(), idx)
+    same(gw, weights)
+    idx = np.where(idx == 3, 5, idx)  # expert 3 gets no rows
+    x = rng.standard_normal((tokens, width)).astype(np.float32)
+    xs, order, offsets = bs.ops.moe_permute(x, idx, experts)
+    gxs, gorder, goffsets = bs.ops.moe_permute(dev(x), dev(idx), experts)
+    np.testing.assert_array_equal(gorder.to("cpu").numpy(), order)
+    np.testing.assert_array_equal(goffsets.to("cpu").numpy(), offsets)
+    w = rng.standard_normal((experts, width, m)).astype(np.float32)
+    same(bs.ops.grouped_matmul(gxs, goffsets, dev(w)), bs.ops.grouped_matmul(xs, offsets, w, impl="v1"))
+    dys = rng.standard_normal((tokens * k, m)).astype(np.float32)
+    for out_in in (False, True):
+        same(bs.ops.grouped_matmul_weight_grad(gxs, dev(dys), goffsets, out_in),
+             bs.ops.grouped_matmul_weight_grad(xs, dys, offsets, out_in))
+    same(bs.ops.moe_unpermute(dev(dys), gorder, dev(weights)), bs.ops.moe_unpermute(dys, order, weights))
+    b, t, d, n = 2, 5, 3, 21
+    args = [rng.standard_normal(s).astype(np.float32) * c
+            for s, c in (((b, t, d), 1), ((b, t, d), 2), ((d, n), 0.5), ((b, t, n), 1), ((b, t, n), 1), ((d,), 1))]
+    same(bs.ops.mamba_ssm(*map(dev, args)), bs.ops.mamba_ssm(*args))
+    dy = rng.standard_normal((b, t, d)).astype(np.float32)
+    for got, want in zip(bs.ops.mamba_ssm_backward(dev(dy), *map(dev, args)), bs.ops.mamba_ssm_backward(dy, *args)):
+        same(got, want)
