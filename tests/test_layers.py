@@ -362,3 +362,89 @@ def test_mamba_layer_matches_transformers_mixer(rng):
     want = torch_grads(ref, {"x": tx, **{"mixer." + k: t for k, t in mixer.named_parameters()}}, w)
     for k, v in want.items():
         close(grads[k], v, 2e-4)
+
+
+# ---- the MoE and Mamba layers on CUDA ----------------------------------------------------------------
+def _mamba_ssm_core(b, v):
+    """The mamba_ssm node alone on x [B, T, D]: dt, A_log and D parameters, B and C slices of
+    one [B, T, 2N] parameter (as the mixer slices them from x_proj's output)."""
+    bb, t, d = b.shape(v)
+    n = 5
+    bc = b.parameter("ssm.BC", [bb, t, 2 * n], "normal", 1.0)
+    inputs = [v, b.parameter("ssm.dt", [bb, t, d], "normal", 1.0), b.parameter("ssm.A_log", [d, n], "normal", 0.5),
+              b.slice(bc, 2, 0, n), b.slice(bc, 2, n, 2 * n), b.parameter("ssm.D", [d], "ones")]
+    return b.node("mamba_ssm", inputs, {}, "ssm")[0]
+
+
+@pytest.mark.parametrize("name", ["moe", "mamba", "mamba_ssm"])
+def test_moe_and_mamba_layers_run_on_cuda_as_on_the_cpu(rng, name):
+    """The MoE block, the Mamba mixer and the bare SSM node on CUDA (a GPU, or the emulator
+    build): the same graph and parameters give the CPU's outputs and gradients."""
+    from conftest import CUDA, CUDA_REASON
+    if not CUDA:
+        pytest.skip(f"no_cuda: {CUDA_REASON}")
+    if name == "mamba" and not any(v["op"] == "depthwise_conv1d" for v in bs.ops.versions(device="cuda")):
+        pytest.skip("no_cuda_version: depthwise_conv1d (the mixer's conv) has no CUDA version in this build")
+    build, shape = {
+        "moe": (lambda b, v: layers.moe(b, v, 4, 2, 12, "moe"), (2, 5, 16)),
+        "mamba": (lambda b, v: layers.mamba(b, v, "mixer", state=4, conv_kernel=3), (2, 7, 16)),
+        "mamba_ssm": (_mamba_ssm_core, (2, 7, 3)),
+    }[name]
+    x = rng.standard_normal(shape).astype(np.float32)
+    b = Builder()
+    out = build(b, b.input("x", list(x.shape), "float32"))
+    b.output(out, "out0")
+    g = b.finish()
+    params = {k: np.asarray(v) + (0.2 * rng.standard_normal(np.shape(v))).astype(np.float32)
+              for k, v in random_parameters(g, b.inits, 3).items()}
+    info = backward(g, out, ["x"] + list(params))
+    weights = rng.standard_normal(b.shape(out)).astype(np.float32)
+    want = Executor(g, params).run([x, weights])
+    got = Executor(g, params, device="cuda").run([x, weights])
+    names = ["out0"] + list(info["gradients"])
+    assert len(got) == len(want) == len(names)
+    for key, a, e in zip(names, got, want):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(e).max())), err_msg=key)
+
+
+def test_moe_and_ssm_cuda_kernels_past_one_tile(rng):
+    """Sizes the fuzzers do not reach, CUDA against the CPU: several 16x16 GEMM tiles along
+    rows, K and M with an empty expert, tied logits, and N > 16 states (two register sweeps)."""
+    from conftest import CUDA, CUDA_REASON
+    if not CUDA:
+        pytest.skip(f"no_cuda: {CUDA_REASON}")
+
+    def dev(a):
+        return bs.Tensor.from_numpy(np.ascontiguousarray(a)).to("cuda")
+
+    def same(got, want, tol=1e-5):
+        got = got.to("cpu").numpy() if isinstance(got, bs.Tensor) else got
+        close(got, np.asarray(want), tol)
+
+    tokens, experts, k, width, m = 41, 6, 2, 37, 35
+    logits = rng.standard_normal((tokens, experts)).astype(np.float32)
+    logits[0] = 0.25  # all tied: the lower indices first
+    weights, idx = bs.ops.topk_gate(logits, k)
+    gw, gi = bs.ops.topk_gate(dev(logits), k)
+    np.testing.assert_array_equal(gi.to("cpu").numpy(), idx)
+    same(gw, weights)
+    idx = np.where(idx == 3, 5, idx)  # expert 3 gets no rows
+    x = rng.standard_normal((tokens, width)).astype(np.float32)
+    xs, order, offsets = bs.ops.moe_permute(x, idx, experts)
+    gxs, gorder, goffsets = bs.ops.moe_permute(dev(x), dev(idx), experts)
+    np.testing.assert_array_equal(gorder.to("cpu").numpy(), order)
+    np.testing.assert_array_equal(goffsets.to("cpu").numpy(), offsets)
+    w = rng.standard_normal((experts, width, m)).astype(np.float32)
+    same(bs.ops.grouped_matmul(gxs, goffsets, dev(w)), bs.ops.grouped_matmul(xs, offsets, w, impl="v1"))
+    dys = rng.standard_normal((tokens * k, m)).astype(np.float32)
+    for out_in in (False, True):
+        same(bs.ops.grouped_matmul_weight_grad(gxs, dev(dys), goffsets, out_in),
+             bs.ops.grouped_matmul_weight_grad(xs, dys, offsets, out_in))
+    same(bs.ops.moe_unpermute(dev(dys), gorder, dev(weights)), bs.ops.moe_unpermute(dys, order, weights))
+    b, t, d, n = 2, 5, 3, 21
+    args = [rng.standard_normal(s).astype(np.float32) * c
+            for s, c in (((b, t, d), 1), ((b, t, d), 2), ((d, n), 0.5), ((b, t, n), 1), ((b, t, n), 1), ((d,), 1))]
+    same(bs.ops.mamba_ssm(*map(dev, args)), bs.ops.mamba_ssm(*args))
+    dy = rng.standard_normal((b, t, d)).astype(np.float32)
+    for got, want in zip(bs.ops.mamba_ssm_backward(dev(dy), *map(dev, args)), bs.ops.mamba_ssm_backward(dy, *args)):
+        same(got, want)

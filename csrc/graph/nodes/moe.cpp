@@ -44,7 +44,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
     return streaming_cost(in, out, 4);
   };
   gate.run = [](const NodeRun& r) {
-    ops::run_moe<ops::TopkGateOp>(r.version(0), r.in[0], r.node.attrs.integer("k"), r.out[0], r.out[1]);
+    ops::run_moe<ops::TopkGateOp>(r.version(0), r.stream, r.in[0], r.node.attrs.integer("k"), r.out[0], r.out[1]);
   };
   gate.gradient = [](GradContext& c) -> std::vector<ValueId> {
     return {grad_node(c, "topk_gate_backward", {c.grad_outputs[0], c.node.outputs[0], c.node.outputs[1]},
@@ -62,7 +62,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   };
   gateb.cost = moved;
   gateb.run = [](const NodeRun& r) {
-    ops::run_moe<ops::TopkGateBackwardOp>(r.version(0), r.in[0], r.in[1], r.in[2], r.out[0]);
+    ops::run_moe<ops::TopkGateBackwardOp>(r.version(0), r.stream, r.in[0], r.in[1], r.in[2], r.out[0]);
   };
   kinds.push_back(gateb);
 
@@ -83,7 +83,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   };
   perm.cost = moved;
   perm.run = [](const NodeRun& r) {
-    ops::run_moe<ops::MoePermuteOp>(r.version(0), r.in[0], r.in[1], r.out[0], r.out[1], r.out[2]);
+    ops::run_moe<ops::MoePermuteOp>(r.version(0), r.stream, r.in[0], r.in[1], r.out[0], r.out[1], r.out[2]);
   };
   perm.gradient = [](GradContext& c) -> std::vector<ValueId> {
     return {grad_node(c, "moe_permute_backward", {c.grad_outputs[0], c.node.outputs[1]},
@@ -102,7 +102,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   };
   permb.cost = moved;
   permb.run = [](const NodeRun& r) {
-    ops::run_moe<ops::MoePermuteBackwardOp>(r.version(0), r.in[0], r.in[1], r.out[0]);
+    ops::run_moe<ops::MoePermuteBackwardOp>(r.version(0), r.stream, r.in[0], r.in[1], r.out[0]);
   };
   kinds.push_back(permb);
 
@@ -133,7 +133,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
     return input == 2 && out_in(a) ? ops::transpose(w) : Tensor();
   };
   gl.run = [](const NodeRun& r) {
-    ops::run_moe<ops::GroupedMatmulOp>(r.version(0), r.in[0], r.in[1], r.in[2], r.out[0]);
+    ops::run_moe<ops::GroupedMatmulOp>(r.version(0), r.stream, r.in[0], r.in[1], r.in[2], r.out[0]);
   };
   gl.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const auto& in = c.node.inputs;
@@ -164,7 +164,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
     return c;
   };
   gw.run = [](const NodeRun& r) {
-    ops::run_moe<ops::GroupedWeightGradOp>(r.version(0), r.in[0], r.in[1], r.in[2],
+    ops::run_moe<ops::GroupedWeightGradOp>(r.version(0), r.stream, r.in[0], r.in[1], r.in[2],
                                            r.node.attrs.flag_or("out_in", true), r.out[0]);
   };
   kinds.push_back(gw);
@@ -185,7 +185,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
     return streaming_cost(in, out, static_cast<double>(2 * in[2].shape[1]));
   };
   un.run = [](const NodeRun& r) {
-    ops::run_moe<ops::MoeUnpermuteOp>(r.version(0), r.in[0], r.in[1], r.in[2], r.out[0]);
+    ops::run_moe<ops::MoeUnpermuteOp>(r.version(0), r.stream, r.in[0], r.in[1], r.in[2], r.out[0]);
   };
   un.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const auto& in = c.node.inputs;
@@ -205,7 +205,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   };
   unb.cost = moved;
   unb.run = [](const NodeRun& r) {
-    ops::run_moe<ops::MoeUnpermuteBackwardOp>(r.version(0), r.in[0], r.in[1], r.in[2], r.in[3], r.out[0], r.out[1]);
+    ops::run_moe<ops::MoeUnpermuteBackwardOp>(r.version(0), r.stream, r.in[0], r.in[1], r.in[2], r.in[3], r.out[0],
+                                              r.out[1]);
   };
   kinds.push_back(unb);
 }

@@ -19,6 +19,7 @@
 
 #include "core/cuda_runtime.h"
 #include "core/tensor.h"
+#include "ops/dispatch.h"
 #include "ops/registry.h"
 
 namespace benchsuite {
@@ -47,6 +48,30 @@ void moe_unpermute_backward_reference(const float* dout, const float* ys, const 
                                       float* dys, float* dweights, int64_t tokens, int64_t width, int64_t k);
 }  // namespace cpu
 
+// Device pointers, float32 / int64, contiguous; the same arrays as the CPU references.
+// row_of: an int64 [tokens * k] workspace (the inverse of order). rows: the N rows of xs.
+namespace cuda {
+void topk_gate_f32(const float* logits, float* weights, int64_t* indices, int64_t tokens, int64_t experts, int64_t k,
+                   StreamHandle stream);
+void topk_gate_backward_f32(const float* dweights, const float* weights, const int64_t* indices, float* dlogits,
+                            int64_t tokens, int64_t experts, int64_t k, StreamHandle stream);
+void moe_permute_f32(const float* x, const int64_t* indices, float* xs, int64_t* order, int64_t* offsets,
+                     int64_t tokens, int64_t width, int64_t experts, int64_t k, StreamHandle stream);
+void moe_permute_backward_f32(const float* dxs, const int64_t* order, int64_t* row_of, float* dx, int64_t tokens,
+                              int64_t width, int64_t k, StreamHandle stream);
+// offsets are read on the device (moe_permute leaves them there).
+void grouped_matmul_f32(const float* xs, const int64_t* offsets, const float* w, float* ys, int64_t rows,
+                        int64_t experts, int64_t kdim, int64_t mdim, StreamHandle stream);
+void grouped_matmul_weight_grad_f32(const float* xs, const float* dys, const int64_t* offsets, float* dw,
+                                    int64_t rows, int64_t experts, int64_t kdim, int64_t mdim, bool out_in,
+                                    StreamHandle stream);
+void moe_unpermute_f32(const float* ys, const int64_t* order, const float* weights, int64_t* row_of, float* out,
+                       int64_t tokens, int64_t width, int64_t k, StreamHandle stream);
+void moe_unpermute_backward_f32(const float* dout, const float* ys, const int64_t* order, const float* weights,
+                                float* dys, float* dweights, int64_t tokens, int64_t width, int64_t k,
+                                StreamHandle stream);
+}  // namespace cuda
+
 namespace ops {
 // topk_gate (logits, k, weights, indices); topk_gate_backward (dweights, weights, indices, dlogits)
 using TopkGateSignature = void(const Tensor& logits, int64_t k, const Tensor& weights, const Tensor& indices,
@@ -74,10 +99,12 @@ BENCHSUITE_OP(GroupedWeightGradOp, "grouped_matmul_weight_grad", GroupedWeightGr
 BENCHSUITE_OP(MoeUnpermuteOp, "moe_unpermute", MoeUnpermuteSignature);
 BENCHSUITE_OP(MoeUnpermuteBackwardOp, "moe_unpermute_backward", MoeUnpermuteBackwardSignature);
 
-// Runs version v of Op (the node kinds have validated the shapes at inference).
+// Runs version v of Op on `stream` with the first tensor's device made current (the node
+// kinds have validated the shapes at inference).
 template <class Op, class... Args>
-void run_moe(const OpVersion& v, Args&&... args) {
-  v.fn<typename Op::Signature>()(std::forward<Args>(args)..., nullptr);
+void run_moe(const OpVersion& v, StreamHandle stream, const Tensor& first, Args&&... args) {
+  make_current(first);
+  v.fn<typename Op::Signature>()(first, std::forward<Args>(args)..., stream);
 }
 
 // Python-facing ops (validated): {weights, indices}; {xs, order, offsets}; ys; out.

@@ -47,9 +47,52 @@ void unpermute_backward_cpu(const Tensor& dout, const Tensor& ys, const Tensor& 
                                         dout.size(1), weights.size(1));
 }
 
+#ifdef BENCHSUITE_WITH_CUDA
+// row_of: the inverse of order, a per-call int64 workspace.
+Tensor row_of_workspace(const Tensor& order) { return Tensor::empty({order.numel()}, DType::int64, order.device()); }
+
+void topk_gate_cuda(const Tensor& logits, int64_t k, const Tensor& weights, const Tensor& indices, StreamHandle s) {
+  cuda::topk_gate_f32(f(logits), w(weights), i64w(indices), logits.size(0), logits.size(1), k, s);
+}
+void topk_gate_backward_cuda(const Tensor& dweights, const Tensor& weights, const Tensor& indices,
+                             const Tensor& dlogits, StreamHandle s) {
+  cuda::topk_gate_backward_f32(f(dweights), f(weights), i64(indices), w(dlogits), dlogits.size(0), dlogits.size(1),
+                               weights.size(1), s);
+}
+void permute_cuda(const Tensor& x, const Tensor& indices, const Tensor& xs, const Tensor& order, const Tensor& offsets,
+                  StreamHandle s) {
+  cuda::moe_permute_f32(f(x), i64(indices), w(xs), i64w(order), i64w(offsets), x.size(0), x.size(1),
+                        offsets.size(0) - 1, indices.size(1), s);
+}
+void permute_backward_cuda(const Tensor& dxs, const Tensor& order, const Tensor& dx, StreamHandle s) {
+  cuda::moe_permute_backward_f32(f(dxs), i64(order), i64w(row_of_workspace(order)), w(dx), dx.size(0), dx.size(1),
+                                 dxs.size(0) / dx.size(0), s);
+}
+void grouped_cuda(const Tensor& xs, const Tensor& offsets, const Tensor& wt, const Tensor& ys, StreamHandle s) {
+  cuda::grouped_matmul_f32(f(xs), i64(offsets), f(wt), w(ys), xs.size(0), wt.size(0), wt.size(1), wt.size(2), s);
+}
+void weight_grad_cuda(const Tensor& xs, const Tensor& dys, const Tensor& offsets, bool out_in, const Tensor& dw,
+                      StreamHandle s) {
+  cuda::grouped_matmul_weight_grad_f32(f(xs), f(dys), i64(offsets), w(dw), xs.size(0), offsets.size(0) - 1,
+                                       xs.size(1), dys.size(1), out_in, s);
+}
+void unpermute_cuda(const Tensor& ys, const Tensor& order, const Tensor& weights, const Tensor& out, StreamHandle s) {
+  cuda::moe_unpermute_f32(f(ys), i64(order), f(weights), i64w(row_of_workspace(order)), w(out), out.size(0),
+                          out.size(1), weights.size(1), s);
+}
+void unpermute_backward_cuda(const Tensor& dout, const Tensor& ys, const Tensor& order, const Tensor& weights,
+                             const Tensor& dys, const Tensor& dweights, StreamHandle s) {
+  cuda::moe_unpermute_backward_f32(f(dout), f(ys), i64(order), f(weights), w(dys), w(dweights), dout.size(0),
+                                   dout.size(1), weights.size(1), s);
+}
+#endif
+
+// Index tensors are validated on the host: a CUDA one is copied there first (small).
+Tensor on_host(const Tensor& t) { return t.to(Device{}).contiguous(); }
+
 void check_f32(const char* op, const char* name, const Tensor& t, int64_t rank) {
-  BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == rank && t.device().type == DeviceType::cpu, op,
-                       ": ", name, " is ", t.describe(), ", must be float32 of rank ", rank, " on the CPU");
+  BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == rank, op, ": ", name, " is ", t.describe(),
+                       ", must be float32 of rank ", rank);
 }
 void check_i64(const char* op, const char* name, const Tensor& t, const Shape& shape) {
   BENCHSUITE_CHECK_ARG(t.dtype() == DType::int64 && t.shape() == shape, op, ": ", name, " is ", t.describe(),
@@ -58,7 +101,7 @@ void check_i64(const char* op, const char* name, const Tensor& t, const Shape& s
 // order must be a permutation of [0, rows): the kernels index through it.
 void check_order(const char* op, const Tensor& order, int64_t rows) {
   check_i64(op, "order", order, {rows});
-  const Tensor host = order.contiguous();
+  const Tensor host = on_host(order);
   std::vector<bool> seen(static_cast<size_t>(rows), false);
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t a = host.data<int64_t>()[r];
@@ -91,11 +134,38 @@ BENCHSUITE_REGISTER_VERSIONS(moe) {
   table.add<MoeUnpermuteBackwardOp>({"v1", "reference: dys scaled by the weights, dweights as dot products", cpu, f32,
                                      both},
                                     unpermute_backward_cpu);
+#ifdef BENCHSUITE_WITH_CUDA
+  const DeviceType gpu = DeviceType::cuda;
+  table.add<TopkGateOp>({"v1", "thread per token: k selection passes in (logit desc, index asc) order, fp32 softmax",
+                         gpu, f32, kDefault},
+                        topk_gate_cuda);
+  table.add<TopkGateBackwardOp>({"v1", "thread per token: zeroed row, the k softmax-backward terms scattered", gpu,
+                                 f32, kDefault},
+                                topk_gate_backward_cuda);
+  table.add<MoePermuteOp>({"v1", "one-block stable counting sort (thread per expert, serial scan), grid-stride row "
+                           "gather", gpu, f32, kDefault},
+                          permute_cuda);
+  table.add<MoePermuteBackwardOp>({"v1", "inverse of order in a workspace, each token's k rows gathered in slot "
+                                   "order (no atomics)", gpu, f32, kDefault},
+                                  permute_backward_cuda);
+  table.add<GroupedMatmulOp>({"v1", "16x16 shared-memory tiles per expert segment, offsets read on the device", gpu,
+                              f32, kDefault},
+                             grouped_cuda);
+  table.add<GroupedWeightGradOp>({"v1", "block per (16x16 tile of dW, expert), the segment's rows summed in order",
+                                  gpu, f32, kDefault},
+                                 weight_grad_cuda);
+  table.add<MoeUnpermuteOp>({"v1", "inverse of order in a workspace, each token's k weighted rows in slot order", gpu,
+                             f32, kDefault},
+                            unpermute_cuda);
+  table.add<MoeUnpermuteBackwardOp>({"v1", "block per row: dys scaled, dweights by a block reduction", gpu, f32,
+                                     kDefault},
+                                    unpermute_backward_cuda);
+#endif
 }
 
 void check_offsets(const Tensor& offsets, int64_t experts, int64_t rows) {
   check_i64("grouped_matmul", "offsets", offsets, {experts + 1});
-  const Tensor host = offsets.to(Device{}).contiguous();
+  const Tensor host = on_host(offsets);
   const int64_t* o = host.data<int64_t>();
   BENCHSUITE_CHECK_ARG(o[0] == 0 && o[experts] == rows, "grouped_matmul: offsets must run from 0 to the ", rows,
                        " rows, got ", o[0], " .. ", o[experts]);
@@ -111,7 +181,7 @@ std::vector<Tensor> topk_gate(const Tensor& logits, int64_t k, const std::string
   const OpVersion& v = select_version(TopkGateOp::name, logits.device(), logits.dtype(), impl);
   Tensor weights = Tensor::empty({logits.size(0), k}, DType::float32, logits.device());
   Tensor indices = Tensor::empty({logits.size(0), k}, DType::int64, logits.device());
-  run_moe<TopkGateOp>(v, logits.contiguous(), k, weights, indices);
+  run_moe<TopkGateOp>(v, nullptr, logits.contiguous(), k, weights, indices);
   return {weights, indices};
 }
 
@@ -119,8 +189,9 @@ std::vector<Tensor> moe_permute(const Tensor& x, const Tensor& indices, int64_t 
   check_f32("moe_permute", "x", x, 2);
   BENCHSUITE_CHECK_ARG(indices.dtype() == DType::int64 && indices.ndim() == 2 && indices.size(0) == x.size(0),
                        "moe_permute: indices is ", indices.describe(), ", must be int64 [", x.size(0), ", k]");
+  check_same_device("moe_permute", "indices", indices, "x", x);
   BENCHSUITE_CHECK_ARG(experts >= 1, "moe_permute: experts=", experts, " must be >= 1");
-  const Tensor host = indices.contiguous();
+  const Tensor host = on_host(indices);
   for (int64_t a = 0; a < host.numel(); ++a)
     BENCHSUITE_CHECK_ARG(host.data<int64_t>()[a] >= 0 && host.data<int64_t>()[a] < experts, "moe_permute: indices[",
                          a / indices.size(1), ", ", a % indices.size(1), "]=", host.data<int64_t>()[a],
@@ -129,7 +200,7 @@ std::vector<Tensor> moe_permute(const Tensor& x, const Tensor& indices, int64_t 
   const int64_t rows = indices.numel();
   Tensor xs = Tensor::empty({rows, x.size(1)}, DType::float32, x.device());
   Tensor order = Tensor::empty({rows}, DType::int64, x.device()), offsets = Tensor::empty({experts + 1}, DType::int64, x.device());
-  run_moe<MoePermuteOp>(v, x.contiguous(), host, xs, order, offsets);
+  run_moe<MoePermuteOp>(v, nullptr, x.contiguous(), indices.contiguous(), xs, order, offsets);
   return {xs, order, offsets};
 }
 
@@ -138,22 +209,26 @@ Tensor grouped_matmul(const Tensor& xs, const Tensor& offsets, const Tensor& wt,
   check_f32("grouped_matmul", "w", wt, 3);
   BENCHSUITE_CHECK_ARG(wt.size(1) == xs.size(1), "grouped_matmul: w is ", wt.describe(), ", its K must be xs's ",
                        xs.size(1));
+  check_same_device("grouped_matmul", "w", wt, "xs", xs);
+  check_same_device("grouped_matmul", "offsets", offsets, "xs", xs);
   check_offsets(offsets, wt.size(0), xs.size(0));
   const OpVersion& v = select_version(GroupedMatmulOp::name, xs.device(), xs.dtype(), impl);
   Tensor ys = Tensor::empty({xs.size(0), wt.size(2)}, DType::float32, xs.device());
-  run_moe<GroupedMatmulOp>(v, xs.contiguous(), offsets.contiguous(), wt.contiguous(), ys);
+  run_moe<GroupedMatmulOp>(v, nullptr, xs.contiguous(), offsets.contiguous(), wt.contiguous(), ys);
   return ys;
 }
 
 Tensor moe_unpermute(const Tensor& ys, const Tensor& order, const Tensor& weights, const std::string& impl) {
   check_f32("moe_unpermute", "ys", ys, 2);
   check_f32("moe_unpermute", "weights", weights, 2);
+  check_same_device("moe_unpermute", "weights", weights, "ys", ys);
+  check_same_device("moe_unpermute", "order", order, "ys", ys);
   check_order("moe_unpermute", order, ys.size(0));
   BENCHSUITE_CHECK_ARG(weights.numel() == ys.size(0), "moe_unpermute: weights is ", weights.describe(),
                        ", must hold one weight per row of ys (", ys.size(0), ")");
   const OpVersion& v = select_version(MoeUnpermuteOp::name, ys.device(), ys.dtype(), impl);
   Tensor out = Tensor::empty({weights.size(0), ys.size(1)}, DType::float32, ys.device());
-  run_moe<MoeUnpermuteOp>(v, ys.contiguous(), order.contiguous(), weights.contiguous(), out);
+  run_moe<MoeUnpermuteOp>(v, nullptr, ys.contiguous(), order.contiguous(), weights.contiguous(), out);
   return out;
 }
 
@@ -165,16 +240,18 @@ Tensor topk_gate_backward(const Tensor& dweights, const Tensor& weights, const T
   BENCHSUITE_CHECK_ARG(dweights.shape() == weights.shape(), "topk_gate_backward: dweights is ", dweights.describe(),
                        ", must match weights ", weights.describe());
   check_i64("topk_gate_backward", "indices", indices, weights.shape());
+  check_same_device("topk_gate_backward", "dweights", dweights, "weights", weights);
+  check_same_device("topk_gate_backward", "indices", indices, "weights", weights);
   BENCHSUITE_CHECK_ARG(experts >= weights.size(1), "topk_gate_backward: experts=", experts, " must be >= k=",
                        weights.size(1));
-  const Tensor idx = indices.contiguous();
+  const Tensor idx = on_host(indices);
   for (int64_t a = 0; a < idx.numel(); ++a)
     BENCHSUITE_CHECK_ARG(idx.data<int64_t>()[a] >= 0 && idx.data<int64_t>()[a] < experts,
                          "topk_gate_backward: indices holds ", idx.data<int64_t>()[a], ", not an expert in [0, ",
                          experts, ")");
   const OpVersion& v = select_version(TopkGateBackwardOp::name, weights.device(), weights.dtype(), impl);
   Tensor dlogits = Tensor::empty({weights.size(0), experts}, DType::float32, weights.device());
-  run_moe<TopkGateBackwardOp>(v, dweights.contiguous(), weights.contiguous(), idx, dlogits);
+  run_moe<TopkGateBackwardOp>(v, nullptr, dweights.contiguous(), weights.contiguous(), indices.contiguous(), dlogits);
   return dlogits;
 }
 
@@ -182,10 +259,11 @@ Tensor moe_permute_backward(const Tensor& dxs, const Tensor& order, int64_t toke
   check_f32("moe_permute_backward", "dxs", dxs, 2);
   BENCHSUITE_CHECK_ARG(tokens >= 1 && dxs.size(0) % tokens == 0, "moe_permute_backward: tokens=", tokens,
                        " must divide the ", dxs.size(0), " rows of dxs");
+  check_same_device("moe_permute_backward", "order", order, "dxs", dxs);
   check_order("moe_permute_backward", order, dxs.size(0));
   const OpVersion& v = select_version(MoePermuteBackwardOp::name, dxs.device(), dxs.dtype(), impl);
   Tensor dx = Tensor::empty({tokens, dxs.size(1)}, DType::float32, dxs.device());
-  run_moe<MoePermuteBackwardOp>(v, dxs.contiguous(), order.contiguous(), dx);
+  run_moe<MoePermuteBackwardOp>(v, nullptr, dxs.contiguous(), order.contiguous(), dx);
   return dx;
 }
 
@@ -198,11 +276,13 @@ Tensor grouped_matmul_weight_grad(const Tensor& xs, const Tensor& dys, const Ten
   BENCHSUITE_CHECK_ARG(offsets.ndim() == 1 && offsets.size(0) >= 2, "grouped_matmul_weight_grad: offsets is ",
                        offsets.describe(), ", must be int64 [experts + 1]");
   const int64_t experts = offsets.size(0) - 1;
+  check_same_device("grouped_matmul_weight_grad", "dys", dys, "xs", xs);
+  check_same_device("grouped_matmul_weight_grad", "offsets", offsets, "xs", xs);
   check_offsets(offsets, experts, xs.size(0));
   const OpVersion& v = select_version(GroupedWeightGradOp::name, xs.device(), xs.dtype(), impl);
   const Shape shape = out_in ? Shape{experts, dys.size(1), xs.size(1)} : Shape{experts, xs.size(1), dys.size(1)};
   Tensor dw = Tensor::empty(shape, DType::float32, xs.device());
-  run_moe<GroupedWeightGradOp>(v, xs.contiguous(), dys.contiguous(), offsets.contiguous(), out_in, dw);
+  run_moe<GroupedWeightGradOp>(v, nullptr, xs.contiguous(), dys.contiguous(), offsets.contiguous(), out_in, dw);
   return dw;
 }
 
@@ -214,12 +294,15 @@ std::vector<Tensor> moe_unpermute_backward(const Tensor& dout, const Tensor& ys,
   BENCHSUITE_CHECK_ARG(weights.numel() == ys.size(0) && dout.size(0) == weights.size(0) && dout.size(1) == ys.size(1),
                        "moe_unpermute_backward: dout ", dout.describe(), ", ys ", ys.describe(), " and weights ",
                        weights.describe(), " disagree");
+  check_same_device("moe_unpermute_backward", "dout", dout, "ys", ys);
+  check_same_device("moe_unpermute_backward", "weights", weights, "ys", ys);
+  check_same_device("moe_unpermute_backward", "order", order, "ys", ys);
   check_order("moe_unpermute_backward", order, ys.size(0));
   const OpVersion& v = select_version(MoeUnpermuteBackwardOp::name, ys.device(), ys.dtype(), impl);
   Tensor dys = Tensor::empty(ys.shape(), DType::float32, ys.device());
   Tensor dweights = Tensor::empty(weights.shape(), DType::float32, ys.device());
-  run_moe<MoeUnpermuteBackwardOp>(v, dout.contiguous(), ys.contiguous(), order.contiguous(), weights.contiguous(), dys,
-                                  dweights);
+  run_moe<MoeUnpermuteBackwardOp>(v, nullptr, dout.contiguous(), ys.contiguous(), order.contiguous(),
+                                  weights.contiguous(), dys, dweights);
   return {dys, dweights};
 }
 

@@ -18,6 +18,22 @@ void ssm_backward_cpu(const Tensor& dy, const std::vector<Tensor>& in, const std
                                     w(g[1]), w(g[2]), w(g[3]), w(g[4]), w(g[5]), in[0].size(0), in[0].size(1),
                                     in[0].size(2), in[2].size(1));
 }
+#ifdef BENCHSUITE_WITH_CUDA
+void ssm_cuda(const std::vector<Tensor>& in, const Tensor& y, StreamHandle s) {
+  make_current(y);
+  cuda::mamba_ssm_f32(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(y), in[0].size(0),
+                      in[0].size(1), in[0].size(2), in[2].size(1), s);
+}
+void ssm_backward_cuda(const Tensor& dy, const std::vector<Tensor>& in, const std::vector<Tensor>& g,
+                       StreamHandle s) {
+  make_current(dy);
+  const int64_t b = in[0].size(0), t = in[0].size(1), d = in[0].size(2), n = in[2].size(1);
+  // The states and partials, a per-call workspace (as attention's).
+  const Tensor ws = Tensor::empty({cuda::mamba_ssm_backward_workspace(b, t, d, n)}, DType::float32, dy.device());
+  cuda::mamba_ssm_backward_f32(f(dy), f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(g[0]), w(g[1]),
+                               w(g[2]), w(g[3]), w(g[4]), w(g[5]), w(ws), b, t, d, n, s);
+}
+#endif
 const char* const kNames[] = {"x", "dt", "A_log", "B", "C", "D"};
 }  // namespace
 
@@ -30,13 +46,24 @@ BENCHSUITE_REGISTER_VERSIONS(ssm) {
       {"v1", "reference: states recomputed, the recurrence run in reverse, double", DeviceType::cpu, f32,
        kReference | kDefault},
       ssm_backward_cpu);
+#ifdef BENCHSUITE_WITH_CUDA
+  table.add<MambaSsmOp>({"v1", "thread per (batch, channel) down the sequence, 16 states in registers per sweep, fp32",
+                         DeviceType::cuda, f32, kDefault},
+                        ssm_cuda);
+  table.add<MambaSsmBackwardOp>(
+      {"v1", "states recomputed into a workspace, thread per (batch, channel) reverse recurrence; dB, dC, dA_log, dD "
+       "summed by second kernels in fixed order, fp32",
+       DeviceType::cuda, f32, kDefault},
+      ssm_backward_cuda);
+#endif
 }
 
 void check_mamba_ssm_args(const std::vector<Tensor>& in) {
   BENCHSUITE_CHECK_ARG(in.size() == 6, "mamba_ssm: takes x, dt, A_log, B, C, D (6 tensors), got ", in.size());
   for (size_t i = 0; i < 6; ++i)
-    BENCHSUITE_CHECK_ARG(in[i].dtype() == DType::float32 && in[i].device().type == DeviceType::cpu, "mamba_ssm: ",
-                         kNames[i], " is ", in[i].describe(), ", must be float32 on the CPU");
+    BENCHSUITE_CHECK_ARG(in[i].dtype() == DType::float32 && in[i].device() == in[0].device(), "mamba_ssm: ",
+                         kNames[i], " is ", in[i].describe(), ", must be float32 on x's device (",
+                         in[0].device().str(), ")");
   BENCHSUITE_CHECK_ARG(in[0].ndim() == 3, "mamba_ssm: x is ", in[0].describe(), ", must be [batch, len, dim]");
   const int64_t b = in[0].size(0), t = in[0].size(1), d = in[0].size(2);
   BENCHSUITE_CHECK_ARG(in[2].ndim() == 2 && in[2].size(0) == d, "mamba_ssm: A_log is ", in[2].describe(),
@@ -60,6 +87,7 @@ Tensor mamba_ssm(const std::vector<Tensor>& in, const std::string& impl) {
 
 std::vector<Tensor> mamba_ssm_backward(const Tensor& dy, const std::vector<Tensor>& in, const std::string& impl) {
   check_mamba_ssm_args(in);
+  check_same_device("mamba_ssm_backward", "dy", dy, "x", in[0]);
   BENCHSUITE_CHECK_ARG(dy.dtype() == DType::float32 && dy.shape() == in[0].shape(), "mamba_ssm_backward: dy is ",
                        dy.describe(), ", must be x's ", shape_str(in[0].shape()));
   const OpVersion& v = select_version(MambaSsmBackwardOp::name, in[0].device(), in[0].dtype(), impl);

@@ -26,6 +26,19 @@ void mamba_ssm_backward_reference(const float* dy, const float* x, const float* 
                                   int64_t dim, int64_t state);
 }  // namespace cpu
 
+namespace cuda {  // device pointers, float32, contiguous; fp32 math
+void mamba_ssm_f32(const float* x, const float* dt, const float* a_log, const float* bm, const float* cm,
+                   const float* dv, float* y, int64_t batch, int64_t len, int64_t dim, int64_t state,
+                   StreamHandle stream);
+// Floats of the backward's workspace: the states [B, T, N, D] and the per-batch partials of
+// dA_log and dD.
+int64_t mamba_ssm_backward_workspace(int64_t batch, int64_t len, int64_t dim, int64_t state);
+void mamba_ssm_backward_f32(const float* dy, const float* x, const float* dt, const float* a_log, const float* bm,
+                            const float* cm, const float* dv, float* dx, float* ddt, float* da_log, float* dbm,
+                            float* dcm, float* ddv, float* workspace, int64_t batch, int64_t len, int64_t dim,
+                            int64_t state, StreamHandle stream);
+}  // namespace cuda
+
 namespace ops {
 // in: x, dt, A_log, B, C, D (in that order); out: y, or dx, ddt, dA_log, dB, dC, dD.
 using MambaSsmSignature = void(const std::vector<Tensor>& in, const Tensor& y, StreamHandle stream);
