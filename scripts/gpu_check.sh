@@ -8,6 +8,7 @@
 #             are installed first when pyyaml / jsonschema / rich are missing)
 #   tests     test_hardware + every op test (CUDA versions run) + tensor/DLPack interop + the
 #             graph and model tests (attention_kv on CUDA, BERT/GPT-2/LLaMA on CUDA against the CPU)
+#             + the layers on CUDA (conv, norms, dropout, MoE, Mamba) + the CUDA versions' fuzzers
 #   memcheck  compute-sanitizer memcheck over the CUDA op tests
 #   race      compute-sanitizer racecheck + synccheck over the shared-memory attention kernels
 #   energy    energy/clock tests and the large GEMM's counter-vs-sampled-power record
@@ -53,7 +54,8 @@ fi
 if has tests; then
   echo "== hardware and op tests"
   py -m pytest "$repo/tests/test_hardware.py" "$repo"/tests/test_ops*.py "$repo/tests/test_tensor.py" \
-    "$repo/tests/test_graph.py" "$repo/tests/test_models.py" \
+    "$repo/tests/test_graph.py" "$repo/tests/test_models.py" "$repo/tests/test_layers.py" \
+    "$repo/tests/test_fuzz_ops.py::test_op_matches_numpy_or_raises_a_named_error" \
     -p no:cacheprovider -q -rs --junitxml="$out/hardware-tests.xml" 2>&1 | tee "$out/hardware-tests.log" | tail -15
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
 fi
@@ -68,7 +70,8 @@ sanitize() {  # tool, log name, pytest args...
     && echo "$tool clean" || { echo "$tool FAILED"; tail -20 "$out/$name.log"; status=1; }
   tail -3 "$out/$name-pytest.log"
 }
-has memcheck && sanitize memcheck memcheck "$repo"/tests/test_ops*.py "$repo/tests/test_hardware.py" -k "cuda or spin or graph"
+has memcheck && sanitize memcheck memcheck "$repo"/tests/test_ops*.py "$repo/tests/test_hardware.py" \
+  "$repo/tests/test_layers.py" "$repo/tests/test_graph.py" -k "cuda or spin or graph"
 if has race; then
   sanitize racecheck racecheck "$repo/tests/test_ops_attention.py" -k "cuda and (v2 or v3)"
   sanitize synccheck synccheck "$repo/tests/test_ops_attention.py" -k "cuda and (v2 or v3)"

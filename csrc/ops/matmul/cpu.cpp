@@ -57,17 +57,17 @@ AlignedBuffer aligned_floats(int64_t count) {
   return AlignedBuffer(p);
 }
 
-// B[kc, nc] (leading dimension ldb) -> strips of kNR columns, each kc x kNR, zero padded.
-void pack_b(const float* b, int64_t ldb, int64_t kc, int64_t nc, float* packed) {
-  for (int64_t j0 = 0; j0 < nc; j0 += kNR) {
-    const int64_t nr = std::min(kNR, nc - j0);
-    for (int64_t p = 0; p < kc; ++p) {
-      const float* src = b + p * ldb + j0;
-      int64_t q = 0;
-      for (; q < nr; ++q) packed[q] = src[q];
-      for (; q < kNR; ++q) packed[q] = 0.0f;
-      packed += kNR;
-    }
+// Strip s of B[kc, nc] (leading dimension ldb): columns s*kNR .. +kNR as kc x kNR, zero
+// padded, at packed + s * kc * kNR.
+void pack_b_strip(const float* b, int64_t ldb, int64_t kc, int64_t nc, int64_t strip, float* packed) {
+  const int64_t j0 = strip * kNR, nr = std::min(kNR, nc - j0);
+  packed += strip * kc * kNR;
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* src = b + p * ldb + j0;
+    int64_t q = 0;
+    for (; q < nr; ++q) packed[q] = src[q];
+    for (; q < kNR; ++q) packed[q] = 0.0f;
+    packed += kNR;
   }
 }
 
@@ -164,31 +164,44 @@ void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int
 #ifdef _OPENMP
   threads = omp_get_max_threads();
 #endif
-  for (int64_t jc = 0; jc < n; jc += kNC) {
-    const int64_t nc = std::min(kNC, n - jc);
-    const int64_t strips = (nc + kNR - 1) / kNR;
-    const int64_t parts = std::min<int64_t>(strips, std::max<int64_t>(1, (2 * threads + row_blocks - 1) / row_blocks));
-    for (int64_t pc = 0; pc < k; pc += kKC) {
-      const int64_t kc = std::min(kKC, k - pc);
-      pack_b(b + pc * n + jc, n, kc, nc, b_packed.get());
-      const bool accumulate = pc > 0;
-      const float* bp = b_packed.get();
-#pragma omp parallel
-      {
-        AlignedBuffer a_packed = aligned_floats(kMC * kKC);
+  // One parallel region for the whole product: each panel of B is packed by all threads
+  // (strips split among them; packing serially left the other cores idle while a whole B
+  // streamed through one), then the tasks run; the implicit barriers of the two loops keep
+  // a panel packed before it is read and read before the next one overwrites it.
+  // Every buffer is allocated here: an exception must not leave a parallel region.
+  AlignedBuffer a_buffers = aligned_floats(threads * kMC * kKC);
+#pragma omp parallel num_threads(threads)
+  {
+    int thread = 0;
+#ifdef _OPENMP
+    thread = omp_get_thread_num();
+#endif
+    float* a_packed = a_buffers.get() + thread * kMC * kKC;
+    for (int64_t jc = 0; jc < n; jc += kNC) {
+      const int64_t nc = std::min(kNC, n - jc);
+      const int64_t strips = (nc + kNR - 1) / kNR;
+      const int64_t parts =
+          std::min<int64_t>(strips, std::max<int64_t>(1, (2 * threads + row_blocks - 1) / row_blocks));
+      for (int64_t pc = 0; pc < k; pc += kKC) {
+        const int64_t kc = std::min(kKC, k - pc);
+#pragma omp for schedule(static)
+        for (int64_t strip = 0; strip < strips; ++strip)
+          pack_b_strip(b + pc * n + jc, n, kc, nc, strip, b_packed.get());
+        const bool accumulate = pc > 0;
+        const float* bp = b_packed.get();
         int64_t packed_block = -1;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < row_blocks * parts; ++task) {
           const int64_t block = task / parts, part = task % parts;
           const int64_t ic = block * kMC, mc = std::min(kMC, m - ic);
           if (packed_block != block) {  // consecutive tasks of a thread often share the block
-            pack_a(a + ic * k + pc, k, mc, kc, a_packed.get());
+            pack_a(a + ic * k + pc, k, mc, kc, a_packed);
             packed_block = block;
           }
           const int64_t s0 = strips * part / parts, s1 = strips * (part + 1) / parts;
           for (int64_t jr = s0 * kNR; jr < std::min(nc, s1 * kNR); jr += kNR)
             for (int64_t ir = 0; ir < mc; ir += kMR)
-              micro_kernel(kc, a_packed.get() + ir * kc, bp + jr * kc, c + (ic + ir) * n + jc + jr, n,
+              micro_kernel(kc, a_packed + ir * kc, bp + jr * kc, c + (ic + ir) * n + jc + jr, n,
                            std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate);
         }
       }
