@@ -1048,10 +1048,11 @@ def fuzz_sinusoidal(data, version):
     seq, dim = data.draw(st.integers(0, 40), label="seq"), data.draw(st.integers(-1, 33), label="dim")
     offset = data.draw(st.sampled_from([0, 1, 7, 1000, -1]), label="offset")
     if dim < 1 or offset < 0:
-        call_err(bs.ops.sinusoidal_positions, seq, dim, 10000.0, offset, impl=version["version"],
-                 expected=bs.InvalidArgumentError)
+        call_err(bs.ops.sinusoidal_positions, seq, dim, 10000.0, offset, device=_DEVICE["name"],
+                 impl=version["version"], expected=bs.InvalidArgumentError)
         return
-    out = call_ok(bs.ops.sinusoidal_positions, seq, dim, 10000.0, offset, impl=version["version"])
+    out = call_ok(bs.ops.sinusoidal_positions, seq, dim, 10000.0, offset, device=_DEVICE["name"],
+                  impl=version["version"])
     angle = np.arange(offset, offset + seq)[:, None] / np.power(10000.0, 2 * (np.arange(dim) // 2) / dim)[None, :]
     check(out, np.where(np.arange(dim) % 2 == 0, np.sin(angle), np.cos(angle)), "float32", "sinusoidal_positions")
 
