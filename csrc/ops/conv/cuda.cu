@@ -193,11 +193,11 @@ __global__ void depthwise_conv1d_backward_dx_kernel(const float* __restrict__ dy
 }
 
 // Block (c, k): dw[c, k] = sum over (b, t) of dy[b, c, t] * x[b, c, t + k - pad_left] for
-// k < kernel; block (c, kernel): db[c] = sum of dy[b, c, :]. Grid (kernel + 1, channels).
+// k < kernel; block (c, kernel): db[c] = sum of dy[b, c, :]. Grid (channels, kernel + 1).
 __global__ void __launch_bounds__(kThreads) depthwise_conv1d_backward_params_kernel(
     const float* __restrict__ dy, const float* __restrict__ x, float* __restrict__ dw, float* __restrict__ db,
     int64_t batch, int64_t channels, int64_t len, int64_t kernel, int64_t pad_left, int64_t out_len) {
-  const int64_t k = blockIdx.x, c = blockIdx.y;
+  const int64_t c = blockIdx.x, k = blockIdx.y;
   double sum = 0.0;
   for (int64_t e = threadIdx.x; e < batch * out_len; e += kThreads) {
     const int64_t b = e / out_len, t = e % out_len;
@@ -293,8 +293,8 @@ void depthwise_conv1d_backward_f32(const float* dy, const float* x, const float*
                                    StreamHandle stream) {
   const int64_t out_len = len + pad_left - kernel + 1;
   if (channels == 0) return;
-  BENCHSUITE_CHECK_ARG(channels <= 65535 && kernel < 2147483647LL, "depthwise_conv1d_backward: channels=", channels,
-                       " and kernel=", kernel, " exceed the CUDA grid (65535 channels, 2^31-2 taps)");
+  BENCHSUITE_CHECK_ARG(channels <= 2147483647LL && kernel < 65535, "depthwise_conv1d_backward: channels=", channels,
+                       " and kernel=", kernel, " exceed the CUDA grid (2^31-1 channels, 65534 taps)");
   const cudaStream_t s = detail::as_stream(stream);
   const int64_t total = batch * channels * len;
   if (total > 0) {
@@ -302,7 +302,7 @@ void depthwise_conv1d_backward_f32(const float* dy, const float* x, const float*
                                                                          pad_left, out_len);
     BENCHSUITE_CUDA_CHECK_LAUNCH();
   }
-  const dim3 blocks(static_cast<unsigned>(kernel + 1), static_cast<unsigned>(channels));
+  const dim3 blocks(static_cast<unsigned>(channels), static_cast<unsigned>(kernel + 1));
   depthwise_conv1d_backward_params_kernel<<<blocks, kThreads, 0, s>>>(dy, x, dw, db, batch, channels, len, kernel,
                                                                        pad_left, out_len);
   BENCHSUITE_CUDA_CHECK_LAUNCH();
