@@ -15,9 +15,10 @@ torch = pytest.importorskip("torch", reason="torch is not installed (test extra)
 F = torch.nn.functional
 
 
-def run_layer(build, x: np.ndarray, rng, params=None, grads=False):
+def run_layer(build, x: np.ndarray, rng, params=None, grads=False, device="cpu", weights=None, scalars=None):
     """Builds out = build(b, x_value) (a value or a tuple of values), runs it on x with random
-    (or given) parameters; with grads, also d sum(out[0] * W) / d(x and every parameter)."""
+    (or given) parameters on `device`; with grads, also d sum(out[0] * W) / d(x and every
+    parameter) (W random, or `weights`)."""
     b = Builder()
     xv = b.input("x", list(x.shape), "float32")
     outs = build(b, xv)
@@ -32,9 +33,10 @@ def run_layer(build, x: np.ndarray, rng, params=None, grads=False):
     feeds = [x]
     if grads:
         info = backward(g, outs[0], ["x"] + [k for k in params if ".running_" not in k])
-        weights = rng.standard_normal(b.shape(outs[0])).astype(np.float32)
+        if weights is None:
+            weights = rng.standard_normal(b.shape(outs[0])).astype(np.float32)
         feeds.append(weights)
-    res = Executor(g, params).run(feeds)
+    res = Executor(g, params, device=device).run(feeds, scalars)
     got = res[:len(outs)]
     if not grads:
         return got, params
@@ -448,3 +450,122 @@ def test_moe_and_ssm_cuda_kernels_past_one_tile(rng):
     dy = rng.standard_normal((b, t, d)).astype(np.float32)
     for got, want in zip(bs.ops.mamba_ssm_backward(dev(dy), *map(dev, args)), bs.ops.mamba_ssm_backward(dy, *args)):
         same(got, want)
+
+
+# ---- the same ops and layers on CUDA (a GPU or the emulator build) as on the CPU --------------------
+def _needs_cuda():
+    from conftest import CUDA, CUDA_REASON
+    if not CUDA:
+        pytest.skip(f"no_cuda: {CUDA_REASON}")
+
+
+def _dev(a):
+    return bs.Tensor.from_numpy(np.ascontiguousarray(a)).to("cuda")
+
+
+def _host(t):
+    return np.asarray(t.to("cpu"))
+
+
+def test_conv_ops_on_cuda_match_the_cpu_bit_for_bit(rng):
+    """unfold, fold, the pools and their backwards form the CPU's sums in the CPU's order:
+    equal bit for bit, NaN and ties (the first maximum wins) included."""
+    _needs_cuda()
+    x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    x[0, 1, 2, 3] = np.nan
+    x[1, 0, :5, :5] = 1.5  # ties
+    for kernel, stride, padding, dilation in [((3, 3), 1, 1, 1), ((2, 3), (2, 1), (1, 0), (1, 2)), (1, 2, 0, 1)]:
+        window = (kernel, stride, padding, dilation)
+        cols = np.asarray(bs._core.unfold(x, *window))
+        np.testing.assert_array_equal(_host(bs._core.unfold(_dev(x), *window)), cols)
+        np.testing.assert_array_equal(_host(bs._core.fold(_dev(cols), 3, 9, 8, *window)),
+                                      np.asarray(bs._core.fold(cols, 3, 9, 8, *window)))
+    for kernel, stride, padding in [(2, None, 0), (3, 2, 1), ((2, 3), (1, 2), (1, 1))]:
+        y, idx = bs._core.max_pool2d(x, kernel, stride, padding)
+        yc, idxc = bs._core.max_pool2d(_dev(x), kernel, stride, padding)
+        np.testing.assert_array_equal(_host(yc), np.asarray(y))
+        np.testing.assert_array_equal(_host(idxc), np.asarray(idx))
+        dy = rng.standard_normal(np.asarray(y).shape).astype(np.float32)
+        np.testing.assert_array_equal(_host(bs._core.max_pool2d_backward(_dev(dy), idxc, 9, 8)),
+                                      np.asarray(bs._core.max_pool2d_backward(dy, idx, 9, 8)))
+        np.testing.assert_array_equal(_host(bs._core.avg_pool2d(_dev(x), kernel, stride, padding)),
+                                      np.asarray(bs._core.avg_pool2d(x, kernel, stride, padding)))
+        dy = rng.standard_normal(np.asarray(bs._core.avg_pool2d(x, kernel, stride, padding)).shape).astype(np.float32)
+        np.testing.assert_array_equal(_host(bs._core.avg_pool2d_backward(_dev(dy), 9, 8, kernel, stride, padding)),
+                                      np.asarray(bs._core.avg_pool2d_backward(dy, 9, 8, kernel, stride, padding)))
+    with pytest.raises(bs.InvalidArgumentError, match=r"indices\[0\]=72 is outside the 9x8 input"):
+        bs._core.max_pool2d_backward(_dev(np.ones((1, 1, 1, 1), np.float32)), _dev(np.full((1, 1, 1, 1), 72)), 9, 8)
+
+
+def test_depthwise_dropout_and_positions_on_cuda_match_the_cpu(rng):
+    _needs_cuda()
+    x, w, bias = (rng.standard_normal(s).astype(np.float32) for s in ((3, 5, 11), (5, 4), (5,)))
+    for pad in (3, 0, 5):
+        close(_host(bs._core.depthwise_conv1d(_dev(x), _dev(w), _dev(bias), pad)),
+              bs._core.depthwise_conv1d(x, w, bias, pad), 1e-6)
+        dy = rng.standard_normal((3, 5, 11 + pad - 3)).astype(np.float32)
+        for got, want in zip(bs._core.depthwise_conv1d_backward(_dev(dy), _dev(x), _dev(w), pad),
+                             bs._core.depthwise_conv1d_backward(dy, x, w, pad)):
+            close(_host(got), want, 1e-6)
+    with pytest.raises(bs.InvalidArgumentError, match=r"depthwise_conv1d: x is .* but w is .* must be on one device"):
+        bs._core.depthwise_conv1d(_dev(x), w, bias, 3)
+    # Dropout: the CPU's mask and values, bit for bit (91 elements: a partial Philox block).
+    x = rng.standard_normal((7, 13)).astype(np.float32)
+    for p, seed in ((0.3, 11), (0.0, 5), (0.9, 2**64 - 1)):
+        np.testing.assert_array_equal(_host(bs._core.dropout(_dev(x), p, seed)),
+                                      np.asarray(bs._core.dropout(x, p, seed)))
+    close(_host(bs._core.sinusoidal_positions(9, 7, 10000.0, 3, device="cuda")),
+          bs._core.sinusoidal_positions(9, 7, 10000.0, 3), 1e-6)
+
+
+def _cnn_block(b, v):
+    h = layers.conv2d(b, v, 8, 3, "conv", padding=1)
+    h = b.relu(layers.batch_norm(b, h, "bn"))
+    h = layers.group_norm(b, layers.max_pool2d(b, h, 2), 4, "gn")
+    return layers.avg_pool2d(b, h, 3, 2, 1)
+
+
+CUDA_LAYERS = {
+    "conv2d": (lambda b, v: layers.conv2d(b, v, 5, (2, 3), "conv", (2, 1), (1, 0), (1, 2), True), (2, 3, 9, 8)),
+    "conv1d": (lambda b, v: layers.conv1d(b, v, 6, 4, "c", stride=2, padding=3, dilation=2), (3, 4, 11)),
+    "max_pool2d": (lambda b, v: layers.max_pool2d(b, v, 3, 2, 1), (2, 3, 9, 8)),
+    "avg_pool2d": (lambda b, v: layers.avg_pool2d(b, v, (2, 3), (1, 2), (1, 1)), (2, 3, 7, 9)),
+    "batch_norm_training": (lambda b, v: layers.batch_norm(b, v, "bn", training=True), (5, 3, 4, 3)),
+    "batch_norm_inference": (lambda b, v: layers.batch_norm(b, v, "bn"), (5, 3, 4, 3)),
+    "group_norm": (lambda b, v: layers.group_norm(b, v, 2, "gn"), (2, 6, 5, 3)),
+    "dropout": (lambda b, v: layers.dropout(b, v, 0.3, seed=7, step_scalar="step"), (6, 37)),
+    "cnn_block": (_cnn_block, (2, 3, 12, 10)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CUDA_LAYERS))
+def test_layers_run_on_cuda_as_on_the_cpu(rng, name):
+    """The same graph, parameters and output weights on CUDA: outputs and every gradient as on
+    the CPU (dropout: the same mask, bit for bit, for each step)."""
+    _needs_cuda()
+    build, shape = CUDA_LAYERS[name]
+    x = (rng.standard_normal(shape) * 2 + 0.5).astype(np.float32)
+    for step in (0, 1) if name == "dropout" else (0,):
+        scalars = {"step": step} if name == "dropout" else None
+        (y,), p, grads, w = run_layer(build, x, rng, grads=True, scalars=scalars)
+        (yc,), _, grads_c, _ = run_layer(build, x, rng, params=p, grads=True, device="cuda", weights=w,
+                                         scalars=scalars)
+        assert sorted(grads_c) == sorted(grads) and len(grads) >= 1
+        if name == "dropout":
+            np.testing.assert_array_equal(yc, y)
+            np.testing.assert_array_equal(grads_c["x"], grads["x"])
+            continue
+        close(yc, y, 2e-5)
+        for k in grads:
+            close(grads_c[k], grads[k], 1e-4)
+
+
+def test_sinusoidal_positions_layer_on_cuda_as_on_the_cpu():
+    _needs_cuda()
+    b = Builder()
+    ids = b.input("ids", [2, 9], "int64")
+    b.output(layers.sinusoidal_positions(b, ids, 7, offset_scalar="past"), "p")
+    g = b.finish()
+    feed = [np.zeros((2, 9), np.int64)]
+    want, got = (Executor(g, {}, device=d).run(feed, {"past": 3})[0] for d in ("cpu", "cuda"))
+    close(got, want, 1e-6)

@@ -661,7 +661,7 @@ def silu(x: typing.Any, impl: str = '') -> Tensor:
     ...
 def silu_backward(x: typing.Any, dy: typing.Any, impl: str = '') -> Tensor:
     ...
-def sinusoidal_positions(seq_len: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, position_offset: typing.SupportsInt | typing.SupportsIndex = 0, impl: str = '') -> Tensor:
+def sinusoidal_positions(seq_len: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex, base: typing.SupportsFloat | typing.SupportsIndex = 10000.0, position_offset: typing.SupportsInt | typing.SupportsIndex = 0, device: str = 'cpu', impl: str = '') -> Tensor:
     """
     [seq_len, dim]: sin at even columns, cos at odd, angle (s + offset) * base^(-2i/dim).
     """

@@ -44,6 +44,22 @@ __device__ __forceinline__ float block_max(float v) {
   return block_reduce<kThreads>(v, MaxOp{});
 }
 
+// The same tree on doubles, for sums whose CPU references are formed in double (long
+// reductions: a channel over a whole batch). Deterministic for a given block size.
+template <int kThreads>
+__device__ double block_sum_f64(double v) {
+  static_assert(kThreads % 32 == 0 && kThreads <= 1024, "block size");
+  __shared__ double scratch_f64[kThreads / 32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  __syncthreads();
+  if (lane == 0) scratch_f64[warp] = v;
+  __syncthreads();
+  v = lane < kThreads / 32 ? scratch_f64[lane] : 0.0;
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
 // Merges running (max, sum of exp(x - max)) pairs; each sum is relative to its own max.
 __device__ __forceinline__ void merge_max_sum(float& m, float& s, float m2, float s2) {
   const float new_m = fmaxf(m, m2);

@@ -63,7 +63,9 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
   unfold.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     return window_cost(in, out, 0);
   };
-  unfold.run = [](const NodeRun& r) { ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs)); };
+  unfold.run = [](const NodeRun& r) {
+    ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs), r.stream);
+  };
   unfold.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const Shape x = type_of(c, c.node.inputs[0]).shape;
     return {grad_node(c, "fold", {c.grad_outputs[0]}, with_size(c.node.attrs, {x[1], x[2], x[3]}))};
@@ -90,7 +92,9 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
     c.flops = static_cast<double>(numel_of(in[0]));  // one add per column entry
     return c;
   };
-  fold.run = [](const NodeRun& r) { ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs)); };
+  fold.run = [](const NodeRun& r) {
+    ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs), r.stream);
+  };
   fold.gradient = [](GradContext& c) -> std::vector<ValueId> {
     Attrs window;  // the window alone: unfold reads no size
     for (const char* name : {"kernel", "stride", "padding", "dilation"})
@@ -117,7 +121,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
     return window_cost(in, out, static_cast<double>(w.kh * w.kw));
   };
   maxp.run = [](const NodeRun& r) {
-    ops::run_max_pool2d(r.version(0), r.in[0], r.out[0], r.out[1], window_of(r.node.attrs));
+    ops::run_max_pool2d(r.version(0), r.in[0], r.out[0], r.out[1], window_of(r.node.attrs), r.stream);
   };
   maxp.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const Shape x = type_of(c, c.node.inputs[0]).shape;
@@ -139,7 +143,9 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
   maxb.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     return window_cost(in, out, 0);
   };
-  maxb.run = [](const NodeRun& r) { ops::run_max_pool2d_backward(r.version(0), r.in[0], r.in[1], r.out[0]); };
+  maxb.run = [](const NodeRun& r) {
+    ops::run_max_pool2d_backward(r.version(0), r.in[0], r.in[1], r.out[0], r.stream);
+  };
   kinds.push_back(maxb);
 
   NodeKind avgp;
@@ -155,7 +161,9 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
     return std::vector<ValueType>{{{s[0], s[1], w.out_h(s[2]), w.out_w(s[3])}, in[0].dtype}};
   };
   avgp.cost = maxp.cost;
-  avgp.run = [](const NodeRun& r) { ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs)); };
+  avgp.run = [](const NodeRun& r) {
+    ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs), r.stream);
+  };
   avgp.gradient = [](GradContext& c) -> std::vector<ValueId> {
     const Shape x = type_of(c, c.node.inputs[0]).shape;
     return {grad_node(c, "avg_pool2d_backward", {c.grad_outputs[0]}, with_size(c.node.attrs, {x[2], x[3]}))};
@@ -173,7 +181,9 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
     return std::vector<ValueType>{{{in[0].shape[0], in[0].shape[1], size[0], size[1]}, in[0].dtype}};
   };
   avgb.cost = maxb.cost;
-  avgb.run = [](const NodeRun& r) { ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs)); };
+  avgb.run = [](const NodeRun& r) {
+    ops::run_window(r.version(0), r.in[0], r.out[0], window_of(r.node.attrs), r.stream);
+  };
   kinds.push_back(avgb);
 }
 

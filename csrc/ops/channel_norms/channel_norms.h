@@ -38,6 +38,22 @@ void batch_norm_backward_reference(const float* dy, const float* x, const float*
                                    int64_t c, int64_t s);
 }  // namespace cpu
 
+// CUDA launchers (no CUDA headers here): device pointers, the shapes, statistics and formulas
+// of the references above; every sum in double, deterministic (block reductions, no atomics).
+namespace cuda {
+void group_norm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                    int64_t n, int64_t c, int64_t s, int64_t groups, float eps, StreamHandle stream);
+void group_norm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean,
+                             const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t n, int64_t c,
+                             int64_t s, int64_t groups, StreamHandle stream);
+void batch_norm_f32(const float* x, const float* gamma, const float* beta, const float* running_mean,
+                    const float* running_var, bool training, float* y, float* mean, float* rstd, int64_t n, int64_t c,
+                    int64_t s, float eps, StreamHandle stream);
+void batch_norm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean,
+                             const float* rstd, bool training, float* dx, float* dgamma, float* dbeta, int64_t n,
+                             int64_t c, int64_t s, StreamHandle stream);
+}  // namespace cuda
+
 namespace ops {
 using GroupNormSignature = void(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t groups, float eps,
                                 const Tensor& y, const Tensor& mean, const Tensor& rstd, StreamHandle stream);

@@ -37,6 +37,32 @@ void batch_norm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& ga
                                      x.size(0), x.size(1), spatial(x));
 }
 
+#ifdef BENCHSUITE_WITH_CUDA
+void group_norm_cuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t groups, float eps,
+                     const Tensor& y, const Tensor& mean, const Tensor& rstd, StreamHandle st) {
+  cuda::group_norm_f32(f(x), f(gamma), f(beta), w(y), w(mean), w(rstd), x.size(0), x.size(1), spatial(x), groups, eps,
+                       st);
+}
+void group_norm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                              const Tensor& rstd, int64_t groups, const Tensor& dx, const Tensor& dgamma,
+                              const Tensor& dbeta, StreamHandle st) {
+  cuda::group_norm_backward_f32(f(dy), f(x), f(gamma), f(mean), f(rstd), w(dx), w(dgamma), w(dbeta), x.size(0),
+                                x.size(1), spatial(x), groups, st);
+}
+void batch_norm_cuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                     const Tensor& running_var, bool training, float eps, const Tensor& y, const Tensor& mean,
+                     const Tensor& rstd, StreamHandle st) {
+  cuda::batch_norm_f32(f(x), f(gamma), f(beta), f(running_mean), f(running_var), training, w(y), w(mean), w(rstd),
+                       x.size(0), x.size(1), spatial(x), eps, st);
+}
+void batch_norm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                              const Tensor& rstd, bool training, const Tensor& dx, const Tensor& dgamma,
+                              const Tensor& dbeta, StreamHandle st) {
+  cuda::batch_norm_backward_f32(f(dy), f(x), f(gamma), f(mean), f(rstd), training, w(dx), w(dgamma), w(dbeta),
+                                x.size(0), x.size(1), spatial(x), st);
+}
+#endif
+
 void check_channel_param(const char* op, const char* name, const Tensor& t, const Tensor& x) {
   BENCHSUITE_CHECK_ARG(t.defined(), op, ": ", name, " is required");
   BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == 1 && t.size(0) == x.size(1), op, ": ", name, " is ",
@@ -51,6 +77,7 @@ void check_x(const char* op, const Tensor& x, double eps) {
 void check_same(const char* op, const char* name, const Tensor& t, const Tensor& like) {
   BENCHSUITE_CHECK_ARG(t.shape() == like.shape() && t.dtype() == like.dtype(), op, ": ", name, " is ", t.describe(),
                        ", must be ", like.describe());
+  check_same_device(op, name, t, "x", like);
 }
 Tensor stats_like(int64_t n, const Tensor& x) { return Tensor::empty({n}, DType::float32, x.device()); }
 void begin(const OpVersion& v, const Tensor& x) {
@@ -69,6 +96,15 @@ BENCHSUITE_REGISTER_VERSIONS(channel_norms) {
   table.add<BatchNormOp>({"v1", "reference: double sums, one thread", cpu, f32, both}, batch_norm_cpu);
   table.add<BatchNormBackwardOp>({"v1", "reference: double sums, one thread", cpu, f32, both},
                                  batch_norm_backward_cpu);
+#ifdef BENCHSUITE_WITH_CUDA
+  const DeviceType gpu = DeviceType::cuda;
+  const char* sets = "block per statistics set: double sums (mean, then centred variance), then the set's outputs";
+  const char* grads = "dx: block per statistics set; dgamma, dbeta: block per channel; double sums, no atomics";
+  table.add<GroupNormOp>({"v1", sets, gpu, f32, kDefault}, group_norm_cuda);
+  table.add<GroupNormBackwardOp>({"v1", grads, gpu, f32, kDefault}, group_norm_backward_cuda);
+  table.add<BatchNormOp>({"v1", sets, gpu, f32, kDefault}, batch_norm_cuda);
+  table.add<BatchNormBackwardOp>({"v1", grads, gpu, f32, kDefault}, batch_norm_backward_cuda);
+#endif
 }
 
 void check_group_norm_args(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t groups, double eps) {

@@ -51,6 +51,30 @@ void depthwise_conv1d_backward_reference(const float* dy, const float* x, const 
                                          int64_t pad_left, bool parallel = false);
 }  // namespace cpu
 
+// CUDA launchers (no CUDA headers here): device pointers, float32, contiguous, the shapes and
+// sums of the cpu:: functions above (cuda.cu says how each is parallelised). Deterministic: no
+// atomics; every sum is formed in a fixed order. Indices outside [0, h*w) are skipped, never
+// written through (the op layer rejects them first).
+namespace cuda {
+void unfold_f32(const float* x, float* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                StreamHandle stream);
+void fold_f32(const float* cols, float* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+              StreamHandle stream);
+void max_pool2d_f32(const float* x, float* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
+                    const Window2d& win, StreamHandle stream);
+void max_pool2d_backward_f32(const float* dy, const int64_t* indices, float* dx, int64_t n, int64_t c, int64_t h,
+                             int64_t w, int64_t ho, int64_t wo, StreamHandle stream);
+void avg_pool2d_f32(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                    StreamHandle stream);
+void avg_pool2d_backward_f32(const float* dy, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
+                             const Window2d& win, StreamHandle stream);
+void depthwise_conv1d_f32(const float* x, const float* w, const float* bias, float* y, int64_t batch,
+                          int64_t channels, int64_t len, int64_t kernel, int64_t pad_left, StreamHandle stream);
+void depthwise_conv1d_backward_f32(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db,
+                                   int64_t batch, int64_t channels, int64_t len, int64_t kernel, int64_t pad_left,
+                                   StreamHandle stream);
+}  // namespace cuda
+
 namespace ops {
 // unfold (x, cols), fold (cols, x), avg_pool2d (x, y), avg_pool2d_backward (dy, dx):
 // the output's shape carries the sizes the window does not determine.

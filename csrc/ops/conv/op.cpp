@@ -49,6 +49,37 @@ void depthwise_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& wt,
   cpu::depthwise_conv1d_backward_reference(f(dy), f(x), f(wt), w(dx), w(dw), w(db), x.size(0), x.size(1), x.size(2),
                                            wt.size(1), pad_left, kParallel);
 }
+#ifdef BENCHSUITE_WITH_CUDA
+void unfold_cuda(const Tensor& x, const Tensor& cols, const Window2d& win, StreamHandle s) {
+  cuda::unfold_f32(f(x), w(cols), x.size(0), x.size(1), x.size(2), x.size(3), win, s);
+}
+void fold_cuda(const Tensor& cols, const Tensor& x, const Window2d& win, StreamHandle s) {
+  cuda::fold_f32(f(cols), w(x), x.size(0), x.size(1), x.size(2), x.size(3), win, s);
+}
+void avg_pool_cuda(const Tensor& x, const Tensor& y, const Window2d& win, StreamHandle s) {
+  cuda::avg_pool2d_f32(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), win, s);
+}
+void avg_pool_backward_cuda(const Tensor& dy, const Tensor& dx, const Window2d& win, StreamHandle s) {
+  cuda::avg_pool2d_backward_f32(f(dy), w(dx), dx.size(0), dx.size(1), dx.size(2), dx.size(3), win, s);
+}
+void max_pool_cuda(const Tensor& x, const Tensor& y, const Tensor& indices, const Window2d& win, StreamHandle s) {
+  cuda::max_pool2d_f32(f(x), w(y), indices.data<int64_t>(), x.size(0), x.size(1), x.size(2), x.size(3), win, s);
+}
+void max_pool_backward_cuda(const Tensor& dy, const Tensor& indices, const Tensor& dx, StreamHandle s) {
+  cuda::max_pool2d_backward_f32(f(dy), indices.data<int64_t>(), w(dx), dx.size(0), dx.size(1), dx.size(2),
+                                dx.size(3), dy.size(2), dy.size(3), s);
+}
+void depthwise_cuda(const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left, const Tensor& y,
+                    StreamHandle s) {
+  cuda::depthwise_conv1d_f32(f(x), f(wt), bias.defined() ? f(bias) : nullptr, w(y), x.size(0), x.size(1), x.size(2),
+                             wt.size(1), pad_left, s);
+}
+void depthwise_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left, const Tensor& dx,
+                             const Tensor& dw, const Tensor& db, StreamHandle s) {
+  cuda::depthwise_conv1d_backward_f32(f(dy), f(x), f(wt), w(dx), w(dw), w(db), x.size(0), x.size(1), x.size(2),
+                                      wt.size(1), pad_left, s);
+}
+#endif
 void begin(const OpVersion& v, const Tensor& t) {
   check_version_dtype(v, t.dtype());
   make_current(t);
@@ -86,6 +117,30 @@ BENCHSUITE_REGISTER_VERSIONS(conv) {
   table.add<MaxPool2dBackwardOp>({"v1", "reference: dy added at each argmax", cpu, f32, kReference},
                                  max_pool_backward_cpu<false>);
   table.add<MaxPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, max_pool_backward_cpu<true>);
+#ifdef BENCHSUITE_WITH_CUDA
+  const DeviceType gpu = DeviceType::cuda;
+  table.add<DepthwiseConv1dOp>({"v1", "thread per output, double sums in tap order", gpu, f32, kDefault},
+                               depthwise_cuda);
+  table.add<DepthwiseConv1dBackwardOp>(
+      {"v1", "dx: thread per input, a double gather; dw, db: block per (channel, tap), one reduction, no atomics", gpu,
+       f32, kDefault},
+      depthwise_backward_cuda);
+  table.add<UnfoldOp>({"v1", "thread per column entry (coalesced writes)", gpu, f32, kDefault}, unfold_cuda);
+  table.add<FoldOp>({"v1", "thread per input position, gathering its windows in the CPU's order (no atomics)", gpu,
+                     f32, kDefault},
+                    fold_cuda);
+  table.add<AvgPool2dOp>({"v1", "thread per output, double window sums", gpu, f32, kDefault}, avg_pool_cuda);
+  table.add<AvgPool2dBackwardOp>(
+      {"v1", "thread per input position, gathering dy / area of its windows in the CPU's order (no atomics)", gpu, f32,
+       kDefault},
+      avg_pool_backward_cuda);
+  table.add<MaxPool2dOp>({"v1", "thread per output: first maximum in window order, NaN wins", gpu, f32, kDefault},
+                         max_pool_cuda);
+  table.add<MaxPool2dBackwardOp>(
+      {"v1", "memset, then a thread per plane adds dy at each argmax in output order (the CPU's sums, no atomics)", gpu,
+       f32, kDefault},
+      max_pool_backward_cuda);
+#endif
 }
 
 void check_window(const char* op, const Window2d& win, int64_t h, int64_t w) {
@@ -157,8 +212,11 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& indices, int64_t h, i
   check_nchw("max_pool2d_backward", "dy", dy);
   BENCHSUITE_CHECK_ARG(indices.dtype() == DType::int64 && indices.shape() == dy.shape(),
                        "max_pool2d_backward: indices is ", indices.describe(), ", must be int64 of dy's shape");
+  check_same_device("max_pool2d_backward", "dy", dy, "indices", indices);
   BENCHSUITE_CHECK_ARG(h >= 1 && w >= 1, "max_pool2d_backward: the input size ", h, "x", w, " must be positive");
-  const Tensor host = indices.to(Device{DeviceType::cpu, 0});
+  // Every index in range, read on the host (a copy for CUDA tensors): the op's own check, not in
+  // graph runs (run_max_pool2d_backward), whose indices come from max_pool2d.
+  const Tensor host = indices.to(Device{DeviceType::cpu, 0}).contiguous();
   const int64_t* at = host.data<int64_t>();
   for (int64_t i = 0; i < host.numel(); ++i)
     BENCHSUITE_CHECK_ARG(at[i] >= -1 && at[i] < h * w, "max_pool2d_backward: indices[", i, "]=", at[i],
@@ -210,9 +268,12 @@ int64_t depthwise_out_len(const char* op, const Tensor& x, const Tensor& wt, con
                        ", must be float32 [B, C, L]");
   BENCHSUITE_CHECK_ARG(wt.dtype() == DType::float32 && wt.ndim() == 2 && wt.size(0) == x.size(1) && wt.size(1) >= 1,
                        op, ": w is ", wt.describe(), ", must be float32 [", x.size(1), ", kernel]");
-  if (bias.defined())
+  check_same_device(op, "x", x, "w", wt);
+  if (bias.defined()) {
     BENCHSUITE_CHECK_ARG(bias.dtype() == DType::float32 && bias.shape() == Shape{x.size(1)}, op, ": bias is ",
                          bias.describe(), ", must be float32 [", x.size(1), "]");
+    check_same_device(op, "x", x, "bias", bias);
+  }
   const int64_t out = x.size(2) + pad_left - wt.size(1) + 1;
   BENCHSUITE_CHECK_ARG(pad_left >= 0 && out >= 1, op, ": pad_left=", pad_left, " with kernel ", wt.size(1),
                        " over length ", x.size(2), " leaves no output");
@@ -236,6 +297,7 @@ std::vector<Tensor> depthwise_conv1d_backward(const Tensor& dy, const Tensor& x,
   BENCHSUITE_CHECK_ARG(dy.dtype() == DType::float32 && dy.shape() == (Shape{x.size(0), x.size(1), out}),
                        "depthwise_conv1d_backward: dy is ", dy.describe(), ", must be float32 [", x.size(0), ", ",
                        x.size(1), ", ", out, "]");
+  check_same_device("depthwise_conv1d_backward", "x", x, "dy", dy);
   const OpVersion& v = select_version(DepthwiseConv1dBackwardOp::name, x.device(), x.dtype(), impl);
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device()), dw = Tensor::empty(wt.shape(), wt.dtype(), x.device());
   Tensor db = Tensor::empty({x.size(1)}, x.dtype(), x.device());

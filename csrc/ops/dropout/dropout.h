@@ -18,6 +18,10 @@ void dropout_reference(const float* x, float* y, int64_t n, double p, uint64_t s
 void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed);        // v2: a Philox block per 4, OpenMP
 }  // namespace cpu
 
+namespace cuda {  // device pointers, float32, [n]: the keep decisions and values of the CPU versions, bit for bit
+void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed, StreamHandle stream);
+}  // namespace cuda
+
 namespace ops {
 using DropoutSignature = void(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle stream);
 BENCHSUITE_OP(DropoutOp, "dropout", DropoutSignature);

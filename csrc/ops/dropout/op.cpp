@@ -12,6 +12,11 @@ template <bool kReference>
 void dropout_cpu(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle) {
   (kReference ? cpu::dropout_reference : cpu::dropout_f32)(x.data<float>(), y.data<float>(), x.numel(), p, seed);
 }
+#ifdef BENCHSUITE_WITH_CUDA
+void dropout_cuda(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle s) {
+  cuda::dropout_f32(x.data<float>(), y.data<float>(), x.numel(), p, seed, s);
+}
+#endif
 }  // namespace
 
 BENCHSUITE_REGISTER_VERSIONS(dropout) {
@@ -20,6 +25,11 @@ BENCHSUITE_REGISTER_VERSIONS(dropout) {
                        dropout_cpu<true>);
   table.add<DropoutOp>({"v2", "one Philox block per 4 elements, OpenMP", DeviceType::cpu, f32, kDefault},
                        dropout_cpu<false>);
+#ifdef BENCHSUITE_WITH_CUDA
+  table.add<DropoutOp>({"v1", "thread per Philox block of 4 elements (grid-stride): the CPU's mask, bit for bit",
+                        DeviceType::cuda, f32, kDefault},
+                       dropout_cuda);
+#endif
 }
 
 void check_dropout_args(const Tensor& x, double p) {

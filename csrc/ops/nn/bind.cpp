@@ -47,11 +47,13 @@ BENCHSUITE_REGISTER_BINDINGS(nn, kBindOps) {
         "The inverse rotation: dx from dy.");
   m.def(
       "sinusoidal_positions",
-      [](int64_t seq_len, int64_t dim, double base, int64_t position_offset, const std::string& impl) {
-        return ops::sinusoidal_positions(seq_len, dim, base, position_offset, Device{}, impl);
+      [](int64_t seq_len, int64_t dim, double base, int64_t position_offset, const std::string& device,
+         const std::string& impl) {
+        return ops::sinusoidal_positions(seq_len, dim, base, position_offset, parse_device(device), impl);
       },
       py::arg("seq_len"), py::arg("dim"), py::arg("base") = 10000.0, py::arg("position_offset") = 0,
-      py::arg("impl") = "", "[seq_len, dim]: sin at even columns, cos at odd, angle (s + offset) * base^(-2i/dim).");
+      py::arg("device") = "cpu", py::arg("impl") = "",
+      "[seq_len, dim]: sin at even columns, cos at odd, angle (s + offset) * base^(-2i/dim).");
 }
 
 }  // namespace benchsuite::bindings

@@ -1,7 +1,8 @@
 // CUDA kernels of the nn ops: embedding forward (warp per token row) and deterministic
 // backward (CUB radix sort of positions by id, then a block per vocabulary row),
 // cross-entropy forward/backward (block per row, online max/sum) with a deterministic
-// mean, and RoPE (sincosf of a double-reduced angle). All indexing is int64.
+// mean, RoPE (sincosf of a double-reduced angle) and the sinusoidal position table (a
+// thread per entry, in double as the CPU reference). All indexing is int64.
 #include <cub/device/device_radix_sort.cuh>
 #include <math_constants.h>
 
@@ -190,6 +191,18 @@ __global__ void rope_kernel(const float* __restrict__ x, float* __restrict__ y, 
     }
   }
 }
+
+// ---- sinusoidal positions ------------------------------------------------------------------------
+__global__ void sinusoidal_kernel(float* __restrict__ out, int64_t total, int64_t seq_len, int64_t dim, double base,
+                                  int64_t position_offset) {
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t j = e % dim, s = e / dim % seq_len;
+    const double angle = static_cast<double>(s + position_offset) *
+                         pow(base, -static_cast<double>(2 * (j / 2)) / static_cast<double>(dim));
+    out[e] = static_cast<float>(j % 2 == 0 ? sin(angle) : cos(angle));
+  }
+}
 }  // namespace
 
 // ---- launchers -----------------------------------------------------------------------------------
@@ -289,6 +302,15 @@ void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t 
   const int by = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(kThreads / bx, heads)));
   rope_kernel<<<blocks_for(tokens), dim3(bx, by), 0, detail::as_stream(stream)>>>(
       x, y, tokens, seq_len, heads, head_dim, std::log2(base), position_offset, inverse ? -1.0f : 1.0f);
+  BENCHSUITE_CUDA_CHECK_LAUNCH();
+}
+
+void sinusoidal_positions_f32(float* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
+                              int64_t position_offset, StreamHandle stream) {
+  const int64_t total = repeats * seq_len * dim;
+  if (total == 0) return;
+  sinusoidal_kernel<<<detail::grid_for(total, kThreads), kThreads, 0, detail::as_stream(stream)>>>(
+      out, total, seq_len, dim, base, position_offset);
   BENCHSUITE_CUDA_CHECK_LAUNCH();
 }
 

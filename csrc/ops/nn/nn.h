@@ -108,6 +108,12 @@ void cross_entropy_backward_f32(const float* logits, const int64_t* targets, flo
 void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim, double base,
               int64_t position_offset, bool inverse, StreamHandle stream);
 
+// ---- sinusoidal positions -------------------------------------------------------------------
+// A thread per entry of out [repeats, seq_len, dim] (grid-stride), the angle, pow, sin and cos
+// in double as in the reference, rounded once; each repeat computes its own copy.
+void sinusoidal_positions_f32(float* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
+                              int64_t position_offset, StreamHandle stream);
+
 }  // namespace cuda
 
 namespace ops {

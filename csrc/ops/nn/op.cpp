@@ -75,6 +75,11 @@ void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& targets, in
   cuda::cross_entropy_backward_f32(f(logits), i64(targets), w(dlogits), logits.size(0), logits.size(1), ignore_index,
                                    dloss, w(workspace), s);
 }
+void sinusoidal_cuda(const Tensor& out, double base, int64_t position_offset, StreamHandle s) {
+  const int64_t seq_len = out.size(out.ndim() - 2), dim = last(out);
+  const int64_t repeats = seq_len * dim == 0 ? 0 : out.numel() / (seq_len * dim);
+  cuda::sinusoidal_positions_f32(w(out), repeats, seq_len, dim, base, position_offset, s);
+}
 template <bool kInverse>
 void rope_cuda(const Tensor& x, const Tensor& y, double base, int64_t position_offset, StreamHandle s) {
   cuda::rope_f32(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), base, position_offset, kInverse, s);
@@ -150,6 +155,9 @@ BENCHSUITE_REGISTER_VERSIONS(nn) {
   const char* rope_cuda_desc = "block per token, thread per frequency: sincosf of the angle reduced mod 2pi in double";
   table.add<RopeOp>({"v1", rope_cuda_desc, gpu, f32, kDefault}, rope_cuda<false>);
   table.add<RopeBackwardOp>({"v1", rope_cuda_desc, gpu, f32, kDefault}, rope_cuda<true>);
+  table.add<SinusoidalPositionsOp>(
+      {"v1", "thread per entry (grid-stride): angle, pow, sin and cos in double as the reference", gpu, f32, kDefault},
+      sinusoidal_cuda);
 #endif
 }
 
