@@ -382,11 +382,7 @@ def _mamba_ssm_core(b, v):
 def test_moe_and_mamba_layers_run_on_cuda_as_on_the_cpu(rng, name):
     """The MoE block, the Mamba mixer and the bare SSM node on CUDA (a GPU, or the emulator
     build): the same graph and parameters give the CPU's outputs and gradients."""
-    from conftest import CUDA, CUDA_REASON
-    if not CUDA:
-        pytest.skip(f"no_cuda: {CUDA_REASON}")
-    if name == "mamba" and not any(v["op"] == "depthwise_conv1d" for v in bs.ops.versions(device="cuda")):
-        pytest.skip("no_cuda_version: depthwise_conv1d (the mixer's conv) has no CUDA version in this build")
+    _needs_cuda()
     build, shape = {
         "moe": (lambda b, v: layers.moe(b, v, 4, 2, 12, "moe"), (2, 5, 16)),
         "mamba": (lambda b, v: layers.mamba(b, v, "mixer", state=4, conv_kernel=3), (2, 7, 16)),
@@ -412,16 +408,11 @@ def test_moe_and_mamba_layers_run_on_cuda_as_on_the_cpu(rng, name):
 def test_moe_and_ssm_cuda_kernels_past_one_tile(rng):
     """Sizes the fuzzers do not reach, CUDA against the CPU: several 16x16 GEMM tiles along
     rows, K and M with an empty expert, tied logits, and N > 16 states (two register sweeps)."""
-    from conftest import CUDA, CUDA_REASON
-    if not CUDA:
-        pytest.skip(f"no_cuda: {CUDA_REASON}")
-
-    def dev(a):
-        return bs.Tensor.from_numpy(np.ascontiguousarray(a)).to("cuda")
+    _needs_cuda()
+    dev = _dev
 
     def same(got, want, tol=1e-5):
-        got = got.to("cpu").numpy() if isinstance(got, bs.Tensor) else got
-        close(got, np.asarray(want), tol)
+        close(_host(got) if isinstance(got, bs.Tensor) else got, np.asarray(want), tol)
 
     tokens, experts, k, width, m = 41, 6, 2, 37, 35
     logits = rng.standard_normal((tokens, experts)).astype(np.float32)
