@@ -966,16 +966,24 @@ def fuzz_attention(data, version):
     check(lse, lse_ref, "float32", f"attention {impl} lse", np.abs(lse_ref) + 1, nonfinite="loose")
 
 
-def fuzz_attention_kv(data, version):
-    from test_graph import attention_reference
+def _attention_kv_inputs(data):
+    """Grouped heads, a cache of cap slots with kv_len in use, an offset, a window, a mask:
+    (q, do, k, v, mask, options)."""
     b, kv_heads, group = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
     sq, cap, d = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 7)), data.draw(st.integers(1, 9))
     kv_len, q_offset, window = data.draw(st.integers(0, cap)), data.draw(st.integers(0, 4)), data.draw(st.integers(0, 4))
     causal, masked = data.draw(st.booleans()), data.draw(st.booleans())
     gen = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    q = (gen.standard_normal((b, kv_heads * group, sq, d)) * 2).astype(np.float32)
+    q, do = (gen.standard_normal((2, b, kv_heads * group, sq, d)) * 2).astype(np.float32)
     k, v = (gen.standard_normal((2, b, kv_heads, cap, d)) * 2).astype(np.float32)
     mask = (gen.random((b, cap)) > 0.3).astype(np.float32) if masked else None
+    return q, do, k, v, mask, {"causal": causal, "q_offset": q_offset, "kv_len": kv_len, "window": window}
+
+
+def fuzz_attention_kv(data, version):
+    from test_graph import attention_reference
+    q, _, k, v, mask, opts = _attention_kv_inputs(data)
+    causal, q_offset, kv_len, window = opts["causal"], opts["q_offset"], opts["kv_len"], opts["window"]
     o = call_ok(bs.ops.attention_kv, q, k, v, key_mask=mask, causal=causal, q_offset=q_offset, kv_len=kv_len,
                 window=window, impl=version["version"])
     ref = attention_reference(q, k[:, :, :kv_len], v[:, :, :kv_len], causal,
@@ -985,21 +993,14 @@ def fuzz_attention_kv(data, version):
 
 def fuzz_attention_kv_backward(data, version):
     from test_graph import attention_backward_reference
-    b, kv_heads, group = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
-    sq, cap, d = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 7)), data.draw(st.integers(1, 9))
-    kv_len, q_offset, window = data.draw(st.integers(0, cap)), data.draw(st.integers(0, 4)), data.draw(st.integers(0, 4))
-    causal, masked = data.draw(st.booleans()), data.draw(st.booleans())
-    gen = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    q, do = (gen.standard_normal((2, b, kv_heads * group, sq, d)) * 2).astype(np.float32)
-    k, v = (gen.standard_normal((2, b, kv_heads, cap, d)) * 2).astype(np.float32)
-    mask = (gen.random((b, cap)) > 0.3).astype(np.float32) if masked else None
+    q, do, k, v, mask, opts = _attention_kv_inputs(data)
     if data.draw(st.integers(0, 6), label="bad do") == 0:
-        call_err(bs.ops.attention_kv_backward, do[..., :0] if d > 1 else do[:, :0], q, k, v, key_mask=mask,
+        call_err(bs.ops.attention_kv_backward, do[..., :0] if do.shape[-1] > 1 else do[:, :0], q, k, v, key_mask=mask,
                  impl=version["version"], expected=bs.InvalidArgumentError)
         return
-    got = call_ok(bs.ops.attention_kv_backward, do, q, k, v, key_mask=mask, causal=causal, q_offset=q_offset,
-                  kv_len=kv_len, window=window, impl=version["version"])
-    want = attention_backward_reference(do, q, k, v, causal, mask, q_offset, window, kv_len)
+    got = call_ok(bs.ops.attention_kv_backward, do, q, k, v, key_mask=mask, **opts, impl=version["version"])
+    want = attention_backward_reference(do, q, k, v, opts["causal"], mask, opts["q_offset"], opts["window"],
+                                        opts["kv_len"])
     for name, a, r in zip(("dq", "dk", "dv"), got, want):
         check(a, r, "float32", f"attention_kv_backward {name}", np.abs(r) + 1)
 

@@ -106,6 +106,19 @@ def test_summary_counts_flops_and_parameters():
     assert {"linear", "attention", "layernorm", "rmsnorm", "rope", "embedding", "cache_write"} <= kinds
 
 
+def _visible(sq, keys, causal, mask_row, q_offset, window):
+    """[sq, keys]: whether query i (at position q_offset + i) sees key j."""
+    pos, j = q_offset + np.arange(sq)[:, None], np.arange(keys)[None, :]
+    ok = np.ones((sq, keys), bool)
+    if causal:
+        ok &= j <= pos
+    if window:
+        ok &= j > pos - window
+    if mask_row is not None:
+        ok &= mask_row[None, :keys] != 0
+    return ok
+
+
 def attention_reference(q, k, v, causal=False, mask=None, q_offset=0, window=0):
     B, Hq, Sq, D = q.shape
     Hkv, Sk = k.shape[1], k.shape[2]
@@ -116,15 +129,7 @@ def attention_reference(q, k, v, causal=False, mask=None, q_offset=0, window=0):
         for h in range(Hq):
             kh = h // (Hq // Hkv)
             s = q[b, h].astype(np.float64) @ k[b, kh].T.astype(np.float64) / np.sqrt(D)
-            pos = q_offset + np.arange(Sq)[:, None]
-            j = np.arange(Sk)[None, :]
-            ok = np.ones((Sq, Sk), bool)
-            if causal:
-                ok &= j <= pos
-            if window:
-                ok &= j > pos - window
-            if mask is not None:
-                ok &= mask[b][None, :] != 0
+            ok = _visible(Sq, Sk, causal, None if mask is None else mask[b], q_offset, window)
             s = np.where(ok, s, -np.inf)
             m = s.max(-1, keepdims=True)
             e = np.where(ok, np.exp(s - np.where(np.isfinite(m), m, 0)), 0)
@@ -143,18 +148,11 @@ def attention_backward_reference(do, q, k, v, causal=False, mask=None, q_offset=
     q, k, v, do = (np.asarray(a, np.float64) for a in (q, k, v, do))
     dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
     scale = 1 / np.sqrt(D)
-    pos, j = q_offset + np.arange(Sq)[:, None], np.arange(kv_len)[None, :]
     for b in range(B):
         for h in range(Hq):
             kh = h // (Hq // Hkv)
             kb, vb = k[b, kh, :kv_len], v[b, kh, :kv_len]
-            ok = np.ones((Sq, kv_len), bool)
-            if causal:
-                ok &= j <= pos
-            if window:
-                ok &= j > pos - window
-            if mask is not None:
-                ok &= mask[b][None, :kv_len] != 0
+            ok = _visible(Sq, kv_len, causal, None if mask is None else mask[b], q_offset, window)
             s = np.where(ok, q[b, h] @ kb.T * scale, -np.inf)
             m = s.max(-1, keepdims=True) if kv_len else np.zeros((Sq, 1))
             e = np.where(ok, np.exp(s - np.where(np.isfinite(m), m, 0)), 0)

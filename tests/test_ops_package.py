@@ -24,7 +24,8 @@ PUBLIC = {"cast", "add", "mul", "axpy", "relu", "gelu", "silu", "relu_backward",
           "layernorm_backward", "rmsnorm", "rmsnorm_backward", "matmul", "fill", "randn", "uniform", "versions",
           "Tensor", "transpose", "contiguous", "reshape", "slice", "concat", "embedding", "embedding_backward",
           "cross_entropy", "cross_entropy_backward", "rope", "rope_backward", "selective_scan", "attention",
-          "attention_backward", "attention_kv", "gelu_erf", "tanh", "gelu_erf_backward", "tanh_backward"}
+          "attention_backward", "attention_kv", "attention_kv_backward", "gelu_erf", "tanh", "gelu_erf_backward",
+          "tanh_backward"}
 FAMILIES = {"creation", "elementwise", "softmax", "norms", "reduce", "matmul", "manipulation", "nn", "scan",
             "attention"}
 

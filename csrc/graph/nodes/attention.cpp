@@ -10,6 +10,20 @@
 #include "ops/attention/attention.h"
 
 namespace benchsuite::graph::nodes {
+namespace {
+// An attention node's attributes as kernel parameters; a cache's step position from its scalar.
+cpu::AttentionKvParams kv_params(const NodeRun& r, const Tensor& q, const Tensor& k) {
+  const Attrs& a = r.node.attrs;
+  cpu::AttentionKvParams p;
+  p.scale = static_cast<float>(a.real_or("scale", 1.0 / std::sqrt(static_cast<double>(q.size(3)))));
+  p.causal = a.flag_or("causal", false);
+  p.window = a.integer_or("window", 0);
+  p.q_offset = offset_of(r);
+  p.kv_len = a.has("offset_scalar") ? p.q_offset + q.size(2) : k.size(2);
+  return p;
+}
+}  // namespace
+
 BENCHSUITE_REGISTER_NODE_KINDS(attention) {
   NodeKind att;
   att.name = "attention";
@@ -39,14 +53,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
     return c;
   };
   att.run = [](const NodeRun& r) {
-    const Attrs& a = r.node.attrs;
     const Tensor &q = r.in[0], &k = r.in[1];
-    cpu::AttentionKvParams p;
-    p.scale = static_cast<float>(a.real_or("scale", 1.0 / std::sqrt(static_cast<double>(q.size(3)))));
-    p.causal = a.flag_or("causal", false);
-    p.window = a.integer_or("window", 0);
-    p.q_offset = offset_of(r);
-    p.kv_len = a.has("offset_scalar") ? p.q_offset + q.size(2) : k.size(2);
+    const cpu::AttentionKvParams p = kv_params(r, q, k);
     const Tensor mask = r.in.size() > 3 ? r.in[3] : Tensor();
     ops::check_attention_kv_args(q, k, r.in[2], mask, p);
     ops::run_attention_kv(r.version(0), q, k, r.in[2], mask, r.out[0], p, r.stream);
@@ -170,13 +178,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
     return c;
   };
   kvb.run = [](const NodeRun& r) {
-    const Attrs& a = r.node.attrs;
     const Tensor &q = r.in[1], &k = r.in[2];
-    cpu::AttentionKvParams p;
-    p.scale = static_cast<float>(a.real_or("scale", 1.0 / std::sqrt(static_cast<double>(q.size(3)))));
-    p.causal = a.flag_or("causal", false);
-    p.window = a.integer_or("window", 0);
-    p.kv_len = k.size(2);
+    const cpu::AttentionKvParams p = kv_params(r, q, k);  // no cache: q_offset 0, every key
     const Tensor mask = r.in.size() > 4 ? r.in[4] : Tensor();
     ops::check_attention_kv_args(q, k, r.in[3], mask, p);
     ops::run_attention_kv_backward(r.version(0), r.in[0], q, k, r.in[3], mask, r.out[0], r.out[1], r.out[2], r.out[3],

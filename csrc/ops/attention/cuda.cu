@@ -299,6 +299,18 @@ namespace {
 constexpr int kKvThreads = 128;
 constexpr int64_t kKvChunk = 512;
 
+// Where query row r of attention_kv reads: its batch, the start of its kv head's keys and
+// values, and the key range [begin, end) its position, causality and the window leave it.
+struct KvRow {
+  int64_t b, kv_offset, begin, end;
+};
+__device__ inline KvRow kv_row(int64_t r, const cpu::AttentionKvShape& s, const cpu::AttentionKvParams& p) {
+  const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
+  const int64_t kvh = b * s.kv_heads + h / (s.q_heads / s.kv_heads), pos = p.q_offset + i;
+  return {b, kvh * s.kv_cap * s.head_dim, p.window > 0 ? max(int64_t{0}, pos - p.window + 1) : 0,
+          p.causal ? min(p.kv_len, pos + 1) : p.kv_len};
+}
+
 __global__ void attention_kv_kernel(const float* __restrict__ q, const float* __restrict__ k,
                                     const float* __restrict__ v, const float* __restrict__ key_mask,
                                     float* __restrict__ o, cpu::AttentionKvShape s, cpu::AttentionKvParams p) {
@@ -306,15 +318,12 @@ __global__ void attention_kv_kernel(const float* __restrict__ q, const float* __
   float* q_row = smem;                 // [D]
   float* acc = smem + s.head_dim;      // [D]
   float* probs = acc + s.head_dim;     // [kKvChunk]
-  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
+  const int64_t D = s.head_dim;
   const int64_t rows = s.batch * s.q_heads * s.q_len;
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
-    const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
-    const int64_t kvh = b * s.kv_heads + h / group;
-    const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
-    const int64_t pos = p.q_offset + i;
-    const int64_t end = p.causal ? min(p.kv_len, pos + 1) : p.kv_len;
-    const int64_t begin = p.window > 0 ? max(int64_t{0}, pos - p.window + 1) : 0;
+    const KvRow row = kv_row(r, s, p);
+    const int64_t b = row.b, begin = row.begin, end = row.end;
+    const float *kb = k + row.kv_offset, *vb = v + row.kv_offset;
     for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
       q_row[d] = q[r * D + d];
       acc[d] = 0.0f;
@@ -398,15 +407,12 @@ __global__ void attention_kv_rows_backward_kernel(const float* __restrict__ dout
   float* do_row = q_row + s.head_dim;  // [D]
   float* scores = do_row + s.head_dim;  // [kKvChunk]
   float* dprobs = scores + kKvChunk;    // [kKvChunk]
-  const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
+  const int64_t D = s.head_dim;
   const int64_t rows = s.batch * s.q_heads * s.q_len;
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
-    const int64_t i = r % s.q_len, bh = r / s.q_len, b = bh / s.q_heads, h = bh % s.q_heads;
-    const int64_t kvh = b * s.kv_heads + h / group;
-    const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
-    const int64_t pos = p.q_offset + i;
-    const int64_t end = p.causal ? min(p.kv_len, pos + 1) : p.kv_len;
-    const int64_t begin = p.window > 0 ? max(int64_t{0}, pos - p.window + 1) : 0;
+    const KvRow row = kv_row(r, s, p);
+    const int64_t b = row.b, begin = row.begin, end = row.end;
+    const float *kb = k + row.kv_offset, *vb = v + row.kv_offset;
     for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
       q_row[d] = q[r * D + d];
       do_row[d] = dout[r * D + d];

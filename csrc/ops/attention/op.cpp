@@ -393,6 +393,20 @@ std::vector<Tensor> attention_backward(const Tensor& dout, const Tensor& q, cons
 }
 
 // ---- attention_kv ---------------------------------------------------------------------------------
+namespace {
+// The Python-facing arguments as kernel parameters (kv_len < 0: all of k's keys).
+cpu::AttentionKvParams attention_kv_params(const Tensor& q, const Tensor& k, bool causal, std::optional<double> scale,
+                                           int64_t q_offset, int64_t kv_len, int64_t window) {
+  cpu::AttentionKvParams p;
+  p.scale = static_cast<float>(scale.value_or(q.ndim() == 4 ? default_attention_scale(q.size(3)) : 1.0));
+  p.causal = causal;
+  p.q_offset = q_offset;
+  p.kv_len = kv_len < 0 && k.ndim() == 4 ? k.size(2) : kv_len;
+  p.window = window;
+  return p;
+}
+}  // namespace
+
 void check_attention_kv_args(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                              const cpu::AttentionKvParams& p) {
   const char* op = AttentionKvOp::name;
@@ -435,12 +449,7 @@ void run_attention_kv(const OpVersion& version, const Tensor& q, const Tensor& k
 Tensor attention_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, bool causal,
                     std::optional<double> scale, int64_t q_offset, int64_t kv_len, int64_t window,
                     const std::string& impl) {
-  cpu::AttentionKvParams p;
-  p.scale = static_cast<float>(scale.value_or(q.ndim() == 4 ? default_attention_scale(q.size(3)) : 1.0));
-  p.causal = causal;
-  p.q_offset = q_offset;
-  p.kv_len = kv_len < 0 && k.ndim() == 4 ? k.size(2) : kv_len;
-  p.window = window;
+  const cpu::AttentionKvParams p = attention_kv_params(q, k, causal, scale, q_offset, kv_len, window);
   check_attention_kv_args(q, k, v, key_mask, p);
   const OpVersion& version = select_version(AttentionKvOp::name, q.device(), q.dtype(), impl);
   Tensor o = Tensor::empty(q.shape(), q.dtype(), q.device());
@@ -462,12 +471,7 @@ std::vector<Tensor> attention_kv_backward(const Tensor& dout, const Tensor& q, c
                                           const Tensor& key_mask, bool causal, std::optional<double> scale,
                                           int64_t q_offset, int64_t kv_len, int64_t window,
                                           const std::string& impl) {
-  cpu::AttentionKvParams p;
-  p.scale = static_cast<float>(scale.value_or(q.ndim() == 4 ? default_attention_scale(q.size(3)) : 1.0));
-  p.causal = causal;
-  p.q_offset = q_offset;
-  p.kv_len = kv_len < 0 && k.ndim() == 4 ? k.size(2) : kv_len;
-  p.window = window;
+  const cpu::AttentionKvParams p = attention_kv_params(q, k, causal, scale, q_offset, kv_len, window);
   check_attention_kv_args(q, k, v, key_mask, p);
   BENCHSUITE_CHECK_ARG(dout.shape() == q.shape() && dout.dtype() == q.dtype(), AttentionKvBackwardOp::name,
                        ": do is ", dout.describe(), " but q is ", q.describe(), " (they must match)");

@@ -65,22 +65,31 @@ __device__ __forceinline__ int64_t covering(int64_t in, int64_t tap, int64_t str
   return o < out ? o : -1;
 }
 
+// The sum over the windows covering input (ih, iw) of term(oh, ow, i, j) (tap (i, j) of output
+// (oh, ow) lands there), in increasing (oh, ow): the order the CPU's scatter adds them in.
+template <class Term>
+__device__ __forceinline__ float sum_covering(int64_t ih, int64_t iw, const Win& win, Term term) {
+  float sum = 0.0f;
+  for (int64_t i = win.kh - 1; i >= 0; --i) {  // increasing oh
+    const int64_t oh = covering(ih, i, win.sh, win.ph, win.dh, win.ho);
+    if (oh < 0) continue;
+    for (int64_t j = win.kw - 1; j >= 0; --j) {  // increasing ow
+      const int64_t ow = covering(iw, j, win.sw, win.pw, win.dw, win.wo);
+      if (ow >= 0) sum += term(oh, ow, i, j);
+    }
+  }
+  return sum;
+}
+
 // ---- fold: a thread per x [N, C, H, W] entry, gathering its column entries ---------------------
 __global__ void fold_kernel(const float* __restrict__ cols, float* __restrict__ x, int64_t total, int64_t c,
                             int64_t h, int64_t w, Win win) {
   const int64_t taps = win.kh * win.kw, width = c * taps;
   BENCHSUITE_GRID_STRIDE(e, total) {
     const int64_t iw = e % w, ih = e / w % h, ch = e / (h * w) % c, b = e / (c * h * w);
-    float sum = 0.0f;
-    for (int64_t i = win.kh - 1; i >= 0; --i) {  // increasing oh
-      const int64_t oh = covering(ih, i, win.sh, win.ph, win.dh, win.ho);
-      if (oh < 0) continue;
-      for (int64_t j = win.kw - 1; j >= 0; --j) {  // increasing ow
-        const int64_t ow = covering(iw, j, win.sw, win.pw, win.dw, win.wo);
-        if (ow >= 0) sum += cols[((b * win.ho + oh) * win.wo + ow) * width + ch * taps + i * win.kw + j];
-      }
-    }
-    x[e] = sum;
+    x[e] = sum_covering(ih, iw, win, [&](int64_t oh, int64_t ow, int64_t i, int64_t j) {
+      return cols[((b * win.ho + oh) * win.wo + ow) * width + ch * taps + i * win.kw + j];
+    });
   }
 }
 
@@ -147,16 +156,9 @@ __global__ void avg_pool2d_backward_kernel(const float* __restrict__ dy, float* 
   BENCHSUITE_GRID_STRIDE(e, total) {
     const int64_t iw = e % w, ih = e / w % h, p = e / (h * w);
     const float* g = dy + p * win.ho * win.wo;
-    float sum = 0.0f;
-    for (int64_t i = win.kh - 1; i >= 0; --i) {  // increasing oh
-      const int64_t oh = covering(ih, i, win.sh, win.ph, win.dh, win.ho);
-      if (oh < 0) continue;
-      for (int64_t j = win.kw - 1; j >= 0; --j) {  // increasing ow
-        const int64_t ow = covering(iw, j, win.sw, win.pw, win.dw, win.wo);
-        if (ow >= 0) sum += static_cast<float>(g[oh * win.wo + ow] / area);
-      }
-    }
-    dx[e] = sum;
+    dx[e] = sum_covering(ih, iw, win, [&](int64_t oh, int64_t ow, int64_t, int64_t) {
+      return static_cast<float>(g[oh * win.wo + ow] / area);
+    });
   }
 }
 

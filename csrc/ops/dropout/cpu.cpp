@@ -19,15 +19,7 @@ void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed) {
   const double scale = 1.0 / (1.0 - p);
   const int64_t blocks = (n + 3) / 4;
 #pragma omp parallel for schedule(static) if (n > (1 << 15))
-  for (int64_t b = 0; b < blocks; ++b) {
-    const Philox4 r = philox_block(seed, static_cast<uint64_t>(b));
-    for (int lane = 0; lane < 4; ++lane) {
-      const int64_t i = 4 * b + lane;
-      if (i >= n) break;
-      const bool keep = static_cast<double>(uniform_from_bits(philox_word(r, lane))) >= p;
-      y[i] = keep ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
-    }
-  }
+  for (int64_t b = 0; b < blocks; ++b) dropout_block(x, y, n, p, scale, seed, b);
 }
 
 }  // namespace benchsuite::cpu

@@ -17,13 +17,7 @@ __global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ 
   const int64_t blocks = (n + 3) / 4;
   for (int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; b < blocks;
        b += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const Philox4 r = philox_block(seed, static_cast<uint64_t>(b));
-    for (int lane = 0; lane < 4; ++lane) {
-      const int64_t i = 4 * b + lane;
-      if (i >= n) break;
-      const bool keep = static_cast<double>(uniform_from_bits(philox_word(r, lane))) >= p;
-      y[i] = keep ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
-    }
+    dropout_block(x, y, n, p, scale, seed, b);
   }
 }
 }  // namespace

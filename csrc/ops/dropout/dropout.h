@@ -8,10 +8,26 @@
 #include <string>
 
 #include "core/cuda_runtime.h"
+#include "core/host_device.h"
+#include "core/rng.h"
 #include "core/tensor.h"
 #include "ops/registry.h"
 
 namespace benchsuite {
+
+// Philox block b: elements 4b .. 4b + 3 (those below n), each kept when its uniform is >= p,
+// the kept value x * scale formed in double and rounded once. The CPU's v2 and the CUDA kernel
+// both run it, so their masks and outputs agree bit for bit.
+BENCHSUITE_HOST_DEVICE void dropout_block(const float* x, float* y, int64_t n, double p, double scale,
+                                          uint64_t seed, int64_t b) {
+  const Philox4 r = philox_block(seed, static_cast<uint64_t>(b));
+  for (int lane = 0; lane < 4; ++lane) {
+    const int64_t i = 4 * b + lane;
+    if (i >= n) break;
+    const bool keep = static_cast<double>(uniform_from_bits(philox_word(r, lane))) >= p;
+    y[i] = keep ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
+  }
+}
 
 namespace cpu {  // float32, [n]
 void dropout_reference(const float* x, float* y, int64_t n, double p, uint64_t seed);  // v1: one element at a time
