@@ -175,3 +175,14 @@ def test_no_vendor_blas_is_reported_not_registered():
                              env={**os.environ, "BENCHSUITE_BLAS_LIBRARY": value}).stdout
         name, reason, names = json.loads(out)
         assert name is None and says in reason and names == ["v1", "v2"]
+
+
+@pytest.mark.parametrize("m", range(1, 10))
+@pytest.mark.parametrize("n,k", [(1, 5), (31, 17), (32, 1), (33, 64), (100, 300)])
+def test_cpu_v2_few_rows(rng, m, n, k):
+    """Up to 8 rows take the streaming path (an m x 32 tile in registers, a column at a time
+    past the last full block), 9 the packed one: every row count and ragged column count."""
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    c = bs.ops.matmul(a, b, impl="v2")
+    assert relative_error(c, a.astype(np.float64) @ b) < 1e-5

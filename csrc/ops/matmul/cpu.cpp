@@ -124,27 +124,67 @@ void micro_kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
 }  // namespace
 
 namespace {
-// m <= kSkinnyRows (a decode step, a last-token LM head): packing B would move all of B
-// once more for a handful of rows, so B is streamed once, in column chunks over the threads,
-// each chunk accumulating every row of C at once.
-constexpr int64_t kSkinnyRows = 4;
-constexpr int64_t kSkinnyCols = 256;
+// m <= kSkinnyRows (a decode step, a last-token LM head, a few sequences): packing B would move
+// all of B once more for a handful of rows, so B is streamed once. Columns go in blocks of
+// kSkinnyCols over the threads; a block keeps its m x kSkinnyCols tile of C in registers
+// (m x 2 vectors of 16 floats) while it walks every row of B, so each B element is loaded once
+// and every load feeds m FMAs (the L1-resident accumulator rows this replaces cost a load and a
+// store per FMA). Templated on m so the row loop unrolls.
+constexpr int64_t kSkinnyRows = 8;
+constexpr int64_t kSkinnyCols = 32;
+typedef float v16f __attribute__((vector_size(64)));
+
+template <int kM>
+void skinny_block(const float* a, const float* b, float* c, int64_t n, int64_t k, int64_t j0) {
+  v16f acc[kM][2];
+  for (int i = 0; i < kM; ++i) acc[i][0] = acc[i][1] = v16f{};
+  const float* bp = b + j0;
+  for (int64_t p = 0; p < k; ++p, bp += n) {
+    v16f b0, b1;
+    std::memcpy(&b0, bp, sizeof(b0));
+    std::memcpy(&b1, bp + 16, sizeof(b1));
+    for (int i = 0; i < kM; ++i) {
+      const float ai = a[i * k + p];
+      acc[i][0] += ai * b0;
+      acc[i][1] += ai * b1;
+    }
+  }
+  for (int i = 0; i < kM; ++i) {
+    std::memcpy(c + i * n + j0, &acc[i][0], sizeof(v16f));
+    std::memcpy(c + i * n + j0 + 16, &acc[i][1], sizeof(v16f));
+  }
+}
+
+// The columns past the last full block: one column at a time, all rows.
+void skinny_tail(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, int64_t j) {
+  float acc[kSkinnyRows] = {};
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t i = 0; i < m; ++i) acc[i] += a[i * k + p] * b[p * n + j];
+  for (int64_t i = 0; i < m; ++i) c[i * n + j] = acc[i];
+}
+
+template <int kM>
+void skinny_rows(const float* a, const float* b, float* c, int64_t n, int64_t k) {
+  const int64_t blocks = n / kSkinnyCols, tail = n % kSkinnyCols;
+#pragma omp parallel for schedule(static) if (n * k > (1 << 15))
+  for (int64_t block = 0; block < blocks + tail; ++block) {
+    if (block < blocks)
+      skinny_block<kM>(a, b, c, n, k, block * kSkinnyCols);
+    else
+      skinny_tail(a, b, c, kM, n, k, blocks * kSkinnyCols + (block - blocks));
+  }
+}
 
 void matmul_f32_skinny(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
-  const int64_t chunks = (n + kSkinnyCols - 1) / kSkinnyCols;
-#pragma omp parallel for schedule(static) if (n * k > (1 << 15))
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    const int64_t j0 = chunk * kSkinnyCols, w = std::min(kSkinnyCols, n - j0);
-    alignas(64) float acc[kSkinnyRows][kSkinnyCols] = {};
-    for (int64_t p = 0; p < k; ++p) {
-      const float* brow = b + p * n + j0;
-      for (int64_t i = 0; i < m; ++i) {
-        const float ai = a[i * k + p];
-#pragma omp simd
-        for (int64_t j = 0; j < w; ++j) acc[i][j] += ai * brow[j];
-      }
-    }
-    for (int64_t i = 0; i < m; ++i) std::copy_n(acc[i], w, c + i * n + j0);
+  switch (m) {
+    case 1: return skinny_rows<1>(a, b, c, n, k);
+    case 2: return skinny_rows<2>(a, b, c, n, k);
+    case 3: return skinny_rows<3>(a, b, c, n, k);
+    case 4: return skinny_rows<4>(a, b, c, n, k);
+    case 5: return skinny_rows<5>(a, b, c, n, k);
+    case 6: return skinny_rows<6>(a, b, c, n, k);
+    case 7: return skinny_rows<7>(a, b, c, n, k);
+    default: return skinny_rows<8>(a, b, c, n, k);
   }
 }
 }  // namespace

@@ -93,7 +93,10 @@ BENCHSUITE_REGISTER_VERSIONS(matmul) {
                        {DType::float32, DType::float16, DType::bfloat16}, kReference | kDefault,
                        {DType::float16, DType::bfloat16}},
                       matmul_cpu_v1);
-  table.add<MatmulOp>({"v2", "packed panels + 6x16 vector micro-kernel, OpenMP over (row block, column part) tasks; up to 4 rows stream B unpacked", DeviceType::cpu,
+  table.add<MatmulOp>({"v2",
+                       "packed panels + 6x16 vector micro-kernel, OpenMP over (row block, column part) tasks, B "
+                       "packed by every thread; up to 8 rows stream B once with an m x 32 tile of C in registers",
+                       DeviceType::cpu,
                        {DType::float32}, kDefault},
                       matmul_cpu_v2);
   // The vendor GEMM where the machine has a CBLAS (none: the version is not listed, and
