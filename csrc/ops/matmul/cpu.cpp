@@ -125,34 +125,36 @@ void micro_kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
 
 namespace {
 // m <= kSkinnyRows (a decode step, a last-token LM head, a few sequences): packing B would move
-// all of B once more for a handful of rows, so B is streamed once. Columns go in blocks of
-// kSkinnyCols over the threads; a block keeps its m x kSkinnyCols tile of C in registers
-// (m x 2 vectors of 16 floats) while it walks every row of B, so each B element is loaded once
-// and every load feeds m FMAs (the L1-resident accumulator rows this replaces cost a load and a
-// store per FMA). Templated on m so the row loop unrolls.
+// all of B once more for a handful of rows, so B is streamed once. Columns go in blocks over
+// the threads; a block keeps its m x width tile of C in registers while it walks every row of
+// B, so each B element is loaded once and every load feeds m FMAs (the L1-resident accumulator
+// rows this replaces cost a load and a store per FMA). Fewer rows get wider blocks (kM = 1:
+// 8 vectors, 128 columns): more independent FMA chains, and longer contiguous runs of each B
+// row for the prefetchers. Templated on m so the row loop unrolls.
 constexpr int64_t kSkinnyRows = 8;
-constexpr int64_t kSkinnyCols = 32;
 typedef float v16f __attribute__((vector_size(64)));
 
 template <int kM>
+constexpr int skinny_vectors() {  // per row of the tile: at most 16 accumulators in all
+  return kM == 1 ? 8 : kM == 2 ? 4 : 2;
+}
+
+template <int kM>
 void skinny_block(const float* a, const float* b, float* c, int64_t n, int64_t k, int64_t j0) {
-  v16f acc[kM][2];
-  for (int i = 0; i < kM; ++i) acc[i][0] = acc[i][1] = v16f{};
+  constexpr int kV = skinny_vectors<kM>();
+  v16f acc[kM][kV];
+  for (int i = 0; i < kM; ++i)
+    for (int v = 0; v < kV; ++v) acc[i][v] = v16f{};
   const float* bp = b + j0;
   for (int64_t p = 0; p < k; ++p, bp += n) {
-    v16f b0, b1;
-    std::memcpy(&b0, bp, sizeof(b0));
-    std::memcpy(&b1, bp + 16, sizeof(b1));
+    v16f bv[kV];
+    std::memcpy(bv, bp, sizeof(bv));
     for (int i = 0; i < kM; ++i) {
       const float ai = a[i * k + p];
-      acc[i][0] += ai * b0;
-      acc[i][1] += ai * b1;
+      for (int v = 0; v < kV; ++v) acc[i][v] += ai * bv[v];
     }
   }
-  for (int i = 0; i < kM; ++i) {
-    std::memcpy(c + i * n + j0, &acc[i][0], sizeof(v16f));
-    std::memcpy(c + i * n + j0 + 16, &acc[i][1], sizeof(v16f));
-  }
+  for (int i = 0; i < kM; ++i) std::memcpy(c + i * n + j0, acc[i], sizeof(acc[i]));
 }
 
 // The columns past the last full block: one column at a time, all rows.
@@ -165,13 +167,14 @@ void skinny_tail(const float* a, const float* b, float* c, int64_t m, int64_t n,
 
 template <int kM>
 void skinny_rows(const float* a, const float* b, float* c, int64_t n, int64_t k) {
-  const int64_t blocks = n / kSkinnyCols, tail = n % kSkinnyCols;
+  constexpr int64_t kWidth = 16 * skinny_vectors<kM>();
+  const int64_t blocks = n / kWidth, tail = n % kWidth;
 #pragma omp parallel for schedule(static) if (n * k > (1 << 15))
   for (int64_t block = 0; block < blocks + tail; ++block) {
     if (block < blocks)
-      skinny_block<kM>(a, b, c, n, k, block * kSkinnyCols);
+      skinny_block<kM>(a, b, c, n, k, block * kWidth);
     else
-      skinny_tail(a, b, c, kM, n, k, blocks * kSkinnyCols + (block - blocks));
+      skinny_tail(a, b, c, kM, n, k, blocks * kWidth + (block - blocks));
   }
 }
 

@@ -1,8 +1,10 @@
 // The system's CBLAS (OpenBLAS or BLIS), loaded at run time with dlopen: no header, no link-time
 // dependency, so a module built anywhere runs everywhere, and the vendor GEMM is a named matmul
 // version on every machine that has the library (Debian: libopenblas0 or libblis4) - measured
-// beside ours in the same process, as cuBLAS is on CUDA. BENCHSUITE_BLAS_LIBRARY names another
-// library file; "none" turns the vendor version off.
+// beside ours in the same process, as cuBLAS is on CUDA. The OpenMP build of OpenBLAS is
+// preferred (one thread pool with ours); a pthreads build gets OPENBLAS_THREAD_TIMEOUT=4 (its
+// workers sleep after a call instead of spinning on the cores ours run on next).
+// BENCHSUITE_BLAS_LIBRARY names another library file; "none" turns the vendor version off.
 #pragma once
 #include <cstdint>
 #include <string>
