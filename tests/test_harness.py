@@ -2,6 +2,7 @@
 callables, and records that validate against the results schema."""
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -191,3 +192,19 @@ def test_cuda_case_without_gpu_is_skipped_with_reason():
     validate_record(r.to_dict())
     r = bs.measure(lambda: None, device="cuda", settings=fast_settings())
     assert r.status == "skipped" and r.reason == "no_cuda"
+
+
+def test_cpu_peak_is_measured_and_records_report_their_fraction_of_it():
+    """The CPU's fp32 ceiling is measured (FMA chains on every thread), not taken from a spec
+    (lanes x clock overstates cores that split wide vectors); a CPU record's fraction of peak
+    is its FLOP/s over that figure."""
+    from benchsuite.harness.measure import peaks
+    peak = peaks("cpu")
+    assert peak["source"] == "measured"
+    flops = peak["flop_per_s"]["float32"]
+    assert math.isfinite(flops) and flops > 1e8
+    r = bs.measure("matmul", m=64, n=64, k=64, dtype="float32", device="cpu", impl="v2",
+                   settings=bs.HarnessSettings.smoke_settings())
+    frac = r.metrics["fraction_of_peak"]
+    assert frac["peak_source"] == "measured" and frac["peak_flop_per_s"] == flops
+    assert frac["compute"] == pytest.approx(r.metrics["throughput"]["flop_per_s"] / flops)

@@ -13,6 +13,7 @@
 #include "core/allocator.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
+#include "ops/calibration/calibration.h"
 #include "ops/matmul/vendor_blas.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -150,6 +151,14 @@ py::dict memory_stats_dict(const MemoryStats& s) {
 BENCHSUITE_REGISTER_BINDINGS(system, kBindCoreTypes) {
   m.def("build_config", &build_config, "What this build of the native core contains.");
   m.def("cpu_info", &cpu_info, "Host CPU model, features, caches and OpenMP threads.");
+  m.def(
+      "cpu_fma_peak",
+      [] {
+        py::gil_scoped_release release;
+        return cpu::fma_peak_flop_per_s();
+      },
+      "The measured fp32 FLOP/s ceiling of the OpenMP threads: the best of five ~2 ms bursts of "
+      "independent FMA chains on the widest vectors this build targets.");
   m.def(
       "cuda_status",
       [] {

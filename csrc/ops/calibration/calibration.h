@@ -10,6 +10,14 @@ namespace benchsuite {
 namespace cpu {
 // Busy-waits for `nanoseconds` of steady_clock time: a CPU case of known length.
 void spin_for(int64_t nanoseconds);
+// The fp32 compute ceiling: every OpenMP thread runs `iterations` steps of 12 independent FMA
+// chains on the widest float vector this build targets (16 lanes with AVX-512, 8 with AVX2 +
+// FMA, else scalar); returns the floating-point operations done (2 per lane per FMA).
+double fma_burst(int64_t iterations);
+// The best FLOP/s of a few short bursts (~10 ms each) over all OpenMP threads: the measured
+// fp32 peak records report their fraction of (a spec sheet's figure is wrong on cores that
+// split wide vectors, as Zen 4 splits AVX-512 into two 256-bit halves).
+double fma_peak_flop_per_s();
 }  // namespace cpu
 
 namespace cuda {
