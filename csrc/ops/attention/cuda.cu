@@ -394,6 +394,18 @@ __device__ inline bool seen_by_position(int64_t j, int64_t pos, const cpu::Atten
   return !(p.causal && j > pos) && !(p.window > 0 && j <= pos - p.window);
 }
 
+// The two dot products of a (query row, key) pair the backward needs: the score q . k and
+// dP = do . v (the same summation order in every kernel, so they agree on P).
+__device__ inline void score_and_dp(const float* q, const float* k, const float* dout, const float* v, int64_t n,
+                                    float& dot, float& dp) {
+  dot = 0.0f;
+  dp = 0.0f;
+  for (int64_t d = 0; d < n; ++d) {
+    dot = fmaf(q[d], k[d], dot);
+    dp = fmaf(dout[d], v[d], dp);
+  }
+}
+
 // Block per query row: pass 1 over the visible keys in chunks gives m, l = sum e^(s - m) and
 // t = sum e^(s - m) dP online (both rescaled as m grows), so lse = m + log l and Dr = t / l;
 // pass 2 recomputes P and dS = P (dP - Dr) per chunk into shared memory and adds dS k into dq.
@@ -426,11 +438,8 @@ __global__ void attention_kv_rows_backward_kernel(const float* __restrict__ dout
         const int64_t j = c0 + u;
         float score = -INFINITY, dp = 0.0f;
         if (key_mask == nullptr || key_mask[b * s.kv_cap + j] != 0.0f) {
-          float dot = 0.0f;
-          for (int64_t d = 0; d < D; ++d) {
-            dot = fmaf(q_row[d], kb[j * D + d], dot);
-            dp = fmaf(do_row[d], vb[j * D + d], dp);
-          }
+          float dot;
+          score_and_dp(q_row, kb + j * D, do_row, vb + j * D, D, dot, dp);
           score = dot * p.scale;
         }
         scores[u] = score;
@@ -468,11 +477,8 @@ __global__ void attention_kv_rows_backward_kernel(const float* __restrict__ dout
         const int64_t j = c0 + u;
         float ds = 0.0f;
         if (key_mask == nullptr || key_mask[b * s.kv_cap + j] != 0.0f) {
-          float dot = 0.0f, dp = 0.0f;
-          for (int64_t d = 0; d < D; ++d) {
-            dot = fmaf(q_row[d], kb[j * D + d], dot);
-            dp = fmaf(do_row[d], vb[j * D + d], dp);
-          }
+          float dot, dp;
+          score_and_dp(q_row, kb + j * D, do_row, vb + j * D, D, dot, dp);
           ds = expf(dot * p.scale - lse) * (dp - dr) * p.scale;
         }
         scores[u] = ds;
@@ -525,11 +531,8 @@ __global__ void attention_kv_keys_backward_kernel(const float* __restrict__ dout
         const int64_t r = first_row + c0 + u, i = (c0 + u) % s.q_len;
         float prob = 0.0f, ds = 0.0f;
         if (seen_by_position(j, p.q_offset + i, p)) {
-          float dot = 0.0f, dp = 0.0f;
-          for (int64_t d = 0; d < D; ++d) {
-            dot = fmaf(q[r * D + d], k_row[d], dot);
-            dp = fmaf(dout[r * D + d], v_row[d], dp);
-          }
+          float dot, dp;
+          score_and_dp(q + r * D, k_row, dout + r * D, v_row, D, dot, dp);
           prob = expf(dot * p.scale - stats[2 * r]);
           ds = prob * (dp - stats[2 * r + 1]) * p.scale;
         }
