@@ -1,6 +1,7 @@
 """Print the targets table of a results file: for each case, our time and throughput, each
-peer's, the ratio, and the fraction of the roofline (GEMM: of the spec FLOP/s peak; memory-
-bound ops: of the `copy` case's bandwidth measured in the same run).
+peer's, the ratio, and the fraction of the roofline (GEMM: of the FLOP/s peak the record names,
+spec on CUDA and measured on the CPU; memory-bound ops: of the `copy` case's bandwidth measured
+in the same run).
 
     python scripts/targets_table.py results/<run_id>.json
 """
@@ -28,7 +29,7 @@ def main(path: str) -> None:
         if tp["flop_per_s"]:
             rate = f"{tp['flop_per_s'] / 1e9:.1f} GFLOP/s"
             frac = m["fraction_of_peak"]["compute"]
-            roof = f"{frac:.0%} of spec FLOP/s" if frac is not None else "-"
+            roof = f"{frac:.0%} of {m['fraction_of_peak']['peak_source'] or 'spec'} FLOP/s" if frac is not None else "-"
         else:
             rate = f"{tp['gb_per_s']:.2f} GB/s"
             roof = f"{tp['bytes_per_s'] / copy_bw:.0%} of copy" if copy_bw else "-"

@@ -268,7 +268,7 @@ def _paired_order(items: list[tuple[str, str, float, str]], run_order: Mapping[s
 
 def _roofline_plot(report: Report) -> list[Plot]:
     """Best fraction of the roofline per kernel version (and per run, with several runs),
-    coloured by what the roofline is (spec FLOP/s, spec or measured bandwidth)."""
+    coloured by what the roofline is (spec or measured FLOP/s, spec or measured bandwidth)."""
     best: dict[tuple[str, str], tuple[float, str]] = {}
     for r in report.rows:
         if r["status"] != "ok" or r["roofline_fraction"] is None:
@@ -287,8 +287,9 @@ def _roofline_plot(report: Report) -> list[Plot]:
     return _bar_plots("roofline", "Best throughput as a fraction of the roofline, per kernel version",
                       "Each bar: the best result of a kernel version" + (" in one run (@ its short id)"
                                                                         if len(report.runs) > 1 else "")
-                      + ", as a fraction of the device's peak; the colour says which peak (spec FLOP/s for "
-                      "GEMM-like cases, the measured copy bandwidth or the spec bandwidth otherwise).",
+                      + ", as a fraction of the device's peak; the colour says which peak (FLOP/s for "
+                      "GEMM-like cases: spec on CUDA, measured on the CPU; the measured copy bandwidth or "
+                      "the spec bandwidth otherwise).",
                       [(base + report.run_tag(rid), v, k, base) for base, rid, v, k in items], colours,
                       "fraction of roofline", (1.0, "the peak (1.0)"))
 
