@@ -64,7 +64,9 @@ def relative_error(out, ref) -> float:
 
 FLOAT_DTYPES = ["float32", "float16", "bfloat16"]
 LOW_DTYPES = ["float16", "bfloat16"]
-TOLERANCE = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 1e-2}
+TOLERANCE = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 1e-2, "float64": 1e-12}
+# Cancellation noise per unit of ||terms|| (see assert_close_to_exact): fp32 arithmetic, or double.
+TERM_NOISE = {"float64": 1e-14}
 
 
 def bf16_round(x) -> np.ndarray:
@@ -122,11 +124,12 @@ def assert_close_to_exact(out, exact, dtype: str, what: str = "", terms=None) ->
         return 0.0
     assert np.all(np.isfinite(got)), f"{what}: {np.sum(~np.isfinite(got))} non-finite outputs"
     diff, size = float(np.linalg.norm(got - exact)), float(np.linalg.norm(exact))
-    noise = 1e-6 * float(np.linalg.norm(np.asarray(terms, dtype=np.float64))) if terms is not None else 0.0
+    noise = TERM_NOISE.get(dtype, 1e-6) * float(np.linalg.norm(np.asarray(terms, dtype=np.float64))) \
+        if terms is not None else 0.0
     rel = diff / size if size else diff
     assert diff <= max(TOLERANCE[dtype] * size, noise), \
         f"{what}: normwise error {rel:.3g} > {dtype} tolerance {TOLERANCE[dtype]}"
-    if dtype != "float32":
+    if dtype not in ("float32", "float64"):
         best = float(np.linalg.norm(round_to(exact, dtype) - exact))
         assert diff <= max(2 * best + 1e-7 * size, noise), \
             f"{what}: error {diff:.3g} > 2x the {dtype}-rounded exact result's {best:.3g}"

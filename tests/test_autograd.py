@@ -13,26 +13,35 @@ from benchsuite.models import Builder, Executor, backward, random_parameters
 REFERENCE = {v["op"]: v["version"] for v in bs.ops.versions() if v["reference"] and v["device"] == "cpu"}
 
 
-def check_gradients(build, inputs: dict, rng, h=1e-2, tol=2e-2, floor=1e-6, constants=()):
+def check_gradients(build, inputs: dict, rng, h=None, tol=None, floor=None, constants=(), dtype="float32"):
     """build(b, values) -> the output; checks d sum(out * R) / d (every float input and parameter
     but the inputs named in `constants`, such as a mask). floor: the gradient norm below which
-    errors are measured absolutely (float32 differences cannot resolve gradients under ~1e-5:
-    the objective's rounding over 2h)."""
-    b = Builder()
+    errors are measured absolutely. dtype="float64": the graph, its parameters and its float
+    inputs in float64 (every op on its reference version in double), so central differences with
+    h = 1e-6 resolve gradients to ~1e-9 and the tolerance is 1e-6; float32 differences need h ~
+    1e-2 and cannot resolve gradients under ~1e-5 (the objective's rounding over 2h)."""
+    f64 = dtype == "float64"
+    h = h if h is not None else (1e-6 if f64 else 1e-2)
+    tol = tol if tol is not None else (1e-6 if f64 else 2e-2)
+    floor = floor if floor is not None else (1e-9 if f64 else 1e-6)
+    if f64:
+        inputs = {k: v.astype(np.float64) if v.dtype == np.float32 and k not in constants else v
+                  for k, v in inputs.items()}
+    b = Builder(dtype)
     values = {name: b.input(name, list(x.shape), str(x.dtype)) for name, x in inputs.items()}
     out = build(b, values)
     b.output(out, "y")
     g = b.finish()
     params = {k: np.asarray(v) for k, v in random_parameters(g, b.inits, 1).items()}
-    params = {k: (v + rng.standard_normal(v.shape).astype(np.float32) * 0.3) for k, v in params.items()}
+    params = {k: (v + rng.standard_normal(v.shape).astype(v.dtype) * 0.3) for k, v in params.items()}
     params = {k: np.abs(v) + 0.5 if k.endswith("running_var") else v for k, v in params.items()}
     # Buffers (batch norm's running statistics) are parameters that take no gradient.
-    wrt = [n for n, x in inputs.items() if x.dtype == np.float32 and n not in constants] + \
+    wrt = [n for n, x in inputs.items() if x.dtype == np.dtype(dtype) and n not in constants] + \
         [k for k in params if ".running_" not in k]
     info = backward(g, out, wrt)
     ex = Executor(g, params, versions=REFERENCE)
-    y_shape = ex.run([*inputs.values(), np.zeros(b.shape(out), np.float32)])[0].shape
-    weights = rng.standard_normal(y_shape).astype(np.float32)
+    y_shape = ex.run([*inputs.values(), np.zeros(b.shape(out), dtype)])[0].shape
+    weights = rng.standard_normal(y_shape).astype(dtype)
     outs = ex.run([*inputs.values(), weights])
     grads = dict(zip(info["gradients"], outs[1:]))
 
@@ -70,25 +79,31 @@ def x_(rng, *shape):
 
 @pytest.mark.parametrize("in_out", [False, True])
 def test_linear(rng, in_out):
-    check_gradients(lambda b, v: b.linear(v["x"], 3, "fc", in_out=in_out), {"x": x_(rng, 2, 3, 4)}, rng)
+    check_gradients(lambda b, v: b.linear(v["x"], 3, "fc", in_out=in_out), {"x": x_(rng, 2, 3, 4)}, rng,
+                    dtype="float64")
 
 
 def test_matmul_shared_and_batched(rng):
-    check_gradients(lambda b, v: b.matmul(v["a"], v["w"]), {"a": x_(rng, 2, 3, 4), "w": x_(rng, 4, 5)}, rng)
-    check_gradients(lambda b, v: b.matmul(v["a"], v["c"]), {"a": x_(rng, 2, 3, 4), "c": x_(rng, 2, 4, 2)}, rng)
+    check_gradients(lambda b, v: b.matmul(v["a"], v["w"]), {"a": x_(rng, 2, 3, 4), "w": x_(rng, 4, 5)}, rng,
+                    dtype="float64")
+    check_gradients(lambda b, v: b.matmul(v["a"], v["c"]), {"a": x_(rng, 2, 3, 4), "c": x_(rng, 2, 4, 2)}, rng,
+                    dtype="float64")
 
 
 @pytest.mark.parametrize("op", ["add", "mul"])
 def test_binary_with_row_broadcast(rng, op):
-    check_gradients(lambda b, v: b.node(op, [v["a"], v["r"]])[0], {"a": x_(rng, 3, 5), "r": x_(rng, 5)}, rng)
-    check_gradients(lambda b, v: b.node(op, [v["a"], v["c"]])[0], {"a": x_(rng, 3, 5), "c": x_(rng, 3, 5)}, rng)
+    check_gradients(lambda b, v: b.node(op, [v["a"], v["r"]])[0], {"a": x_(rng, 3, 5), "r": x_(rng, 5)}, rng,
+                    dtype="float64")
+    check_gradients(lambda b, v: b.node(op, [v["a"], v["c"]])[0], {"a": x_(rng, 3, 5), "c": x_(rng, 3, 5)}, rng,
+                    dtype="float64")
 
 
 @pytest.mark.parametrize("op", ["gelu", "gelu_erf", "silu", "tanh", "softmax", "relu", "sigmoid"])
 def test_activations(rng, op):
     x = x_(rng, 3, 7)
     x[np.abs(x) < 0.05] += 0.2  # relu: keep the finite differences off its kink
-    check_gradients(lambda b, v: b.node(op, [v["x"]])[0], {"x": x}, rng)
+    dtype = "float32" if op in ("softmax", "sigmoid") else "float64"
+    check_gradients(lambda b, v: b.node(op, [v["x"]])[0], {"x": x}, rng, dtype=dtype)
 
 
 def test_norms(rng):

@@ -13,7 +13,7 @@ from op_helpers import all_versions, on_device, versions
 from conftest import CUDA, requires_cuda, torch_cuda
 
 DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
-DTYPES = [np.float32, np.float16, np.int8, np.int32, np.int64, np.uint8]
+DTYPES = [np.float32, np.float16, np.float64, np.int8, np.int32, np.int64, np.uint8]
 SHAPES_2D = [(1, 1), (1, 1000), (1000, 1), (3, 5), (33, 65), (64, 64), (129, 257), (0, 7), (7, 0)]
 BATCHED = [(3, 33, 65), (2, 3, 4, 5), (0, 3, 4), (4, 0, 5), (1, 1, 40), (5, 32, 32)]
 
@@ -476,7 +476,7 @@ def test_registry_lists_the_versions():
         cpu = bs.ops.versions(op, "cpu")
         assert [v["version"] for v in cpu] == ["v1", "v2"]
         assert cpu[0]["reference"] and not cpu[1]["reference"]
-        assert set(cpu[0]["dtypes"]) == {"float32", "float16", "bfloat16", "int8", "int32", "int64", "uint8"}
+        assert set(cpu[0]["dtypes"]) == {"float32", "float16", "bfloat16", "float64", "int8", "int32", "int64", "uint8"}
     if bs.build_config()["cuda"]["enabled"]:
         assert versions("transpose", "cuda") == ["v1", "v2"]
         assert versions("contiguous", "cuda") == ["v1"] and versions("concat", "cuda") == ["v1"]

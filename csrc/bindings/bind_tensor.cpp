@@ -23,9 +23,7 @@ DType dtype_from_format(std::string format, ssize_t itemsize, const char* arg) {
   if (format == "B" && itemsize == 1) return DType::uint8;
   if ((format == "i" || format == "l" || format == "q") && itemsize == 4) return DType::int32;
   if ((format == "i" || format == "l" || format == "q") && itemsize == 8) return DType::int64;
-  if (format == "d")
-    BENCHSUITE_UNSUPPORTED("unsupported_dtype", arg,
-                           ": dtype float64 is not supported; convert first, e.g. x.astype(numpy.float32)");
+  if (format == "d" && itemsize == 8) return DType::float64;
   BENCHSUITE_UNSUPPORTED("unsupported_dtype", arg, ": buffer format '", format, "' (itemsize ", itemsize,
                          ") is not a supported dtype");
 }
@@ -38,6 +36,7 @@ const char* format_of(DType dtype) {
     case DType::uint8: return "B";
     case DType::int32: return "i";
     case DType::int64: return "q";
+    case DType::float64: return "d";
     case DType::bfloat16: break;
   }
   BENCHSUITE_UNSUPPORTED("unsupported_dtype",
@@ -72,6 +71,7 @@ DLDataType dl_dtype(DType dtype) {
     case DType::int32: return {kDLInt, 32, 1};
     case DType::int64: return {kDLInt, 64, 1};
     case DType::uint8: return {kDLUInt, 8, 1};
+    case DType::float64: return {kDLFloat, 64, 1};
   }
   return {kDLFloat, 32, 1};
 }
@@ -80,6 +80,7 @@ DType dtype_from_dl(const DLDataType& t) {
   BENCHSUITE_CHECK_ARG(t.lanes == 1, "from_dlpack: vector dtypes (lanes=", t.lanes, ") are not supported");
   if (t.code == kDLFloat && t.bits == 32) return DType::float32;
   if (t.code == kDLFloat && t.bits == 16) return DType::float16;
+  if (t.code == kDLFloat && t.bits == 64) return DType::float64;
   if (t.code == kDLBfloat && t.bits == 16) return DType::bfloat16;
   if (t.code == kDLInt && t.bits == 8) return DType::int8;
   if (t.code == kDLInt && t.bits == 32) return DType::int32;

@@ -17,6 +17,7 @@ size_t dtype_size(DType dtype) {
     case DType::int32: return 4;
     case DType::int64: return 8;
     case DType::uint8: return 1;
+    case DType::float64: return 8;
   }
   BENCHSUITE_CHECK(false, "unknown dtype ", static_cast<int>(dtype));
   return 0;
@@ -31,18 +32,19 @@ const char* dtype_name(DType dtype) {
     case DType::int32: return "int32";
     case DType::int64: return "int64";
     case DType::uint8: return "uint8";
+    case DType::float64: return "float64";
   }
   return "unknown";
 }
 
 const std::vector<DType>& all_dtypes() {
   static const std::vector<DType> dtypes = {DType::float32, DType::float16, DType::bfloat16, DType::int8,
-                                            DType::int32,   DType::int64,   DType::uint8};
+                                            DType::int32,   DType::int64,   DType::uint8, DType::float64};
   return dtypes;
 }
 
 bool is_floating(DType dtype) {
-  return dtype == DType::float32 || dtype == DType::float16 || dtype == DType::bfloat16;
+  return dtype == DType::float32 || dtype == DType::float16 || dtype == DType::bfloat16 || dtype == DType::float64;
 }
 
 DType parse_dtype(const std::string& name, const char* arg) {
@@ -55,8 +57,9 @@ DType parse_dtype(const std::string& name, const char* arg) {
   if (key == "int32" || key == "i32") return DType::int32;
   if (key == "int64" || key == "i64") return DType::int64;
   if (key == "uint8" || key == "u8") return DType::uint8;
+  if (key == "float64" || key == "fp64" || key == "f64" || key == "double") return DType::float64;
   BENCHSUITE_THROW_ARG(arg, "='", name,
-                       "' is not a dtype (expected one of float32, float16, bfloat16, int8, int32, int64, uint8)");
+                       "' is not a dtype (expected one of float32, float16, bfloat16, float64, int8, int32, int64, uint8)");
 }
 
 std::string Device::str() const {

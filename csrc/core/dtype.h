@@ -10,7 +10,9 @@
 
 namespace benchsuite {
 
-enum class DType : uint8_t { float32, float16, bfloat16, int8, int32, int64, uint8 };
+// float64 is last so the older values keep their numbers; it exists for references and the
+// finite-difference gradient checks (double math end to end), not for speed.
+enum class DType : uint8_t { float32, float16, bfloat16, int8, int32, int64, uint8, float64 };
 
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);
@@ -18,6 +20,13 @@ const char* dtype_name(DType dtype);
 // invalid_argument naming `arg` and the value otherwise.
 DType parse_dtype(const std::string& name, const char* arg = "dtype");
 bool is_floating(DType dtype);
+// float32 or float64: what the fp32-only ops take (their float64 versions are the references
+// the finite-difference gradient checks run on).
+inline bool is_full_precision(DType dtype) { return dtype == DType::float32 || dtype == DType::float64; }
+// The dtype of the statistics an op saves for a tensor of `dtype` (norm mean/rstd, attention
+// lse, gate probabilities): float32, or float64 for float64 tensors, so a float64 graph is
+// double end to end.
+inline DType stats_dtype(DType dtype) { return dtype == DType::float64 ? DType::float64 : DType::float32; }
 const std::vector<DType>& all_dtypes();
 
 enum class DeviceType : uint8_t { cpu, cuda };
@@ -97,6 +106,7 @@ BENCHSUITE_HOST_DEVICE void store_as(void* out, DType dtype, int64_t i, double v
     case DType::int32: static_cast<int32_t*>(out)[i] = static_cast<int32_t>(value); break;
     case DType::int64: static_cast<int64_t*>(out)[i] = static_cast<int64_t>(value); break;
     case DType::uint8: static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(value); break;
+    case DType::float64: static_cast<double*>(out)[i] = value; break;
   }
 }
 
@@ -110,6 +120,7 @@ BENCHSUITE_HOST_DEVICE double load_as(const void* in, DType dtype, int64_t i) {
     case DType::int32: return static_cast<const int32_t*>(in)[i];
     case DType::int64: return static_cast<double>(static_cast<const int64_t*>(in)[i]);
     case DType::uint8: return static_cast<const uint8_t*>(in)[i];
+    case DType::float64: return static_cast<const double*>(in)[i];
   }
   return 0.0;
 }

@@ -19,8 +19,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-bool is_floating_dtype(DType d) { return d == DType::float32 || d == DType::float16 || d == DType::bfloat16; }
-
 // A buffer to place: bytes live over steps [first, last].
 struct Interval {
   size_t bytes;
@@ -295,12 +293,19 @@ std::unique_ptr<Plan> Executor::compile(const std::vector<Shape>& input_shapes) 
         if (kind.pack && kind.pack(static_cast<int>(i), tensor[id], node.attrs).defined())
           step.runtime_pack.push_back(static_cast<int>(i));
       }
-      if (!found && is_floating_dtype(plan->types[id].dtype)) {
+      if (!found && is_floating(plan->types[id].dtype)) {
         dtype = plan->types[id].dtype;
         found = true;
       }
     }
-    for (ValueId id : node.outputs) step.out.push_back(tensor[id]);
+    for (ValueId id : node.outputs) {
+      step.out.push_back(tensor[id]);
+      // No floating input (positions from ids): the versions are chosen by what is made.
+      if (!found && is_floating(plan->types[id].dtype)) {
+        dtype = plan->types[id].dtype;
+        found = true;
+      }
+    }
     if (workspace_of[s] >= 0)
       step.workspace = plan->arena.storage_view({static_cast<int64_t>(buffers[workspace_of[s]].bytes)}, DType::uint8,
                                                 static_cast<int64_t>(buffers[workspace_of[s]].offset));

@@ -155,6 +155,7 @@ ValueId dropout(Builder& b, ValueId x, double p, uint64_t seed, const std::strin
 
 ValueId sinusoidal_positions(Builder& b, ValueId ids, int64_t dim, double base, const std::string& offset_scalar) {
   Attrs a{{"dim", dim}, {"base", base}};
+  if (b.dtype() != DType::float32) a.set("dtype", std::string(dtype_name(b.dtype())));
   if (!offset_scalar.empty()) {
     b.scalar(offset_scalar);
     a.set("offset_scalar", offset_scalar);

@@ -12,6 +12,10 @@ double default_tolerance(DType dtype) {
   switch (dtype) {
     case DType::float16: return 2e-3;
     case DType::bfloat16: return 1e-2;
+    // The benchmark cases' references read their inputs as float (to_host_floats): against
+    // them float64 outputs agree to float precision, not double's (the float64 references
+    // are tested to 1e-12 against NumPy elsewhere).
+    case DType::float64: return 1e-6;
     default: return 1e-5;
   }
 }
@@ -21,17 +25,7 @@ std::vector<double> to_host_doubles(const Tensor& t) {
   const int64_t n = host.numel();
   std::vector<double> out(static_cast<size_t>(n));
   const void* p = n ? host.data_ptr() : nullptr;
-  for (int64_t i = 0; i < n; ++i) {
-    switch (host.dtype()) {
-      case DType::float32: out[i] = static_cast<const float*>(p)[i]; break;
-      case DType::float16: out[i] = half_bits_to_float(static_cast<const uint16_t*>(p)[i]); break;
-      case DType::bfloat16: out[i] = bf16_bits_to_float(static_cast<const uint16_t*>(p)[i]); break;
-      case DType::int8: out[i] = static_cast<const int8_t*>(p)[i]; break;
-      case DType::int32: out[i] = static_cast<const int32_t*>(p)[i]; break;
-      case DType::int64: out[i] = static_cast<double>(static_cast<const int64_t*>(p)[i]); break;
-      case DType::uint8: out[i] = static_cast<const uint8_t*>(p)[i]; break;
-    }
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = load_as(p, host.dtype(), i);
   return out;
 }
 

@@ -42,6 +42,19 @@ void VersionTable::add_erased(const char* op, VersionSpec spec, const void* sign
 }
 
 namespace {
+// float64 exists for the references (double math end to end, for finite-difference checks):
+// where no version is named the default for it, the reference that takes it is, so the ops
+// need not repeat a flag (byte-moving ops that take every dtype keep their own default).
+void default_float64_to_references(std::vector<OpVersion>& table) {
+  for (OpVersion& v : table) {
+    if (!v.reference || !v.supports(DType::float64) || v.is_default_for(DType::float64)) continue;
+    bool named = false;
+    for (const OpVersion& w : table)
+      named = named || (w.op == v.op && w.device == v.device && w.is_default_for(DType::float64));
+    if (!named) v.default_for.push_back(DType::float64);
+  }
+}
+
 // Every (op, device, supported dtype) has exactly one default, and version names are unique
 // per (op, device): a registration that breaks this is a bug, caught on first use.
 void check_table(const std::vector<OpVersion>& table) {
@@ -64,6 +77,7 @@ const std::vector<OpVersion>& op_versions() {
   static const std::vector<OpVersion> table = [] {
     VersionTable t;
     for (const auto& entry : Registrations<VersionRegistration>::sorted()) entry.fn(t);
+    default_float64_to_references(t.versions());
     check_table(t.versions());
     return std::move(t.versions());
   }();

@@ -37,7 +37,7 @@ const void* signature_id() {
 
 enum VersionFlags : unsigned {
   kNoFlags = 0,
-  kReference = 1u << 0,  // the CPU reference other versions are tested against
+  kReference = 1u << 0,  // the CPU reference other versions are tested against (float64: the default)
   kDefault = 1u << 1,    // the version run when none is named (for `default_for` or all its dtypes)
 };
 

@@ -123,7 +123,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
     BENCHSUITE_GRAPH_CHECK(in[0].shape.size() == 4 && in[0] == in[1] && in[1] == in[2], "attention_lse",
                            "q, k, v must be 4-D and alike");
     const Shape& q = in[0].shape;
-    return std::vector<ValueType>{in[0], {{q[0], q[1], q[2]}, DType::float32}};
+    return std::vector<ValueType>{in[0], {{q[0], q[1], q[2]}, stats_dtype(in[0].dtype)}};
   };
   lse.cost = att.cost;
   lse.run = [scale_of](const NodeRun& r) {
@@ -168,7 +168,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
     att.infer(std::vector<ValueType>(in.begin() + 1, in.end()), a);
     BENCHSUITE_GRAPH_CHECK(in[0] == in[1], "attention_kv_backward", "do ", in[0].str(), " must match q ", in[1].str());
     const Shape& q = in[1].shape;
-    return std::vector<ValueType>{in[1], in[2], in[3], {{q[0], q[1], q[2], 2}, DType::float32}};
+    return std::vector<ValueType>{in[1], in[2], in[3], {{q[0], q[1], q[2], 2}, stats_dtype(in[1].dtype)}};
   };
   kvb.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs& a) {
     Cost c = streaming_cost(in, out, 0);

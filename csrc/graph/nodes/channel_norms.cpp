@@ -10,14 +10,14 @@ namespace {
 void check_channels(const char* kind, const std::vector<ValueType>& in, size_t first, size_t last) {
   for (size_t i = first; i <= last && i < in.size(); ++i) {
     if (is_absent(in[i])) continue;
-    BENCHSUITE_GRAPH_CHECK(in[i].shape == Shape{in[0].shape[1]} && in[i].dtype == DType::float32, kind, "input ", i,
-                           " is ", in[i].str(), ", must be float32 [", in[0].shape[1], "] (x's channels)");
+    BENCHSUITE_GRAPH_CHECK(in[i].shape == Shape{in[0].shape[1]} && in[i].dtype == in[0].dtype, kind, "input ", i,
+                           " is ", in[i].str(), ", must be [", in[0].shape[1], "] of x's dtype (x's channels)");
   }
 }
 
 void check_x(const char* kind, const ValueType& x, double eps) {
-  BENCHSUITE_GRAPH_CHECK(x.shape.size() >= 2 && x.dtype == DType::float32, kind, "x is ", x.str(),
-                         ", must be float32 [N, C, ...]");
+  BENCHSUITE_GRAPH_CHECK(x.shape.size() >= 2 && is_full_precision(x.dtype), kind, "x is ", x.str(),
+                         ", must be float32 or float64 [N, C, ...]");
   BENCHSUITE_GRAPH_CHECK(eps > 0, kind, "eps=", eps, " must be > 0");
 }
 
@@ -41,7 +41,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(channel_norms) {
     BENCHSUITE_GRAPH_CHECK(groups >= 1 && in[0].shape[1] % groups == 0, "group_norm", "groups=", groups,
                            " must divide the channels (", in[0].shape[1], ")");
     check_channels("group_norm", in, 1, 2);
-    const ValueType stats{{in[0].shape[0] * groups}, DType::float32};
+    const ValueType stats{{in[0].shape[0] * groups}, in[0].dtype};
     return std::vector<ValueType>{in[0], stats, stats};
   };
   gn.cost = norm_cost;
@@ -87,7 +87,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(channel_norms) {
     check_channels("batch_norm", in, 1, 4);
     BENCHSUITE_GRAPH_CHECK(training_of(a) || (present(in, 3) && present(in, 4)), "batch_norm",
                            "inference (training=false) needs running_mean and running_var");
-    const ValueType stats{{in[0].shape[1]}, DType::float32};
+    const ValueType stats{{in[0].shape[1]}, in[0].dtype};
     return std::vector<ValueType>{in[0], stats, stats};
   };
   bn.cost = norm_cost;

@@ -22,7 +22,7 @@ inline void expect_inputs(const char* kind, const std::vector<ValueType>& in, si
                          " inputs, got ", in.size());
 }
 inline void expect_float(const char* kind, const char* name, const ValueType& t) {
-  BENCHSUITE_GRAPH_CHECK(t.dtype == DType::float32 || t.dtype == DType::float16 || t.dtype == DType::bfloat16, kind,
+  BENCHSUITE_GRAPH_CHECK(is_floating(t.dtype), kind,
                          name, " is ", t.str(), ", must be a floating type");
 }
 

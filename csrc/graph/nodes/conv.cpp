@@ -25,8 +25,8 @@ Window2d window_of(const Attrs& a) {
 }
 
 void expect_nchw(const char* kind, const ValueType& t) {
-  BENCHSUITE_GRAPH_CHECK(t.shape.size() == 4 && t.dtype == DType::float32, kind, "x is ", t.str(),
-                         ", must be float32 [N, C, H, W]");
+  BENCHSUITE_GRAPH_CHECK(t.shape.size() == 4 && is_full_precision(t.dtype), kind, "x is ", t.str(),
+                         ", must be float32 or float64 [N, C, H, W]");
 }
 
 // The attribute "size": what the window's input was ([C, H, W] or [H, W]).
@@ -83,8 +83,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(conv) {
     ops::check_window("fold", w, size[1], size[2]);
     const Shape want = {in[0].shape.empty() ? -1 : in[0].shape[0], w.out_h(size[1]) * w.out_w(size[2]),
                         size[0] * w.kh * w.kw};
-    BENCHSUITE_GRAPH_CHECK(in[0].shape == want && in[0].dtype == DType::float32, "fold", "cols is ", in[0].str(),
-                           ", must be float32 ", shape_str(want));
+    BENCHSUITE_GRAPH_CHECK(in[0].shape == want && is_full_precision(in[0].dtype), "fold", "cols is ", in[0].str(),
+                           ", must be float32 or float64 ", shape_str(want));
     return std::vector<ValueType>{{{want[0], size[0], size[1], size[2]}, in[0].dtype}};
   };
   fold.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {

@@ -128,7 +128,7 @@ NodeKind dropout_kind() {
   k.ops = {"dropout"};
   k.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("dropout", in, 1, 1);
-    BENCHSUITE_GRAPH_CHECK(in[0].dtype == DType::float32, "dropout", "x is ", in[0].str(), ", must be float32");
+    BENCHSUITE_GRAPH_CHECK(is_full_precision(in[0].dtype), "dropout", "x is ", in[0].str(), ", must be float32 or float64");
     const double p = a.real_or("p", 0.0);
     BENCHSUITE_GRAPH_CHECK(p >= 0.0 && p < 1.0, "dropout", "p=", p, " must be in [0, 1)");
     return std::vector<ValueType>{in[0]};

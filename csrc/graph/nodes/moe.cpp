@@ -12,6 +12,11 @@ void expect_2d(const char* kind, const char* name, const ValueType& t, DType dty
   BENCHSUITE_GRAPH_CHECK(t.shape.size() == 2 && t.dtype == dtype, kind, name, " is ", t.str(), ", must be 2-D ",
                          dtype_name(dtype));
 }
+// The node's first float operand: float32, or float64 (the references).
+void expect_2d(const char* kind, const char* name, const ValueType& t) {
+  BENCHSUITE_GRAPH_CHECK(t.shape.size() == 2 && is_full_precision(t.dtype), kind, name, " is ", t.str(),
+                         ", must be 2-D float32 or float64");
+}
 
 bool out_in(const Attrs& a) {
   const std::string layout = a.text_or("weight_layout", "out_in");
@@ -33,12 +38,12 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   gate.ops = {"topk_gate"};
   gate.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("topk_gate", in, 1, 1);
-    expect_2d("topk_gate", "logits", in[0], DType::float32);
+    expect_2d("topk_gate", "logits", in[0]);
     const int64_t k = a.integer_or("k", 0);
     BENCHSUITE_GRAPH_CHECK(k >= 1 && k <= in[0].shape[1], "topk_gate", "k=", k, " must be in [1, ",
                            in[0].shape[1], "] (the experts)");
     const Shape out = {in[0].shape[0], k};
-    return std::vector<ValueType>{{out, DType::float32}, {out, DType::int64}};
+    return std::vector<ValueType>{{out, in[0].dtype}, {out, DType::int64}};
   };
   gate.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     return streaming_cost(in, out, 4);
@@ -58,7 +63,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   gateb.ops = {"topk_gate_backward"};
   gateb.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("topk_gate_backward", in, 3, 3);
-    return std::vector<ValueType>{{{in[0].shape[0], a.integer_or("experts", 1)}, DType::float32}};
+    return std::vector<ValueType>{{{in[0].shape[0], a.integer_or("experts", 1)}, in[0].dtype}};
   };
   gateb.cost = moved;
   gateb.run = [](const NodeRun& r) {
@@ -72,14 +77,14 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   perm.ops = {"moe_permute"};
   perm.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("moe_permute", in, 2, 2);
-    expect_2d("moe_permute", "x", in[0], DType::float32);
+    expect_2d("moe_permute", "x", in[0]);
     expect_2d("moe_permute", "indices", in[1], DType::int64);
     BENCHSUITE_GRAPH_CHECK(in[1].shape[0] == in[0].shape[0], "moe_permute", "indices ", in[1].str(),
                            " must have a row per token of x ", in[0].str());
     const int64_t experts = a.integer_or("experts", 0), rows = in[1].shape[0] * in[1].shape[1];
     BENCHSUITE_GRAPH_CHECK(experts >= 1, "moe_permute", "experts=", experts, " must be >= 1");
     return std::vector<ValueType>{
-        {{rows, in[0].shape[1]}, DType::float32}, {{rows}, DType::int64}, {{experts + 1}, DType::int64}};
+        {{rows, in[0].shape[1]}, in[0].dtype}, {{rows}, DType::int64}, {{experts + 1}, DType::int64}};
   };
   perm.cost = moved;
   perm.run = [](const NodeRun& r) {
@@ -98,7 +103,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   permb.ops = {"moe_permute_backward"};
   permb.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("moe_permute_backward", in, 2, 2);
-    return std::vector<ValueType>{{{a.integer_or("tokens", 1), in[0].shape[1]}, DType::float32}};
+    return std::vector<ValueType>{{{a.integer_or("tokens", 1), in[0].shape[1]}, in[0].dtype}};
   };
   permb.cost = moved;
   permb.run = [](const NodeRun& r) {
@@ -112,16 +117,16 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   gl.ops = {"grouped_matmul"};
   gl.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("grouped_linear", in, 3, 3);
-    expect_2d("grouped_linear", "xs", in[0], DType::float32);
+    expect_2d("grouped_linear", "xs", in[0]);
     const Shape& w = in[2].shape;
-    BENCHSUITE_GRAPH_CHECK(w.size() == 3 && in[2].dtype == DType::float32, "grouped_linear", "W is ", in[2].str(),
-                           ", must be float32 [experts, out, in]");
+    BENCHSUITE_GRAPH_CHECK(w.size() == 3 && in[2].dtype == in[0].dtype, "grouped_linear", "W is ", in[2].str(),
+                           ", must be [experts, out, in] of xs's dtype");
     BENCHSUITE_GRAPH_CHECK(in[1].shape == Shape{w[0] + 1} && in[1].dtype == DType::int64, "grouped_linear",
                            "offsets is ", in[1].str(), ", must be int64 [", w[0] + 1, "]");
     const bool t = out_in(a);
     BENCHSUITE_GRAPH_CHECK(in[0].shape[1] == (t ? w[2] : w[1]), "grouped_linear", "xs ", in[0].str(),
                            " does not match W ", in[2].str(), " (", t ? "out_in" : "in_out", ")");
-    return std::vector<ValueType>{{{in[0].shape[0], t ? w[1] : w[2]}, DType::float32}};
+    return std::vector<ValueType>{{{in[0].shape[0], t ? w[1] : w[2]}, in[0].dtype}};
   };
   gl.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     Cost c = streaming_cost(in, out, 0);
@@ -155,7 +160,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
     expect_inputs("grouped_matmul_weight_grad", in, 3, 3);
     const int64_t experts = in[2].shape[0] - 1, k = in[0].shape[1], m = in[1].shape[1];
     return std::vector<ValueType>{
-        {a.flag_or("out_in", true) ? Shape{experts, m, k} : Shape{experts, k, m}, DType::float32}};
+        {a.flag_or("out_in", true) ? Shape{experts, m, k} : Shape{experts, k, m}, in[0].dtype}};
   };
   gw.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     Cost c = streaming_cost(in, out, 0);
@@ -175,11 +180,11 @@ BENCHSUITE_REGISTER_NODE_KINDS(moe) {
   un.ops = {"moe_unpermute"};
   un.infer = [](const std::vector<ValueType>& in, const Attrs&) {
     expect_inputs("moe_unpermute", in, 3, 3);
-    expect_2d("moe_unpermute", "ys", in[0], DType::float32);
-    expect_2d("moe_unpermute", "weights", in[2], DType::float32);
+    expect_2d("moe_unpermute", "ys", in[0]);
+    expect_2d("moe_unpermute", "weights", in[2], in[0].dtype);
     BENCHSUITE_GRAPH_CHECK(numel_of(in[2]) == in[0].shape[0] && in[1].shape == Shape{in[0].shape[0]}, "moe_unpermute",
                            "ys ", in[0].str(), ", order ", in[1].str(), " and weights ", in[2].str(), " disagree");
-    return std::vector<ValueType>{{{in[2].shape[0], in[0].shape[1]}, DType::float32}};
+    return std::vector<ValueType>{{{in[2].shape[0], in[0].shape[1]}, in[0].dtype}};
   };
   un.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     return streaming_cost(in, out, static_cast<double>(2 * in[2].shape[1]));

@@ -67,7 +67,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
                            in[0].str());
     const int64_t dim = a.integer_or("dim", 0);
     BENCHSUITE_GRAPH_CHECK(dim >= 1, "sinusoidal_positions", "dim=", dim, " must be >= 1");
-    return std::vector<ValueType>{{{in[0].shape[0], in[0].shape[1], dim}, DType::float32}};
+    return std::vector<ValueType>{{{in[0].shape[0], in[0].shape[1], dim}, parse_dtype(a.text_or("dtype", "float32"))}};
   };
   sin.cost = [](const std::vector<ValueType>&, const std::vector<ValueType>& out, const Attrs&) {
     return Cost{4.0 * static_cast<double>(numel_of(out[0])), bytes_of(out[0])};
@@ -193,7 +193,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
                                in[1].dtype == DType::int64,
                            "cross_entropy", "logits must be [N, C] and targets int64 [N]: ", in[0].str(), ", ",
                            in[1].str());
-    return std::vector<ValueType>{{{}, DType::float32}, {{in[0].shape[0]}, DType::float32}};
+    const DType dtype = stats_dtype(in[0].dtype);
+    return std::vector<ValueType>{{{}, dtype}, {{in[0].shape[0]}, dtype}};
   };
   ce.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     Cost c = streaming_cost(in, out, 0);
@@ -225,7 +226,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(nn) {
   ceb.run = [](const NodeRun& r) {
     const Tensor d = r.in[2].to(Device{});  // the scalar seed, read on the host
     ops::run_cross_entropy_backward(r.version(0), r.in[0], r.in[1], r.node.attrs.integer_or("ignore_index", -100),
-                                    static_cast<double>(*d.data<float>()), r.out[0],
+                                    load_as(d.data_ptr(), d.dtype(), 0), r.out[0],
                                     ops::cross_entropy_workspace(r.in[0].size(0), r.in[0].device()), r.stream);
   };
   kinds.push_back(ceb);

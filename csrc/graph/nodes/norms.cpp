@@ -30,7 +30,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(norms) {
     check_param("layernorm", "gamma", in, 1);
     check_param("layernorm", "beta", in, 2);
     BENCHSUITE_GRAPH_CHECK(eps_of(a) > 0, "layernorm", "eps=", eps_of(a), " must be > 0");
-    const ValueType stats{rows_shape(in[0].shape), DType::float32};
+    const ValueType stats{rows_shape(in[0].shape), stats_dtype(in[0].dtype)};
     return std::vector<ValueType>{in[0], stats, stats};
   };
   ln.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
@@ -63,7 +63,7 @@ BENCHSUITE_REGISTER_NODE_KINDS(norms) {
     BENCHSUITE_GRAPH_CHECK(!in[0].shape.empty(), "rmsnorm", "x must be at least 1-D");
     check_param("rmsnorm", "gamma", in, 1);
     BENCHSUITE_GRAPH_CHECK(eps_of(a) > 0, "rmsnorm", "eps=", eps_of(a), " must be > 0");
-    return std::vector<ValueType>{in[0], {rows_shape(in[0].shape), DType::float32}};
+    return std::vector<ValueType>{in[0], {rows_shape(in[0].shape), stats_dtype(in[0].dtype)}};
   };
   rms.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {
     return streaming_cost(in, out, 4);

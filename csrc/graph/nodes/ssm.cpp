@@ -14,8 +14,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(ssm) {
   dw.infer = [](const std::vector<ValueType>& in, const Attrs& a) {
     expect_inputs("depthwise_conv1d", in, 2, 3);
     const ValueType &x = in[0], &w = in[1];
-    BENCHSUITE_GRAPH_CHECK(x.shape.size() == 3 && x.dtype == DType::float32, "depthwise_conv1d", "x is ", x.str(),
-                           ", must be float32 [B, C, L]");
+    BENCHSUITE_GRAPH_CHECK(x.shape.size() == 3 && is_full_precision(x.dtype), "depthwise_conv1d", "x is ", x.str(),
+                           ", must be float32 or float64 [B, C, L]");
     BENCHSUITE_GRAPH_CHECK(w.shape.size() == 2 && w.shape[0] == x.shape[1], "depthwise_conv1d", "w is ", w.str(),
                            ", must be [", x.shape[1], ", kernel]");
     if (present(in, 2))
@@ -73,8 +73,8 @@ BENCHSUITE_REGISTER_NODE_KINDS(ssm) {
     const Shape want[] = {{b, t, d}, {b, t, d}, {d, n}, {b, t, n}, {b, t, n}, {d}};
     const char* names[] = {"x", "dt", "A_log", "B", "C", "D"};
     for (size_t i = 0; i < 6; ++i)
-      BENCHSUITE_GRAPH_CHECK(in[i].shape == want[i] && in[i].dtype == DType::float32, "mamba_ssm", names[i], " is ",
-                             in[i].str(), ", must be float32 ", shape_str(want[i]));
+      BENCHSUITE_GRAPH_CHECK(in[i].shape == want[i] && in[i].dtype == in[0].dtype && is_full_precision(in[i].dtype), "mamba_ssm", names[i], " is ",
+                             in[i].str(), ", must be ", shape_str(want[i]), " of x's dtype (float32 or float64)");
     return std::vector<ValueType>{in[0]};
   };
   ssm.cost = [](const std::vector<ValueType>& in, const std::vector<ValueType>& out, const Attrs&) {

@@ -38,7 +38,7 @@ void cast_cuda(const Tensor& x, const Tensor& out, StreamHandle s) {
 }
 #endif
 
-const std::vector<DType> kFloats = {DType::float32, DType::float16, DType::bfloat16};
+const std::vector<DType> kFloats = {DType::float32, DType::float16, DType::bfloat16, DType::float64};
 
 Tensor create(const char* op, const Shape& shape, DType dtype, Device device, const std::string& impl,
               const CreationParams& params) {

@@ -61,6 +61,28 @@ void activation_reference(Activation kind, const float* x, float* y, int64_t n) 
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(activation<double>(kind, x[i]));
 }
 
+void binary_f64(BinaryOp op, const double* a, const double* b, double* out, int64_t rows, int64_t cols,
+                bool b_is_row) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t i = r * cols + c;
+      const double y = b[b_is_row ? c : i];
+      out[i] = op == BinaryOp::add ? a[i] + y : a[i] * y;
+    }
+}
+
+void axpy_f64(double alpha, const double* x, const double* y, double* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = alpha * x[i] + y[i];
+}
+
+void activation_f64(Activation kind, const double* x, double* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = activation<double>(kind, x[i]);
+}
+
+void activation_backward_f64(Activation kind, const double* x, const double* dy, double* dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * activation_grad<double>(kind, x[i]);
+}
+
 void activation_f32(Activation kind, const float* x, float* y, int64_t n) {
   // One loop per kind so each body is a straight line the compiler can vectorise.
   switch (kind) {

@@ -1,7 +1,7 @@
 // The elementwise family: add and mul (b the same shape as a, or a row vector over a's
 // last axis), axpy (alpha*x + y), and the activations relu, gelu (tanh form), silu with
 // their backward dx = dy * f'(x). Storage in float32/float16/bfloat16, math in fp32 (the
-// v1 references in double), each output rounded once.
+// v1 references in double), each output rounded once; the v1 references also take float64.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,6 +25,13 @@ void activation_f32(Activation kind, const float* x, float* y, int64_t n);
 // gelu and silu through fast_math::exp/tanh so the loop vectorises (relu as activation_f32).
 void activation_f32_vectorized(Activation kind, const float* x, float* y, int64_t n);
 void activation_backward_f32(Activation kind, const float* x, const float* dy, float* dx, int64_t n);
+
+// float64 (what the references run on for finite-difference checks): plain loops, one thread.
+void binary_f64(BinaryOp op, const double* a, const double* b, double* out, int64_t rows, int64_t cols,
+                bool b_is_row);
+void axpy_f64(double alpha, const double* x, const double* y, double* out, int64_t n);
+void activation_f64(Activation kind, const double* x, double* y, int64_t n);
+void activation_backward_f64(Activation kind, const double* x, const double* dy, double* dx, int64_t n);
 }  // namespace cpu
 
 // Device pointers of `dtype` (float32/float16/bfloat16; any other is unsupported), fp32

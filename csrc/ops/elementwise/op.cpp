@@ -38,7 +38,9 @@ void binary_elements(const Tensor& a, const Tensor& b, const Tensor& out, Kernel
 template <BinaryOp kOp>
 void binary_cpu(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandle) {
   const BinaryShape s = binary_shape(a, b);
-  if (!s.b_is_row) {
+  if (a.dtype() == DType::float64) {
+    cpu::binary_f64(kOp, a.data<double>(), b.data<double>(), out.data<double>(), s.rows, s.cols, s.b_is_row);
+  } else if (!s.b_is_row) {
     binary_elements(a, b, out, [](const float* x, const float* y, float* o, int64_t n) {
       cpu::binary_f32(kOp, x, y, o, 1, n, false);
     });
@@ -55,6 +57,7 @@ void binary_cpu(const Tensor& a, const Tensor& b, const Tensor& out, StreamHandl
 }
 template <Activation kKind>
 void activation_cpu_v1(const Tensor& x, const Tensor& y, StreamHandle) {
+  if (x.dtype() == DType::float64) return cpu::activation_f64(kKind, x.data<double>(), y.data<double>(), x.numel());
   unary_elements(x, y, false, [](const float* in, float* out, int64_t n) { cpu::activation_reference(kKind, in, out, n); });
 }
 template <Activation kKind>
@@ -68,11 +71,15 @@ void activation_cpu_v3(const Tensor& x, const Tensor& y, StreamHandle) {
 }
 template <Activation kKind>
 void activation_backward_cpu(const Tensor& x, const Tensor& dy, const Tensor& dx, StreamHandle) {
+  if (x.dtype() == DType::float64)
+    return cpu::activation_backward_f64(kKind, x.data<double>(), dy.data<double>(), dx.data<double>(), x.numel());
   binary_elements(x, dy, dx, [](const float* a, const float* g, float* o, int64_t n) {
     cpu::activation_backward_f32(kKind, a, g, o, n);
   });
 }
 void axpy_cpu(float alpha, const Tensor& x, const Tensor& y, const Tensor& out, StreamHandle) {
+  if (x.dtype() == DType::float64)
+    return cpu::axpy_f64(alpha, x.data<double>(), y.data<double>(), out.data<double>(), x.numel());
   binary_elements(x, y, out, [alpha](const float* a, const float* b, float* o, int64_t n) {
     cpu::axpy_f32(alpha, a, b, o, n);
   });
@@ -99,12 +106,13 @@ void axpy_cuda(float alpha, const Tensor& x, const Tensor& y, const Tensor& out,
 // Every version of these ops: storage in the tensor's dtype, math in fp32 (the v1
 // references in double), outputs rounded once to the dtype.
 const std::vector<DType> kAll = {DType::float32, DType::float16, DType::bfloat16};
+const std::vector<DType> kReferenceDtypes = {DType::float32, DType::float16, DType::bfloat16, DType::float64};
 
 // relu, gelu, silu, gelu_erf, tanh: the same versions each; the CPU default is the fastest
 // (v3 for gelu, silu and gelu_erf, else v2).
 template <Activation kKind, class Op, class BackwardOp>
 void register_activation(VersionTable& table) {
-  table.add<Op>({"v1", "reference: scalar loop in double", DeviceType::cpu, kAll, kReference},
+  table.add<Op>({"v1", "reference: scalar loop in double", DeviceType::cpu, kReferenceDtypes, kReference},
                 activation_cpu_v1<kKind>);
   const unsigned v2 = kKind == Activation::relu ? kDefault : kNoFlags;
   table.add<Op>({"v2", "float, OpenMP over chunks, simd loop", DeviceType::cpu, kAll, v2}, activation_cpu_v2<kKind>);
@@ -112,7 +120,8 @@ void register_activation(VersionTable& table) {
     table.add<Op>({"v3", "float, exp/tanh from a vectorisable polynomial, OpenMP simd", DeviceType::cpu, kAll,
                    kDefault},
                   activation_cpu_v3<kKind>);
-  table.add<BackwardOp>({"v1", "dx = dy * f'(x), OpenMP", DeviceType::cpu, kAll, kReference | kDefault},
+  table.add<BackwardOp>({"v1", "dx = dy * f'(x), OpenMP (float64: one thread)", DeviceType::cpu, kReferenceDtypes,
+                         kReference | kDefault},
                         activation_backward_cpu<kKind>);
 #ifdef BENCHSUITE_WITH_CUDA
   table.add<Op>({"v1", "grid-stride loop, 16-byte vectors (4 floats / 8 halves) when aligned, fp32 math",
@@ -142,11 +151,14 @@ Tensor run_activation(const std::string& op, const Tensor& x, const std::string&
 
 BENCHSUITE_REGISTER_VERSIONS(elementwise) {
   // One version per op and device but for the activations (register_activation).
-  table.add<AddOp>({"v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kAll, kReference | kDefault},
+  table.add<AddOp>({"v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kReferenceDtypes,
+                    kReference | kDefault},
                    binary_cpu<BinaryOp::add>);
-  table.add<MulOp>({"v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kAll, kReference | kDefault},
+  table.add<MulOp>({"v1", "OpenMP simd loop, row-vector broadcast", DeviceType::cpu, kReferenceDtypes,
+                    kReference | kDefault},
                    binary_cpu<BinaryOp::mul>);
-  table.add<AxpyOp>({"v1", "out = alpha*x + y, OpenMP simd loop", DeviceType::cpu, kAll, kReference | kDefault},
+  table.add<AxpyOp>({"v1", "out = alpha*x + y, OpenMP simd loop", DeviceType::cpu, kReferenceDtypes,
+                     kReference | kDefault},
                     axpy_cpu);
 #ifdef BENCHSUITE_WITH_CUDA
   table.add<AddOp>({"v1", "grid-stride loop, 16-byte vectors when aligned, row-vector broadcast", DeviceType::cuda,

@@ -1,5 +1,6 @@
 // Matrix products C[..., m, n] = A[..., m, k] @ B[..., k, n]: 2-D, or batched over equal
 // leading dimensions, or batched A with one shared 2-D B (a weight).
+#include <algorithm>
 #include <vector>
 
 #include "core/error.h"
@@ -22,18 +23,23 @@ GemmShape gemm_shape(const Tensor& a, const Tensor& b) {
   return {batch_count(a), m, n, k, b.ndim() == 2 && a.ndim() > 2};
 }
 
-// v1 handles every floating dtype: 16-bit inputs are widened exactly, products summed in
-// double and the result rounded once to the output dtype.
+// v1 handles every floating dtype, float64 included: inputs are widened exactly to double,
+// products summed in double and the result rounded once to the output dtype.
 void matmul_cpu_v1(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle) {
   const GemmShape s = gemm_shape(a, b);
-  std::vector<float> af(static_cast<size_t>(s.m * s.k)), bf(static_cast<size_t>(s.k * s.n));
+  std::vector<double> ad(static_cast<size_t>(s.m * s.k)), bd(static_cast<size_t>(s.k * s.n));
   std::vector<double> row(static_cast<size_t>(s.n));
   for (int64_t i = 0; i < s.batch; ++i) {
     const int64_t a_off = i * s.m * s.k, b_off = s.b_shared ? 0 : i * s.k * s.n, c_off = i * s.m * s.n;
-    for (int64_t j = 0; j < s.m * s.k; ++j) af[j] = static_cast<float>(load_as(a.data_ptr(), a.dtype(), a_off + j));
-    for (int64_t j = 0; j < s.k * s.n; ++j) bf[j] = static_cast<float>(load_as(b.data_ptr(), b.dtype(), b_off + j));
+    for (int64_t j = 0; j < s.m * s.k; ++j) ad[j] = load_as(a.data_ptr(), a.dtype(), a_off + j);
+    for (int64_t j = 0; j < s.k * s.n; ++j) bd[j] = load_as(b.data_ptr(), b.dtype(), b_off + j);
     for (int64_t r = 0; r < s.m; ++r) {
-      cpu::matmul_row_f64(af.data(), bf.data(), row.data(), r, s.n, s.k);
+      std::fill(row.begin(), row.end(), 0.0);
+      for (int64_t p = 0; p < s.k; ++p) {
+        const double arp = ad[r * s.k + p];
+        const double* bp = bd.data() + p * s.n;
+        for (int64_t j = 0; j < s.n; ++j) row[j] += arp * bp[j];
+      }
       for (int64_t j = 0; j < s.n; ++j) store_as(c.data_ptr(), c.dtype(), c_off + r * s.n + j, row[j]);
     }
   }
@@ -89,8 +95,8 @@ int64_t batch_count(const Tensor& a) {
 
 BENCHSUITE_REGISTER_VERSIONS(matmul) {
   // CPU: the blocked v2 is float32 only, so the reference stays the 16-bit default.
-  table.add<MatmulOp>({"v1", "reference: rows accumulated in double; fp32, fp16, bf16", DeviceType::cpu,
-                       {DType::float32, DType::float16, DType::bfloat16}, kReference | kDefault,
+  table.add<MatmulOp>({"v1", "reference: rows accumulated in double; fp32, fp16, bf16, fp64", DeviceType::cpu,
+                       {DType::float32, DType::float16, DType::bfloat16, DType::float64}, kReference | kDefault,
                        {DType::float16, DType::bfloat16}},
                       matmul_cpu_v1);
   table.add<MatmulOp>({"v2",

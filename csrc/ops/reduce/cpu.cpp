@@ -58,20 +58,23 @@ float finish(Reduction kind, double sum_or_max, int64_t cols) {
 }
 }  // namespace
 
-void reduce_reference(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols) {
+template <class T>
+void reduce_reference(Reduction kind, const T* x, T* out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
+    const T* xr = x + r * cols;
     if (kind == Reduction::max) {
       double m = -std::numeric_limits<double>::infinity();
       for (int64_t c = 0; c < cols; ++c) m = std::isnan(xr[c]) || xr[c] > m ? static_cast<double>(xr[c]) : m;
-      out[r] = static_cast<float>(m);
+      out[r] = static_cast<T>(m);
     } else {
       double s = 0.0;
       for (int64_t c = 0; c < cols; ++c) s += xr[c];
-      out[r] = finish(kind, s, cols);
+      out[r] = static_cast<T>(kind == Reduction::mean ? s / static_cast<double>(cols) : s);
     }
   }
 }
+template void reduce_reference(Reduction, const float*, float*, int64_t, int64_t);
+template void reduce_reference(Reduction, const double*, double*, int64_t, int64_t);
 
 void reduce_f32(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols) {
   if (rows == 1 && cols > (int64_t{1} << 16)) {

@@ -36,6 +36,8 @@ void reduce_rows_through_fp32(const Tensor& x, const Tensor& out, int64_t rows, 
 
 void reduce_cpu_v1(Reduction kind, const Tensor& x, const Tensor& out, const Tensor&, bool all, StreamHandle) {
   const auto [rows, cols] = reduce_dims(x, all);
+  if (x.dtype() == DType::float64)
+    return cpu::reduce_reference(kind, x.data<double>(), out.data<double>(), rows, cols);
   reduce_rows_through_fp32(x, out, rows, cols, false, [kind](const float* in, float* o, int64_t r, int64_t c) {
     cpu::reduce_reference(kind, in, o, r, c);
   });
@@ -83,7 +85,8 @@ void reduce_cuda_v1(Reduction kind, const Tensor& x, const Tensor& out, const Te
 template <class Op>
 void register_reduction(VersionTable& table) {
   const std::vector<DType> f32 = {DType::float32, DType::float16, DType::bfloat16};
-  table.add<Op>({"v1", "reference: one element at a time in double", DeviceType::cpu, f32, kReference},
+  table.add<Op>({"v1", "reference: one element at a time in double", DeviceType::cpu,
+                 {DType::float32, DType::float16, DType::bfloat16, DType::float64}, kReference},
                 reduce_cpu_v1);
   table.add<Op>({"v2", "8 float lanes per 256-element block, blocks in double; OpenMP", DeviceType::cpu, f32,
                  kDefault},

@@ -16,7 +16,9 @@ namespace benchsuite {
 
 namespace cpu {  // float32, x [rows, cols] -> out [rows]; rows = 1, cols = n reduces everything
 // v1 reference: double accumulation.
-void reduce_reference(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols);
+// T: float, or double (float64 tensors).
+template <class T>
+void reduce_reference(Reduction kind, const T* x, T* out, int64_t rows, int64_t cols);
 // v2: float accumulation in 8 independent lanes per 256-element block, blocks summed in
 // double; rows (or, for a single row, column blocks) spread over OpenMP threads.
 void reduce_f32(Reduction kind, const float* x, float* out, int64_t rows, int64_t cols);
