@@ -83,8 +83,8 @@ void attention_kv_f32(const float* q, const float* k, const float* v, const floa
 // its group's heads times Sq, so the heads of a group share every K/V block they load - with
 // per-lane key windows (causal, window, kv_len) and the key mask applied by gathering only the
 // keys it lets through; OpenMP over (batch, kv head, lane block). At most 4 rows per kv head (a
-// decode step): lanes along head_dim instead, a row at a time against runs of 16 keys, OpenMP
-// over (batch, kv head).
+// decode step): lanes along head_dim instead, a row at a time against runs of 16 keys (dot
+// products 4 keys at a time, folded by shuffles), OpenMP over (batch, kv head).
 void attention_kv_lanes(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                         const AttentionKvShape& shape, const AttentionKvParams& params);
 

@@ -371,6 +371,31 @@ inline float hsum(v16f x) {
   return fast_math::sum8(lo + hi);
 }
 
+// q . k for 4 key rows: their 16-lane partial sums folded together by shuffles (a key ends in
+// lane 0, 8, 4 or 12), a few operations a key instead of a horizontal sum each.
+inline void dot4(const float* qr, const float* const* krow, int64_t dv, float* out) {
+  v16f a0 = v16f{}, a1 = v16f{}, a2 = v16f{}, a3 = v16f{};
+  for (int64_t d = 0; d < dv; d += kLanes) {
+    const v16f qv = load(qr + d);
+    a0 += qv * load(krow[0] + d);
+    a1 += qv * load(krow[1] + d);
+    a2 += qv * load(krow[2] + d);
+    a3 += qv * load(krow[3] + d);
+  }
+  const v16i lo8 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+  const v16i hi8 = lo8 + 8;
+  const v16f s01 = __builtin_shuffle(a0, a1, lo8) + __builtin_shuffle(a0, a1, hi8);  // key 0 | key 1
+  const v16f s23 = __builtin_shuffle(a2, a3, lo8) + __builtin_shuffle(a2, a3, hi8);  // key 2 | key 3
+  const v16i lo4 = {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27};
+  v16f t = __builtin_shuffle(s01, s23, lo4) + __builtin_shuffle(s01, s23, lo4 + 4);  // keys 0, 2, 1, 3
+  t += __builtin_shuffle(t, v16i{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
+  t += __builtin_shuffle(t, v16i{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14});
+  out[0] = t[0];
+  out[1] = t[8];
+  out[2] = t[4];
+  out[3] = t[12];
+}
+
 void kv_rows(const float* q, const float* k, const float* v, const float* key_mask, float* o,
              const AttentionKvShape& s, const AttentionKvParams& p) {
   const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads, rows = group * s.q_len;
@@ -403,17 +428,21 @@ void kv_rows(const float* q, const float* k, const float* v, const float* key_ma
             vrow[n++] = task.v + j * D;
           }
           if (n == 0) break;
-          float bmax = kNegInf;
-          for (int t = 0; t < n; ++t) {
+          int t = 0;
+          for (; t + 4 <= n; t += 4) dot4(qr, krow + t, dv, sc + t);
+          for (; t < n; ++t) {
             v16f a = v16f{};
             for (int64_t d = 0; d < dv; d += kLanes) a += load(qr + d) * load(krow[t] + d);
-            float dot = hsum(a);
-            for (int64_t d = dv; d < D; ++d) dot += qr[d] * krow[t][d];
-            sc[t] = dot * p.scale;
+            sc[t] = hsum(a);
+          }
+          float bmax = kNegInf;
+          for (t = 0; t < n; ++t) {
+            for (int64_t d = dv; d < D; ++d) sc[t] += qr[d] * krow[t][d];
+            sc[t] *= p.scale;
             bmax = std::max(bmax, sc[t]);
           }
           const float m_new = std::max(m, bmax), m_use = m_new == kNegInf ? 0.0f : m_new;
-          for (int t = n; t < kLanes; ++t) sc[t] = kNegInf;
+          for (t = n; t < kLanes; ++t) sc[t] = kNegInf;
           const v16f e = exp16(load(sc) - m_use);
           const float alpha = fast_math::exp(m - m_use);
           store(sc, e);
