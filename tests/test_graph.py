@@ -205,6 +205,30 @@ def test_attention_kv_against_reference(rng, device, impl, hq, hkv, causal, wind
     np.testing.assert_allclose(to_host(o), ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("device,impl", all_versions("attention_kv"))
+@pytest.mark.parametrize("hq,hkv", [(12, 12), (12, 4), (8, 1)])
+@pytest.mark.parametrize("sq,sk,d", [(1, 513, 64), (3, 40, 3), (7, 129, 80), (65, 65, 16), (129, 129, 1),
+                                     (20, 300, 128), (63, 63, 256)])
+@pytest.mark.parametrize("causal,window,masked", [(False, 0, False), (True, 0, False), (True, 0, True),
+                                                  (True, 17, False), (False, 5, True)])
+def test_attention_kv_awkward_shapes(rng, device, impl, hq, hkv, sq, sk, d, causal, window, masked):
+    """Shapes around the CPU v3 tiles: decode rows (<= 4 a kv head), 16/32/64-lane blocks that mix
+    a group's heads, head widths off the 6-row tiles; padding masks with a batch row that sees
+    nothing, sliding windows, a query offset into a cache with spare capacity."""
+    q = rng.standard_normal((2, hq, sq, d)).astype(np.float32)
+    k, v = (rng.standard_normal((2, hkv, sk + 3, d)).astype(np.float32) for _ in range(2))
+    mask = None
+    if masked:
+        mask = (rng.random((2, sk + 3)) > 0.3).astype(np.float32)
+        mask[1] = 0
+    q_offset = sk - sq
+    o = bs.ops.attention_kv(*(on_device(a, device) for a in (q, k, v)), key_mask=on_device(mask, device),
+                            causal=causal, q_offset=q_offset, kv_len=sk, window=window, impl=impl)
+    ref = attention_reference(q, k[:, :, :sk], v[:, :, :sk], causal, None if mask is None else mask[:, :sk], q_offset,
+                              window)
+    np.testing.assert_allclose(to_host(o), ref, rtol=1e-5, atol=1e-5)
+
+
 def test_attention_kv_bad_arguments_are_named(rng):
     q = rng.standard_normal((1, 3, 4, 8)).astype(np.float32)
     k = rng.standard_normal((1, 2, 4, 8)).astype(np.float32)

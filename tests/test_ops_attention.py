@@ -78,8 +78,9 @@ def qkv(rng, shape):
 def test_every_attention_op_has_versions_and_one_reference():
     for op in OPS:
         cpu = bs.ops.versions(op, "cpu")
-        assert [v["version"] for v in cpu] == ["v1", "v2"], op
-        assert [v["reference"] for v in cpu] == [True, False], op
+        want = ["v1", "v2", "v3"] if op == "attention" else ["v1", "v2"]
+        assert [v["version"] for v in cpu] == want, op
+        assert [v["reference"] for v in cpu] == [True] + [False] * (len(want) - 1), op
         assert all(v["description"] for v in bs.ops.versions(op)), op
         assert all(v["dtypes"] == ["float32", "float16", "bfloat16"] for v in cpu), op
         assert callable(getattr(bs.ops, op))
@@ -93,12 +94,12 @@ def test_every_attention_op_has_versions_and_one_reference():
 
 
 def test_default_versions_per_dtype():
-    """The default is the last registered version for the dtype: the flash ones, and the
-    tensor-core forward for the half types on CUDA."""
+    """The default is the last registered version for the dtype: the flash ones (the CPU forward's
+    lane-tiled v3), and the tensor-core forward for the half types on CUDA."""
     def default(op, device, dtype):
         return [v["version"] for v in bs.ops.versions(op, device) if dtype in v["dtypes"]][-1]
     for dtype in ["float32"] + HALF:
-        assert default("attention", "cpu", dtype) == "v2"
+        assert default("attention", "cpu", dtype) == "v3"
         assert default("attention_backward", "cpu", dtype) == "v2"
     if bs.build_config()["cuda"]["enabled"]:
         assert default("attention", "cuda", "float32") == "v2"
@@ -146,6 +147,36 @@ def test_attention_head_dim_256(rng, device, version):
     o = to_host(bs.ops.attention(on_device(q, device), on_device(k, device), on_device(v, device), causal=True,
                                  impl=version))
     assert relative_error(o, attention_ref(q, k, v, True)[0]) < 1e-5
+
+
+# Sequence lengths around the CPU v3 tiles (16-lane vectors, 64-query and 48-key blocks) and
+# head widths off its 6-row tiles, up to 256.
+AWKWARD_S = [1, 7, 63, 65, 129]
+AWKWARD_D = [1, 3, 80, 128, 256]
+
+
+@pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("seq_len,head_dim", [(s, 64) for s in AWKWARD_S] + [(33, d) for d in AWKWARD_D]
+                         + [(129, 80), (7, 256)], ids=lambda x: str(x))
+def test_attention_forward_awkward_shapes(rng, device, version, causal, seq_len, head_dim):
+    shape = (2, 3, seq_len, head_dim)
+    q, k, v = qkv(rng, shape)
+    o, lse = bs.ops.attention(*(on_device(t, device) for t in (q, k, v)), causal=causal, impl=version,
+                              return_lse=True)
+    o_ref, lse_ref = attention_ref(q, k, v, causal)
+    assert relative_error(to_host(o), o_ref) < 1e-5
+    assert lse_error(to_host(lse), lse_ref) < 1e-6
+
+
+@pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
+def test_attention_causal_future_non_finite_values_stay_out(rng, device, version):
+    """A key or value past a query (inf, NaN) must not reach it: 0 * inf is NaN."""
+    q, k, v = qkv(rng, (1, 2, 100, 16))
+    k[:, :, 70], v[:, :, 80, 3], v[:, :, 90, 5] = np.nan, np.inf, np.nan
+    o = to_host(bs.ops.attention(*(on_device(t, device) for t in (q, k, v)), causal=True, impl=version))
+    assert np.all(np.isfinite(o[:, :, :70]))
+    assert relative_error(o[:, :, :70], attention_ref(q[:, :, :70], k[:, :, :70], v[:, :, :70], True)[0]) < 1e-5
 
 
 BACKWARD_SHAPES = [(1, 1, 1, 1), (1, 1, 1, 16), (1, 1, 65, 16), (2, 3, 100, 16), (1, 1, 70, 64), (2, 3, 33, 1),

@@ -13,29 +13,37 @@ namespace benchsuite::fast_math {
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 
 inline v8f splat(float v) { return v8f{} + v; }
 
-inline v8f exp8(v8f x) {
-  const v8f lo = splat(-87.3f), hi = splat(88.3f);
-  v8f c = x < lo ? lo : x;
+// The body for any lane count (V: a float vector, I: the int32 vector of the same lanes).
+template <class V, class I>
+inline V exp_lanes(V x) {
+  const V lo = V{} - 87.3f, hi = V{} + 88.3f;
+  V c = x < lo ? lo : x;
   c = c > hi ? hi : c;
-  const v8f t = c * 1.44269504088896341f;
-  const v8i n_int = __builtin_convertvector(t + (t < 0 ? splat(-0.5f) : splat(0.5f)), v8i);  // round to nearest
-  const v8f n = __builtin_convertvector(n_int, v8f);
-  v8f r = c - n * 0.693359375f;  // ln2 split in two so that n*ln2 subtracts exactly
+  const V t = c * 1.44269504088896341f;
+  const I n_int = __builtin_convertvector(t + (t < 0 ? V{} - 0.5f : V{} + 0.5f), I);  // round to nearest
+  const V n = __builtin_convertvector(n_int, V);
+  V r = c - n * 0.693359375f;  // ln2 split in two so that n*ln2 subtracts exactly
   r = r - n * -2.12194440e-4f;
-  v8f p = splat(1.9875691500e-4f);
+  V p = V{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const v8f scale = reinterpret_cast<const v8f&>(static_cast<const v8i&>((n_int + 127) << 23));
-  const v8f result = p * scale;
-  return x < lo ? v8f{} : (x > 88.72283935546875f ? splat(__builtin_inff()) : result);
+  const V scale = reinterpret_cast<const V&>(static_cast<const I&>((n_int + 127) << 23));
+  const V result = p * scale;
+  return x < lo ? V{} : (x > 88.72283935546875f ? V{} + __builtin_inff() : result);
 }
+
+inline v8f exp8(v8f x) { return exp_lanes<v8f, v8i>(x); }
+// 16 lanes (one AVX-512 register) for the kernels that tile on 16-float vectors.
+inline v16f exp16(v16f x) { return exp_lanes<v16f, v16i>(x); }
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (t = 1 / (1 + p|x|), a degree-5 polynomial in t times
 // exp(-x^2)): absolute error below 1.5e-7, exact limits; NaN stays NaN.

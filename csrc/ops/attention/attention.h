@@ -35,6 +35,15 @@ void attention_forward_reference(const float* q, const float* k, const float* v,
 // OpenMP over (bh, block of 64 queries); key blocks of 64, float accumulation.
 void attention_forward_f32(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
                            int64_t seq_len, int64_t head_dim, float scale, bool causal);
+// v3 (cpu_flash.cpp): 16-float vectors whose lanes are query rows. A block of 64 queries (16 or
+// 32 for S <= 32) packed transposed meets 48-key blocks: scores as 24-accumulator outer-product
+// FMA tiles (a K element broadcast against the block's queries), the online softmax lane-wise
+// (no horizontal reductions) with fast_math's exp, then P V as the same kind of tile (a V
+// element broadcast against the block's probabilities); OpenMP over (bh, query block), the
+// causal ones heaviest first, blocks above the diagonal skipped, masked lanes of the diagonal
+// blocks kept out of the sums (a future key's inf never reaches a query as 0 * inf).
+void attention_forward_lanes(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                             int64_t seq_len, int64_t head_dim, float scale, bool causal);
 
 // P = exp(s * scale - lse); dv = P^T do; dP = do v^T; Dr = rowsum(do * o);
 // dS = P (dP - Dr); dq = dS k * scale; dk = dS^T q * scale.
@@ -70,6 +79,14 @@ void attention_kv_reference(const float* q, const float* k, const float* v, cons
 // (fast_math), then P V as scaled row additions, in float.
 void attention_kv_f32(const float* q, const float* k, const float* v, const float* key_mask, float* o,
                       const AttentionKvShape& shape, const AttentionKvParams& params);
+// v3 (cpu_flash.cpp): attention v3's lane blocks over the query rows of one (batch, kv head) -
+// its group's heads times Sq, so the heads of a group share every K/V block they load - with
+// per-lane key windows (causal, window, kv_len) and the key mask applied by gathering only the
+// keys it lets through; OpenMP over (batch, kv head, lane block). At most 4 rows per kv head (a
+// decode step): lanes along head_dim instead, a row at a time against runs of 16 keys (dot
+// products 4 keys at a time, folded by shuffles), OpenMP over (batch, kv head).
+void attention_kv_lanes(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+                        const AttentionKvShape& shape, const AttentionKvParams& params);
 
 // The gradients of attention_kv (same shapes, positions and visibility rules). Per query row,
 // with P the softmax over its visible keys (a row that sees none: P = 0):

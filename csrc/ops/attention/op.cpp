@@ -71,13 +71,12 @@ class HostOut {
   std::vector<float> buf_;
 };
 
-template <bool kReference>
+template <decltype(cpu::attention_forward_reference)* kernel>
 void forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o, const Tensor& lse, const Tensor&,
                  float scale, bool causal, StreamHandle) {
   const HostIn qf(q), kf(k), vf(v);
   HostOut of(o);
-  (kReference ? cpu::attention_forward_reference : cpu::attention_forward_f32)(
-      qf.get(), kf.get(), vf.get(), of.get(), w(lse), bh_of(q), q.size(2), q.size(3), scale, causal);
+  kernel(qf.get(), kf.get(), vf.get(), of.get(), w(lse), bh_of(q), q.size(2), q.size(3), scale, causal);
   of.commit();
 }
 template <bool kReference>
@@ -94,12 +93,11 @@ void backward_cpu(const Tensor& dout, const Tensor& q, const Tensor& k, const Te
   dvf.commit();
 }
 
-template <bool kReference>
+template <decltype(cpu::attention_kv_reference)* kernel>
 void attention_kv_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const Tensor& o,
                       const cpu::AttentionKvParams& params, StreamHandle) {
   const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
-  (kReference ? cpu::attention_kv_reference : cpu::attention_kv_f32)(
-      f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(o), shape, params);
+  kernel(f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(o), shape, params);
 }
 
 template <bool kParallel>
@@ -168,10 +166,16 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
   const std::vector<DType> f32_only = {DType::float32};
   table.add<AttentionKvOp>({"v1", "reference: one query row at a time, scores and P V in double", cpu, f32_only,
                             kReference},
-                           attention_kv_cpu<true>);
+                           attention_kv_cpu<cpu::attention_kv_reference>);
   table.add<AttentionKvOp>({"v2", "OpenMP over query rows: vectorised scores of the visible keys, a vector exp, then P V",
+                            cpu, f32_only},
+                           attention_kv_cpu<cpu::attention_kv_f32>);
+  table.add<AttentionKvOp>({"v3",
+                            "flash on 16-lane query tiles: a kv head's group rows share each 48-key K/V block, "
+                            "outer-product FMA tiles for scores and P V, lane-wise online softmax, masked keys "
+                            "gathered out; decode (<= 4 rows per kv head): lanes along head_dim",
                             cpu, f32_only, kDefault},
-                           attention_kv_cpu<false>);
+                           attention_kv_cpu<cpu::attention_kv_lanes>);
   table.add<AttentionKvBackwardOp>({"v1", "reference: one query row at a time, P, dP and dS in double, one thread",
                                     cpu, f32_only, kReference},
                                    attention_kv_backward_cpu<false>);
@@ -189,12 +193,18 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
                 "naive: S x S scores per (b, h) materialised in double, softmax, then P V; fp16/bf16 "
                 "widened to float first",
                 cpu, kReference),
-      forward_cpu<true>);
+      forward_cpu<cpu::attention_forward_reference>);
   table.add<AttentionOp>(fp32_math("v2",
                                    "flash: online softmax over 64-key blocks, no S x S buffer; OpenMP over (b, h, "
                                    "64-query block), float accumulation (fp16/bf16 widened to float)",
+                                   cpu),
+                         forward_cpu<cpu::attention_forward_f32>);
+  table.add<AttentionOp>(fp32_math("v3",
+                                   "flash on 16-lane query tiles: 64 queries x 48 keys, outer-product FMA tiles for "
+                                   "Q K^T and P V, lane-wise online softmax (vector exp), causal blocks past the "
+                                   "diagonal skipped; OpenMP over (b, h, query block); fp16/bf16 widened to float",
                                    cpu, kDefault),
-                         forward_cpu<false>);
+                         forward_cpu<cpu::attention_forward_lanes>);
   table.add<AttentionBackwardOp>(
       fp32_math("v1", "naive: P and dS materialised per (b, h) in double; fp16/bf16 widened to float first", cpu,
                 kReference),
