@@ -168,10 +168,11 @@ CaseResult measure_case(const std::string& name, const Params& params, Device de
   case_helpers::fill_deferred_inputs();  // everything fits: fill the inputs before check and timing
   const std::vector<std::string> op_names = ops::op_names();
   const auto dtype = result.params.find("dtype");
-  if (std::find(op_names.begin(), op_names.end(), name) != op_names.end() && dtype != result.params.end()) {
+  const std::string& op = family.op.empty() ? name : family.op;
+  if (std::find(op_names.begin(), op_names.end(), op) != op_names.end() && dtype != result.params.end()) {
     // Op cases run what dispatch chose: the named version or the op's default.
     const ops::OpVersion& chosen =
-        ops::select_version(name, device, parse_dtype(std::get<std::string>(dtype->second)), version);
+        ops::select_version(op, device, parse_dtype(std::get<std::string>(dtype->second)), version);
     result.version = chosen.version;
     result.version_description = chosen.description;
   } else {

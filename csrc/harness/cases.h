@@ -98,6 +98,9 @@ struct CaseFamily {
   // registry-wide correctness test (tests/test_registry.py) checks every version of the
   // family against its reference; empty when the family has nothing to check.
   Params test_params{};
+  // The op whose versions the cases run when it is not the family's name (attention_decode
+  // runs attention_kv): the record names the version dispatch chose for it.
+  std::string op{};
 };
 
 // A folder's case families, added at static initialization (BENCHSUITE_REGISTER_CASES).

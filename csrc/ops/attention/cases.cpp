@@ -1,5 +1,6 @@
 // Case families of the attention ops: attention and attention_backward (batch, heads,
-// seq_len, head_dim, causal, dtype float32/float16/bfloat16). FLOPs: 4*B*H*S*S*D forward
+// seq_len, head_dim, causal, dtype float32/float16/bfloat16), and attention_decode (one
+// KV-cached decode step through attention_kv). FLOPs: 4*B*H*S*S*D forward
 // (halved when causal), 2.5x that for the backward; bytes: the [B, H, S, D] tensors (of the
 // dtype) and lse (float32) read and written. Half dtypes are checked against the float64
 // reference run on their up-converted inputs, within the dtype's tolerance.
@@ -160,6 +161,62 @@ class AttentionCase : public CaseInstance {
   Tensor q_, k_, v_, o_, lse_, dout_, dq_, dk_, dv_, workspace_;
 };
 
+// One decode step of a KV-cached decoder: a query row per head [B, Hq, 1, D] against `context`
+// cached keys and values [B, Hkv, context, D] (GQA when Hkv < Hq), through attention_kv. It
+// reads the whole cache for 4*B*Hq*context*D FLOPs: bandwidth-bound, so judged by GB/s.
+class AttentionDecodeCase : public CaseInstance {
+ public:
+  AttentionDecodeCase(const Params& p, Device device, const std::string& version, uint64_t seed)
+      : dtype_(parse_dtype(param_str(p, "dtype"))),
+        version_(ops::select_version("attention_kv", device, dtype_, version)),
+        batch_(positive(p, "attention_decode", "batch", 1)),
+        heads_(positive(p, "attention_decode", "heads", 1)),
+        kv_heads_(positive(p, "attention_decode", "kv_heads", 1)),
+        context_(positive(p, "attention_decode", "context", 1)),
+        head_dim_(positive(p, "attention_decode", "head_dim", 1)) {
+    BENCHSUITE_CHECK_ARG(heads_ % kv_heads_ == 0, "attention_decode: heads=", heads_,
+                         " must be a multiple of kv_heads=", kv_heads_);
+    params_.scale = static_cast<float>(ops::default_attention_scale(head_dim_));
+    params_.causal = true;
+    params_.q_offset = context_ - 1;  // the new token is the last of the context
+    params_.kv_len = context_;
+    q_ = random_input({batch_, heads_, 1, head_dim_}, dtype_, device, seed);
+    k_ = random_input({batch_, kv_heads_, context_, head_dim_}, dtype_, device, seed + 1);
+    v_ = random_input({batch_, kv_heads_, context_, head_dim_}, dtype_, device, seed + 2);
+    o_ = Tensor::empty({batch_, heads_, 1, head_dim_}, dtype_, device);
+    ops::check_attention_kv_args(q_, k_, v_, Tensor(), params_);
+  }
+  void run(StreamHandle stream) override { ops::run_attention_kv(version_, q_, k_, v_, Tensor(), o_, params_, stream); }
+  Counters counters() const override {
+    const double b = static_cast<double>(batch_), h = static_cast<double>(heads_),
+                 hkv = static_cast<double>(kv_heads_), ctx = static_cast<double>(context_),
+                 d = static_cast<double>(head_dim_), size = static_cast<double>(dtype_size(dtype_));
+    Counters c;
+    c.flops = 4.0 * b * h * ctx * d;
+    c.bytes_read = (2.0 * b * hkv * ctx * d + b * h * d) * size;  // the cache, then the query rows
+    c.bytes_written = b * h * d * size;
+    c.math_dtype = dtype_name(dtype_);
+    c.items = b;
+    c.item_unit = "tokens";
+    return c;
+  }
+  std::optional<ops::Correctness> check() override {
+    run_poisoned(*this, {o_});
+    const auto q = ops::to_host_floats(q_), k = ops::to_host_floats(k_), v = ops::to_host_floats(v_);
+    std::vector<float> ref(q.size());
+    cpu::attention_kv_reference(q.data(), k.data(), v.data(), nullptr, ref.data(),
+                                {batch_, heads_, kv_heads_, 1, context_, head_dim_}, params_);
+    return ops::compare(ops::to_host_doubles(o_), as_doubles(ref), ops::default_tolerance(dtype_));
+  }
+
+ private:
+  DType dtype_;
+  const ops::OpVersion& version_;
+  int64_t batch_, heads_, kv_heads_, context_, head_dim_;
+  cpu::AttentionKvParams params_;
+  Tensor q_, k_, v_, o_;
+};
+
 std::function<std::unique_ptr<CaseInstance>(const Params&, Device, const std::string&, uint64_t)> maker(bool backward) {
   return [backward](const Params& p, Device d, const std::string& v, uint64_t s) {
     return std::unique_ptr<CaseInstance>(new AttentionCase(backward, p, d, v, s));
@@ -181,7 +238,24 @@ BENCHSUITE_REGISTER_CASES(attention) {
                       params, both_devices(), op_versions_fn("attention"), maker(false)});
   families.push_back({"attention_backward", "ops", "attention backward: dQ, dK, dV from dO, O and the log-sum-exp",
                       params, both_devices(), op_versions_fn("attention_backward"), maker(true)});
+  families.push_back({"attention_decode", "ops",
+                      "one decode step: a query row per head against a KV cache of `context` keys (attention_kv, "
+                      "causal, GQA when kv_heads < heads)",
+                      {{"batch", "int", int64_t{1}, "sequences", 1},
+                       {"heads", "int", int64_t{12}, "query heads", 1},
+                       {"kv_heads", "int", int64_t{12}, "key/value heads (a divisor of heads)", 1},
+                       {"context", "int", int64_t{512}, "cached tokens, the new one included", 1},
+                       {"head_dim", "int", int64_t{64}, "head width", 1},
+                       {"dtype", "str", std::string("float32"), "element type"}},
+                      both_devices(), op_versions_fn("attention_kv"),
+                      [](const Params& p, Device d, const std::string& v, uint64_t s) {
+                        return std::unique_ptr<CaseInstance>(new AttentionDecodeCase(p, d, v, s));
+                      }});
+  families.back().op = "attention_kv";
   // Small, awkward sizes for the registry-wide correctness test (tests/test_registry.py).
+  case_helpers::set_test_params(families, "attention_decode", {{"batch", int64_t{2}}, {"heads", int64_t{6}},
+                                                               {"kv_heads", int64_t{2}}, {"context", int64_t{37}},
+                                                               {"head_dim", int64_t{40}}});
   case_helpers::set_test_params(families, "attention", {{"batch", int64_t{1}}, {"heads", int64_t{2}},
                                                         {"seq_len", int64_t{37}}, {"head_dim", int64_t{64}},
                                                         {"causal", true}});

@@ -1,5 +1,5 @@
 """Peers of the attention cases: softmax(Q K^T * scale [+ causal mask]) V, and its backward
-(PyTorch only: NumPy has no autograd)."""
+(PyTorch only: NumPy has no autograd); a decode step against a KV cache (attention_decode)."""
 from __future__ import annotations
 
 import math
@@ -41,7 +41,20 @@ def _torch_attention(backward: bool) -> Builder:
     return build
 
 
+def _torch_decode(p: Mapping[str, Any], device: str) -> Callable[[], Any]:
+    """One decode step through SDPA: q [B, H, 1, D] against the whole cache (the last query of
+    a causal sequence sees every key, so no mask); GQA through enable_gqa."""
+    torch, dtype, dev = _torch.setup(p, device)
+    q = torch.randn(p["batch"], p["heads"], 1, p["head_dim"], device=dev, dtype=dtype)
+    k, v = (torch.randn(p["batch"], p["kv_heads"], p["context"], p["head_dim"], device=dev, dtype=dtype)
+            for _ in range(2))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    gqa = {"enable_gqa": True} if p["kv_heads"] != p["heads"] else {}
+    return lambda: sdpa(q, k, v, **gqa)
+
+
 PEERS = {
+    "attention_decode": on_devices(torch=_torch_decode),
     "attention": on_devices(numpy=_np_attention, torch=_torch_attention(False)),
     "attention_backward": on_devices(torch=_torch_attention(True)),
 }
