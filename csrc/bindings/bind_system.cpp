@@ -14,6 +14,7 @@
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "ops/calibration/calibration.h"
+#include "ops/matmul/gemm_isa.h"
 #include "ops/matmul/vendor_blas.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -99,6 +100,16 @@ py::dict vendor_blas_dict() {
                    cpu::vendor_blas_reason());
 }
 
+// The fp32 GEMM's instruction set: the one in use (BENCHSUITE_CPU_ISA or the newest the CPU
+// has), those available, and its cache blocking.
+py::dict gemm_isa_dict() {
+  py::list available;
+  for (cpu::GemmIsa isa : cpu::gemm_isas_available()) available.append(cpu::gemm_isa_name(isa));
+  const cpu::GemmIsa isa = cpu::gemm_isa();
+  const cpu::GemmBlocking b = cpu::gemm_blocking(isa);
+  return make_dict("name", cpu::gemm_isa_name(isa), "available", available, "kc", b.kc, "mc", b.mc, "nc", b.nc);
+}
+
 py::dict cpu_info() {
   py::list features;
   __builtin_cpu_init();
@@ -122,7 +133,7 @@ py::dict cpu_info() {
                    "features", features, "l1d_cache_bytes", cache(_SC_LEVEL1_DCACHE_SIZE),
                    "l2_cache_bytes", cache(_SC_LEVEL2_CACHE_SIZE), "l3_cache_bytes", cache(_SC_LEVEL3_CACHE_SIZE),
                    "memory_total_bytes", static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE),
-                   "openmp_threads", openmp_threads, "blas", vendor_blas_dict());
+                   "openmp_threads", openmp_threads, "blas", vendor_blas_dict(), "gemm_isa", gemm_isa_dict());
 }
 
 std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
