@@ -172,6 +172,26 @@ def test_default_version_is_chunked(rng):
     assert relative_error(y, ref_y) <= TOL and relative_error(h, ref_h) <= TOL
 
 
+@pytest.mark.parametrize("with_h0", [False, True], ids=["zero-h0", "h0"])
+def test_reference_in_float64(rng, with_h0):
+    # v1 on float64 storage: the float32 v1's result on the same values to ~1e-6 (its output
+    # rounding), the NumPy loop to 1e-12; float64 picks v1 by default and v2 refuses it by name.
+    x, a, b, c, h0 = make_inputs(rng, 2, 37, 3, 5, with_h0)
+    args64 = [None if t is None else t.astype(np.float64) for t in (x, a, b, c, h0)]
+    y64, h64 = bs.ops.selective_scan(*args64, impl="v1")
+    y32, h32 = bs.ops.selective_scan(x, a, b, c, h0, impl="v1")
+    assert y64.dtype == np.float64 and h64.dtype == np.float64
+    ref_y, ref_h = reference(x, a, b, c, h0)
+    assert relative_error(y64, ref_y) <= 1e-12 and relative_error(h64, ref_h) <= 1e-12
+    assert relative_error(y64, y32) <= 1e-6 and relative_error(h64, h32) <= 1e-6
+    y, h = bs.ops.selective_scan(*args64)
+    np.testing.assert_array_equal(y, y64)
+    with pytest.raises(bs.BenchsuiteError, match="float64"):
+        bs.ops.selective_scan(*args64, impl="v2")
+    with pytest.raises(bs.InvalidArgumentError, match="selective_scan: a is .*float32.* but x is .*float64"):
+        bs.ops.selective_scan(args64[0], a, *args64[2:])
+
+
 def test_argument_errors(rng):
     x, a, b, c, h0 = make_inputs(rng, 2, 8, 4, 16, True)
     scan = bs.ops.selective_scan

@@ -1,5 +1,6 @@
 // CPU kernels of the mixture-of-experts family (formulas in moe.h): references in plain
-// loops, and the grouped GEMM through the blocked GEMM per expert segment.
+// loops (float32 or float64 storage, double math), and the grouped GEMM through the blocked
+// GEMM per expert segment.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -10,11 +11,12 @@
 
 namespace benchsuite::cpu {
 
-void topk_gate_reference(const float* logits, float* weights, int64_t* indices, int64_t tokens, int64_t experts,
+template <class T>
+void topk_gate_reference(const T* logits, T* weights, int64_t* indices, int64_t tokens, int64_t experts,
                          int64_t k) {
   std::vector<int64_t> order(static_cast<size_t>(experts));
   for (int64_t t = 0; t < tokens; ++t) {
-    const float* row = logits + t * experts;
+    const T* row = logits + t * experts;
     std::iota(order.begin(), order.end(), 0);
     // Descending logit, the lower index first on ties (torch.topk's order on CPU).
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return row[a] > row[b]; });
@@ -23,24 +25,26 @@ void topk_gate_reference(const float* logits, float* weights, int64_t* indices, 
     for (int64_t j = 0; j < k; ++j) total += std::exp(static_cast<double>(row[order[j]]) - top);
     for (int64_t j = 0; j < k; ++j) {
       indices[t * k + j] = order[j];
-      weights[t * k + j] = static_cast<float>(std::exp(static_cast<double>(row[order[j]]) - top) / total);
+      weights[t * k + j] = static_cast<T>(std::exp(static_cast<double>(row[order[j]]) - top) / total);
     }
   }
 }
 
-void topk_gate_backward_reference(const float* dweights, const float* weights, const int64_t* indices, float* dlogits,
+template <class T>
+void topk_gate_backward_reference(const T* dweights, const T* weights, const int64_t* indices, T* dlogits,
                                   int64_t tokens, int64_t experts, int64_t k) {
-  std::fill(dlogits, dlogits + tokens * experts, 0.0f);
+  std::fill(dlogits, dlogits + tokens * experts, T(0));
   for (int64_t t = 0; t < tokens; ++t) {
     double dot = 0;  // softmax backward over the chosen k: w_j (g_j - sum_i w_i g_i)
     for (int64_t j = 0; j < k; ++j) dot += static_cast<double>(weights[t * k + j]) * dweights[t * k + j];
     for (int64_t j = 0; j < k; ++j)
       dlogits[t * experts + indices[t * k + j]] =
-          static_cast<float>(static_cast<double>(weights[t * k + j]) * (dweights[t * k + j] - dot));
+          static_cast<T>(static_cast<double>(weights[t * k + j]) * (dweights[t * k + j] - dot));
   }
 }
 
-void moe_permute_reference(const float* x, const int64_t* indices, float* xs, int64_t* order, int64_t* offsets,
+template <class T>
+void moe_permute_reference(const T* x, const int64_t* indices, T* xs, int64_t* order, int64_t* offsets,
                            int64_t tokens, int64_t width, int64_t experts, int64_t k) {
   // A stable counting sort of the assignments by expert.
   std::fill(offsets, offsets + experts + 1, 0);
@@ -54,15 +58,17 @@ void moe_permute_reference(const float* x, const int64_t* indices, float* xs, in
   }
 }
 
-void moe_permute_backward_reference(const float* dxs, const int64_t* order, float* dx, int64_t tokens, int64_t width,
+template <class T>
+void moe_permute_backward_reference(const T* dxs, const int64_t* order, T* dx, int64_t tokens, int64_t width,
                                     int64_t k) {
   std::vector<double> acc(static_cast<size_t>(tokens * width), 0.0);
   for (int64_t row = 0; row < tokens * k; ++row)
     for (int64_t c = 0; c < width; ++c) acc[(order[row] / k) * width + c] += dxs[row * width + c];
-  for (int64_t i = 0; i < tokens * width; ++i) dx[i] = static_cast<float>(acc[i]);
+  for (int64_t i = 0; i < tokens * width; ++i) dx[i] = static_cast<T>(acc[i]);
 }
 
-void grouped_matmul_reference(const float* xs, const int64_t* offsets, const float* w, float* ys, int64_t experts,
+template <class T>
+void grouped_matmul_reference(const T* xs, const int64_t* offsets, const T* w, T* ys, int64_t experts,
                               int64_t kdim, int64_t mdim) {
   for (int64_t e = 0; e < experts; ++e)
     for (int64_t r = offsets[e]; r < offsets[e + 1]; ++r)
@@ -70,7 +76,7 @@ void grouped_matmul_reference(const float* xs, const int64_t* offsets, const flo
         double sum = 0;
         for (int64_t q = 0; q < kdim; ++q)
           sum += static_cast<double>(xs[r * kdim + q]) * w[(e * kdim + q) * mdim + m];
-        ys[r * mdim + m] = static_cast<float>(sum);
+        ys[r * mdim + m] = static_cast<T>(sum);
       }
 }
 
@@ -83,7 +89,8 @@ void grouped_matmul_blocked(const float* xs, const int64_t* offsets, const float
   }
 }
 
-void grouped_matmul_weight_grad_reference(const float* xs, const float* dys, const int64_t* offsets, float* dw,
+template <class T>
+void grouped_matmul_weight_grad_reference(const T* xs, const T* dys, const int64_t* offsets, T* dw,
                                           int64_t experts, int64_t kdim, int64_t mdim, bool out_in) {
   for (int64_t e = 0; e < experts; ++e)
     for (int64_t q = 0; q < kdim; ++q)
@@ -91,11 +98,12 @@ void grouped_matmul_weight_grad_reference(const float* xs, const float* dys, con
         double sum = 0;
         for (int64_t r = offsets[e]; r < offsets[e + 1]; ++r)
           sum += static_cast<double>(xs[r * kdim + q]) * dys[r * mdim + m];
-        dw[out_in ? (e * mdim + m) * kdim + q : (e * kdim + q) * mdim + m] = static_cast<float>(sum);
+        dw[out_in ? (e * mdim + m) * kdim + q : (e * kdim + q) * mdim + m] = static_cast<T>(sum);
       }
 }
 
-void moe_unpermute_reference(const float* ys, const int64_t* order, const float* weights, float* out, int64_t tokens,
+template <class T>
+void moe_unpermute_reference(const T* ys, const int64_t* order, const T* weights, T* out, int64_t tokens,
                              int64_t width, int64_t k) {
   std::vector<int64_t> row_of(static_cast<size_t>(tokens * k));
   for (int64_t row = 0; row < tokens * k; ++row) row_of[order[row]] = row;
@@ -103,21 +111,39 @@ void moe_unpermute_reference(const float* ys, const int64_t* order, const float*
     for (int64_t c = 0; c < width; ++c) {
       double sum = 0;  // the token's k contributions in slot order
       for (int64_t j = 0; j < k; ++j) sum += static_cast<double>(weights[t * k + j]) * ys[row_of[t * k + j] * width + c];
-      out[t * width + c] = static_cast<float>(sum);
+      out[t * width + c] = static_cast<T>(sum);
     }
 }
 
-void moe_unpermute_backward_reference(const float* dout, const float* ys, const int64_t* order, const float* weights,
-                                      float* dys, float* dweights, int64_t tokens, int64_t width, int64_t k) {
+template <class T>
+void moe_unpermute_backward_reference(const T* dout, const T* ys, const int64_t* order, const T* weights,
+                                      T* dys, T* dweights, int64_t tokens, int64_t width, int64_t k) {
   for (int64_t row = 0; row < tokens * k; ++row) {
     const int64_t a = order[row], t = a / k;
     double dot = 0;
     for (int64_t c = 0; c < width; ++c) {
-      dys[row * width + c] = static_cast<float>(static_cast<double>(weights[a]) * dout[t * width + c]);
+      dys[row * width + c] = static_cast<T>(static_cast<double>(weights[a]) * dout[t * width + c]);
       dot += static_cast<double>(dout[t * width + c]) * ys[row * width + c];
     }
-    dweights[a] = static_cast<float>(dot);
+    dweights[a] = static_cast<T>(dot);
   }
 }
+
+// The references on float32 and float64 storage (the math is double either way).
+#define BENCHSUITE_MOE_REFERENCES(T)                                                                                 \
+  template void topk_gate_reference(const T*, T*, int64_t*, int64_t, int64_t, int64_t);                            \
+  template void topk_gate_backward_reference(const T*, const T*, const int64_t*, T*, int64_t, int64_t, int64_t);   \
+  template void moe_permute_reference(const T*, const int64_t*, T*, int64_t*, int64_t*, int64_t, int64_t, int64_t, \
+                                      int64_t);                                                                    \
+  template void moe_permute_backward_reference(const T*, const int64_t*, T*, int64_t, int64_t, int64_t);          \
+  template void grouped_matmul_reference(const T*, const int64_t*, const T*, T*, int64_t, int64_t, int64_t);      \
+  template void grouped_matmul_weight_grad_reference(const T*, const T*, const int64_t*, T*, int64_t, int64_t,    \
+                                                     int64_t, bool);                                               \
+  template void moe_unpermute_reference(const T*, const int64_t*, const T*, T*, int64_t, int64_t, int64_t);       \
+  template void moe_unpermute_backward_reference(const T*, const T*, const int64_t*, const T*, T*, T*, int64_t,   \
+                                                 int64_t, int64_t);
+BENCHSUITE_MOE_REFERENCES(float)
+BENCHSUITE_MOE_REFERENCES(double)
+#undef BENCHSUITE_MOE_REFERENCES
 
 }  // namespace benchsuite::cpu

@@ -24,28 +24,36 @@
 
 namespace benchsuite {
 
-// float32 / int64 (indices, order, offsets), contiguous.
+// T = float or double (the references: double math, float32 or float64 storage; the
+// blocked kernel is float32 only) / int64 (indices, order, offsets), contiguous.
 namespace cpu {
-void topk_gate_reference(const float* logits, float* weights, int64_t* indices, int64_t tokens, int64_t experts,
-                         int64_t k);
-void topk_gate_backward_reference(const float* dweights, const float* weights, const int64_t* indices, float* dlogits,
+template <class T>
+void topk_gate_reference(const T* logits, T* weights, int64_t* indices, int64_t tokens, int64_t experts, int64_t k);
+template <class T>
+void topk_gate_backward_reference(const T* dweights, const T* weights, const int64_t* indices, T* dlogits,
                                   int64_t tokens, int64_t experts, int64_t k);
-void moe_permute_reference(const float* x, const int64_t* indices, float* xs, int64_t* order, int64_t* offsets,
+template <class T>
+void moe_permute_reference(const T* x, const int64_t* indices, T* xs, int64_t* order, int64_t* offsets,
                            int64_t tokens, int64_t width, int64_t experts, int64_t k);
-void moe_permute_backward_reference(const float* dxs, const int64_t* order, float* dx, int64_t tokens, int64_t width,
+template <class T>
+void moe_permute_backward_reference(const T* dxs, const int64_t* order, T* dx, int64_t tokens, int64_t width,
                                     int64_t k);
 // ys = xs W[e] per expert segment; w [E, K, M].
-void grouped_matmul_reference(const float* xs, const int64_t* offsets, const float* w, float* ys, int64_t experts,
-                              int64_t kdim, int64_t mdim);  // double sums
+template <class T>
+void grouped_matmul_reference(const T* xs, const int64_t* offsets, const T* w, T* ys, int64_t experts, int64_t kdim,
+                              int64_t mdim);  // double sums
 void grouped_matmul_blocked(const float* xs, const int64_t* offsets, const float* w, float* ys, int64_t experts,
                             int64_t kdim, int64_t mdim);    // the blocked GEMM per segment
 // dw [E, K, M] = xs_e^T dys_e, or [E, M, K] (its transpose) when out_in.
-void grouped_matmul_weight_grad_reference(const float* xs, const float* dys, const int64_t* offsets, float* dw,
-                                          int64_t experts, int64_t kdim, int64_t mdim, bool out_in);
-void moe_unpermute_reference(const float* ys, const int64_t* order, const float* weights, float* out, int64_t tokens,
+template <class T>
+void grouped_matmul_weight_grad_reference(const T* xs, const T* dys, const int64_t* offsets, T* dw, int64_t experts,
+                                          int64_t kdim, int64_t mdim, bool out_in);
+template <class T>
+void moe_unpermute_reference(const T* ys, const int64_t* order, const T* weights, T* out, int64_t tokens,
                              int64_t width, int64_t k);
-void moe_unpermute_backward_reference(const float* dout, const float* ys, const int64_t* order, const float* weights,
-                                      float* dys, float* dweights, int64_t tokens, int64_t width, int64_t k);
+template <class T>
+void moe_unpermute_backward_reference(const T* dout, const T* ys, const int64_t* order, const T* weights, T* dys,
+                                      T* dweights, int64_t tokens, int64_t width, int64_t k);
 }  // namespace cpu
 
 // Device pointers, float32 / int64, contiguous; the same arrays as the CPU references.

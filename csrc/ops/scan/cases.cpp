@@ -3,6 +3,7 @@
 // y and h_last against the sequential CPU reference.
 #include <cmath>
 
+#include "core/dtype.h"
 #include "core/error.h"
 #include "harness/case_helpers.h"
 #include "ops/scan/scan.h"
@@ -72,13 +73,13 @@ class SelectiveScanCase : public CaseInstance {
   // discretisation exp(delta * A) makes them, with delta = softplus(.) and A = -1.
   Tensor decays(const Shape& shape, uint64_t seed) const {
     Tensor t = random_input(shape, dtype_, kHost, seed);
-    float* v = t.data<float>();
+    void* v = t.data_ptr();
     const int64_t n = t.numel();
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
     for (int64_t i = 0; i < n; ++i) {
-      const double z = v[i];
+      const double z = load_as(v, dtype_, i);
       const double softplus = z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
-      v[i] = static_cast<float>(std::exp(-softplus));
+      store_as(v, dtype_, i, std::exp(-softplus));
     }
     return t;
   }

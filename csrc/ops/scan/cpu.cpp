@@ -1,5 +1,5 @@
-// CPU selective scan: the sequential reference (double accumulation) and the three-pass
-// chunked scan over OpenMP. Shapes and the recurrence are in ops/scan/scan.h.
+// CPU selective scan: the sequential reference (double accumulation, float32 or float64
+// storage) and the three-pass chunked scan over OpenMP. Shapes and the recurrence are in ops/scan/scan.h.
 #include "ops/scan/scan.h"
 
 #include <algorithm>
@@ -15,8 +15,9 @@ constexpr int64_t kBlockFloats = 512;
 int64_t chunk_count(int64_t seq_len, int64_t chunk) { return (seq_len + chunk - 1) / chunk; }
 }  // namespace
 
-void selective_scan_reference(const float* x, const float* a, const float* b, const float* c, const float* h0,
-                              float* y, float* h_last, int64_t batch, int64_t seq_len, int64_t dim, int64_t state) {
+template <class T>
+void selective_scan_reference(const T* x, const T* a, const T* b, const T* c, const T* h0, T* y, T* h_last,
+                              int64_t batch, int64_t seq_len, int64_t dim, int64_t state) {
   std::vector<double> h(static_cast<size_t>(state));
   for (int64_t bb = 0; bb < batch; ++bb) {
     for (int64_t d = 0; d < dim; ++d) {
@@ -25,18 +26,23 @@ void selective_scan_reference(const float* x, const float* a, const float* b, co
       for (int64_t t = 0; t < seq_len; ++t) {
         const int64_t row = (bb * seq_len + t) * dim + d;  // (b, t, d)
         const double xv = x[row];
-        const float *at = a + row * state, *bt = b + row * state, *ct = c + (bb * seq_len + t) * state;
+        const T *at = a + row * state, *bt = b + row * state, *ct = c + (bb * seq_len + t) * state;
         double acc = 0;
         for (int64_t n = 0; n < state; ++n) {
           h[n] = at[n] * h[n] + bt[n] * xv;
           acc += ct[n] * h[n];
         }
-        y[row] = static_cast<float>(acc);
+        y[row] = static_cast<T>(acc);
       }
-      for (int64_t n = 0; n < state; ++n) h_last[hs + n] = static_cast<float>(h[n]);
+      for (int64_t n = 0; n < state; ++n) h_last[hs + n] = static_cast<T>(h[n]);
     }
   }
 }
+
+template void selective_scan_reference(const float*, const float*, const float*, const float*, const float*, float*,
+                                       float*, int64_t, int64_t, int64_t, int64_t);
+template void selective_scan_reference(const double*, const double*, const double*, const double*, const double*,
+                                       double*, double*, int64_t, int64_t, int64_t, int64_t);
 
 int64_t selective_scan_chunked_workspace(int64_t batch, int64_t seq_len, int64_t dim, int64_t state, int64_t chunk) {
   return 2 * batch * chunk_count(seq_len, chunk) * dim * state;

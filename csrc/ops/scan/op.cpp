@@ -22,10 +22,20 @@ float* w(const Tensor& t) { return t.data<float>(); }
 // v1 on either device is the sequential scan and needs no workspace; later versions are chunked.
 bool chunked(const OpVersion& v) { return v.version != "v1"; }
 
+// The reference on x's storage, float32 or float64 (every operand shares it).
+template <class T>
+void scan_reference_as(const Tensor& x, const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& h0,
+                       const Tensor& y, const Tensor& h_last) {
+  const Dims s = dims_of(x, c);
+  auto p = [](const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
+  cpu::selective_scan_reference(p(x), p(a), p(b), p(c), p(h0), p(y), p(h_last), s.batch, s.seq_len, s.dim, s.state);
+}
 void scan_cpu_v1(const Tensor& x, const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& h0, const Tensor& y,
                  const Tensor& h_last, const Tensor&, int64_t, StreamHandle) {
-  const Dims s = dims_of(x, c);
-  cpu::selective_scan_reference(f(x), f(a), f(b), f(c), f(h0), w(y), w(h_last), s.batch, s.seq_len, s.dim, s.state);
+  if (x.dtype() == DType::float64)
+    scan_reference_as<double>(x, a, b, c, h0, y, h_last);
+  else
+    scan_reference_as<float>(x, a, b, c, h0, y, h_last);
 }
 void scan_cpu_v2(const Tensor& x, const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& h0, const Tensor& y,
                  const Tensor& h_last, const Tensor& workspace, int64_t chunk, StreamHandle) {
@@ -59,7 +69,7 @@ BENCHSUITE_REGISTER_VERSIONS(scan) {
   const std::vector<DType> f32 = {DType::float32};
   table.add<SelectiveScanOp>(
       {"v1", "sequential reference: one (batch, channel) at a time down T, h and y sums in double", DeviceType::cpu,
-       f32, kReference},
+       {DType::float32, DType::float64}, kReference},
       scan_cpu_v1);
   table.add<SelectiveScanOp>({"v2",
                               "chunked: chunks of L steps scanned from h=0 over OpenMP, carries passed across chunks, "

@@ -21,9 +21,10 @@ namespace benchsuite {
 namespace cpu {
 
 // v1, the reference: one (batch, channel) at a time, straight down the time axis, with h
-// and the y sums accumulated in double.
-void selective_scan_reference(const float* x, const float* a, const float* b, const float* c, const float* h0,
-                              float* y, float* h_last, int64_t batch, int64_t seq_len, int64_t dim, int64_t state);
+// and the y sums accumulated in double; T = float or double (the float64 reference).
+template <class T>
+void selective_scan_reference(const T* x, const T* a, const T* b, const T* c, const T* h0, T* y, T* h_last,
+                              int64_t batch, int64_t seq_len, int64_t dim, int64_t state);
 
 // Floats of workspace selective_scan_chunked needs: two [B, ceil(T/L), D, N] arrays.
 int64_t selective_scan_chunked_workspace(int64_t batch, int64_t seq_len, int64_t dim, int64_t state, int64_t chunk);

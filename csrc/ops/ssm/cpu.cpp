@@ -1,4 +1,5 @@
-// CPU reference of the Mamba SSM core and its backward (formulas in ssm.h), in double.
+// CPU reference of the Mamba SSM core and its backward (formulas in ssm.h), in double on
+// float32 or float64 storage.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -12,8 +13,9 @@ double softplus(double v) { return v > 20.0 ? v : std::log1p(std::exp(v)); }
 double softplus_grad(double v) { return v > 20.0 ? 1.0 : 1.0 / (1.0 + std::exp(-v)); }
 }  // namespace
 
-void mamba_ssm_reference(const float* x, const float* dt, const float* a_log, const float* bm, const float* cm,
-                         const float* dv, float* y, int64_t batch, int64_t len, int64_t dim, int64_t state) {
+template <class T>
+void mamba_ssm_reference(const T* x, const T* dt, const T* a_log, const T* bm, const T* cm, const T* dv, T* y,
+                         int64_t batch, int64_t len, int64_t dim, int64_t state) {
   std::vector<double> h(static_cast<size_t>(state));
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t d = 0; d < dim; ++d) {
@@ -27,15 +29,15 @@ void mamba_ssm_reference(const float* x, const float* dt, const float* a_log, co
           h[n] = a * h[n] + delta * bm[row + n] * xi;
           out += h[n] * cm[row + n];
         }
-        y[i] = static_cast<float>(out);
+        y[i] = static_cast<T>(out);
       }
     }
 }
 
-void mamba_ssm_backward_reference(const float* dy, const float* x, const float* dt, const float* a_log,
-                                  const float* bm, const float* cm, const float* dv, float* dx, float* ddt,
-                                  float* da_log, float* dbm, float* dcm, float* ddv, int64_t batch, int64_t len,
-                                  int64_t dim, int64_t state) {
+template <class T>
+void mamba_ssm_backward_reference(const T* dy, const T* x, const T* dt, const T* a_log, const T* bm, const T* cm,
+                                  const T* dv, T* dx, T* ddt, T* da_log, T* dbm, T* dcm, T* ddv, int64_t batch,
+                                  int64_t len, int64_t dim, int64_t state) {
   std::vector<double> g_a(static_cast<size_t>(dim * state), 0.0), g_d(static_cast<size_t>(dim), 0.0);
   std::vector<double> g_b(static_cast<size_t>(batch * len * state), 0.0), g_c(g_b.size(), 0.0);
   std::vector<double> h(static_cast<size_t>((len + 1) * state)), g(static_cast<size_t>(state));
@@ -69,13 +71,24 @@ void mamba_ssm_backward_reference(const float* dy, const float* x, const float* 
           g_x += g[n] * delta * bm[row + n];
           g[n] *= a;
         }
-        dx[i] = static_cast<float>(g_x);
-        ddt[i] = static_cast<float>(g_delta * softplus_grad(dt[i]));
+        dx[i] = static_cast<T>(g_x);
+        ddt[i] = static_cast<T>(g_delta * softplus_grad(dt[i]));
       }
     }
-  for (size_t k = 0; k < g_a.size(); ++k) da_log[k] = static_cast<float>(g_a[k]);
-  for (int64_t d = 0; d < dim; ++d) ddv[d] = static_cast<float>(g_d[d]);
-  for (size_t k = 0; k < g_b.size(); ++k) dbm[k] = static_cast<float>(g_b[k]), dcm[k] = static_cast<float>(g_c[k]);
+  for (size_t k = 0; k < g_a.size(); ++k) da_log[k] = static_cast<T>(g_a[k]);
+  for (int64_t d = 0; d < dim; ++d) ddv[d] = static_cast<T>(g_d[d]);
+  for (size_t k = 0; k < g_b.size(); ++k) dbm[k] = static_cast<T>(g_b[k]), dcm[k] = static_cast<T>(g_c[k]);
 }
+
+template void mamba_ssm_reference(const float*, const float*, const float*, const float*, const float*, const float*,
+                                  float*, int64_t, int64_t, int64_t, int64_t);
+template void mamba_ssm_reference(const double*, const double*, const double*, const double*, const double*,
+                                  const double*, double*, int64_t, int64_t, int64_t, int64_t);
+template void mamba_ssm_backward_reference(const float*, const float*, const float*, const float*, const float*,
+                                           const float*, const float*, float*, float*, float*, float*, float*, float*,
+                                           int64_t, int64_t, int64_t, int64_t);
+template void mamba_ssm_backward_reference(const double*, const double*, const double*, const double*, const double*,
+                                           const double*, const double*, double*, double*, double*, double*, double*,
+                                           double*, int64_t, int64_t, int64_t, int64_t);
 
 }  // namespace benchsuite::cpu

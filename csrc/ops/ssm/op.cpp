@@ -6,19 +6,36 @@
 namespace benchsuite::ops {
 
 namespace {
+// The reference on the inputs' storage: float32 or float64 (all six share it).
+template <class T>
+void ssm_cpu_as(const std::vector<Tensor>& in, const Tensor& y) {
+  auto p = [](const Tensor& t) { return t.data<T>(); };
+  cpu::mamba_ssm_reference(p(in[0]), p(in[1]), p(in[2]), p(in[3]), p(in[4]), p(in[5]), p(y), in[0].size(0),
+                           in[0].size(1), in[0].size(2), in[2].size(1));
+}
+void ssm_cpu(const std::vector<Tensor>& in, const Tensor& y, StreamHandle) {
+  if (in[0].dtype() == DType::float64)
+    ssm_cpu_as<double>(in, y);
+  else
+    ssm_cpu_as<float>(in, y);
+}
+template <class T>
+void ssm_backward_cpu_as(const Tensor& dy, const std::vector<Tensor>& in, const std::vector<Tensor>& g) {
+  auto p = [](const Tensor& t) { return t.data<T>(); };
+  cpu::mamba_ssm_backward_reference(p(dy), p(in[0]), p(in[1]), p(in[2]), p(in[3]), p(in[4]), p(in[5]), p(g[0]),
+                                    p(g[1]), p(g[2]), p(g[3]), p(g[4]), p(g[5]), in[0].size(0), in[0].size(1),
+                                    in[0].size(2), in[2].size(1));
+}
+void ssm_backward_cpu(const Tensor& dy, const std::vector<Tensor>& in, const std::vector<Tensor>& g, StreamHandle) {
+  if (in[0].dtype() == DType::float64)
+    ssm_backward_cpu_as<double>(dy, in, g);
+  else
+    ssm_backward_cpu_as<float>(dy, in, g);
+}
+#ifdef BENCHSUITE_WITH_CUDA
 const float* f(const Tensor& t) { return t.data<float>(); }
 float* w(const Tensor& t) { return t.data<float>(); }
 
-void ssm_cpu(const std::vector<Tensor>& in, const Tensor& y, StreamHandle) {
-  cpu::mamba_ssm_reference(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(y), in[0].size(0),
-                           in[0].size(1), in[0].size(2), in[2].size(1));
-}
-void ssm_backward_cpu(const Tensor& dy, const std::vector<Tensor>& in, const std::vector<Tensor>& g, StreamHandle) {
-  cpu::mamba_ssm_backward_reference(f(dy), f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(g[0]),
-                                    w(g[1]), w(g[2]), w(g[3]), w(g[4]), w(g[5]), in[0].size(0), in[0].size(1),
-                                    in[0].size(2), in[2].size(1));
-}
-#ifdef BENCHSUITE_WITH_CUDA
 void ssm_cuda(const std::vector<Tensor>& in, const Tensor& y, StreamHandle s) {
   make_current(y);
   cuda::mamba_ssm_f32(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), f(in[5]), w(y), in[0].size(0),
@@ -39,11 +56,13 @@ const char* const kNames[] = {"x", "dt", "A_log", "B", "C", "D"};
 
 BENCHSUITE_REGISTER_VERSIONS(ssm) {
   const std::vector<DType> f32 = {DType::float32};
+  // The CPU references also take float64 (double storage end to end, for finite differences).
+  const std::vector<DType> ref = {DType::float32, DType::float64};
   table.add<MambaSsmOp>({"v1", "reference: one (batch, channel) at a time down the sequence, double", DeviceType::cpu,
-                         f32, kReference | kDefault},
+                         ref, kReference | kDefault},
                         ssm_cpu);
   table.add<MambaSsmBackwardOp>(
-      {"v1", "reference: states recomputed, the recurrence run in reverse, double", DeviceType::cpu, f32,
+      {"v1", "reference: states recomputed, the recurrence run in reverse, double", DeviceType::cpu, ref,
        kReference | kDefault},
       ssm_backward_cpu);
 #ifdef BENCHSUITE_WITH_CUDA
@@ -60,10 +79,12 @@ BENCHSUITE_REGISTER_VERSIONS(ssm) {
 
 void check_mamba_ssm_args(const std::vector<Tensor>& in) {
   BENCHSUITE_CHECK_ARG(in.size() == 6, "mamba_ssm: takes x, dt, A_log, B, C, D (6 tensors), got ", in.size());
-  for (size_t i = 0; i < 6; ++i)
-    BENCHSUITE_CHECK_ARG(in[i].dtype() == DType::float32 && in[i].device() == in[0].device(), "mamba_ssm: ",
-                         kNames[i], " is ", in[i].describe(), ", must be float32 on x's device (",
-                         in[0].device().str(), ")");
+  BENCHSUITE_CHECK_ARG(is_full_precision(in[0].dtype()), "mamba_ssm: x is ", in[0].describe(),
+                       ", must be float32 or float64");
+  for (size_t i = 1; i < 6; ++i)
+    BENCHSUITE_CHECK_ARG(in[i].dtype() == in[0].dtype() && in[i].device() == in[0].device(), "mamba_ssm: ",
+                         kNames[i], " is ", in[i].describe(), ", must be ", dtype_name(in[0].dtype()),
+                         " on x's device (", in[0].device().str(), ")");
   BENCHSUITE_CHECK_ARG(in[0].ndim() == 3, "mamba_ssm: x is ", in[0].describe(), ", must be [batch, len, dim]");
   const int64_t b = in[0].size(0), t = in[0].size(1), d = in[0].size(2);
   BENCHSUITE_CHECK_ARG(in[2].ndim() == 2 && in[2].size(0) == d, "mamba_ssm: A_log is ", in[2].describe(),
@@ -80,7 +101,7 @@ Tensor mamba_ssm(const std::vector<Tensor>& in, const std::string& impl) {
   const OpVersion& v = select_version(MambaSsmOp::name, in[0].device(), in[0].dtype(), impl);
   std::vector<Tensor> c;
   for (const Tensor& t : in) c.push_back(t.contiguous());
-  Tensor y = Tensor::empty(in[0].shape(), DType::float32, in[0].device());
+  Tensor y = Tensor::empty(in[0].shape(), in[0].dtype(), in[0].device());
   v.fn<MambaSsmSignature>()(c, y, nullptr);
   return y;
 }
@@ -88,13 +109,13 @@ Tensor mamba_ssm(const std::vector<Tensor>& in, const std::string& impl) {
 std::vector<Tensor> mamba_ssm_backward(const Tensor& dy, const std::vector<Tensor>& in, const std::string& impl) {
   check_mamba_ssm_args(in);
   check_same_device("mamba_ssm_backward", "dy", dy, "x", in[0]);
-  BENCHSUITE_CHECK_ARG(dy.dtype() == DType::float32 && dy.shape() == in[0].shape(), "mamba_ssm_backward: dy is ",
-                       dy.describe(), ", must be x's ", shape_str(in[0].shape()));
+  BENCHSUITE_CHECK_ARG(dy.dtype() == in[0].dtype() && dy.shape() == in[0].shape(), "mamba_ssm_backward: dy is ",
+                       dy.describe(), ", must be x's ", dtype_name(in[0].dtype()), " ", shape_str(in[0].shape()));
   const OpVersion& v = select_version(MambaSsmBackwardOp::name, in[0].device(), in[0].dtype(), impl);
   std::vector<Tensor> c, grads;
   for (const Tensor& t : in) {
     c.push_back(t.contiguous());
-    grads.push_back(Tensor::empty(t.shape(), DType::float32, t.device()));
+    grads.push_back(Tensor::empty(t.shape(), t.dtype(), t.device()));
   }
   v.fn<MambaSsmBackwardSignature>()(dy.contiguous(), c, grads, nullptr);
   return grads;

@@ -17,13 +17,14 @@
 
 namespace benchsuite {
 
-namespace cpu {  // float32, contiguous; double accumulation
-void mamba_ssm_reference(const float* x, const float* dt, const float* a_log, const float* bm, const float* cm,
-                         const float* dv, float* y, int64_t batch, int64_t len, int64_t dim, int64_t state);
-void mamba_ssm_backward_reference(const float* dy, const float* x, const float* dt, const float* a_log,
-                                  const float* bm, const float* cm, const float* dv, float* dx, float* ddt,
-                                  float* da_log, float* dbm, float* dcm, float* ddv, int64_t batch, int64_t len,
-                                  int64_t dim, int64_t state);
+namespace cpu {  // T = float or double storage, contiguous; double accumulation
+template <class T>
+void mamba_ssm_reference(const T* x, const T* dt, const T* a_log, const T* bm, const T* cm, const T* dv, T* y,
+                         int64_t batch, int64_t len, int64_t dim, int64_t state);
+template <class T>
+void mamba_ssm_backward_reference(const T* dy, const T* x, const T* dt, const T* a_log, const T* bm, const T* cm,
+                                  const T* dv, T* dx, T* ddt, T* da_log, T* dbm, T* dcm, T* ddv, int64_t batch,
+                                  int64_t len, int64_t dim, int64_t state);
 }  // namespace cpu
 
 namespace cuda {  // device pointers, float32, contiguous; fp32 math
@@ -47,7 +48,8 @@ using MambaSsmBackwardSignature = void(const Tensor& dy, const std::vector<Tenso
 BENCHSUITE_OP(MambaSsmOp, "mamba_ssm", MambaSsmSignature);
 BENCHSUITE_OP(MambaSsmBackwardOp, "mamba_ssm_backward", MambaSsmBackwardSignature);
 
-// invalid_argument naming the input whose shape or dtype is off.
+// invalid_argument naming the input whose shape or dtype is off: all six float32, or all
+// float64 (the CPU reference only).
 void check_mamba_ssm_args(const std::vector<Tensor>& in);
 Tensor mamba_ssm(const std::vector<Tensor>& in, const std::string& impl = "");
 std::vector<Tensor> mamba_ssm_backward(const Tensor& dy, const std::vector<Tensor>& in, const std::string& impl = "");
