@@ -9,9 +9,10 @@ import benchsuite as bs
 
 def main() -> None:
     ops: "OrderedDict[str, dict[str, list[str]]]" = OrderedDict()
+    every = {d for v in bs.ops.versions(op="fill") for d in v["dtypes"]}  # fill takes every dtype
     for v in bs.ops.versions():
         entry = ops.setdefault(v["op"], {"cpu": [], "cuda": []})
-        dtypes = ("" if v["dtypes"] == ["float32"] else " (all dtypes)" if len(v["dtypes"]) == 7
+        dtypes = ("" if v["dtypes"] == ["float32"] else " (all dtypes)" if set(v["dtypes"]) == every
                   else f" ({', '.join(v['dtypes'])})")
         entry[v["device"]].append(f"**{v['version']}**{' (reference)' if v['reference'] else ''}: "
                                   f"{v['description']}{dtypes}")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import benchsuite as bs
+from benchsuite import _core
 
 from op_helpers import on_device, relative_error, to_host
 
@@ -186,3 +187,50 @@ def test_cpu_v2_few_rows(rng, m, n, k):
     b = rng.standard_normal((k, n)).astype(np.float32)
     c = bs.ops.matmul(a, b, impl="v2")
     assert relative_error(c, a.astype(np.float64) @ b) < 1e-5
+
+
+# ---- the fp32 GEMM's instruction sets (chosen once per process: each in a child process) ----
+
+_ISA_CHECK = """
+import json, numpy as np, benchsuite as bs
+from benchsuite import _core
+rng = np.random.default_rng(7)
+errors = []
+# edges of every ISA's tile (4x8, 6x16, 12x32) and blocking (kc 128..512, mc 96), decode rows
+for m, n, k in [(1, 1, 1), (2, 3, 5), (7, 33, 17), (9, 65, 31), (13, 100, 300), (97, 129, 257),
+                (200, 300, 129), (511, 97, 1025), (8, 4099, 3), (1, 1027, 7), (3, 6, 1000)]:
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    ref = a.astype(np.float64) @ b
+    errors.append(float(np.linalg.norm(bs.ops.matmul(a, b, impl="v2") - ref) / np.linalg.norm(ref)))
+print(json.dumps({"isa": _core.cpu_info()["gemm_isa"], "worst": max(errors)}))
+"""
+
+
+def _run_isa(isa: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _ISA_CHECK], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "BENCHSUITE_CPU_ISA": isa})
+
+
+def test_every_gemm_isa_this_cpu_has_matches_float64():
+    """Each build of the fp32 GEMM the CPU can run (so a wheel built here runs on an AVX2-only or
+    older x86-64 too) against NumPy float64 at shapes across its tile and blocking edges."""
+    info = _core.cpu_info()["gemm_isa"]
+    assert info["name"] == info["available"][-1] or os.environ.get("BENCHSUITE_CPU_ISA")
+    assert info["available"][0] == "generic" and info["kc"] > 0 and info["mc"] > 0 and info["nc"] > 0
+    for isa in info["available"]:
+        out = _run_isa(isa)
+        assert out.returncode == 0, out.stderr
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        assert got["isa"]["name"] == isa
+        assert got["worst"] < 1e-5, (isa, got)
+
+
+def test_an_isa_that_is_unknown_or_missing_is_named():
+    out = _run_isa("avx9")
+    assert out.returncode != 0
+    assert "BENCHSUITE_CPU_ISA='avx9' is not an instruction set (expected one of generic, avx2, avx512)" in out.stderr
+    missing = [i for i in ("avx2", "avx512") if i not in _core.cpu_info()["gemm_isa"]["available"]]
+    if missing:
+        out = _run_isa(missing[0])
+        assert out.returncode != 0 and f"BENCHSUITE_CPU_ISA={missing[0]}: this CPU does not have it" in out.stderr
