@@ -24,7 +24,7 @@ double* wd(const Tensor& t) { return t.data<double>(); }
 // ---- CPU ----------------------------------------------------------------------------------
 // float32 calls the fp32 kernels directly. float16/bfloat16 go through them a block of rows
 // at a time (ops/fp32_blocks.h): inputs widened to fp32 scratch, outputs rounded back once;
-// the saved statistics (mean, rstd) are float32 for every dtype and used in place;
+// the saved statistics (mean, rstd) are float32 for these dtypes and used in place;
 // gamma/beta (the input's dtype) are widened once. The references (parallel=false) see
 // the whole tensor as one block; float64 (the references only) runs their double kernels on
 // the tensors in place, statistics in float64. The fp32 paths take eps rounded to float.
