@@ -6,12 +6,14 @@ from collections import OrderedDict
 
 import benchsuite as bs
 
+ALL_DTYPES = {"float32", "float16", "bfloat16", "int8", "int32", "int64", "uint8", "float64"}
+
 
 def main() -> None:
     ops: "OrderedDict[str, dict[str, list[str]]]" = OrderedDict()
     for v in bs.ops.versions():
         entry = ops.setdefault(v["op"], {"cpu": [], "cuda": []})
-        dtypes = ("" if v["dtypes"] == ["float32"] else " (all dtypes)" if len(v["dtypes"]) == 7
+        dtypes = ("" if v["dtypes"] == ["float32"] else " (all dtypes)" if set(v["dtypes"]) == ALL_DTYPES
                   else f" ({', '.join(v['dtypes'])})")
         entry[v["device"]].append(f"**{v['version']}**{' (reference)' if v['reference'] else ''}: "
                                   f"{v['description']}{dtypes}")
