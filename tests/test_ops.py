@@ -926,3 +926,82 @@ def test_low_precision_outputs_round_to_nearest_even(rng, device, dtype):
     got = as_f64(bs.ops.add(make_input(a, dtype, device), make_input(b, dtype, device)))
     want = exact.astype(np.float16) if dtype == "float16" else bf16_round(exact)
     np.testing.assert_array_equal(got, want.astype(np.float64))
+
+
+# ---- float64: the CPU references (v1) in double end to end -----------------------------------
+# What the finite-difference gradient checks run on (tests/test_autograd.py): each op's v1 on
+# float64 input keeps double storage (saved statistics too), agrees with NumPy's double formula
+# to 1e-12 and with the same v1 on the same values in float32 to float precision; the other
+# versions refuse float64 by name.
+
+def _f64_vs_f32(fn, *arrays, **kwargs):
+    """fn(*arrays) in float64 and in float32 (the same values), both on v1, as float64 lists."""
+    outs64 = fn(*arrays, impl="v1", **kwargs)
+    outs32 = fn(*(a.astype(np.float32) for a in arrays), impl="v1", **kwargs)
+    outs64, outs32 = (list(o) if isinstance(o, tuple) else [o] for o in (outs64, outs32))
+    for o64, o32 in zip(outs64, outs32):
+        assert np.asarray(o64).dtype == np.float64
+        assert relative_error(o64, np.asarray(o32, np.float64)) < 1e-6
+    return outs64
+
+
+def test_float64_norm_references(rng):
+    x = rng.standard_normal((5, 9)) * 2 + 1
+    g, b, dy = rng.standard_normal(9), rng.standard_normal(9), rng.standard_normal((5, 9))
+    y, mean, rstd = _f64_vs_f32(lambda *a, **k: bs.ops.layernorm(*a, return_stats=True, **k), x, g, b)
+    ref_y, ref_mean, ref_rstd = _layernorm64(x, g, b, 1e-5)
+    for got, want in ((y, ref_y), (mean, ref_mean), (rstd, ref_rstd)):
+        assert relative_error(got, want) < 1e-12
+    dx, dg, db = _f64_vs_f32(bs.ops.layernorm_backward, dy, x, g, mean, rstd)
+    xhat, gg = (x - ref_mean[:, None]) * ref_rstd[:, None], dy * g
+    exact_dx = ref_rstd[:, None] * (gg - gg.mean(-1, keepdims=True) - xhat * (gg * xhat).mean(-1, keepdims=True))
+    for got, want in ((dx, exact_dx), (dg, (dy * xhat).sum(0)), (db, dy.sum(0))):
+        assert relative_error(got, want) < 1e-12
+
+    y, rstd = _f64_vs_f32(lambda *a, **k: bs.ops.rmsnorm(*a, return_stats=True, **k), x, g)
+    ref_y, ref_rstd = _rmsnorm64(x, g, 1e-6)
+    assert relative_error(y, ref_y) < 1e-12 and relative_error(rstd, ref_rstd) < 1e-12
+    dx, dg = _f64_vs_f32(bs.ops.rmsnorm_backward, dy, x, g, rstd)
+    xhat = x * ref_rstd[:, None]
+    exact_dx = ref_rstd[:, None] * (gg - xhat * (gg * xhat).mean(-1, keepdims=True))
+    assert relative_error(dx, exact_dx) < 1e-12 and relative_error(dg, (dy * xhat).sum(0)) < 1e-12
+
+    # float64 picks v1 by default; the float32 statistics of another dtype are refused by name
+    assert np.asarray(bs.ops.layernorm(x, g, b)).dtype == np.float64
+    with pytest.raises(bs.UnsupportedError, match="layernorm v2 on cpu: dtype=float64 is not supported"):
+        bs.ops.layernorm(x, g, b, impl="v2")
+    with pytest.raises(bs.InvalidArgumentError, match="rstd is .*float32.* must be float64"):
+        bs.ops.rmsnorm_backward(dy, x, g, ref_rstd.astype(np.float32))
+
+
+def test_float64_softmax_and_sigmoid_references(rng):
+    x, dy = rng.standard_normal((4, 11)) * 3, rng.standard_normal((4, 11))
+    (y,) = _f64_vs_f32(bs.ops.softmax, x)
+    assert relative_error(y, _softmax64(x)) < 1e-12
+    (ly,) = _f64_vs_f32(bs.ops.log_softmax, x)
+    assert relative_error(ly, _log_softmax64(x)) < 1e-12
+    (dx,) = _f64_vs_f32(bs.ops.softmax_backward, y, dy)
+    assert relative_error(dx, y * (dy - (dy * y).sum(-1, keepdims=True))) < 1e-12
+    (dx,) = _f64_vs_f32(bs.ops.log_softmax_backward, ly, dy)
+    assert relative_error(dx, dy - np.exp(ly) * dy.sum(-1, keepdims=True)) < 1e-12
+    (s,) = _f64_vs_f32(bs.ops.sigmoid, x)
+    assert relative_error(s, 1 / (1 + np.exp(-x))) < 1e-12
+    (dx,) = _f64_vs_f32(bs.ops.sigmoid_backward, s, dy)
+    assert relative_error(dx, dy * s * (1 - s)) < 1e-12
+    for op in ("softmax", "log_softmax", "sigmoid"):
+        assert np.asarray(getattr(bs.ops, op)(x)).dtype == np.float64  # v1 by default
+        with pytest.raises(bs.UnsupportedError, match=f"{op} v2 on cpu: dtype=float64 is not supported"):
+            getattr(bs.ops, op)(x, impl="v2")
+
+
+def test_float64_dropout_reference_keeps_float32s_mask(rng):
+    x = rng.standard_normal((37, 29))  # never exactly 0: a zero output is a dropped element
+    y64 = np.asarray(bs._core.dropout(x, 0.3, 11, "v1"))
+    y32 = np.asarray(bs._core.dropout(x.astype(np.float32), 0.3, 11, "v1"))
+    assert y64.dtype == np.float64
+    np.testing.assert_array_equal(y64 != 0, y32 != 0)
+    np.testing.assert_array_equal(y64, np.where(y32 != 0, x * (1 / (1 - 0.3)), 0.0))
+    with pytest.raises(bs.UnsupportedError, match="dropout v2 on cpu: dtype=float64 is not supported"):
+        bs._core.dropout(x, 0.3, 11, "v2")
+    with pytest.raises(bs.InvalidArgumentError, match="dropout: x.dtype=float16 must be float32 or float64"):
+        bs._core.dropout(x.astype(np.float16), 0.3, 11)

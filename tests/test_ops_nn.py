@@ -23,7 +23,10 @@ def test_every_nn_op_has_versions_and_one_reference():
         cpu = bs.ops.versions(op, "cpu")
         assert [v["version"] for v in cpu] == ["v1", "v2"], op
         assert [v["reference"] for v in cpu] == [True, False], op
-        assert all(v["description"] and v["dtypes"] == ["float32"] for v in bs.ops.versions(op)), op
+        # float32; the CPU reference also float64 (double end to end, for the gradient checks)
+        assert all(v["description"] and v["dtypes"] == (["float32", "float64"] if v["reference"] and
+                                                        v["device"] == "cpu" else ["float32"])
+                   for v in bs.ops.versions(op)), op
         if bs.build_config()["cuda"]["enabled"]:
             assert versions(op, "cuda") == ["v1"], op
         assert callable(getattr(bs.ops, op))
@@ -501,3 +504,45 @@ def test_nn_case_parameter_errors():
         bs.measure("rope", batch=1, seq_len=2, heads=1, head_dim=7, settings=fast_settings())
     with pytest.raises(bs.InvalidArgumentError, match="vocab=0 must be >= 1"):
         bs.measure("embedding", vocab=0, dim=4, tokens=3, settings=fast_settings())
+
+
+# ---- float64: the CPU references (v1) in double end to end -----------------------------------------
+def test_float64_references(rng):
+    """Each nn op's v1 on float64 input: double outputs (losses too) that agree with the double
+    formulas above to 1e-12 and with the same v1 in float32 to float precision; v2 refuses float64."""
+    def both(fn, x, *rest, **kwargs):
+        out64 = np.asarray(fn(x, *rest, impl="v1", **kwargs))
+        out32 = np.asarray(fn(x.astype(np.float32), *rest, impl="v1", **kwargs))
+        assert out64.dtype == np.float64 and out32.dtype == np.float32
+        assert relative_error(out64, out32.astype(np.float64)) < 1e-6
+        return out64
+
+    weight, ids = rng.standard_normal((11, 6)), rng.integers(0, 11, (3, 5))
+    np.testing.assert_array_equal(both(bs.ops.embedding, weight, ids), weight[ids])
+    dout = rng.standard_normal((3, 5, 6))
+    assert relative_error(both(bs.ops.embedding_backward, dout, ids, 11), embedding_backward_ref(dout, ids, 11)) < 1e-12
+    logits, targets = rng.standard_normal((6, 9)) * 3, rng.integers(0, 9, 6)
+    targets[2] = -100
+    loss, rows = cross_entropy_ref(logits, targets)
+    assert abs(float(both(bs.ops.cross_entropy, logits, targets)) - loss) < 1e-12 * abs(loss)
+    assert relative_error(both(bs.ops.cross_entropy, logits, targets, reduction="none"), rows) < 1e-12
+    # dloss not representable in float32: the float64 reference takes it whole
+    got = np.asarray(bs.ops.cross_entropy_backward(logits, targets, dloss=0.1, impl="v1"))
+    assert relative_error(got, cross_entropy_backward_ref(logits, targets, dloss=0.1)) < 1e-12
+    x = rng.standard_normal((2, 7, 3, 8))
+    assert relative_error(both(bs.ops.rope, x, position_offset=5), rope_ref(x, 10000.0, 5)) < 1e-12
+    assert relative_error(both(bs.ops.rope_backward, x, position_offset=5), rope_ref(x, 10000.0, 5, inverse=True)) \
+        < 1e-12
+    for op, args in (("embedding", (weight, ids)), ("cross_entropy", (logits, targets)), ("rope", (x,))):
+        with pytest.raises(bs.UnsupportedError, match=f"{op} v2 on cpu: dtype=float64 is not supported"):
+            getattr(bs.ops, op)(*args, impl="v2")
+
+    # sinusoidal positions: a float64 graph's table is float64, the double formula to 1e-12
+    from benchsuite.models import Builder, Executor, layers
+    b = Builder("float64")
+    b.output(layers.sinusoidal_positions(b, b.input("ids", [2, 9], "int64"), 7), "p")
+    table = Executor(b.finish(), {}).run([np.zeros((2, 9), np.int64)])[0]
+    angle = np.arange(9)[:, None] / np.power(10000.0, 2 * (np.arange(7) // 2) / 7)[None, :]
+    assert table.dtype == np.float64
+    np.testing.assert_allclose(table, np.stack([np.where(np.arange(7) % 2 == 0, np.sin(angle), np.cos(angle))] * 2),
+                               rtol=0, atol=1e-14)

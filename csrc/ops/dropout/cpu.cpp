@@ -6,13 +6,16 @@
 
 namespace benchsuite::cpu {
 
-void dropout_reference(const float* x, float* y, int64_t n, double p, uint64_t seed) {
+template <class T>
+void dropout_reference(const T* x, T* y, int64_t n, double p, uint64_t seed) {
   const double scale = 1.0 / (1.0 - p);
   for (int64_t i = 0; i < n; ++i) {
     const bool keep = static_cast<double>(rng_uniform(seed, static_cast<uint64_t>(i), 0.0f, 1.0f)) >= p;
-    y[i] = keep ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
+    y[i] = keep ? static_cast<T>(static_cast<double>(x[i]) * scale) : T(0);
   }
 }
+template void dropout_reference(const float*, float*, int64_t, double, uint64_t);
+template void dropout_reference(const double*, double*, int64_t, double, uint64_t);
 
 void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed) {
   // In double so that x * scale rounds once, as the reference does.

@@ -2,7 +2,8 @@
 // from a counter-based Philox stream (core/rng.h) keyed by `seed`: element i's mask depends
 // only on (seed, i), so a run is reproducible for a seed, any thread can draw any element,
 // and the backward is the same op on dy with the same seed (dx = dy * keep / (1 - p)).
-// p = 0 copies; p must be in [0, 1).
+// p = 0 copies; p must be in [0, 1). float32; the CPU reference (v1) also float64, with the
+// same mask for a seed (only the kept values' precision differs).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,8 +30,9 @@ BENCHSUITE_HOST_DEVICE void dropout_block(const float* x, float* y, int64_t n, d
   }
 }
 
-namespace cpu {  // float32, [n]
-void dropout_reference(const float* x, float* y, int64_t n, double p, uint64_t seed);  // v1: one element at a time
+namespace cpu {  // float32 (the reference: T float or double), [n]
+template <class T>
+void dropout_reference(const T* x, T* y, int64_t n, double p, uint64_t seed);          // v1: one element at a time
 void dropout_f32(const float* x, float* y, int64_t n, double p, uint64_t seed);        // v2: a Philox block per 4, OpenMP
 }  // namespace cpu
 

@@ -10,7 +10,9 @@ namespace benchsuite::ops {
 namespace {
 template <bool kReference>
 void dropout_cpu(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle) {
-  (kReference ? cpu::dropout_reference : cpu::dropout_f32)(x.data<float>(), y.data<float>(), x.numel(), p, seed);
+  if (kReference && x.dtype() == DType::float64)
+    return cpu::dropout_reference(x.data<double>(), y.data<double>(), x.numel(), p, seed);
+  (kReference ? cpu::dropout_reference<float> : cpu::dropout_f32)(x.data<float>(), y.data<float>(), x.numel(), p, seed);
 }
 #ifdef BENCHSUITE_WITH_CUDA
 void dropout_cuda(const Tensor& x, const Tensor& y, double p, uint64_t seed, StreamHandle s) {
@@ -21,8 +23,10 @@ void dropout_cuda(const Tensor& x, const Tensor& y, double p, uint64_t seed, Str
 
 BENCHSUITE_REGISTER_VERSIONS(dropout) {
   const std::vector<DType> f32 = {DType::float32};
-  table.add<DropoutOp>({"v1", "reference: one Philox draw per element", DeviceType::cpu, f32, kReference},
-                       dropout_cpu<true>);
+  // float64: the reference only (the same mask as float32's for a seed).
+  table.add<DropoutOp>(
+      {"v1", "reference: one Philox draw per element", DeviceType::cpu, {DType::float32, DType::float64}, kReference},
+      dropout_cpu<true>);
   table.add<DropoutOp>({"v2", "one Philox block per 4 elements, OpenMP", DeviceType::cpu, f32, kDefault},
                        dropout_cpu<false>);
 #ifdef BENCHSUITE_WITH_CUDA
@@ -33,8 +37,8 @@ BENCHSUITE_REGISTER_VERSIONS(dropout) {
 }
 
 void check_dropout_args(const Tensor& x, double p) {
-  BENCHSUITE_CHECK_ARG(x.dtype() == DType::float32, "dropout: x.dtype=", dtype_name(x.dtype()),
-                       " must be float32");
+  BENCHSUITE_CHECK_ARG(is_full_precision(x.dtype()), "dropout: x.dtype=", dtype_name(x.dtype()),
+                       " must be float32 or float64");
   BENCHSUITE_CHECK_ARG(std::isfinite(p) && p >= 0.0 && p < 1.0, "dropout: p=", p, " must be in [0, 1)");
 }
 

@@ -14,6 +14,8 @@ namespace benchsuite::cpu {
 
 namespace {
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
+template <class T>
+constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
 
 bool parallel(int64_t rows, int64_t work) { return rows > 1 && work > (1 << 15); }
 
@@ -33,10 +35,13 @@ bool target_ok(int64_t t, int64_t classes) { return t >= 0 && t < classes; }
 }  // namespace
 
 // ---- embedding ------------------------------------------------------------------------------
-void embedding_reference(const float* weight, const int64_t* ids, float* out, int64_t tokens, int64_t dim) {
+template <class T>
+void embedding_reference(const T* weight, const int64_t* ids, T* out, int64_t tokens, int64_t dim) {
   for (int64_t t = 0; t < tokens; ++t)
     for (int64_t d = 0; d < dim; ++d) out[t * dim + d] = weight[ids[t] * dim + d];
 }
+template void embedding_reference(const float*, const int64_t*, float*, int64_t, int64_t);
+template void embedding_reference(const double*, const int64_t*, double*, int64_t, int64_t);
 
 void embedding_f32(const float* weight, const int64_t* ids, float* out, int64_t tokens, int64_t dim) {
   const size_t row_bytes = static_cast<size_t>(dim) * sizeof(float);
@@ -44,7 +49,8 @@ void embedding_f32(const float* weight, const int64_t* ids, float* out, int64_t 
   for (int64_t t = 0; t < tokens; ++t) std::memcpy(out + t * dim, weight + ids[t] * dim, row_bytes);
 }
 
-void embedding_backward_reference(const float* dout, const int64_t* ids, float* dweight, int64_t tokens, int64_t vocab,
+template <class T>
+void embedding_backward_reference(const T* dout, const int64_t* ids, T* dweight, int64_t tokens, int64_t vocab,
                                   int64_t dim) {
   std::vector<int64_t> start, order;
   group_by_id(ids, tokens, vocab, start, order);
@@ -52,12 +58,14 @@ void embedding_backward_reference(const float* dout, const int64_t* ids, float* 
   for (int64_t v = 0; v < vocab; ++v) {
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int64_t k = start[v]; k < start[v + 1]; ++k) {
-      const float* row = dout + order[k] * dim;
+      const T* row = dout + order[k] * dim;
       for (int64_t d = 0; d < dim; ++d) acc[d] += row[d];
     }
-    for (int64_t d = 0; d < dim; ++d) dweight[v * dim + d] = static_cast<float>(acc[d]);
+    for (int64_t d = 0; d < dim; ++d) dweight[v * dim + d] = static_cast<T>(acc[d]);
   }
 }
+template void embedding_backward_reference(const float*, const int64_t*, float*, int64_t, int64_t, int64_t);
+template void embedding_backward_reference(const double*, const int64_t*, double*, int64_t, int64_t, int64_t);
 
 void embedding_backward_f32(const float* dout, const int64_t* ids, float* dweight, int64_t tokens, int64_t vocab,
                             int64_t dim) {
@@ -78,32 +86,35 @@ void embedding_backward_f32(const float* dout, const int64_t* ids, float* dweigh
 }
 
 // ---- cross-entropy ----------------------------------------------------------------------------
-void cross_entropy_reference(const float* logits, const int64_t* targets, float* loss, float* row_loss, int64_t rows,
+template <class T>
+void cross_entropy_reference(const T* logits, const int64_t* targets, T* loss, T* row_loss, int64_t rows,
                              int64_t classes, int64_t ignore_index) {
   double total = 0;
   int64_t count = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = targets[r];
     if (t == ignore_index) {
-      row_loss[r] = 0.0f;
+      row_loss[r] = T(0);
       continue;
     }
     ++count;
     if (!target_ok(t, classes)) {  // never read out of bounds; the op layer rejects these
-      row_loss[r] = kNaNf;
+      row_loss[r] = kNaN<T>;
       total = std::numeric_limits<double>::quiet_NaN();
       continue;
     }
-    const float* xr = logits + r * classes;
+    const T* xr = logits + r * classes;
     double m = -std::numeric_limits<double>::infinity(), s = 0;
     for (int64_t c = 0; c < classes; ++c) m = std::max(m, static_cast<double>(xr[c]));
     for (int64_t c = 0; c < classes; ++c) s += std::exp(xr[c] - m);
     const double l = m + std::log(s) - xr[t];
-    row_loss[r] = static_cast<float>(l);
+    row_loss[r] = static_cast<T>(l);
     total += l;
   }
-  loss[0] = count ? static_cast<float>(total / static_cast<double>(count)) : kNaNf;
+  loss[0] = count ? static_cast<T>(total / static_cast<double>(count)) : kNaN<T>;
 }
+template void cross_entropy_reference(const float*, const int64_t*, float*, float*, int64_t, int64_t, int64_t);
+template void cross_entropy_reference(const double*, const int64_t*, double*, double*, int64_t, int64_t, int64_t);
 
 void cross_entropy_f32(const float* logits, const int64_t* targets, float* loss, float* row_loss, int64_t rows,
                        int64_t classes, int64_t ignore_index) {
@@ -143,30 +154,35 @@ int64_t count_kept(const int64_t* targets, int64_t rows, int64_t ignore_index) {
 
 // A row whose target is ignore_index gets zero gradients, one whose target is out of range
 // NaN (the op layer rejects those first); true when the row gr is thus done.
-bool fill_row_without_target(float* gr, int64_t t, int64_t classes, int64_t ignore_index) {
+template <class T>
+bool fill_row_without_target(T* gr, int64_t t, int64_t classes, int64_t ignore_index) {
   if (t != ignore_index && target_ok(t, classes)) return false;
-  const float fill = t == ignore_index ? 0.0f : kNaNf;
+  const T fill = t == ignore_index ? T(0) : kNaN<T>;
   for (int64_t c = 0; c < classes; ++c) gr[c] = fill;
   return true;
 }
 }  // namespace
 
-void cross_entropy_backward_reference(const float* logits, const int64_t* targets, float* dlogits, int64_t rows,
-                                      int64_t classes, int64_t ignore_index, float dloss) {
+template <class T>
+void cross_entropy_backward_reference(const T* logits, const int64_t* targets, T* dlogits, int64_t rows,
+                                      int64_t classes, int64_t ignore_index, double dloss) {
   const int64_t count = count_kept(targets, rows, ignore_index);
-  const double scale = count ? static_cast<double>(dloss) / static_cast<double>(count) : 0.0;
+  const double scale = count ? dloss / static_cast<double>(count) : 0.0;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = targets[r];
-    const float* xr = logits + r * classes;
-    float* gr = dlogits + r * classes;
+    const T* xr = logits + r * classes;
+    T* gr = dlogits + r * classes;
     if (fill_row_without_target(gr, t, classes, ignore_index)) continue;
     double m = -std::numeric_limits<double>::infinity(), s = 0;
     for (int64_t c = 0; c < classes; ++c) m = std::max(m, static_cast<double>(xr[c]));
     for (int64_t c = 0; c < classes; ++c) s += std::exp(xr[c] - m);
     for (int64_t c = 0; c < classes; ++c)
-      gr[c] = static_cast<float>((std::exp(xr[c] - m) / s - (c == t ? 1.0 : 0.0)) * scale);
+      gr[c] = static_cast<T>((std::exp(xr[c] - m) / s - (c == t ? 1.0 : 0.0)) * scale);
   }
 }
+template void cross_entropy_backward_reference(const float*, const int64_t*, float*, int64_t, int64_t, int64_t, double);
+template void cross_entropy_backward_reference(const double*, const int64_t*, double*, int64_t, int64_t, int64_t,
+                                               double);
 
 void cross_entropy_backward_f32(const float* logits, const int64_t* targets, float* dlogits, int64_t rows,
                                 int64_t classes, int64_t ignore_index, float dloss) {
@@ -192,8 +208,9 @@ void cross_entropy_backward_f32(const float* logits, const int64_t* targets, flo
 }
 
 // ---- RoPE ---------------------------------------------------------------------------------------
-void rope_reference(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim,
-                    double base, int64_t position_offset, bool inverse) {
+template <class T>
+void rope_reference(const T* x, T* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim, double base,
+                    int64_t position_offset, bool inverse) {
   const int64_t half = head_dim / 2;
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t t = 0; t < seq_len; ++t)
@@ -204,11 +221,13 @@ void rope_reference(const float* x, float* y, int64_t batch, int64_t seq_len, in
           const double angle = static_cast<double>(t + position_offset) * inv_freq;
           const double c = std::cos(angle), s = inverse ? -std::sin(angle) : std::sin(angle);
           const double x1 = x[row + i], x2 = x[row + i + half];
-          y[row + i] = static_cast<float>(x1 * c - x2 * s);
-          y[row + i + half] = static_cast<float>(x2 * c + x1 * s);
+          y[row + i] = static_cast<T>(x1 * c - x2 * s);
+          y[row + i + half] = static_cast<T>(x2 * c + x1 * s);
         }
       }
 }
+template void rope_reference(const float*, float*, int64_t, int64_t, int64_t, int64_t, double, int64_t, bool);
+template void rope_reference(const double*, double*, int64_t, int64_t, int64_t, int64_t, double, int64_t, bool);
 
 void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim, double base,
               int64_t position_offset, bool inverse) {
@@ -240,16 +259,19 @@ void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t 
   }
 }
 
-void sinusoidal_positions_reference(float* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
+template <class T>
+void sinusoidal_positions_reference(T* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
                                     int64_t position_offset) {
   for (int64_t s = 0; s < seq_len; ++s)
     for (int64_t j = 0; j < dim; ++j) {
       const double angle = static_cast<double>(s + position_offset) *
                            std::pow(base, -static_cast<double>(2 * (j / 2)) / static_cast<double>(dim));
-      out[s * dim + j] = static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+      out[s * dim + j] = static_cast<T>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
     }
   for (int64_t r = 1; r < repeats; ++r)
     std::copy(out, out + seq_len * dim, out + r * seq_len * dim);
 }
+template void sinusoidal_positions_reference(float*, int64_t, int64_t, int64_t, double, int64_t);
+template void sinusoidal_positions_reference(double*, int64_t, int64_t, int64_t, double, int64_t);
 
 }  // namespace benchsuite::cpu

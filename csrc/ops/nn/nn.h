@@ -26,18 +26,22 @@
 
 namespace benchsuite {
 
-// Plain C++ kernels: the *_reference versions are the yardsticks (double math); the others
-// use OpenMP. Kernels never validate: ids and targets are checked by the op layer (op.cpp).
+// Plain C++ kernels: the *_reference versions are the yardsticks (double math), templates on
+// the storage type T (float, or double for float64 tensors, losses double too); the others
+// are float32 and use OpenMP. Kernels never validate: ids and targets are checked by the op
+// layer (op.cpp).
 namespace cpu {
 
 // ---- embedding: out[t, :] = weight[ids[t], :] -------------------------------------------
 // weight [vocab, dim], ids [tokens] (each in [0, vocab)), out [tokens, dim]
-void embedding_reference(const float* weight, const int64_t* ids, float* out, int64_t tokens, int64_t dim);
+template <class T>
+void embedding_reference(const T* weight, const int64_t* ids, T* out, int64_t tokens, int64_t dim);
 void embedding_f32(const float* weight, const int64_t* ids, float* out, int64_t tokens, int64_t dim);  // OpenMP rows
 // dweight[v, :] = sum of dout[t, :] over the t with ids[t] == v (zero for unused rows).
 // dout [tokens, dim], dweight [vocab, dim]. Both versions are deterministic: rows are
 // grouped by id (stable counting sort) and each group is summed in token order.
-void embedding_backward_reference(const float* dout, const int64_t* ids, float* dweight, int64_t tokens, int64_t vocab,
+template <class T>
+void embedding_backward_reference(const T* dout, const int64_t* ids, T* dweight, int64_t tokens, int64_t vocab,
                                   int64_t dim);  // double sums, one vocabulary row at a time
 void embedding_backward_f32(const float* dout, const int64_t* ids, float* dweight, int64_t tokens, int64_t vocab,
                             int64_t dim);        // float sums, vocabulary rows over OpenMP threads
@@ -46,29 +50,34 @@ void embedding_backward_f32(const float* dout, const int64_t* ids, float* dweigh
 // logits [rows, classes], targets [rows] (in [0, classes) or == ignore_index),
 // row_loss [rows] (0 for ignored rows), loss [1] = sum(row_loss) / (rows not ignored)
 // (NaN when every row is ignored, as in PyTorch).
-void cross_entropy_reference(const float* logits, const int64_t* targets, float* loss, float* row_loss, int64_t rows,
+template <class T>
+void cross_entropy_reference(const T* logits, const int64_t* targets, T* loss, T* row_loss, int64_t rows,
                              int64_t classes, int64_t ignore_index);  // double
 void cross_entropy_f32(const float* logits, const int64_t* targets, float* loss, float* row_loss, int64_t rows,
                        int64_t classes, int64_t ignore_index);  // rows over OpenMP; exp sums in double
 // dlogits[r, c] = (softmax(logits[r])[c] - (c == targets[r])) * dloss / (rows not ignored);
-// ignored rows get zeros. logits, dlogits [rows, classes].
-void cross_entropy_backward_reference(const float* logits, const int64_t* targets, float* dlogits, int64_t rows,
-                                      int64_t classes, int64_t ignore_index, float dloss);
+// ignored rows get zeros. logits, dlogits [rows, classes]. (For float data pass dloss
+// rounded to float, as the float32 versions take it.)
+template <class T>
+void cross_entropy_backward_reference(const T* logits, const int64_t* targets, T* dlogits, int64_t rows,
+                                      int64_t classes, int64_t ignore_index, double dloss);
 void cross_entropy_backward_f32(const float* logits, const int64_t* targets, float* dlogits, int64_t rows,
                                 int64_t classes, int64_t ignore_index, float dloss);
 
 // ---- RoPE, GPT-NeoX "rotate half" form (formula at the top of this file) --------------
 // x, y [batch, seq_len, heads, head_dim], head_dim even. inverse: rotate by -angle (the
 // backward: dx from dy).
-void rope_reference(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim,
-                    double base, int64_t position_offset, bool inverse);  // cos/sin in double per element
+template <class T>
+void rope_reference(const T* x, T* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim, double base,
+                    int64_t position_offset, bool inverse);  // cos/sin in double per element
 void rope_f32(const float* x, float* y, int64_t batch, int64_t seq_len, int64_t heads, int64_t head_dim, double base,
               int64_t position_offset, bool inverse);  // cos/sin table [seq_len, head_dim/2], OpenMP tokens
 
 // ---- sinusoidal positions (Vaswani et al.): out[..., s, 2i] = sin(p w_i), out[..., s, 2i+1]
 // = cos(p w_i), p = s + position_offset, w_i = base ** (-2i / dim); out [repeats, seq_len, dim],
-// every repeat the same table. Angles in double (v1, the only version).
-void sinusoidal_positions_reference(float* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
+// every repeat the same table. Angles in double (v1, the only CPU version).
+template <class T>
+void sinusoidal_positions_reference(T* out, int64_t repeats, int64_t seq_len, int64_t dim, double base,
                                     int64_t position_offset);
 
 }  // namespace cpu
@@ -125,7 +134,7 @@ using CrossEntropySignature = void(const Tensor& logits, const Tensor& targets, 
                                    const Tensor& loss, const Tensor& row_loss, const Tensor& workspace,
                                    StreamHandle stream);
 using CrossEntropyBackwardSignature = void(const Tensor& logits, const Tensor& targets, int64_t ignore_index,
-                                           float dloss, const Tensor& dlogits, const Tensor& workspace,
+                                           double dloss, const Tensor& dlogits, const Tensor& workspace,
                                            StreamHandle stream);
 // rope and rope_backward share this signature; the direction belongs to the version.
 using RopeSignature = void(const Tensor& x, const Tensor& y, double base, int64_t position_offset,
@@ -157,7 +166,8 @@ Tensor rope_backward(const Tensor& dy, double base = 10000.0, int64_t position_o
 // -> [seq_len, dim] float32 (formula above).
 Tensor sinusoidal_positions(int64_t seq_len, int64_t dim, double base = 10000.0, int64_t position_offset = 0,
                             Device device = {}, const std::string& impl = "");
-// out [..., seq_len, dim] float32 (rank >= 2), each leading index the same table.
+// out [..., seq_len, dim] float32 (rank >= 2; float64 on the CPU reference), each leading
+// index the same table.
 void run_sinusoidal_positions(const OpVersion& v, const Tensor& out, double base, int64_t position_offset,
                               StreamHandle stream = nullptr);
 

@@ -20,37 +20,63 @@ const int64_t* i64(const Tensor& t) { return t.data<int64_t>(); }
 int64_t last(const Tensor& t) { return t.shape().back(); }
 
 // ---- CPU ----------------------------------------------------------------------------------------
+// float32, and float64 for the references (v1): their double instantiations on the tensors in place.
+bool f64(const Tensor& t) { return t.dtype() == DType::float64; }
+const double* d(const Tensor& t) { return t.data<double>(); }
+double* wd(const Tensor& t) { return t.data<double>(); }
+
 template <bool kReference>
 void embedding_cpu(const Tensor& weight, const Tensor& ids, const Tensor& out, StreamHandle) {
-  (kReference ? cpu::embedding_reference : cpu::embedding_f32)(f(weight), i64(ids), w(out), ids.numel(), last(weight));
+  if (kReference && f64(weight))
+    return cpu::embedding_reference(d(weight), i64(ids), wd(out), ids.numel(), last(weight));
+  (kReference ? cpu::embedding_reference<float> : cpu::embedding_f32)(f(weight), i64(ids), w(out), ids.numel(),
+                                                                      last(weight));
 }
 template <bool kReference>
 void embedding_backward_cpu(const Tensor& dout, const Tensor& ids, const Tensor& dweight, const Tensor&,
                             StreamHandle) {
-  (kReference ? cpu::embedding_backward_reference : cpu::embedding_backward_f32)(
+  if (kReference && f64(dout))
+    return cpu::embedding_backward_reference(d(dout), i64(ids), wd(dweight), ids.numel(), dweight.size(0),
+                                             last(dweight));
+  (kReference ? cpu::embedding_backward_reference<float> : cpu::embedding_backward_f32)(
       f(dout), i64(ids), w(dweight), ids.numel(), dweight.size(0), last(dweight));
 }
 template <bool kReference>
 void cross_entropy_cpu(const Tensor& logits, const Tensor& targets, int64_t ignore_index, const Tensor& loss,
                        const Tensor& row_loss, const Tensor&, StreamHandle) {
-  (kReference ? cpu::cross_entropy_reference : cpu::cross_entropy_f32)(f(logits), i64(targets), w(loss), w(row_loss),
-                                                                       logits.size(0), logits.size(1), ignore_index);
+  if (kReference && f64(logits))
+    return cpu::cross_entropy_reference(d(logits), i64(targets), wd(loss), wd(row_loss), logits.size(0), logits.size(1),
+                                        ignore_index);
+  (kReference ? cpu::cross_entropy_reference<float> : cpu::cross_entropy_f32)(
+      f(logits), i64(targets), w(loss), w(row_loss), logits.size(0), logits.size(1), ignore_index);
 }
 template <bool kReference>
-void cross_entropy_backward_cpu(const Tensor& logits, const Tensor& targets, int64_t ignore_index, float dloss,
+void cross_entropy_backward_cpu(const Tensor& logits, const Tensor& targets, int64_t ignore_index, double dloss,
                                 const Tensor& dlogits, const Tensor&, StreamHandle) {
-  (kReference ? cpu::cross_entropy_backward_reference : cpu::cross_entropy_backward_f32)(
-      f(logits), i64(targets), w(dlogits), logits.size(0), logits.size(1), ignore_index, dloss);
+  if (kReference && f64(logits))
+    return cpu::cross_entropy_backward_reference(d(logits), i64(targets), wd(dlogits), logits.size(0), logits.size(1),
+                                                 ignore_index, dloss);
+  const float dloss32 = static_cast<float>(dloss);  // float32's seed, as the CUDA version takes it
+  if (kReference)
+    cpu::cross_entropy_backward_reference(f(logits), i64(targets), w(dlogits), logits.size(0), logits.size(1),
+                                          ignore_index, dloss32);
+  else
+    cpu::cross_entropy_backward_f32(f(logits), i64(targets), w(dlogits), logits.size(0), logits.size(1), ignore_index,
+                                    dloss32);
 }
 template <bool kReference, bool kInverse>
 void rope_cpu(const Tensor& x, const Tensor& y, double base, int64_t position_offset, StreamHandle) {
-  (kReference ? cpu::rope_reference : cpu::rope_f32)(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), base,
-                                                     position_offset, kInverse);
+  if (kReference && f64(x))
+    return cpu::rope_reference(d(x), wd(y), x.size(0), x.size(1), x.size(2), x.size(3), base, position_offset,
+                               kInverse);
+  (kReference ? cpu::rope_reference<float> : cpu::rope_f32)(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3),
+                                                            base, position_offset, kInverse);
 }
 
 void sinusoidal_cpu(const Tensor& out, double base, int64_t position_offset, StreamHandle) {
   const int64_t seq_len = out.size(out.ndim() - 2), dim = last(out);
   const int64_t repeats = seq_len * dim == 0 ? 0 : out.numel() / (seq_len * dim);
+  if (f64(out)) return cpu::sinusoidal_positions_reference(wd(out), repeats, seq_len, dim, base, position_offset);
   cpu::sinusoidal_positions_reference(w(out), repeats, seq_len, dim, base, position_offset);
 }
 
@@ -70,10 +96,10 @@ void cross_entropy_cuda(const Tensor& logits, const Tensor& targets, int64_t ign
   cuda::cross_entropy_f32(f(logits), i64(targets), w(loss), w(row_loss), logits.size(0), logits.size(1), ignore_index,
                           w(workspace), s);
 }
-void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& targets, int64_t ignore_index, float dloss,
+void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& targets, int64_t ignore_index, double dloss,
                                  const Tensor& dlogits, const Tensor& workspace, StreamHandle s) {
   cuda::cross_entropy_backward_f32(f(logits), i64(targets), w(dlogits), logits.size(0), logits.size(1), ignore_index,
-                                   dloss, w(workspace), s);
+                                   static_cast<float>(dloss), w(workspace), s);
 }
 void sinusoidal_cuda(const Tensor& out, double base, int64_t position_offset, StreamHandle s) {
   const int64_t seq_len = out.size(out.ndim() - 2), dim = last(out);
@@ -101,11 +127,13 @@ Tensor host_int64(const Tensor& t) { return t.to(kHost).contiguous(); }
 BENCHSUITE_REGISTER_VERSIONS(nn) {
   const DeviceType cpu = DeviceType::cpu;
   const std::vector<DType> f32 = {DType::float32};
-  table.add<EmbeddingOp>({"v1", "reference: one element at a time", cpu, f32, kReference}, embedding_cpu<true>);
+  // The CPU references (v1) also take float64 (double storage, losses in float64).
+  const std::vector<DType> ref = {DType::float32, DType::float64};
+  table.add<EmbeddingOp>({"v1", "reference: one element at a time", cpu, ref, kReference}, embedding_cpu<true>);
   table.add<EmbeddingOp>({"v2", "token rows over OpenMP threads, one memcpy per row", cpu, f32, kDefault},
                          embedding_cpu<false>);
   table.add<EmbeddingBackwardOp>(
-      {"v1", "reference: stable counting sort by id, each vocabulary row summed in double in token order", cpu, f32,
+      {"v1", "reference: stable counting sort by id, each vocabulary row summed in double in token order", cpu, ref,
        kReference},
       embedding_backward_cpu<true>);
   table.add<EmbeddingBackwardOp>({"v2",
@@ -113,27 +141,27 @@ BENCHSUITE_REGISTER_VERSIONS(nn) {
                                   "(deterministic)",
                                   cpu, f32, kDefault},
                                  embedding_backward_cpu<false>);
-  table.add<CrossEntropyOp>({"v1", "reference: one row at a time in double, mean in double", cpu, f32, kReference},
+  table.add<CrossEntropyOp>({"v1", "reference: one row at a time in double, mean in double", cpu, ref, kReference},
                             cross_entropy_cpu<true>);
   table.add<CrossEntropyOp>(
       {"v2", "rows over OpenMP threads: float max, double sum of exp; mean in row order", cpu, f32, kDefault},
       cross_entropy_cpu<false>);
-  table.add<CrossEntropyBackwardOp>({"v1", "reference: softmax in double, one row at a time", cpu, f32, kReference},
+  table.add<CrossEntropyBackwardOp>({"v1", "reference: softmax in double, one row at a time", cpu, ref, kReference},
                                     cross_entropy_backward_cpu<true>);
   table.add<CrossEntropyBackwardOp>({"v2", "rows over OpenMP threads: float exp, double sum", cpu, f32, kDefault},
                                     cross_entropy_backward_cpu<false>);
-  table.add<RopeOp>({"v1", "reference: cos/sin in double for every element", cpu, f32, kReference},
+  table.add<RopeOp>({"v1", "reference: cos/sin in double for every element", cpu, ref, kReference},
                     rope_cpu<true, false>);
   table.add<RopeOp>(
       {"v2", "cos/sin table [seq_len, head_dim/2] (double, rounded once); tokens over OpenMP", cpu, f32, kDefault},
       rope_cpu<false, false>);
   table.add<RopeBackwardOp>(
-      {"v1", "reference: inverse rotation, cos/sin in double for every element", cpu, f32, kReference},
+      {"v1", "reference: inverse rotation, cos/sin in double for every element", cpu, ref, kReference},
       rope_cpu<true, true>);
   table.add<RopeBackwardOp>({"v2", "inverse rotation from a cos/sin table; tokens over OpenMP", cpu, f32, kDefault},
                             rope_cpu<false, true>);
   table.add<SinusoidalPositionsOp>(
-      {"v1", "reference: angles in double, the table copied to each repeat", cpu, f32, kReference | kDefault},
+      {"v1", "reference: angles in double, the table copied to each repeat", cpu, ref, kReference | kDefault},
       sinusoidal_cpu);
 #ifdef BENCHSUITE_WITH_CUDA
   const DeviceType gpu = DeviceType::cuda;
@@ -248,31 +276,35 @@ Tensor cross_entropy_workspace(int64_t rows, Device device) {
 
 void run_embedding(const OpVersion& v, const Tensor& weight, const Tensor& ids, const Tensor& out,
                    StreamHandle stream) {
+  check_version_dtype(v, weight.dtype());
   make_current(out);
   v.fn<EmbeddingSignature>()(weight, ids, out, stream);
 }
 
 void run_embedding_backward(const OpVersion& v, const Tensor& dout, const Tensor& ids, const Tensor& dweight,
                             const Tensor& workspace, StreamHandle stream) {
+  check_version_dtype(v, dout.dtype());
   make_current(dweight);
   v.fn<EmbeddingBackwardSignature>()(dout, ids, dweight, workspace, stream);
 }
 
 void run_cross_entropy(const OpVersion& v, const Tensor& logits, const Tensor& targets, int64_t ignore_index,
                        const Tensor& loss, const Tensor& row_loss, const Tensor& workspace, StreamHandle stream) {
+  check_version_dtype(v, logits.dtype());
   make_current(logits);
   v.fn<CrossEntropySignature>()(logits, targets, ignore_index, loss, row_loss, workspace, stream);
 }
 
 void run_cross_entropy_backward(const OpVersion& v, const Tensor& logits, const Tensor& targets, int64_t ignore_index,
                                 double dloss, const Tensor& dlogits, const Tensor& workspace, StreamHandle stream) {
+  check_version_dtype(v, logits.dtype());
   make_current(logits);
-  v.fn<CrossEntropyBackwardSignature>()(logits, targets, ignore_index, static_cast<float>(dloss), dlogits, workspace,
-                                        stream);
+  v.fn<CrossEntropyBackwardSignature>()(logits, targets, ignore_index, dloss, dlogits, workspace, stream);
 }
 
 void run_rope(const OpVersion& v, const Tensor& x, const Tensor& y, double base, int64_t position_offset,
               StreamHandle stream) {
+  check_version_dtype(v, x.dtype());
   make_current(x);
   v.fn<RopeSignature>()(x, y, base, position_offset, stream);
 }
@@ -349,11 +381,12 @@ Tensor rope_backward(const Tensor& dy, double base, int64_t position_offset, con
 
 void run_sinusoidal_positions(const OpVersion& v, const Tensor& out, double base, int64_t position_offset,
                               StreamHandle stream) {
-  BENCHSUITE_CHECK_ARG(out.dtype() == DType::float32 && out.ndim() >= 2, "sinusoidal_positions: out is ",
-                       out.describe(), ", must be float32 [..., seq_len, dim]");
+  BENCHSUITE_CHECK_ARG(is_full_precision(out.dtype()) && out.ndim() >= 2, "sinusoidal_positions: out is ",
+                       out.describe(), ", must be float32 or float64 [..., seq_len, dim]");
   BENCHSUITE_CHECK_ARG(std::isfinite(base) && base > 0, "sinusoidal_positions: base=", base, " must be > 0");
   BENCHSUITE_CHECK_ARG(position_offset >= 0, "sinusoidal_positions: position_offset=", position_offset,
                        " must be >= 0");
+  check_version_dtype(v, out.dtype());
   make_current(out);
   v.fn<SinusoidalSignature>()(out, base, position_offset, stream);
 }

@@ -27,8 +27,8 @@ class NormCase : public CaseInstance {
     beta_ = random_input({cols_}, dtype_, device, seed + 2);
     dy_ = random_input({rows_, cols_}, dtype_, device, seed + 3);
     y_ = Tensor::empty({rows_, cols_}, dtype_, device);
-    mean_ = Tensor::empty({rows_}, DType::float32, device);  // saved statistics: float32 for every dtype
-    rstd_ = Tensor::empty({rows_}, DType::float32, device);
+    mean_ = Tensor::empty({rows_}, stats_dtype(dtype_), device);  // saved statistics: float32 (float64's float64)
+    rstd_ = Tensor::empty({rows_}, stats_dtype(dtype_), device);
     dgamma_ = Tensor::empty({cols_}, dtype_, device);
     dbeta_ = Tensor::empty({cols_}, dtype_, device);
     if (backward_) {  // the saved statistics come from the forward pass
@@ -87,11 +87,11 @@ class NormCase : public CaseInstance {
       got.insert(got.end(), d.begin(), d.end());
     };
     if (!backward_ && rms_) {
-      cpu::rmsnorm_reference(x.data(), gamma.data(), out.data(), s1.data(), rows_, cols_, kEps);
+      cpu::rmsnorm_reference(x.data(), gamma.data(), out.data(), s1.data(), rows_, cols_, static_cast<float>(kEps));
       append(ref, out), append(ref, s1), append_t(y_), append_t(rstd_);
     } else if (!backward_) {
       cpu::layernorm_reference(x.data(), gamma.data(), beta.data(), out.data(), s1.data(), s2.data(), rows_, cols_,
-                               kEps);
+                               static_cast<float>(kEps));  // the eps the fp32 versions use
       append(ref, out), append(ref, s1), append(ref, s2), append_t(y_), append_t(mean_), append_t(rstd_);
     } else if (rms_) {
       cpu::rmsnorm_backward_reference(dy.data(), x.data(), gamma.data(), rstd.data(), out.data(), p1.data(), rows_,

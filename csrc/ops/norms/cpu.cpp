@@ -17,20 +17,25 @@ bool parallel(int64_t rows, int64_t cols) { return rows > 1 && rows * cols > (1 
 }  // namespace
 
 // ---- layernorm -------------------------------------------------------------------------------
-void layernorm_reference(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                         int64_t rows, int64_t cols, float eps) {
+template <class T>
+void layernorm_reference(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows, int64_t cols,
+                         double eps) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
+    const T* xr = x + r * cols;
     double m = 0, v = 0;
     for (int64_t c = 0; c < cols; ++c) m += xr[c];
     m /= static_cast<double>(cols);
     for (int64_t c = 0; c < cols; ++c) v += (xr[c] - m) * (xr[c] - m);
     const double s = 1.0 / std::sqrt(v / static_cast<double>(cols) + eps);
-    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<float>((xr[c] - m) * s * gamma[c] + beta[c]);
-    mean[r] = static_cast<float>(m);
-    rstd[r] = static_cast<float>(s);
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<T>((xr[c] - m) * s * gamma[c] + beta[c]);
+    mean[r] = static_cast<T>(m);
+    rstd[r] = static_cast<T>(s);
   }
 }
+template void layernorm_reference(const float*, const float*, const float*, float*, float*, float*, int64_t, int64_t,
+                                  double);
+template void layernorm_reference(const double*, const double*, const double*, double*, double*, double*, int64_t,
+                                  int64_t, double);
 
 void layernorm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                    int64_t rows, int64_t cols, float eps) {
@@ -52,12 +57,12 @@ void layernorm_f32(const float* x, const float* gamma, const float* beta, float*
   }
 }
 
-void layernorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* mean,
-                                  const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t rows,
-                                  int64_t cols) {
+template <class T>
+void layernorm_backward_reference(const T* dy, const T* x, const T* gamma, const T* mean, const T* rstd, T* dx,
+                                  T* dgamma, T* dbeta, int64_t rows, int64_t cols) {
   std::vector<double> dg(static_cast<size_t>(cols), 0.0), db(static_cast<size_t>(cols), 0.0);
   for (int64_t r = 0; r < rows; ++r) {
-    const float *xr = x + r * cols, *gr = dy + r * cols;
+    const T *xr = x + r * cols, *gr = dy + r * cols;
     double mean_g = 0, mean_gx = 0;
     for (int64_t c = 0; c < cols; ++c) {
       const double xhat = (xr[c] - mean[r]) * static_cast<double>(rstd[r]);
@@ -71,14 +76,18 @@ void layernorm_backward_reference(const float* dy, const float* x, const float* 
     mean_gx /= static_cast<double>(cols);
     for (int64_t c = 0; c < cols; ++c) {
       const double xhat = (xr[c] - mean[r]) * static_cast<double>(rstd[r]);
-      dx[r * cols + c] = static_cast<float>(rstd[r] * (gr[c] * static_cast<double>(gamma[c]) - mean_g - xhat * mean_gx));
+      dx[r * cols + c] = static_cast<T>(rstd[r] * (gr[c] * static_cast<double>(gamma[c]) - mean_g - xhat * mean_gx));
     }
   }
   for (int64_t c = 0; c < cols; ++c) {
-    dgamma[c] = static_cast<float>(dg[c]);
-    dbeta[c] = static_cast<float>(db[c]);
+    dgamma[c] = static_cast<T>(dg[c]);
+    dbeta[c] = static_cast<T>(db[c]);
   }
 }
+template void layernorm_backward_reference(const float*, const float*, const float*, const float*, const float*, float*,
+                                           float*, float*, int64_t, int64_t);
+template void layernorm_backward_reference(const double*, const double*, const double*, const double*, const double*,
+                                           double*, double*, double*, int64_t, int64_t);
 
 namespace {
 // One row of the layernorm backward: dx, and this row's dgamma/dbeta terms added to dg/db.
@@ -131,17 +140,19 @@ void layernorm_backward_f32(const float* dy, const float* x, const float* gamma,
 }
 
 // ---- rmsnorm: y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + eps) -------------------------
-void rmsnorm_reference(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols,
-                       float eps) {
+template <class T>
+void rmsnorm_reference(const T* x, const T* gamma, T* y, T* rstd, int64_t rows, int64_t cols, double eps) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
+    const T* xr = x + r * cols;
     double sq = 0;
     for (int64_t c = 0; c < cols; ++c) sq += static_cast<double>(xr[c]) * xr[c];
     const double s = 1.0 / std::sqrt(sq / static_cast<double>(cols) + eps);
-    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<float>(xr[c] * s * gamma[c]);
-    rstd[r] = static_cast<float>(s);
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<T>(xr[c] * s * gamma[c]);
+    rstd[r] = static_cast<T>(s);
   }
 }
+template void rmsnorm_reference(const float*, const float*, float*, float*, int64_t, int64_t, double);
+template void rmsnorm_reference(const double*, const double*, double*, double*, int64_t, int64_t, double);
 
 void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {
 #pragma omp parallel for schedule(static) if (parallel(rows, cols))
@@ -157,11 +168,12 @@ void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int6
   }
 }
 
-void rmsnorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
-                                float* dgamma, int64_t rows, int64_t cols) {
+template <class T>
+void rmsnorm_backward_reference(const T* dy, const T* x, const T* gamma, const T* rstd, T* dx, T* dgamma, int64_t rows,
+                                int64_t cols) {
   std::vector<double> dg(static_cast<size_t>(cols), 0.0);
   for (int64_t r = 0; r < rows; ++r) {
-    const float *xr = x + r * cols, *gr = dy + r * cols;
+    const T *xr = x + r * cols, *gr = dy + r * cols;
     const double s = rstd[r];
     double mean_gx = 0;
     for (int64_t c = 0; c < cols; ++c) {
@@ -170,10 +182,14 @@ void rmsnorm_backward_reference(const float* dy, const float* x, const float* ga
     }
     mean_gx /= static_cast<double>(cols);
     for (int64_t c = 0; c < cols; ++c)
-      dx[r * cols + c] = static_cast<float>(s * (static_cast<double>(gr[c]) * gamma[c] - xr[c] * s * s * mean_gx));
+      dx[r * cols + c] = static_cast<T>(s * (static_cast<double>(gr[c]) * gamma[c] - xr[c] * s * s * mean_gx));
   }
-  for (int64_t c = 0; c < cols; ++c) dgamma[c] = static_cast<float>(dg[c]);
+  for (int64_t c = 0; c < cols; ++c) dgamma[c] = static_cast<T>(dg[c]);
 }
+template void rmsnorm_backward_reference(const float*, const float*, const float*, const float*, float*, float*,
+                                         int64_t, int64_t);
+template void rmsnorm_backward_reference(const double*, const double*, const double*, const double*, double*, double*,
+                                         int64_t, int64_t);
 
 namespace {
 inline void rmsnorm_backward_row(const float* gr, const float* xr, const float* gamma, float s, float* dxr, double* dg,

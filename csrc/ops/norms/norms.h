@@ -3,9 +3,10 @@
 //   layernorm: y = (x - mean) * rstd * gamma + beta, rstd = 1 / sqrt(var(x) + eps)
 //   rmsnorm:   y = x * rstd * gamma,                 rstd = 1 / sqrt(mean(x^2) + eps)
 // x, y, dy, dx, gamma, beta and the parameter gradients share one dtype (float32, float16
-// or bfloat16, as PyTorch requires of layer_norm's weight and bias), math in fp32 (the
-// references in double); the saved mean / rstd are float32 for every dtype (PyTorch's
-// native_layer_norm keeps them in the accumulation type too).
+// or bfloat16, as PyTorch requires of layer_norm's weight and bias; the v1 references also
+// float64), math in fp32 (the references in double); the saved mean / rstd are float32 for
+// every dtype but float64, whose are float64 (stats_dtype; PyTorch's native_layer_norm keeps
+// them in the accumulation type too).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,26 +22,30 @@ namespace benchsuite {
 // float32, x / y / dy / dx [rows, cols], gamma / beta / dgamma / dbeta [cols], mean / rstd
 // [rows] (saved by the forward for the backward). *_reference: one row at a time, double
 // sums (v1); the others spread rows over OpenMP threads, float sums, parameter gradients
-// in per-thread double partials (v2).
+// in per-thread double partials (v2). The references are templates on the storage type T,
+// float or double (float64 tensors, mean / rstd double too); for float data pass eps
+// rounded to float, as the other versions use it.
 namespace cpu {
-void layernorm_reference(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                         int64_t rows, int64_t cols, float eps);
+template <class T>
+void layernorm_reference(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t rows, int64_t cols,
+                         double eps);
 void layernorm_f32(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                    int64_t rows, int64_t cols, float eps);
-void layernorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* mean,
-                                  const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t rows,
-                                  int64_t cols);
+template <class T>
+void layernorm_backward_reference(const T* dy, const T* x, const T* gamma, const T* mean, const T* rstd, T* dx,
+                                  T* dgamma, T* dbeta, int64_t rows, int64_t cols);
 void layernorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                             float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols);
 // Serial: rows [0, rows) of the v2 backward; each row's parameter-gradient terms are added
 // to dg / db (double [cols], the caller's, e.g. per thread). dx as layernorm_backward_f32.
 void layernorm_backward_rows(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                              float* dx, double* dg, double* db, int64_t rows, int64_t cols);
-void rmsnorm_reference(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols,
-                       float eps);
+template <class T>
+void rmsnorm_reference(const T* x, const T* gamma, T* y, T* rstd, int64_t rows, int64_t cols, double eps);
 void rmsnorm_f32(const float* x, const float* gamma, float* y, float* rstd, int64_t rows, int64_t cols, float eps);
-void rmsnorm_backward_reference(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
-                                float* dgamma, int64_t rows, int64_t cols);
+template <class T>
+void rmsnorm_backward_reference(const T* dy, const T* x, const T* gamma, const T* rstd, T* dx, T* dgamma, int64_t rows,
+                                int64_t cols);
 void rmsnorm_backward_f32(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
                           float* dgamma, int64_t rows, int64_t cols);
 void rmsnorm_backward_rows(const float* dy, const float* x, const float* gamma, const float* rstd, float* dx,
@@ -63,12 +68,12 @@ void rmsnorm_backward(DType dtype, const void* dy, const void* x, const void* ga
 }  // namespace cuda
 
 namespace ops {
-using LayernormSignature = void(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y,
+using LayernormSignature = void(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, const Tensor& y,
                                 const Tensor& mean, const Tensor& rstd, StreamHandle stream);
 using LayernormBackwardSignature = void(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
                                         const Tensor& rstd, const Tensor& dx, const Tensor& dgamma,
                                         const Tensor& dbeta, StreamHandle stream);
-using RmsnormSignature = void(const Tensor& x, const Tensor& gamma, float eps, const Tensor& y, const Tensor& rstd,
+using RmsnormSignature = void(const Tensor& x, const Tensor& gamma, double eps, const Tensor& y, const Tensor& rstd,
                               StreamHandle stream);
 using RmsnormBackwardSignature = void(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& rstd,
                                       const Tensor& dx, const Tensor& dgamma, StreamHandle stream);

@@ -1,5 +1,5 @@
-// layernorm and rmsnorm over the last axis, forward (saving mean / rstd, always float32)
-// and backward; gamma / beta optional (ones / zeros of shape [cols] when missing, as in torch).
+// layernorm and rmsnorm over the last axis, forward (saving mean / rstd: float32, float64 for
+// float64 x) and backward; gamma / beta optional (ones / zeros of shape [cols] when missing, as in torch).
 #include "ops/norms/norms.h"
 
 #include <cmath>
@@ -17,13 +17,17 @@ namespace {
 const float* f(const Tensor& t) { return t.data<float>(); }
 float* w(const Tensor& t) { return t.data<float>(); }
 bool is_f32(const Tensor& t) { return t.dtype() == DType::float32; }
+bool is_f64(const Tensor& t) { return t.dtype() == DType::float64; }
+const double* d(const Tensor& t) { return t.data<double>(); }
+double* wd(const Tensor& t) { return t.data<double>(); }
 
 // ---- CPU ----------------------------------------------------------------------------------
 // float32 calls the fp32 kernels directly. float16/bfloat16 go through them a block of rows
 // at a time (ops/fp32_blocks.h): inputs widened to fp32 scratch, outputs rounded back once;
-// the saved statistics (mean, rstd) are float32 for every dtype and used in place;
+// the saved statistics (mean, rstd) are float32 for these dtypes and used in place;
 // gamma/beta (the input's dtype) are widened once. The references (parallel=false) see
-// the whole tensor as one block.
+// the whole tensor as one block; float64 (the references only) runs their double kernels on
+// the tensors in place, statistics in float64. The fp32 paths take eps rounded to float.
 using fp32::In;
 using fp32::Out;
 
@@ -35,10 +39,18 @@ const float* params_f32(const Tensor& t, std::vector<float>& keep) {
 }
 
 template <bool kReference>
-void layernorm_cpu(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y,
+void layernorm_cpu(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps64, const Tensor& y,
                    const Tensor& mean, const Tensor& rstd, StreamHandle) {
   const int64_t rows = rows_of(x), cols = cols_of(x);
-  auto kernel = kReference ? cpu::layernorm_reference : cpu::layernorm_f32;
+  if (is_f64(x)) return cpu::layernorm_reference(d(x), d(gamma), d(beta), wd(y), wd(mean), wd(rstd), rows, cols, eps64);
+  const float eps = static_cast<float>(eps64);
+  auto kernel = [](const float* x, const float* g, const float* b, float* y, float* m, float* s, int64_t rows,
+                   int64_t cols, float eps) {
+    if constexpr (kReference)
+      cpu::layernorm_reference(x, g, b, y, m, s, rows, cols, eps);
+    else
+      cpu::layernorm_f32(x, g, b, y, m, s, rows, cols, eps);
+  };
   if (is_f32(x)) return kernel(f(x), f(gamma), f(beta), w(y), w(mean), w(rstd), rows, cols, eps);
   std::vector<float> g_keep, b_keep;
   const float* g = params_f32(gamma, g_keep);
@@ -76,7 +88,10 @@ void layernorm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& gam
                             const Tensor& rstd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta,
                             StreamHandle) {
   const int64_t rows = rows_of(x), cols = cols_of(x);
-  auto kernel = kReference ? cpu::layernorm_backward_reference : cpu::layernorm_backward_f32;
+  if (is_f64(x))
+    return cpu::layernorm_backward_reference(d(dy), d(x), d(gamma), d(mean), d(rstd), wd(dx), wd(dgamma), wd(dbeta),
+                                             rows, cols);
+  auto kernel = kReference ? cpu::layernorm_backward_reference<float> : cpu::layernorm_backward_f32;
   if (is_f32(x))
     return kernel(f(dy), f(x), f(gamma), f(mean), f(rstd), w(dx), w(dgamma), w(dbeta), rows, cols);
   std::vector<float> g_keep;
@@ -102,9 +117,17 @@ void layernorm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& gam
 }
 
 template <bool kReference>
-void rmsnorm_cpu(const Tensor& x, const Tensor& gamma, float eps, const Tensor& y, const Tensor& rstd, StreamHandle) {
+void rmsnorm_cpu(const Tensor& x, const Tensor& gamma, double eps64, const Tensor& y, const Tensor& rstd,
+                 StreamHandle) {
   const int64_t rows = rows_of(x), cols = cols_of(x);
-  auto kernel = kReference ? cpu::rmsnorm_reference : cpu::rmsnorm_f32;
+  if (is_f64(x)) return cpu::rmsnorm_reference(d(x), d(gamma), wd(y), wd(rstd), rows, cols, eps64);
+  const float eps = static_cast<float>(eps64);
+  auto kernel = [](const float* x, const float* g, float* y, float* s, int64_t rows, int64_t cols, float eps) {
+    if constexpr (kReference)
+      cpu::rmsnorm_reference(x, g, y, s, rows, cols, eps);
+    else
+      cpu::rmsnorm_f32(x, g, y, s, rows, cols, eps);
+  };
   if (is_f32(x)) return kernel(f(x), f(gamma), w(y), w(rstd), rows, cols, eps);
   std::vector<float> g_keep;
   const float* g = params_f32(gamma, g_keep);
@@ -119,7 +142,8 @@ template <bool kReference>
 void rmsnorm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& rstd, const Tensor& dx,
                           const Tensor& dgamma, StreamHandle) {
   const int64_t rows = rows_of(x), cols = cols_of(x);
-  auto kernel = kReference ? cpu::rmsnorm_backward_reference : cpu::rmsnorm_backward_f32;
+  if (is_f64(x)) return cpu::rmsnorm_backward_reference(d(dy), d(x), d(gamma), d(rstd), wd(dx), wd(dgamma), rows, cols);
+  auto kernel = kReference ? cpu::rmsnorm_backward_reference<float> : cpu::rmsnorm_backward_f32;
   if (is_f32(x)) return kernel(f(dy), f(x), f(gamma), f(rstd), w(dx), w(dgamma), rows, cols);
   std::vector<float> g_keep;
   const float* g = params_f32(gamma, g_keep);
@@ -145,10 +169,10 @@ void rmsnorm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& gamma
 // Tensors in their own dtype; mean/rstd always float32.
 #ifdef BENCHSUITE_WITH_CUDA
 template <bool kRegisters>
-void layernorm_cuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y,
+void layernorm_cuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, const Tensor& y,
                     const Tensor& mean, const Tensor& rstd, StreamHandle s) {
   cuda::layernorm(x.dtype(), x.data_ptr(), gamma.data_ptr(), beta.data_ptr(), y.data_ptr(), w(mean), w(rstd),
-                  rows_of(x), cols_of(x), eps, kRegisters, s);
+                  rows_of(x), cols_of(x), static_cast<float>(eps), kRegisters, s);
 }
 void layernorm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
                              const Tensor& rstd, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta,
@@ -157,10 +181,10 @@ void layernorm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& ga
                            dgamma.data_ptr(), dbeta.data_ptr(), rows_of(x), cols_of(x), s);
 }
 template <bool kRegisters>
-void rmsnorm_cuda(const Tensor& x, const Tensor& gamma, float eps, const Tensor& y, const Tensor& rstd,
+void rmsnorm_cuda(const Tensor& x, const Tensor& gamma, double eps, const Tensor& y, const Tensor& rstd,
                   StreamHandle s) {
-  cuda::rmsnorm(x.dtype(), x.data_ptr(), gamma.data_ptr(), y.data_ptr(), w(rstd), rows_of(x), cols_of(x), eps,
-                kRegisters, s);
+  cuda::rmsnorm(x.dtype(), x.data_ptr(), gamma.data_ptr(), y.data_ptr(), w(rstd), rows_of(x), cols_of(x),
+                static_cast<float>(eps), kRegisters, s);
 }
 void rmsnorm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& rstd,
                            const Tensor& dx, const Tensor& dgamma, StreamHandle s) {
@@ -180,9 +204,10 @@ void check_param(const char* op, const char* name, const Tensor& t, const Tensor
 }
 void check_stats(const char* op, const char* name, const Tensor& t, const Tensor& x) {
   const Shape expected = row_stats_shape(x);
-  BENCHSUITE_CHECK_ARG(t.device() == x.device() && t.dtype() == DType::float32, op, ": ", name, " is ", t.describe(),
-                       " but must be float32 on x's device (", x.device().str(),
-                       "): the forward saves its statistics in float32 for every dtype");
+  const DType want = stats_dtype(x.dtype());
+  BENCHSUITE_CHECK_ARG(t.device() == x.device() && t.dtype() == want, op, ": ", name, " is ", t.describe(),
+                       " but must be ", dtype_name(want), " on x's device (", x.device().str(),
+                       "): the forward saves its statistics in float32 (float64 for float64 x)");
   BENCHSUITE_CHECK_ARG(t.shape() == expected, op, ": ", name, ".shape=", shape_str(t.shape()),
                        " must be x.shape[:-1]=", shape_str(expected));
 }
@@ -213,17 +238,19 @@ Tensor param_or(const Tensor& t, double value, const Tensor& x) {
 
 BENCHSUITE_REGISTER_VERSIONS(norms) {
   // Every version: x, y, dy, dx, gamma, beta and the parameter gradients in one dtype,
-  // math in fp32 (references in double), saved mean/rstd in float32 (ops/norms/norms.h).
+  // math in fp32 (references in double), saved mean/rstd in float32 (ops/norms/norms.h);
+  // the CPU references also take float64 (statistics in float64).
   const std::vector<DType> f32 = {DType::float32, DType::float16, DType::bfloat16};
+  const std::vector<DType> ref_dtypes = {DType::float32, DType::float16, DType::bfloat16, DType::float64};
   const char* ref = "reference: one row at a time, double sums";
   const char* omp = "rows over OpenMP threads, float sums (parameter gradients in double)";
-  table.add<LayernormOp>({"v1", ref, DeviceType::cpu, f32, kReference}, layernorm_cpu<true>);
+  table.add<LayernormOp>({"v1", ref, DeviceType::cpu, ref_dtypes, kReference}, layernorm_cpu<true>);
   table.add<LayernormOp>({"v2", omp, DeviceType::cpu, f32, kDefault}, layernorm_cpu<false>);
-  table.add<LayernormBackwardOp>({"v1", ref, DeviceType::cpu, f32, kReference}, layernorm_backward_cpu<true>);
+  table.add<LayernormBackwardOp>({"v1", ref, DeviceType::cpu, ref_dtypes, kReference}, layernorm_backward_cpu<true>);
   table.add<LayernormBackwardOp>({"v2", omp, DeviceType::cpu, f32, kDefault}, layernorm_backward_cpu<false>);
-  table.add<RmsnormOp>({"v1", ref, DeviceType::cpu, f32, kReference}, rmsnorm_cpu<true>);
+  table.add<RmsnormOp>({"v1", ref, DeviceType::cpu, ref_dtypes, kReference}, rmsnorm_cpu<true>);
   table.add<RmsnormOp>({"v2", omp, DeviceType::cpu, f32, kDefault}, rmsnorm_cpu<false>);
-  table.add<RmsnormBackwardOp>({"v1", ref, DeviceType::cpu, f32, kReference}, rmsnorm_backward_cpu<true>);
+  table.add<RmsnormBackwardOp>({"v1", ref, DeviceType::cpu, ref_dtypes, kReference}, rmsnorm_backward_cpu<true>);
   table.add<RmsnormBackwardOp>({"v2", omp, DeviceType::cpu, f32, kDefault}, rmsnorm_backward_cpu<false>);
 #ifdef BENCHSUITE_WITH_CUDA
   const char* block = "block per row, 16-byte vector loads, block-wide shuffle reductions";
@@ -254,7 +281,7 @@ void run_layernorm(const OpVersion& v, const Tensor& x, const Tensor& gamma, con
                    const Tensor& y, const Tensor& mean, const Tensor& rstd, StreamHandle stream) {
   make_current(x);
   check_version_dtype(v, x.dtype());
-  v.fn<LayernormSignature>()(x, gamma, beta, static_cast<float>(eps), y, mean, rstd, stream);
+  v.fn<LayernormSignature>()(x, gamma, beta, eps, y, mean, rstd, stream);
 }
 
 std::vector<Tensor> layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
@@ -262,8 +289,8 @@ std::vector<Tensor> layernorm(const Tensor& x, const Tensor& gamma, const Tensor
   check_layernorm_args(x, gamma, beta, eps);
   const OpVersion& v = select_version(LayernormOp::name, x.device(), x.dtype(), impl);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor mean = Tensor::empty(row_stats_shape(x), DType::float32, x.device());
-  Tensor rstd = Tensor::empty(row_stats_shape(x), DType::float32, x.device());
+  Tensor mean = Tensor::empty(row_stats_shape(x), stats_dtype(x.dtype()), x.device());
+  Tensor rstd = Tensor::empty(row_stats_shape(x), stats_dtype(x.dtype()), x.device());
   run_layernorm(v, x.contiguous(), param_or(gamma, 1.0, x), param_or(beta, 0.0, x), eps, y, mean, rstd);
   return {y, mean, rstd};
 }
@@ -300,14 +327,14 @@ void run_rmsnorm(const OpVersion& v, const Tensor& x, const Tensor& gamma, doubl
                  const Tensor& rstd, StreamHandle stream) {
   make_current(x);
   check_version_dtype(v, x.dtype());
-  v.fn<RmsnormSignature>()(x, gamma, static_cast<float>(eps), y, rstd, stream);
+  v.fn<RmsnormSignature>()(x, gamma, eps, y, rstd, stream);
 }
 
 std::vector<Tensor> rmsnorm(const Tensor& x, const Tensor& gamma, double eps, const std::string& impl) {
   check_rmsnorm_args(x, gamma, eps);
   const OpVersion& v = select_version(RmsnormOp::name, x.device(), x.dtype(), impl);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor rstd = Tensor::empty(row_stats_shape(x), DType::float32, x.device());
+  Tensor rstd = Tensor::empty(row_stats_shape(x), stats_dtype(x.dtype()), x.device());
   run_rmsnorm(v, x.contiguous(), param_or(gamma, 1.0, x), eps, y, rstd);
   return {y, rstd};
 }

@@ -7,9 +7,12 @@
 
 namespace benchsuite::cpu {
 
-void sigmoid_reference(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
+template <class T>
+void sigmoid_reference(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))));
 }
+template void sigmoid_reference(const float*, float*, int64_t);
+template void sigmoid_reference(const double*, double*, int64_t);
 
 void sigmoid_f32(const float* x, float* y, int64_t n) {
   using namespace fast_math;
@@ -21,12 +24,15 @@ void sigmoid_f32(const float* x, float* y, int64_t n) {
   for (int64_t i = 8 * blocks; i < n; ++i) y[i] = 1.0f / (1.0f + fast_math::exp(-x[i]));
 }
 
-void sigmoid_backward_reference(const float* y, const float* dy, float* dx, int64_t n) {
+template <class T>
+void sigmoid_backward_reference(const T* y, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double s = y[i];
-    dx[i] = static_cast<float>(static_cast<double>(dy[i]) * s * (1.0 - s));
+    dx[i] = static_cast<T>(static_cast<double>(dy[i]) * s * (1.0 - s));
   }
 }
+template void sigmoid_backward_reference(const float*, const float*, float*, int64_t);
+template void sigmoid_backward_reference(const double*, const double*, double*, int64_t);
 
 void sigmoid_backward_f32(const float* y, const float* dy, float* dx, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > (1 << 14))

@@ -7,16 +7,21 @@
 namespace benchsuite::ops {
 
 namespace {
-// CPU: float16/bfloat16 through fp32 blocks; the references on one thread, one block.
+// CPU: float16/bfloat16 through fp32 blocks; the references on one thread, one block, and
+// float64 (references only) in double in place.
 template <bool kReference>
 void sigmoid_cpu(const Tensor& x, const Tensor& y, StreamHandle) {
+  if (kReference && x.dtype() == DType::float64)
+    return cpu::sigmoid_reference(x.data<double>(), y.data<double>(), x.numel());
   fp32::unary_elements(x.data_ptr(), y.data_ptr(), x.dtype(), x.numel(), !kReference,
-                       kReference ? cpu::sigmoid_reference : cpu::sigmoid_f32);
+                       kReference ? cpu::sigmoid_reference<float> : cpu::sigmoid_f32);
 }
 template <bool kReference>
 void sigmoid_backward_cpu(const Tensor& y, const Tensor& dy, const Tensor& dx, StreamHandle) {
+  if (kReference && y.dtype() == DType::float64)
+    return cpu::sigmoid_backward_reference(y.data<double>(), dy.data<double>(), dx.data<double>(), y.numel());
   fp32::binary_elements(y.data_ptr(), dy.data_ptr(), dx.data_ptr(), y.dtype(), y.numel(), !kReference,
-                        kReference ? cpu::sigmoid_backward_reference : cpu::sigmoid_backward_f32);
+                        kReference ? cpu::sigmoid_backward_reference<float> : cpu::sigmoid_backward_f32);
 }
 #ifdef BENCHSUITE_WITH_CUDA
 void sigmoid_cuda(const Tensor& x, const Tensor& y, StreamHandle s) {
@@ -35,14 +40,15 @@ void check_float(const char* op, const char* name, const Tensor& t) {
 
 BENCHSUITE_REGISTER_VERSIONS(sigmoid) {
   const std::vector<DType> f32 = {DType::float32, DType::float16, DType::bfloat16};
-  table.add<SigmoidOp>({"v1", "reference: exp in double, one thread", DeviceType::cpu, f32, kReference},
+  const std::vector<DType> ref_dtypes = {DType::float32, DType::float16, DType::bfloat16, DType::float64};
+  table.add<SigmoidOp>({"v1", "reference: exp in double, one thread", DeviceType::cpu, ref_dtypes, kReference},
                        sigmoid_cpu<true>);
   table.add<SigmoidOp>({"v2", "8-lane exp (Cephes polynomial), OpenMP over 8-element blocks", DeviceType::cpu, f32,
                         kDefault},
                        sigmoid_cpu<false>);
-  table.add<SigmoidBackwardOp>({"v1", "reference: dy*y*(1-y) in double, one thread", DeviceType::cpu, f32,
-                                kReference},
-                               sigmoid_backward_cpu<true>);
+  table.add<SigmoidBackwardOp>(
+      {"v1", "reference: dy*y*(1-y) in double, one thread", DeviceType::cpu, ref_dtypes, kReference},
+      sigmoid_backward_cpu<true>);
   table.add<SigmoidBackwardOp>({"v2", "omp parallel for simd, fp32", DeviceType::cpu, f32, kDefault},
                                sigmoid_backward_cpu<false>);
 #ifdef BENCHSUITE_WITH_CUDA

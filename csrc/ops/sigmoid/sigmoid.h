@@ -1,6 +1,7 @@
 // The sigmoid family: y = 1 / (1 + exp(-x)) elementwise, and its backward from the output,
 // dx = dy * y * (1 - y) (as torch's sigmoid_backward). Storage in float32/float16/bfloat16,
-// math in fp32 (the CPU reference in double), each output rounded once.
+// math in fp32 (the CPU reference in double), each output rounded once; the CPU references
+// (v1) also take float64.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,10 +13,12 @@
 
 namespace benchsuite {
 
-namespace cpu {  // float32, every array [n]
-void sigmoid_reference(const float* x, float* y, int64_t n);  // v1: double math
+namespace cpu {  // float32 (the references: T float or double), every array [n]
+template <class T>
+void sigmoid_reference(const T* x, T* y, int64_t n);          // v1: double math
 void sigmoid_f32(const float* x, float* y, int64_t n);        // v2: 8-lane exp, OpenMP
-void sigmoid_backward_reference(const float* y, const float* dy, float* dx, int64_t n);  // v1: double math
+template <class T>
+void sigmoid_backward_reference(const T* y, const T* dy, T* dx, int64_t n);              // v1: double math
 void sigmoid_backward_f32(const float* y, const float* dy, float* dx, int64_t n);        // v2: omp simd
 }  // namespace cpu
 

@@ -84,13 +84,13 @@ struct RowOp {
 
 BENCHSUITE_REGISTER_CASES(softmax) {
   for (const RowOp& op : {RowOp{ops::SoftmaxOp::name, "softmax over the last axis of a [rows, cols] matrix", false,
-                                unary_reference<cpu::softmax_f32_reference>, nullptr},
+                                unary_reference<cpu::softmax_reference<float>>, nullptr},
                           RowOp{ops::SoftmaxBackwardOp::name, "dx = y * (dy - sum(dy * y)) per row", true,
-                                cpu::softmax_backward_reference, ops::SoftmaxOp::name},
+                                cpu::softmax_backward_reference<float>, ops::SoftmaxOp::name},
                           RowOp{ops::LogSoftmaxOp::name, "x - max - log(sum(exp(x - max))) per row", false,
-                                unary_reference<cpu::log_softmax_reference>, nullptr},
+                                unary_reference<cpu::log_softmax_reference<float>>, nullptr},
                           RowOp{ops::LogSoftmaxBackwardOp::name, "dx = dy - exp(y) * sum(dy) per row", true,
-                                cpu::log_softmax_backward_reference, ops::LogSoftmaxOp::name}}) {
+                                cpu::log_softmax_backward_reference<float>, ops::LogSoftmaxOp::name}}) {
     families.push_back({op.name, "ops", op.description, row_op_params(), both_devices(), op_versions_fn(op.name),
                         [op](const Params& p, Device d, const std::string& v, uint64_t s) {
                           return std::unique_ptr<CaseInstance>(

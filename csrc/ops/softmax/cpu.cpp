@@ -18,17 +18,20 @@ namespace {
 bool parallel(int64_t rows, int64_t cols) { return rows > 1 && rows * cols > (1 << 15); }
 }  // namespace
 
-void softmax_f32_reference(const float* x, float* y, int64_t rows, int64_t cols) {
+template <class T>
+void softmax_reference(const T* x, T* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
-    float* yr = y + r * cols;
+    const T* xr = x + r * cols;
+    T* yr = y + r * cols;
     double row_max = -std::numeric_limits<double>::infinity();
     for (int64_t c = 0; c < cols; ++c) row_max = std::max(row_max, static_cast<double>(xr[c]));
     double sum = 0.0;
     for (int64_t c = 0; c < cols; ++c) sum += std::exp(static_cast<double>(xr[c]) - row_max);
-    for (int64_t c = 0; c < cols; ++c) yr[c] = static_cast<float>(std::exp(static_cast<double>(xr[c]) - row_max) / sum);
+    for (int64_t c = 0; c < cols; ++c) yr[c] = static_cast<T>(std::exp(static_cast<double>(xr[c]) - row_max) / sum);
   }
 }
+template void softmax_reference(const float*, float*, int64_t, int64_t);
+template void softmax_reference(const double*, double*, int64_t, int64_t);
 
 void softmax_f32_rows_omp(const float* x, float* y, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (rows * cols > (1 << 15))
@@ -76,14 +79,17 @@ void softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t cols
 }
 
 // ---- softmax backward: dx = y * (dy - sum(dy * y)) ---------------------------------------
-void softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+template <class T>
+void softmax_backward_reference(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float *yr = y + r * cols, *gr = dy + r * cols;
+    const T *yr = y + r * cols, *gr = dy + r * cols;
     double dot = 0;
     for (int64_t c = 0; c < cols; ++c) dot += static_cast<double>(yr[c]) * gr[c];
-    for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = static_cast<float>(yr[c] * (gr[c] - dot));
+    for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = static_cast<T>(yr[c] * (gr[c] - dot));
   }
 }
+template void softmax_backward_reference(const float*, const float*, float*, int64_t, int64_t);
+template void softmax_backward_reference(const double*, const double*, double*, int64_t, int64_t);
 
 void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (parallel(rows, cols))
@@ -101,16 +107,19 @@ void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t ro
 }
 
 // ---- log_softmax: y = x - max - log(sum(exp(x - max))); dx = dy - exp(y) * sum(dy) --------
-void log_softmax_reference(const float* x, float* y, int64_t rows, int64_t cols) {
+template <class T>
+void log_softmax_reference(const T* x, T* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
+    const T* xr = x + r * cols;
     double m = -std::numeric_limits<double>::infinity(), s = 0;
     for (int64_t c = 0; c < cols; ++c) m = std::max(m, static_cast<double>(xr[c]));
     for (int64_t c = 0; c < cols; ++c) s += std::exp(xr[c] - m);
     const double shift = m + std::log(s);
-    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<float>(xr[c] - shift);
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = static_cast<T>(xr[c] - shift);
   }
 }
+template void log_softmax_reference(const float*, float*, int64_t, int64_t);
+template void log_softmax_reference(const double*, double*, int64_t, int64_t);
 
 void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (parallel(rows, cols))
@@ -145,14 +154,17 @@ void log_softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t 
   }
 }
 
-void log_softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+template <class T>
+void log_softmax_backward_reference(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     double total = 0;
     for (int64_t c = 0; c < cols; ++c) total += dy[r * cols + c];
     for (int64_t c = 0; c < cols; ++c)
-      dx[r * cols + c] = static_cast<float>(dy[r * cols + c] - std::exp(static_cast<double>(y[r * cols + c])) * total);
+      dx[r * cols + c] = static_cast<T>(dy[r * cols + c] - std::exp(static_cast<double>(y[r * cols + c])) * total);
   }
 }
+template void log_softmax_backward_reference(const float*, const float*, float*, int64_t, int64_t);
+template void log_softmax_backward_reference(const double*, const double*, double*, int64_t, int64_t);
 
 void log_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (parallel(rows, cols))

@@ -47,6 +47,21 @@ template <void (*kKernel)(const float*, const float*, float*, int64_t, int64_t),
 void backward_cpu(const Tensor& y, const Tensor& dy, const Tensor& dx, StreamHandle) {
   rows_through_fp32(y, &dy, dx, kParallel, kKernel);
 }
+// The references (v1): float64 tensors through the double instantiation in place, the other
+// dtypes as unary_cpu / backward_cpu on one thread.
+template <void (*kFloat)(const float*, float*, int64_t, int64_t),
+          void (*kDouble)(const double*, double*, int64_t, int64_t)>
+void unary_reference_cpu(const Tensor& x, const Tensor& y, StreamHandle s) {
+  if (x.dtype() == DType::float64) return kDouble(x.data<double>(), y.data<double>(), rows_of(x), cols_of(x));
+  unary_cpu<kFloat, false>(x, y, s);
+}
+template <void (*kFloat)(const float*, const float*, float*, int64_t, int64_t),
+          void (*kDouble)(const double*, const double*, double*, int64_t, int64_t)>
+void backward_reference_cpu(const Tensor& y, const Tensor& dy, const Tensor& dx, StreamHandle s) {
+  if (y.dtype() == DType::float64)
+    return kDouble(y.data<double>(), dy.data<double>(), dx.data<double>(), rows_of(y), cols_of(y));
+  backward_cpu<kFloat, false>(y, dy, dx, s);
+}
 
 // ---- CUDA ---------------------------------------------------------------------------------
 #ifdef BENCHSUITE_WITH_CUDA
@@ -81,11 +96,13 @@ Tensor forward_op(const char* op, const Tensor& x, const std::string& impl) {
 }  // namespace
 
 BENCHSUITE_REGISTER_VERSIONS(softmax) {
-  // Storage in any float dtype, math in fp32 (v1: double), output rounded once.
+  // Storage in any float dtype, math in fp32 (v1: double), output rounded once; the CPU
+  // references (v1) also take float64.
   const std::vector<DType> f32 = {DType::float32, DType::float16, DType::bfloat16};
+  const std::vector<DType> ref_dtypes = {DType::float32, DType::float16, DType::bfloat16, DType::float64};
   const char* vectorised = "v2 with vectorised exp (branch-free Cephes polynomial, omp simd)";
-  table.add<SoftmaxOp>({"v1", "reference: three passes per row, double sums", DeviceType::cpu, f32, kReference},
-                       unary_cpu<cpu::softmax_f32_reference, false>);
+  table.add<SoftmaxOp>({"v1", "reference: three passes per row, double sums", DeviceType::cpu, ref_dtypes, kReference},
+                       unary_reference_cpu<cpu::softmax_reference<float>, cpu::softmax_reference<double>>);
   table.add<SoftmaxOp>({"v2", "rows over OpenMP threads, float exp stored then scaled (row sum in double)",
                         DeviceType::cpu, f32},
                        unary_cpu<cpu::softmax_f32_rows_omp, true>);
@@ -95,16 +112,19 @@ BENCHSUITE_REGISTER_VERSIONS(softmax) {
   const char* ref = "reference: one row at a time, double sums";
   const char* omp = "rows over OpenMP threads, float sums (parameter gradients in double)";
   const char* omp_backward = "rows over OpenMP threads, the row's sum in double";
-  table.add<SoftmaxBackwardOp>({"v1", ref, DeviceType::cpu, f32, kReference},
-                               backward_cpu<cpu::softmax_backward_reference, false>);
+  table.add<SoftmaxBackwardOp>(
+      {"v1", ref, DeviceType::cpu, ref_dtypes, kReference},
+      backward_reference_cpu<cpu::softmax_backward_reference<float>, cpu::softmax_backward_reference<double>>);
   table.add<SoftmaxBackwardOp>({"v2", omp_backward, DeviceType::cpu, f32, kDefault},
                                backward_cpu<cpu::softmax_backward_f32, true>);
-  table.add<LogSoftmaxOp>({"v1", ref, DeviceType::cpu, f32, kReference}, unary_cpu<cpu::log_softmax_reference, false>);
+  table.add<LogSoftmaxOp>({"v1", ref, DeviceType::cpu, ref_dtypes, kReference},
+                          unary_reference_cpu<cpu::log_softmax_reference<float>, cpu::log_softmax_reference<double>>);
   table.add<LogSoftmaxOp>({"v2", omp, DeviceType::cpu, f32}, unary_cpu<cpu::log_softmax_f32, true>);
   table.add<LogSoftmaxOp>({"v3", vectorised, DeviceType::cpu, f32, kDefault},
                           unary_cpu<cpu::log_softmax_f32_vectorized, true>);
-  table.add<LogSoftmaxBackwardOp>({"v1", ref, DeviceType::cpu, f32, kReference},
-                                  backward_cpu<cpu::log_softmax_backward_reference, false>);
+  table.add<LogSoftmaxBackwardOp>(
+      {"v1", ref, DeviceType::cpu, ref_dtypes, kReference},
+      backward_reference_cpu<cpu::log_softmax_backward_reference<float>, cpu::log_softmax_backward_reference<double>>);
   table.add<LogSoftmaxBackwardOp>({"v2", omp_backward, DeviceType::cpu, f32, kDefault},
                                   backward_cpu<cpu::log_softmax_backward_f32, true>);
 #ifdef BENCHSUITE_WITH_CUDA

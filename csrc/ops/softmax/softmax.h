@@ -1,7 +1,7 @@
 // The softmax family: softmax and log_softmax over the last axis of a tensor of any rank
 // (rows = all leading dimensions), and their backward passes from the forward's output.
 // Storage in float32/float16/bfloat16, math in fp32 (the CPU references in double), each
-// output rounded once.
+// output rounded once; the CPU references (v1) also take float64.
 //   softmax_backward:     dx = y * (dy - sum(dy * y)) per row
 //   log_softmax:          y = x - max - log(sum(exp(x - max))) per row
 //   log_softmax_backward: dx = dy - exp(y) * sum(dy) per row
@@ -16,18 +16,23 @@
 
 namespace benchsuite {
 
-// float32 rows, x / y / dy / dx [rows, cols]. *_reference: one row at a time, double sums;
-// the others spread rows over OpenMP threads and accumulate in float.
+// float32 rows, x / y / dy / dx [rows, cols]. *_reference: one row at a time, double sums,
+// storage T float or double (float64 tensors); the others spread rows over OpenMP threads
+// and accumulate in float.
 namespace cpu {
-void softmax_f32_reference(const float* x, float* y, int64_t rows, int64_t cols);  // v1: double sums
+template <class T>
+void softmax_reference(const T* x, T* y, int64_t rows, int64_t cols);              // v1: double sums
 void softmax_f32_rows_omp(const float* x, float* y, int64_t rows, int64_t cols);   // v2
 void softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t cols);  // v3: vector exp
-void softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+template <class T>
+void softmax_backward_reference(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols);
 void softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
-void log_softmax_reference(const float* x, float* y, int64_t rows, int64_t cols);
+template <class T>
+void log_softmax_reference(const T* x, T* y, int64_t rows, int64_t cols);
 void log_softmax_f32(const float* x, float* y, int64_t rows, int64_t cols);
 void log_softmax_f32_vectorized(const float* x, float* y, int64_t rows, int64_t cols);  // vector exp
-void log_softmax_backward_reference(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+template <class T>
+void log_softmax_backward_reference(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols);
 void log_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 }  // namespace cpu
 

@@ -26,7 +26,7 @@ def _float(op: str, name: str, value: Any) -> float:
 
 
 def embedding(weight: Any, ids: Any, impl: str | None = None) -> Any:
-    """weight[ids]: weight [V, D] float32, ids [...] int64 in [0, V) -> [..., D].
+    """weight[ids]: weight [V, D] float32 (float64 on the CPU reference), ids [...] int64 in [0, V) -> [..., D].
 
     An id out of range raises InvalidArgumentError naming the first bad id and V (CUDA ids
     are copied to the host for that check)."""
