@@ -165,7 +165,42 @@ struct GemmKernel {
     }
   }
 
+  // B far larger than the caches (an LM head, a 7B model's FFN): the column blocks above walk
+  // B down its rows a few hundred bytes at a time, a new page per row, which the hardware
+  // prefetchers follow poorly (the GPT-2 LM head ran at a quarter of the copy bandwidth). Here
+  // each thread streams whole panels of every row instead (runs of `width` floats), the m rows
+  // of C for the panel accumulating in L1/L2.
+  static void skinny_panel(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, int64_t j0,
+                           int64_t width) {
+    const int64_t vectors = width / kLanes;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < width; ++j) c[i * n + j0 + j] = 0.0f;
+    for (int64_t p = 0; p < k; ++p) {
+      const float* bp = b + p * n + j0;
+      for (int64_t i = 0; i < m; ++i) {
+        const float ai = a[i * k + p];
+        float* ci = c + i * n + j0;
+        for (int64_t v = 0; v < vectors; ++v) {
+          V bv, cv;
+          std::memcpy(&bv, bp + v * kLanes, sizeof(V));
+          std::memcpy(&cv, ci + v * kLanes, sizeof(V));
+          cv += ai * bv;
+          std::memcpy(ci + v * kLanes, &cv, sizeof(V));
+        }
+        for (int64_t j = vectors * kLanes; j < width; ++j) ci[j] += ai * bp[j];
+      }
+    }
+  }
+
   static void skinny(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+    if (k * n > (int64_t{4} << 20)) {  // B past 16 MiB
+      constexpr int64_t kPanel = 2048;  // 8 KiB of each row per run; m rows of C within L2
+      const int64_t panels = (n + kPanel - 1) / kPanel;
+#pragma omp parallel for schedule(static)
+      for (int64_t panel = 0; panel < panels; ++panel)
+        skinny_panel(a, b, c, m, n, k, panel * kPanel, min_of(kPanel, n - panel * kPanel));
+      return;
+    }
     switch (m) {
       case 1: return skinny_rows<1>(a, b, c, n, k);
       case 2: return skinny_rows<2>(a, b, c, n, k);
