@@ -199,14 +199,15 @@ def test_masked_windowed_and_cross_attention(rng, kv_heads, causal, window, kv_l
     check_gradients(lambda b, v: b.attention(v["q"], v["k"], v["v"], causal=causal, window=window,
                                              key_mask=v["mask"]),
                     {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, kv_len, 4),
-                     "v": x_(rng, 2, kv_heads, kv_len, 4), "mask": mask}, rng, floor=1e-3, constants=("mask",))
+                     "v": x_(rng, 2, kv_heads, kv_len, 4), "mask": mask}, rng, constants=("mask",), dtype="float64")
 
 
 @pytest.mark.parametrize("kv_heads", [1, 2])
 def test_grouped_query_attention(rng, kv_heads):
     """GQA / MQA: four query heads over kv_heads key/value heads, causal."""
     check_gradients(lambda b, v: b.attention(v["q"], v["k"], v["v"], causal=True),
-                    {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, 3, 4), "v": x_(rng, 2, kv_heads, 3, 4)}, rng)
+                    {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, 3, 4), "v": x_(rng, 2, kv_heads, 3, 4)}, rng,
+                    dtype="float64")
 
 
 # ---- whole models against PyTorch autograd ------------------------------------------------------
