@@ -112,23 +112,26 @@ def test_norms(rng):
 
 def test_channel_norms(rng):
     from benchsuite.models import layers
-    check_gradients(lambda b, v: layers.group_norm(b, v["x"], 2, "gn"), {"x": x_(rng, 2, 4, 3)}, rng)
-    check_gradients(lambda b, v: layers.batch_norm(b, v["x"], "bn", training=True), {"x": x_(rng, 3, 2, 2, 2)}, rng)
-    check_gradients(lambda b, v: layers.batch_norm(b, v["x"], "bn", training=False), {"x": x_(rng, 2, 3, 2)}, rng)
+    check_gradients(lambda b, v: layers.group_norm(b, v["x"], 2, "gn"), {"x": x_(rng, 2, 4, 3)}, rng, dtype="float64")
+    check_gradients(lambda b, v: layers.batch_norm(b, v["x"], "bn", training=True), {"x": x_(rng, 3, 2, 2, 2)}, rng,
+                    dtype="float64")
+    check_gradients(lambda b, v: layers.batch_norm(b, v["x"], "bn", training=False), {"x": x_(rng, 2, 3, 2)}, rng,
+                    dtype="float64")
 
 
 def test_conv_pool_kinds(rng):
     from benchsuite.models import layers
     check_gradients(lambda b, v: layers.conv2d(b, v["x"], 2, (2, 3), "conv", stride=(1, 2), padding=1),
-                    {"x": x_(rng, 2, 2, 4, 5)}, rng)
+                    {"x": x_(rng, 2, 2, 4, 5)}, rng, dtype="float64")
     check_gradients(lambda b, v: layers.conv1d(b, v["x"], 3, 3, "conv", padding=2, dilation=2),
-                    {"x": x_(rng, 1, 2, 6)}, rng)
-    check_gradients(lambda b, v: layers.avg_pool2d(b, v["x"], 3, 2, 1), {"x": x_(rng, 1, 2, 5, 5)}, rng)
+                    {"x": x_(rng, 1, 2, 6)}, rng, dtype="float64")
+    check_gradients(lambda b, v: layers.avg_pool2d(b, v["x"], 3, 2, 1), {"x": x_(rng, 1, 2, 5, 5)}, rng,
+                    dtype="float64")
     x = rng.permutation(50).reshape(1, 2, 5, 5).astype(np.float32) * 0.1  # distinct values: no ties at +-h
-    check_gradients(lambda b, v: layers.max_pool2d(b, v["x"], 2, 2, 1), {"x": x}, rng)
+    check_gradients(lambda b, v: layers.max_pool2d(b, v["x"], 2, 2, 1), {"x": x}, rng, dtype="float64")
     cols = x_(rng, 1, 6, 8)  # fold's own gradient (unfold), through a graph that starts at cols
     check_gradients(lambda b, v: b.node("fold", [v["c"]], {"kernel": [2, 2], "stride": [1, 1], "size": [2, 3, 4]})[0],
-                    {"c": cols}, rng)
+                    {"c": cols}, rng, dtype="float64")
 
 
 def test_dropout_axpy_and_recurrent(rng):
@@ -205,14 +208,15 @@ def test_masked_windowed_and_cross_attention(rng, kv_heads, causal, window, kv_l
     check_gradients(lambda b, v: b.attention(v["q"], v["k"], v["v"], causal=causal, window=window,
                                              key_mask=v["mask"]),
                     {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, kv_len, 4),
-                     "v": x_(rng, 2, kv_heads, kv_len, 4), "mask": mask}, rng, floor=1e-3, constants=("mask",))
+                     "v": x_(rng, 2, kv_heads, kv_len, 4), "mask": mask}, rng, constants=("mask",), dtype="float64")
 
 
 @pytest.mark.parametrize("kv_heads", [1, 2])
 def test_grouped_query_attention(rng, kv_heads):
     """GQA / MQA: four query heads over kv_heads key/value heads, causal."""
     check_gradients(lambda b, v: b.attention(v["q"], v["k"], v["v"], causal=True),
-                    {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, 3, 4), "v": x_(rng, 2, kv_heads, 3, 4)}, rng)
+                    {"q": x_(rng, 2, 4, 3, 4), "k": x_(rng, 2, kv_heads, 3, 4), "v": x_(rng, 2, kv_heads, 3, 4)}, rng,
+                    dtype="float64")
 
 
 # ---- whole models against PyTorch autograd ------------------------------------------------------

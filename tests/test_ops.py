@@ -1005,3 +1005,121 @@ def test_float64_dropout_reference_keeps_float32s_mask(rng):
         bs._core.dropout(x, 0.3, 11, "v2")
     with pytest.raises(bs.InvalidArgumentError, match="dropout: x.dtype=float16 must be float32 or float64"):
         bs._core.dropout(x.astype(np.float16), 0.3, 11)
+
+
+# ---- float64 on the channel-norm and conv references ---------------------------------------------
+# The finite-difference gradient checks (tests/test_autograd.py) run these v1 references in
+# float64: here each agrees with its float32 self (~1e-6) and with the NumPy formula (1e-12).
+F64_EPS = float(np.float32(1e-5))  # the ops take eps as a float
+
+
+def _f64_and_f32(op, *args, **kwargs):
+    """op on float64 arrays (the default picks v1) and on their float32 copies (impl v1)."""
+    got = op(*args, **kwargs)
+    low = op(*(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a for a in args),
+             impl="v1", **kwargs)
+    got, low = (list(t) if isinstance(t, (list, tuple)) else [t] for t in (got, low))
+    for g, lo in zip(got, low):
+        g = np.asarray(g)
+        assert g.dtype == (np.float64 if np.asarray(lo).dtype == np.float32 else np.asarray(lo).dtype), g.dtype
+        assert relative_error(lo, g.astype(np.float64)) < 2e-6
+    return [np.asarray(g) for g in got]
+
+
+def _norm_grads64(dy, x, gamma, axes, stats_of_x=True, mean=None, rstd=None):
+    """(dx, dgamma, dbeta) of y = (x - mean) rstd gamma + beta over `axes` (the statistics set)."""
+    c = (1, -1) + (1,) * (x.ndim - 2)
+    xhat = (x - mean) * rstd
+    g = dy * gamma.reshape(c)
+    dx = rstd * (g - g.mean(axes, keepdims=True) - xhat * (g * xhat).mean(axes, keepdims=True)) if stats_of_x \
+        else rstd * g
+    other = tuple(i for i in range(x.ndim) if i != 1)
+    return dx, (dy * xhat).sum(other), dy.sum(other)
+
+
+def test_group_norm_float64(rng):
+    n, c, groups = 3, 6, 3
+    x, dy = rng.standard_normal((n, c, 2, 3)), rng.standard_normal((n, c, 2, 3))
+    gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+    y, mean, rstd = _f64_and_f32(bs.ops.group_norm, x, gamma, beta, groups)
+    xg = x.reshape(n, groups, -1)
+    m, r = xg.mean(-1, keepdims=True), 1 / np.sqrt(xg.var(-1, keepdims=True) + F64_EPS)
+    want = ((xg - m) * r).reshape(x.shape) * gamma[None, :, None, None] + beta[None, :, None, None]
+    assert relative_error(y, want) < 1e-12
+    assert relative_error(mean, m.ravel()) < 1e-12 and relative_error(rstd, r.ravel()) < 1e-12
+    dx, dgamma, dbeta = _f64_and_f32(bs.ops.group_norm_backward, dy, x, gamma, mean, rstd, groups)
+    g = (dy * gamma[None, :, None, None]).reshape(n, groups, -1)
+    xhat = (xg - m) * r
+    wdx = r * (g - g.mean(-1, keepdims=True) - xhat * (g * xhat).mean(-1, keepdims=True))
+    assert relative_error(dx, wdx.reshape(x.shape)) < 1e-12
+    assert relative_error(dgamma, (dy * xhat.reshape(x.shape)).sum((0, 2, 3))) < 1e-12
+    assert relative_error(dbeta, dy.sum((0, 2, 3))) < 1e-12
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_float64(rng, training):
+    x, dy = rng.standard_normal((4, 3, 5)), rng.standard_normal((4, 3, 5))
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
+    y, mean, rstd = _f64_and_f32(bs.ops.batch_norm, x, gamma, beta, rm, rv, training)
+    m = x.mean((0, 2), keepdims=True) if training else rm.reshape(1, 3, 1)
+    r = 1 / np.sqrt((x.var((0, 2), keepdims=True) if training else rv.reshape(1, 3, 1)) + F64_EPS)
+    assert relative_error(y, (x - m) * r * gamma.reshape(1, 3, 1) + beta.reshape(1, 3, 1)) < 1e-12
+    assert relative_error(mean, m.ravel()) < 1e-12 and relative_error(rstd, r.ravel()) < 1e-12
+    got = _f64_and_f32(bs.ops.batch_norm_backward, dy, x, gamma, mean, rstd, training)
+    want = _norm_grads64(dy, x, gamma, (0, 2), training, m, r)
+    for a, b in zip(got, want):
+        assert relative_error(a, b) < 1e-12
+
+
+def test_conv_family_float64(rng):
+    x = rng.standard_normal((2, 3, 5, 6))
+    win = dict(kernel=(2, 3), stride=(1, 2), padding=1, dilation=(2, 1))
+    cols, = _f64_and_f32(bs.ops.unfold, x, **win)
+    torch = pytest.importorskip("torch")
+    tx = torch.from_numpy(x)
+    want = torch.nn.functional.unfold(tx, (2, 3), (2, 1), 1, (1, 2)).transpose(1, 2).numpy()
+    np.testing.assert_array_equal(cols, want)  # copies: exact
+    folded, = _f64_and_f32(bs.ops.fold, cols, 3, 5, 6, **win)
+    want = torch.nn.functional.fold(torch.from_numpy(cols).transpose(1, 2), (5, 6), (2, 3), (2, 1), 1, (1, 2))
+    assert relative_error(folded, want.numpy()) < 1e-12
+    y, = _f64_and_f32(bs.ops.avg_pool2d, x, 3, 2, 1)
+    assert relative_error(y, torch.nn.functional.avg_pool2d(tx, 3, 2, 1).numpy()) < 1e-12
+    dy = rng.standard_normal(y.shape)
+    dx, = _f64_and_f32(bs.ops.avg_pool2d_backward, dy, 5, 6, 3, 2, 1)
+    tx.requires_grad_(True)
+    torch.nn.functional.avg_pool2d(tx, 3, 2, 1).backward(torch.from_numpy(dy))
+    assert relative_error(dx, tx.grad.numpy()) < 1e-12
+    y, idx = bs.ops.max_pool2d(x, 2, 2, 1)
+    ty, tidx = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(y, ty.numpy())
+    np.testing.assert_array_equal(idx, tidx.numpy())
+    dy = rng.standard_normal(y.shape)
+    dx, = _f64_and_f32(bs.ops.max_pool2d_backward, dy, idx, 5, 6)
+    want = np.zeros(x.shape)
+    np.add.at(want.reshape(2, 3, -1), (np.arange(2)[:, None, None], np.arange(3)[None, :, None],
+                                        idx.reshape(2, 3, -1)), dy.reshape(2, 3, -1))
+    assert relative_error(dx, want) < 1e-12
+
+
+def test_depthwise_conv1d_float64(rng):
+    x, w, bias = rng.standard_normal((2, 3, 7)), rng.standard_normal((3, 4)), rng.standard_normal(3)
+    y, = _f64_and_f32(bs.ops.depthwise_conv1d, x, w, bias, 3)
+    xp = np.pad(x, ((0, 0), (0, 0), (3, 0)))
+    want = bias[None, :, None] + sum(w[None, :, k, None] * xp[:, :, k:k + 7] for k in range(4))
+    assert relative_error(y, want) < 1e-12
+    dy = rng.standard_normal(y.shape)
+    dx, dw, db = _f64_and_f32(bs.ops.depthwise_conv1d_backward, dy, x, w, 3)
+    wdx = np.zeros_like(xp)
+    for k in range(4):
+        wdx[:, :, k:k + 7] += w[None, :, k, None] * dy
+    assert relative_error(dx, wdx[:, :, 3:]) < 1e-12
+    assert relative_error(dw, np.stack([(dy * xp[:, :, k:k + 7]).sum((0, 2)) for k in range(4)], 1)) < 1e-12
+    assert relative_error(db, dy.sum((0, 2))) < 1e-12
+
+
+def test_float64_is_refused_by_the_other_versions(rng):
+    x = rng.standard_normal((1, 2, 4, 4))
+    for op, args in [(bs.ops.unfold, (x, 2)), (bs.ops.avg_pool2d, (x, 2)), (bs.ops.max_pool2d, (x, 2))]:
+        with pytest.raises(bs.UnsupportedError, match=r"v2 on cpu: dtype=float64 is not supported"):
+            op(*args, impl="v2")

@@ -82,7 +82,8 @@ def test_every_attention_op_has_versions_and_one_reference():
         assert [v["version"] for v in cpu] == want, op
         assert [v["reference"] for v in cpu] == [True] + [False] * (len(want) - 1), op
         assert all(v["description"] for v in bs.ops.versions(op)), op
-        assert all(v["dtypes"] == ["float32", "float16", "bfloat16"] for v in cpu), op
+        # the reference also takes float64 (double end to end, lse included: the gradient checks)
+        assert all(v["dtypes"] == ["float32", "float16", "bfloat16"] + ["float64"] * v["reference"] for v in cpu), op
         assert callable(getattr(bs.ops, op))
     if bs.build_config()["cuda"]["enabled"]:
         cuda = {v["version"]: v["dtypes"] for v in bs.ops.versions("attention", "cuda")}
@@ -565,3 +566,48 @@ def test_attention_cases_check_and_measure(device, case, params):
 def test_attention_case_parameter_errors():
     with pytest.raises(bs.InvalidArgumentError, match="head_dim=0 must be >= 1"):
         bs.measure("attention", batch=1, heads=1, seq_len=4, head_dim=0, settings=fast_settings())
+
+
+# ---- float64 on the references ----------------------------------------------------------------------
+# The finite-difference gradient checks (tests/test_autograd.py) run the v1 references in
+# float64: each agrees with NumPy's float64 formulas to 1e-12 and with its own float32 run to
+# ~1e-6. head_dim 4: the default scale 1/2 is exact in the float the ops take it as.
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_attention_float64_reference(rng, causal):
+    q, k, v, do = (rng.standard_normal((2, 3, 5, 4)) for _ in range(4))
+    o, lse = bs.ops.attention(q, k, v, causal=causal, return_lse=True)  # the float64 default: v1
+    assert o.dtype == lse.dtype == np.float64
+    want_o, want_lse = attention_ref(q, k, v, causal)
+    assert relative_error(o, want_o) < 1e-12 and relative_error(lse, want_lse) < 1e-12
+    o32, lse32 = bs.ops.attention(*(t.astype(np.float32) for t in (q, k, v)), causal=causal, impl="v1",
+                                  return_lse=True)
+    assert relative_error(o32, o) < 1e-6 and relative_error(lse32, lse) < 1e-6
+    grads = bs.ops.attention_backward(do, q, k, v, o, lse, causal=causal)
+    for got, want in zip(grads, attention_backward_ref(do, q, k, v, causal)):
+        assert got.dtype == np.float64 and relative_error(got, want) < 1e-12
+    with pytest.raises(bs.UnsupportedError, match=r"attention v2 on cpu: dtype=float64 is not supported"):
+        bs.ops.attention(q, k, v, impl="v2")
+    with pytest.raises(bs.InvalidArgumentError, match="lse.dtype=float32 must be float64"):
+        bs.ops.attention_backward(do, q, k, v, o, lse.astype(np.float32))
+
+
+@pytest.mark.parametrize("causal,window", [(False, 0), (True, 2)])
+def test_attention_kv_float64_reference(rng, causal, window):
+    from test_graph import attention_backward_reference, attention_reference
+    q, do = rng.standard_normal((2, 4, 3, 4)), rng.standard_normal((2, 4, 3, 4))
+    k, v = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((2, 2, 5, 4))
+    mask = np.ones((2, 5), np.float32)  # float32 whatever q's dtype
+    mask[1, 1] = mask[0, 4] = 0
+    o = bs.ops.attention_kv(q, k, v, key_mask=mask, causal=causal, q_offset=2, window=window)
+    assert o.dtype == np.float64
+    assert relative_error(o, attention_reference(q, k, v, causal, mask, 2, window)) < 1e-12
+    o32 = bs.ops.attention_kv(*(t.astype(np.float32) for t in (q, k, v)), key_mask=mask, causal=causal, q_offset=2,
+                              window=window, impl="v1")
+    assert relative_error(o32, o) < 1e-6
+    grads = bs.ops.attention_kv_backward(do, q, k, v, key_mask=mask, causal=causal, q_offset=2, window=window)
+    for got, want in zip(grads, attention_backward_reference(do, q, k, v, causal, mask, 2, window)):
+        assert got.dtype == np.float64 and relative_error(got, want) < 1e-12
+    with pytest.raises(bs.UnsupportedError, match=r"attention_kv_backward v2 on cpu: dtype=float64 is not supported"):
+        bs.ops.attention_kv_backward(do, q, k, v, impl="v2")
+    with pytest.raises(bs.InvalidArgumentError, match="k.dtype=float32 must equal q.dtype=float64"):
+        bs.ops.attention_kv(q, k.astype(np.float32), v)

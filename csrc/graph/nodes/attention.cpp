@@ -39,9 +39,11 @@ BENCHSUITE_REGISTER_NODE_KINDS(attention) {
                            "k ", k.str(), " must match q ", q.str(), " in batch, head_dim and dtype");
     BENCHSUITE_GRAPH_CHECK(k.shape[1] >= 1 && q.shape[1] % k.shape[1] == 0, "attention", "q heads ", q.shape[1],
                            " must be a multiple of kv heads ", k.shape[1]);
+    // The mask is float32 whatever q's dtype (a float64 graph's too: the models' attention_mask input).
     if (present(in, 3))
-      BENCHSUITE_GRAPH_CHECK(in[3].shape == (Shape{k.shape[0], k.shape[2]}), "attention", "key_mask is ",
-                             in[3].str(), ", must be [batch, kv_len] = [", k.shape[0], ", ", k.shape[2], "]");
+      BENCHSUITE_GRAPH_CHECK(in[3].shape == (Shape{k.shape[0], k.shape[2]}) && in[3].dtype == DType::float32,
+                             "attention", "key_mask is ", in[3].str(), ", must be float32 [batch, kv_len] = [",
+                             k.shape[0], ", ", k.shape[2], "]");
     BENCHSUITE_GRAPH_CHECK(a.integer_or("window", 0) >= 0, "attention", "window must be >= 0");
     return std::vector<ValueType>{q};
   };

@@ -1,5 +1,6 @@
 // Scaled dot-product attention, q, k, v [B, H, S, D] (equal shapes, one dtype: float32, float16
-// or bfloat16; arithmetic in float32 or wider, lse always float32):
+// or bfloat16; arithmetic in float32 or wider, lse float32; the CPU v1 references also take
+// float64, lse then float64 too):
 //     O = softmax(Q K^T * scale [+ causal mask]) V,   L = row log-sum-exp [B, H, S]
 // scale = 1/sqrt(D) unless given; causal: query i attends to keys j <= i.
 // Backward from dO (with Q, K, V, O, L): P = exp(S*scale - L); dV = P^T dO; dP = dO V^T;
@@ -30,8 +31,10 @@ namespace cpu {
 
 // o = softmax(q k^T * scale [+ causal mask]) v;  lse[i] = log sum_j exp(s_ij * scale).
 // causal: query i attends to keys j <= i.
-void attention_forward_reference(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
-                                 int64_t seq_len, int64_t head_dim, float scale, bool causal);
+// T: float, or double (float64 tensors, lse included; the v1 versions only).
+template <class T>
+void attention_forward_reference(const T* q, const T* k, const T* v, T* o, T* lse, int64_t bh, int64_t seq_len,
+                                 int64_t head_dim, float scale, bool causal);
 // OpenMP over (bh, block of 64 queries); key blocks of 64, float accumulation.
 void attention_forward_f32(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
                            int64_t seq_len, int64_t head_dim, float scale, bool causal);
@@ -47,9 +50,10 @@ void attention_forward_lanes(const float* q, const float* k, const float* v, flo
 
 // P = exp(s * scale - lse); dv = P^T do; dP = do v^T; Dr = rowsum(do * o);
 // dS = P (dP - Dr); dq = dS k * scale; dk = dS^T q * scale.
-void attention_backward_reference(const float* dout, const float* q, const float* k, const float* v, const float* o,
-                                  const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
-                                  int64_t head_dim, float scale, bool causal);
+template <class T>
+void attention_backward_reference(const T* dout, const T* q, const T* k, const T* v, const T* o, const T* lse, T* dq,
+                                  T* dk, T* dv, int64_t bh, int64_t seq_len, int64_t head_dim, float scale,
+                                  bool causal);
 // P recomputed per 64 x 64 block from lse (no S x S buffer); OpenMP over bh only, so dk and
 // dv of one (b, h) are accumulated by one thread (no races, deterministic).
 void attention_backward_f32(const float* dout, const float* q, const float* k, const float* v, const float* o,
@@ -72,8 +76,10 @@ struct AttentionKvParams {
 struct AttentionKvShape {
   int64_t batch, q_heads, kv_heads, q_len, kv_cap, head_dim;
 };
-// v1: scores of one query row in double, then softmax and P V in double.
-void attention_kv_reference(const float* q, const float* k, const float* v, const float* key_mask, float* o,
+// v1: scores of one query row in double, then softmax and P V in double. T: float, or double
+// (float64 tensors); the key mask is float32 for either.
+template <class T>
+void attention_kv_reference(const T* q, const T* k, const T* v, const float* key_mask, T* o,
                             const AttentionKvShape& shape, const AttentionKvParams& params);
 // v2: OpenMP over query rows; the visible keys' scores vectorised into a buffer, a vector exp
 // (fast_math), then P V as scaled row additions, in float.
@@ -96,10 +102,11 @@ void attention_kv_lanes(const float* q, const float* k, const float* v, const fl
 // zero gradients. stats [B, Hq, Sq, 2]: each row's log-sum-exp of its visible scaled scores
 // (-inf when it sees none) and Dr_i. Sums in double; parallel = false: one thread (v1), true:
 // OpenMP over (batch, kv head), each owning its dk / dv rows (v2: the same sums, bit for bit).
-void attention_kv_backward_reference(const float* dout, const float* q, const float* k, const float* v,
-                                     const float* key_mask, float* dq, float* dk, float* dv, float* stats,
-                                     const AttentionKvShape& shape, const AttentionKvParams& params,
-                                     bool parallel = false);
+// T: float, or double (float64 tensors, stats included; v1 only); the key mask is float32.
+template <class T>
+void attention_kv_backward_reference(const T* dout, const T* q, const T* k, const T* v, const float* key_mask, T* dq,
+                                     T* dk, T* dv, T* stats, const AttentionKvShape& shape,
+                                     const AttentionKvParams& params, bool parallel = false);
 
 }  // namespace cpu
 
@@ -188,18 +195,19 @@ using AttentionBackwardSignature = void(const Tensor& dout, const Tensor& q, con
 BENCHSUITE_OP(AttentionOp, "attention", AttentionSignature);
 BENCHSUITE_OP(AttentionBackwardOp, "attention_backward", AttentionBackwardSignature);
 
-// key_mask: undefined, or float32 [B, cap] (0: masked).
+// key_mask: undefined, or float32 [B, cap] (0: masked), float32 for float64 q, k, v too.
 using AttentionKvSignature = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                                   const Tensor& o, const cpu::AttentionKvParams& params, StreamHandle stream);
 BENCHSUITE_OP(AttentionKvOp, "attention_kv", AttentionKvSignature);
-// (do, q, k, v, key_mask, dq, dk, dv, stats [B, Hq, Sq, 2] float32 scratch: lse and Dr per row)
+// (do, q, k, v, key_mask, dq, dk, dv, stats [B, Hq, Sq, 2] scratch of stats_dtype(q): lse and Dr per row)
 using AttentionKvBackwardSignature = void(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
                                           const Tensor& key_mask, const Tensor& dq, const Tensor& dk,
                                           const Tensor& dv, const Tensor& stats, const cpu::AttentionKvParams& params,
                                           StreamHandle stream);
 BENCHSUITE_OP(AttentionKvBackwardOp, "attention_kv_backward", AttentionKvBackwardSignature);
 
-// o [B, Hq, Sq, D] float32 (cpu::AttentionKvParams for the rules). kv_len < 0: all of k's keys.
+// o [B, Hq, Sq, D] of q's dtype, float32 (or float64: v1) (cpu::AttentionKvParams for the rules). kv_len < 0:
+// all of k's keys.
 Tensor attention_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, bool causal,
                     std::optional<double> scale, int64_t q_offset, int64_t kv_len, int64_t window,
                     const std::string& impl = "");
@@ -219,18 +227,18 @@ void run_attention_kv(const OpVersion& version, const Tensor& q, const Tensor& k
                       const Tensor& key_mask, const Tensor& o, const cpu::AttentionKvParams& params,
                       StreamHandle stream = nullptr);
 
-// -> {o [B, H, S, D] of q's dtype, lse [B, H, S] float32}.
+// -> {o [B, H, S, D] of q's dtype, lse [B, H, S] float32 (float64 for float64 q)}.
 std::vector<Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = false,
                               std::optional<double> scale = std::nullopt, const std::string& impl = "");
-// -> {dq, dk, dv}, each [B, H, S, D] of q's dtype; do and o of q's dtype, lse float32.
+// -> {dq, dk, dv}, each [B, H, S, D] of q's dtype; do and o of q's dtype, lse float32 (float64 for float64 q).
 std::vector<Tensor> attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
                                        const Tensor& o, const Tensor& lse, bool causal = false,
                                        std::optional<double> scale = std::nullopt, const std::string& impl = "");
 
 // ---- pieces for benchmark cases ---------------------------------------------------------------
-// q/k/v 4-D, equal shapes, one float dtype (float32/float16/bfloat16), one device; scale finite and > 0.
+// q/k/v 4-D, equal shapes, one float dtype (float32/float16/bfloat16/float64), one device; scale finite and > 0.
 void check_attention_args(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, double scale);
-// The extra tensors of the backward: dout and o shaped and typed like q, lse [B, H, S] float32, one device.
+// The extra tensors of the backward: dout and o shaped and typed like q, lse [B, H, S] of stats_dtype(q), one device.
 void check_attention_backward_args(const Tensor& dout, const Tensor& q, const Tensor& o, const Tensor& lse);
 // Limits of a version (CUDA flash versions: head_dim <= 256, the v3 backward <= 128; CUDA v3:
 // compute capability >= 8.0 on `device`): unsupported ("unsupported_shape" / "unsupported_device") naming the reason.

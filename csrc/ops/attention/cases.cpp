@@ -55,7 +55,7 @@ class AttentionCase : public CaseInstance {
     // The B*H*S*S workspace of the naive CUDA versions, made once here.
     workspace_ = ops::attention_workspace(version_, batch_, heads_, seq_len_, head_dim_, device);
     o_ = Tensor::empty(shape, dtype_, device);
-    lse_ = Tensor::empty({batch_, heads_, seq_len_}, DType::float32, device);
+    lse_ = Tensor::empty({batch_, heads_, seq_len_}, stats_dtype(dtype_), device);  // float64 for float64
     if (backward_) {
       dout_ = random_input(shape, dtype_, device, seed + 3);
       // The forward outputs the backward reads come from the device's most sophisticated
@@ -83,7 +83,8 @@ class AttentionCase : public CaseInstance {
   Counters counters() const override {
     const double b = static_cast<double>(batch_), h = static_cast<double>(heads_), s = static_cast<double>(seq_len_),
                  d = static_cast<double>(head_dim_);
-    const double tensor = b * h * s * d * static_cast<double>(dtype_size(dtype_)), lse = b * h * s * 4.0;
+    const double tensor = b * h * s * d * static_cast<double>(dtype_size(dtype_)),
+                 lse = b * h * s * static_cast<double>(dtype_size(stats_dtype(dtype_)));
     double flops = 4.0 * b * h * s * s * d * (causal_ ? 0.5 : 1.0);
     Counters c;
     if (backward_) {

@@ -29,12 +29,13 @@ inline float dot(const float* a, const float* b, int64_t n) {
 }  // namespace
 
 // ---- reference -------------------------------------------------------------------------------
-void attention_forward_reference(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
-                                 int64_t seq_len, int64_t head_dim, float scale, bool causal) {
+template <class T>
+void attention_forward_reference(const T* q, const T* k, const T* v, T* o, T* lse, int64_t bh, int64_t seq_len,
+                                 int64_t head_dim, float scale, bool causal) {
   const int64_t S = seq_len, D = head_dim;
   std::vector<double> p(static_cast<size_t>(checked_numel({S, S})));  // S x S scores: S may be huge
   for (int64_t b = 0; b < bh; ++b) {
-    const float *qb = q + b * S * D, *kb = k + b * S * D, *vb = v + b * S * D;
+    const T *qb = q + b * S * D, *kb = k + b * S * D, *vb = v + b * S * D;
     for (int64_t i = 0; i < S; ++i) {
       double* row = p.data() + i * S;
       double m = kNegInf;
@@ -54,27 +55,28 @@ void attention_forward_reference(const float* q, const float* k, const float* v,
         sum += row[j];
       }
       for (int64_t j = 0; j < S; ++j) row[j] /= sum;
-      lse[b * S + i] = static_cast<float>(m + std::log(sum));
+      lse[b * S + i] = static_cast<T>(m + std::log(sum));
       // Only the keys query i sees: a masked key's value (NaN, inf) must not reach it as 0 * v.
       const int64_t jend = key_end(i, S, causal);
       for (int64_t d = 0; d < D; ++d) {
         double acc = 0;
         for (int64_t j = 0; j < jend; ++j) acc += row[j] * vb[j * D + d];
-        o[(b * S + i) * D + d] = static_cast<float>(acc);
+        o[(b * S + i) * D + d] = static_cast<T>(acc);
       }
     }
   }
 }
 
-void attention_backward_reference(const float* dout, const float* q, const float* k, const float* v, const float* o,
-                                  const float* lse, float* dq, float* dk, float* dv, int64_t bh, int64_t seq_len,
-                                  int64_t head_dim, float scale, bool causal) {
+template <class T>
+void attention_backward_reference(const T* dout, const T* q, const T* k, const T* v, const T* o, const T* lse, T* dq,
+                                  T* dk, T* dv, int64_t bh, int64_t seq_len, int64_t head_dim, float scale,
+                                  bool causal) {
   const int64_t S = seq_len, D = head_dim;
   const size_t scores = static_cast<size_t>(checked_numel({S, S}));  // S x S: S may be huge
   std::vector<double> p(scores), ds(scores), dr(static_cast<size_t>(S));
   for (int64_t b = 0; b < bh; ++b) {
     const int64_t off = b * S * D;
-    const float *qb = q + off, *kb = k + off, *vb = v + off, *ob = o + off, *gb = dout + off;
+    const T *qb = q + off, *kb = k + off, *vb = v + off, *ob = o + off, *gb = dout + off;
     for (int64_t i = 0; i < S; ++i) {
       double r = 0;
       for (int64_t d = 0; d < D; ++d) r += static_cast<double>(gb[i * D + d]) * ob[i * D + d];
@@ -99,7 +101,7 @@ void attention_backward_reference(const float* dout, const float* q, const float
       for (int64_t d = 0; d < D; ++d) {
         double acc = 0;
         for (int64_t j = 0; j < key_end(i, S, causal); ++j) acc += ds[i * S + j] * kb[j * D + d];
-        dq[off + i * D + d] = static_cast<float>(acc * scale);
+        dq[off + i * D + d] = static_cast<T>(acc * scale);
       }
     for (int64_t j = 0; j < S; ++j)
       for (int64_t d = 0; d < D; ++d) {
@@ -108,11 +110,22 @@ void attention_backward_reference(const float* dout, const float* q, const float
           acc_k += ds[i * S + j] * qb[i * D + d];
           acc_v += p[i * S + j] * gb[i * D + d];
         }
-        dk[off + j * D + d] = static_cast<float>(acc_k * scale);
-        dv[off + j * D + d] = static_cast<float>(acc_v);
+        dk[off + j * D + d] = static_cast<T>(acc_k * scale);
+        dv[off + j * D + d] = static_cast<T>(acc_v);
       }
   }
 }
+
+template void attention_forward_reference(const float*, const float*, const float*, float*, float*, int64_t, int64_t,
+                                          int64_t, float, bool);
+template void attention_forward_reference(const double*, const double*, const double*, double*, double*, int64_t,
+                                          int64_t, int64_t, float, bool);
+template void attention_backward_reference(const float*, const float*, const float*, const float*, const float*,
+                                           const float*, float*, float*, float*, int64_t, int64_t, int64_t, float,
+                                           bool);
+template void attention_backward_reference(const double*, const double*, const double*, const double*, const double*,
+                                           const double*, double*, double*, double*, int64_t, int64_t, int64_t, float,
+                                           bool);
 
 // ---- v2: flash-style blocks ------------------------------------------------------------------
 void attention_forward_f32(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
@@ -223,18 +236,19 @@ inline bool visible(const float* key_mask, int64_t b, int64_t cap, int64_t j, in
 }
 }  // namespace
 
-void attention_kv_reference(const float* q, const float* k, const float* v, const float* key_mask, float* o,
-                            const AttentionKvShape& s, const AttentionKvParams& p) {
+template <class T>
+void attention_kv_reference(const T* q, const T* k, const T* v, const float* key_mask, T* o, const AttentionKvShape& s,
+                            const AttentionKvParams& p) {
   const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads;
   std::vector<double> scores(static_cast<size_t>(std::max<int64_t>(p.kv_len, 1)));
   std::vector<double> acc(static_cast<size_t>(D));
   for (int64_t b = 0; b < s.batch; ++b)
     for (int64_t h = 0; h < s.q_heads; ++h) {
       const int64_t kvh = b * s.kv_heads + h / group;
-      const float *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
+      const T *kb = k + kvh * s.kv_cap * D, *vb = v + kvh * s.kv_cap * D;
       for (int64_t i = 0; i < s.q_len; ++i) {
-        const float* qi = q + ((b * s.q_heads + h) * s.q_len + i) * D;
-        float* oi = o + ((b * s.q_heads + h) * s.q_len + i) * D;
+        const T* qi = q + ((b * s.q_heads + h) * s.q_len + i) * D;
+        T* oi = o + ((b * s.q_heads + h) * s.q_len + i) * D;
         const int64_t pos = p.q_offset + i;
         double m = kNegInf;
         for (int64_t j = 0; j < p.kv_len; ++j) {
@@ -256,7 +270,7 @@ void attention_kv_reference(const float* q, const float* k, const float* v, cons
             total += e;
             for (int64_t d = 0; d < D; ++d) acc[d] += e * vb[j * D + d];
           }
-        for (int64_t d = 0; d < D; ++d) oi[d] = total > 0 ? static_cast<float>(acc[d] / total) : 0.0f;
+        for (int64_t d = 0; d < D; ++d) oi[d] = total > 0 ? static_cast<T>(acc[d] / total) : T(0);
       }
     }
 }
@@ -312,9 +326,10 @@ void attention_kv_f32(const float* q, const float* k, const float* v, const floa
   }
 }
 
-void attention_kv_backward_reference(const float* dout, const float* q, const float* k, const float* v,
-                                     const float* key_mask, float* dq, float* dk, float* dv, float* stats,
-                                     const AttentionKvShape& s, const AttentionKvParams& p, bool parallel) {
+template <class T>
+void attention_kv_backward_reference(const T* dout, const T* q, const T* k, const T* v, const float* key_mask, T* dq,
+                                     T* dk, T* dv, T* stats, const AttentionKvShape& s, const AttentionKvParams& p,
+                                     bool parallel) {
   const int64_t D = s.head_dim, group = s.q_heads / s.kv_heads, keys = std::max<int64_t>(p.kv_len, 1);
   const int64_t kv_rows = s.batch * s.kv_heads;
   // A (batch, kv head) owns its dk / dv rows and the dq rows of its query heads: the work
@@ -322,14 +337,14 @@ void attention_kv_backward_reference(const float* dout, const float* q, const fl
 #pragma omp parallel for schedule(dynamic) if (parallel)
   for (int64_t bk = 0; bk < kv_rows; ++bk) {
     const int64_t b = bk / s.kv_heads;
-    const float *kb = k + bk * s.kv_cap * D, *vb = v + bk * s.kv_cap * D;
+    const T *kb = k + bk * s.kv_cap * D, *vb = v + bk * s.kv_cap * D;
     std::vector<double> probs(static_cast<size_t>(keys)), dprobs(static_cast<size_t>(keys)),
         acc(static_cast<size_t>(D));
     std::vector<double> dk_acc(static_cast<size_t>(s.kv_cap * D)), dv_acc(static_cast<size_t>(s.kv_cap * D));
     for (int64_t h = (bk % s.kv_heads) * group; h < (bk % s.kv_heads + 1) * group; ++h)
       for (int64_t i = 0; i < s.q_len; ++i) {
         const int64_t row = (b * s.q_heads + h) * s.q_len + i;
-        const float *qi = q + row * D, *doi = dout + row * D;
+        const T *qi = q + row * D, *doi = dout + row * D;
         const int64_t pos = p.q_offset + i;
         double m = kNegInf;
         for (int64_t j = 0; j < p.kv_len; ++j) {
@@ -356,8 +371,8 @@ void attention_kv_backward_reference(const float* dout, const float* q, const fl
           dprobs[j] = dp;
           dr += probs[j] * dp;
         }
-        stats[2 * row] = m == kNegInf ? kNegInfF : static_cast<float>(m + std::log(total));
-        stats[2 * row + 1] = static_cast<float>(dr);
+        stats[2 * row] = m == kNegInf ? static_cast<T>(kNegInf) : static_cast<T>(m + std::log(total));
+        stats[2 * row + 1] = static_cast<T>(dr);
         std::fill(acc.begin(), acc.end(), 0.0);
         for (int64_t j = 0; j < p.kv_len; ++j) {
           if (probs[j] == 0) continue;
@@ -368,13 +383,24 @@ void attention_kv_backward_reference(const float* dout, const float* q, const fl
             dv_acc[j * D + d] += probs[j] * doi[d];
           }
         }
-        for (int64_t d = 0; d < D; ++d) dq[row * D + d] = static_cast<float>(acc[d]);
+        for (int64_t d = 0; d < D; ++d) dq[row * D + d] = static_cast<T>(acc[d]);
       }
     for (int64_t e = 0; e < s.kv_cap * D; ++e) {
-      dk[bk * s.kv_cap * D + e] = static_cast<float>(dk_acc[e]);
-      dv[bk * s.kv_cap * D + e] = static_cast<float>(dv_acc[e]);
+      dk[bk * s.kv_cap * D + e] = static_cast<T>(dk_acc[e]);
+      dv[bk * s.kv_cap * D + e] = static_cast<T>(dv_acc[e]);
     }
   }
 }
+
+template void attention_kv_reference(const float*, const float*, const float*, const float*, float*,
+                                     const AttentionKvShape&, const AttentionKvParams&);
+template void attention_kv_reference(const double*, const double*, const double*, const float*, double*,
+                                     const AttentionKvShape&, const AttentionKvParams&);
+template void attention_kv_backward_reference(const float*, const float*, const float*, const float*, const float*,
+                                              float*, float*, float*, float*, const AttentionKvShape&,
+                                              const AttentionKvParams&, bool);
+template void attention_kv_backward_reference(const double*, const double*, const double*, const double*, const float*,
+                                              double*, double*, double*, double*, const AttentionKvShape&,
+                                              const AttentionKvParams&, bool);
 
 }  // namespace benchsuite::cpu

@@ -71,7 +71,7 @@ class HostOut {
   std::vector<float> buf_;
 };
 
-template <decltype(cpu::attention_forward_reference)* kernel>
+template <decltype(cpu::attention_forward_f32)* kernel>
 void forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o, const Tensor& lse, const Tensor&,
                  float scale, bool causal, StreamHandle) {
   const HostIn qf(q), kf(k), vf(v);
@@ -79,13 +79,25 @@ void forward_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
   kernel(qf.get(), kf.get(), vf.get(), of.get(), w(lse), bh_of(q), q.size(2), q.size(3), scale, causal);
   of.commit();
 }
+// v1 also takes float64: every array, lse included, in double.
+void forward_cpu_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o, const Tensor& lse,
+                           const Tensor& workspace, float scale, bool causal, StreamHandle stream) {
+  if (q.dtype() == DType::float64)
+    return cpu::attention_forward_reference(q.data<double>(), k.data<double>(), v.data<double>(), o.data<double>(),
+                                            lse.data<double>(), bh_of(q), q.size(2), q.size(3), scale, causal);
+  forward_cpu<cpu::attention_forward_reference<float>>(q, k, v, o, lse, workspace, scale, causal, stream);
+}
 template <bool kReference>
 void backward_cpu(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
                   const Tensor& lse, const Tensor& dq, const Tensor& dk, const Tensor& dv, const Tensor&, float scale,
                   bool causal, StreamHandle) {
+  if (kReference && q.dtype() == DType::float64)
+    return cpu::attention_backward_reference(dout.data<double>(), q.data<double>(), k.data<double>(), v.data<double>(),
+                                             o.data<double>(), lse.data<double>(), dq.data<double>(), dk.data<double>(),
+                                             dv.data<double>(), bh_of(q), q.size(2), q.size(3), scale, causal);
   const HostIn gf(dout), qf(q), kf(k), vf(v), of(o);
   HostOut dqf(dq), dkf(dk), dvf(dv);
-  (kReference ? cpu::attention_backward_reference : cpu::attention_backward_f32)(
+  (kReference ? cpu::attention_backward_reference<float> : cpu::attention_backward_f32)(
       gf.get(), qf.get(), kf.get(), vf.get(), of.get(), f(lse), dqf.get(), dkf.get(), dvf.get(), bh_of(q), q.size(2),
       q.size(3), scale, causal);
   dqf.commit();
@@ -93,10 +105,13 @@ void backward_cpu(const Tensor& dout, const Tensor& q, const Tensor& k, const Te
   dvf.commit();
 }
 
-template <decltype(cpu::attention_kv_reference)* kernel>
+template <decltype(cpu::attention_kv_f32)* kernel>
 void attention_kv_cpu(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const Tensor& o,
                       const cpu::AttentionKvParams& params, StreamHandle) {
   const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  if (q.dtype() == DType::float64)  // v1 only (the registry's dtypes); the key mask stays float32
+    return cpu::attention_kv_reference(q.data<double>(), k.data<double>(), v.data<double>(),
+                                       key_mask.defined() ? f(key_mask) : nullptr, o.data<double>(), shape, params);
   kernel(f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(o), shape, params);
 }
 
@@ -105,6 +120,11 @@ void attention_kv_backward_cpu(const Tensor& dout, const Tensor& q, const Tensor
                                const Tensor& key_mask, const Tensor& dq, const Tensor& dk, const Tensor& dv,
                                const Tensor& stats, const cpu::AttentionKvParams& params, StreamHandle) {
   const cpu::AttentionKvShape shape{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3)};
+  if (q.dtype() == DType::float64)  // v1 only (v2 lists float32 alone); the key mask stays float32
+    return cpu::attention_kv_backward_reference(dout.data<double>(), q.data<double>(), k.data<double>(),
+                                                v.data<double>(), key_mask.defined() ? f(key_mask) : nullptr,
+                                                dq.data<double>(), dk.data<double>(), dv.data<double>(),
+                                                stats.data<double>(), shape, params, kParallel);
   cpu::attention_kv_backward_reference(f(dout), f(q), f(k), f(v), key_mask.defined() ? f(key_mask) : nullptr, w(dq),
                                        w(dk), w(dv), w(stats), shape, params, kParallel);
 }
@@ -144,7 +164,10 @@ void backward_cuda(const Tensor& dout, const Tensor& q, const Tensor& k, const T
 }
 #endif
 
-bool is_attention_float(DType d) { return d == DType::float32 || d == DType::float16 || d == DType::bfloat16; }
+// float64: the CPU v1 references only (select_version refuses it for the others).
+bool is_attention_float(DType d) {
+  return d == DType::float32 || d == DType::float16 || d == DType::bfloat16 || d == DType::float64;
+}
 
 // q: one of the float types; every other tensor: q's dtype.
 void check_dtype_like_q(const char* op, const char* name, const Tensor& t, const Tensor& q) {
@@ -164,9 +187,15 @@ double resolve_scale(const Tensor& q, std::optional<double> scale) {
 BENCHSUITE_REGISTER_VERSIONS(attention) {
   const DeviceType cpu = DeviceType::cpu;
   const std::vector<DType> f32_only = {DType::float32};
-  table.add<AttentionKvOp>({"v1", "reference: one query row at a time, scores and P V in double", cpu, f32_only,
+  // The CPU references also take float64 (every array in double; the key mask stays float32).
+  const std::vector<DType> f32_f64 = {DType::float32, DType::float64};
+  auto with_float64 = [](VersionSpec spec) {
+    spec.dtypes.push_back(DType::float64);
+    return spec;
+  };
+  table.add<AttentionKvOp>({"v1", "reference: one query row at a time, scores and P V in double", cpu, f32_f64,
                             kReference},
-                           attention_kv_cpu<cpu::attention_kv_reference>);
+                           attention_kv_cpu<cpu::attention_kv_reference<float>>);
   table.add<AttentionKvOp>({"v2", "OpenMP over query rows: vectorised scores of the visible keys, a vector exp, then P V",
                             cpu, f32_only},
                            attention_kv_cpu<cpu::attention_kv_f32>);
@@ -177,7 +206,7 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
                             cpu, f32_only, kDefault},
                            attention_kv_cpu<cpu::attention_kv_lanes>);
   table.add<AttentionKvBackwardOp>({"v1", "reference: one query row at a time, P, dP and dS in double, one thread",
-                                    cpu, f32_only, kReference},
+                                    cpu, f32_f64, kReference},
                                    attention_kv_backward_cpu<false>);
   table.add<AttentionKvBackwardOp>({"v2", "v1's sums over OpenMP threads, one (batch, kv head) each (bit-identical)",
                                     cpu, f32_only, kDefault},
@@ -189,11 +218,11 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
     return VersionSpec{version, description, device, kFloatTypes, flags, std::move(default_for), 0, "float32"};
   };
   table.add<AttentionOp>(
-      fp32_math("v1",
-                "naive: S x S scores per (b, h) materialised in double, softmax, then P V; fp16/bf16 "
-                "widened to float first",
-                cpu, kReference),
-      forward_cpu<cpu::attention_forward_reference>);
+      with_float64(fp32_math("v1",
+                             "naive: S x S scores per (b, h) materialised in double, softmax, then P V; fp16/bf16 "
+                             "widened to float first",
+                             cpu, kReference)),
+      forward_cpu_reference);
   table.add<AttentionOp>(fp32_math("v2",
                                    "flash: online softmax over 64-key blocks, no S x S buffer; OpenMP over (b, h, "
                                    "64-query block), float accumulation (fp16/bf16 widened to float)",
@@ -206,8 +235,9 @@ BENCHSUITE_REGISTER_VERSIONS(attention) {
                                    cpu, kDefault),
                          forward_cpu<cpu::attention_forward_lanes>);
   table.add<AttentionBackwardOp>(
-      fp32_math("v1", "naive: P and dS materialised per (b, h) in double; fp16/bf16 widened to float first", cpu,
-                kReference),
+      with_float64(fp32_math("v1",
+                             "naive: P and dS materialised per (b, h) in double; fp16/bf16 widened to float first", cpu,
+                             kReference)),
       backward_cpu<true>);
   table.add<AttentionBackwardOp>(fp32_math("v2",
                                            "flash: P recomputed per 64 x 64 block from lse, no S x S buffer; OpenMP "
@@ -276,7 +306,7 @@ void check_attention_args(const char* op, const Tensor& q, const Tensor& k, cons
   BENCHSUITE_CHECK_ARG(v.shape() == q.shape(), op, ": v.shape=", shape_str(v.shape()),
                        " must equal q.shape=", shape_str(q.shape()));
   BENCHSUITE_CHECK_ARG(is_attention_float(q.dtype()), op, ": q.dtype=", dtype_name(q.dtype()),
-                       " must be float32, float16 or bfloat16");
+                       " must be float32, float16 or bfloat16 (or float64: the CPU reference)");
   check_dtype_like_q(op, "k", k, q);
   check_dtype_like_q(op, "v", v, q);
   check_same_device(op, "k", k, "q", q);
@@ -296,8 +326,9 @@ void check_attention_backward_args(const Tensor& dout, const Tensor& q, const Te
                        shape_str(lse_shape), " ([batch, heads, seq_len] of q.shape=", shape_str(q.shape()), ")");
   check_dtype_like_q(op, "do", dout, q);
   check_dtype_like_q(op, "o", o, q);
-  BENCHSUITE_CHECK_ARG(lse.dtype() == DType::float32, op, ": lse.dtype=", dtype_name(lse.dtype()),
-                       " must be float32 (the log-sum-exp is kept in float32 for every dtype)");
+  BENCHSUITE_CHECK_ARG(lse.dtype() == stats_dtype(q.dtype()), op, ": lse.dtype=", dtype_name(lse.dtype()), " must be ",
+                       dtype_name(stats_dtype(q.dtype())),
+                       " (the log-sum-exp is kept in float32 for every dtype but float64, where it is float64)");
   check_same_device(op, "do", dout, "q", q);
   check_same_device(op, "o", o, "q", q);
   check_same_device(op, "lse", lse, "q", q);
@@ -375,7 +406,7 @@ std::vector<Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v,
   check_attention_args(op, q, k, v, sc);
   const OpVersion& ver = select_attention_version(op, q.device(), q.dtype(), q.size(3), impl);
   Tensor o = Tensor::empty(q.shape(), q.dtype(), q.device());
-  Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, DType::float32, q.device());
+  Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, stats_dtype(q.dtype()), q.device());
   if (o.numel() == 0) return {o, lse};
   run_attention(ver, q.contiguous(), k.contiguous(), v.contiguous(), o, lse,
                 attention_workspace(ver, q.size(0), q.size(1), q.size(2), q.size(3), q.device()),
@@ -430,9 +461,11 @@ void check_attention_kv_args(const Tensor& q, const Tensor& k, const Tensor& v, 
                        " must match q.shape=", shape_str(q.shape()), " in batch and head_dim");
   BENCHSUITE_CHECK_ARG(k.size(1) >= 1 && q.size(1) % k.size(1) == 0, op, ": q heads=", q.size(1),
                        " must be a multiple of k heads=", k.size(1));
+  BENCHSUITE_CHECK_ARG(is_full_precision(q.dtype()), op, ": q.dtype=", dtype_name(q.dtype()),
+                       " must be float32 (or float64: the CPU reference)");
   for (const auto& [name, t] : {std::pair<const char*, const Tensor&>{"q", q}, {"k", k}, {"v", v}}) {
-    BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32, op, ": ", name, ".dtype=", dtype_name(t.dtype()),
-                         " must be float32");
+    BENCHSUITE_CHECK_ARG(t.dtype() == q.dtype(), op, ": ", name, ".dtype=", dtype_name(t.dtype()),
+                         " must equal q.dtype=", dtype_name(q.dtype()));
     check_same_device(op, name, t, "q", q);
   }
   if (key_mask.defined()) {
@@ -489,7 +522,7 @@ std::vector<Tensor> attention_kv_backward(const Tensor& dout, const Tensor& q, c
   const OpVersion& version = select_version(AttentionKvBackwardOp::name, q.device(), q.dtype(), impl);
   Tensor dq = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor dk = Tensor::empty(k.shape(), k.dtype(), k.device()), dv = Tensor::empty(v.shape(), v.dtype(), v.device());
-  Tensor stats = Tensor::empty({q.size(0), q.size(1), q.size(2), 2}, DType::float32, q.device());
+  Tensor stats = Tensor::empty({q.size(0), q.size(1), q.size(2), 2}, stats_dtype(q.dtype()), q.device());
   run_attention_kv_backward(version, dout.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(),
                             key_mask.defined() ? key_mask.contiguous() : key_mask, dq, dk, dv, stats, p);
   return {dq, dk, dv};

@@ -5,7 +5,7 @@
 //   group_norm: k = (n, c / (C / G)): the C/G channels of group g of sample n, over S;
 //   batch_norm (training): k = c: channel c over every sample and position;
 //   batch_norm (inference): k = c, mean_k = running_mean[c], var_k = running_var[c].
-// The forward saves mean and rstd (float32) for the backward:
+// The forward saves mean and rstd (float32; float64 for float64 x) for the backward:
 //   xhat = (x - mean_k) rstd_k, g = dy * gamma[c],
 //   dx = rstd_k (g - mean_k(g) - xhat mean_k(g xhat))   (statistics of x: group, batch training)
 //   dx = rstd_k g                                        (batch inference: constant statistics)
@@ -21,21 +21,23 @@
 
 namespace benchsuite {
 
-// float32, contiguous; x / y / dy / dx [n, c, s], gamma / beta / dgamma / dbeta [c].
-// Statistics: group_norm [n * groups], batch_norm [c]. References: double sums, one thread.
+// Contiguous; x / y / dy / dx [n, c, s], gamma / beta / dgamma / dbeta [c]; T float (float32) or
+// double (float64: every array, statistics included, in double). Statistics: group_norm
+// [n * groups], batch_norm [c]. References: double sums, one thread.
 namespace cpu {
-void group_norm_reference(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                          int64_t n, int64_t c, int64_t s, int64_t groups, float eps);
-void group_norm_backward_reference(const float* dy, const float* x, const float* gamma, const float* mean,
-                                   const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t n, int64_t c,
-                                   int64_t s, int64_t groups);
+template <class T>
+void group_norm_reference(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t n, int64_t c,
+                          int64_t s, int64_t groups, float eps);
+template <class T>
+void group_norm_backward_reference(const T* dy, const T* x, const T* gamma, const T* mean, const T* rstd, T* dx,
+                                   T* dgamma, T* dbeta, int64_t n, int64_t c, int64_t s, int64_t groups);
 // running_mean / running_var: used (inference) when training is false, else unread.
-void batch_norm_reference(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                          const float* running_var, bool training, float* y, float* mean, float* rstd, int64_t n,
-                          int64_t c, int64_t s, float eps);
-void batch_norm_backward_reference(const float* dy, const float* x, const float* gamma, const float* mean,
-                                   const float* rstd, bool training, float* dx, float* dgamma, float* dbeta, int64_t n,
-                                   int64_t c, int64_t s);
+template <class T>
+void batch_norm_reference(const T* x, const T* gamma, const T* beta, const T* running_mean, const T* running_var,
+                          bool training, T* y, T* mean, T* rstd, int64_t n, int64_t c, int64_t s, float eps);
+template <class T>
+void batch_norm_backward_reference(const T* dy, const T* x, const T* gamma, const T* mean, const T* rstd, bool training,
+                                   T* dx, T* dgamma, T* dbeta, int64_t n, int64_t c, int64_t s);
 }  // namespace cpu
 
 // CUDA launchers (no CUDA headers here): device pointers, the shapes, statistics and formulas

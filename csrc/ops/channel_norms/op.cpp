@@ -9,35 +9,51 @@
 namespace benchsuite::ops {
 
 namespace {
-const float* f(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-float* w(const Tensor& t) { return t.data<float>(); }
 int64_t spatial(const Tensor& x) { return x.size(1) == 0 ? 0 : x.numel() / (x.size(0) * x.size(1)); }
 
+// T: float, or double for float64 tensors (v1 only, through by_dtype: CUDA lists float32 alone).
+template <class T>
+const T* in(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+template <class T>
 void group_norm_cpu(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t groups, float eps,
                     const Tensor& y, const Tensor& mean, const Tensor& rstd, StreamHandle) {
-  cpu::group_norm_reference(f(x), f(gamma), f(beta), w(y), w(mean), w(rstd), x.size(0), x.size(1), spatial(x), groups,
-                            eps);
+  cpu::group_norm_reference(in<T>(x), in<T>(gamma), in<T>(beta), y.data<T>(), mean.data<T>(), rstd.data<T>(), x.size(0),
+                            x.size(1), spatial(x), groups, eps);
 }
+template <class T>
 void group_norm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
                              const Tensor& rstd, int64_t groups, const Tensor& dx, const Tensor& dgamma,
                              const Tensor& dbeta, StreamHandle) {
-  cpu::group_norm_backward_reference(f(dy), f(x), f(gamma), f(mean), f(rstd), w(dx), w(dgamma), w(dbeta), x.size(0),
-                                     x.size(1), spatial(x), groups);
+  cpu::group_norm_backward_reference(in<T>(dy), in<T>(x), in<T>(gamma), in<T>(mean), in<T>(rstd), dx.data<T>(),
+                                     dgamma.data<T>(), dbeta.data<T>(), x.size(0), x.size(1), spatial(x), groups);
 }
+template <class T>
 void batch_norm_cpu(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
                     const Tensor& running_var, bool training, float eps, const Tensor& y, const Tensor& mean,
                     const Tensor& rstd, StreamHandle) {
-  cpu::batch_norm_reference(f(x), f(gamma), f(beta), f(running_mean), f(running_var), training, w(y), w(mean), w(rstd),
-                            x.size(0), x.size(1), spatial(x), eps);
+  cpu::batch_norm_reference(in<T>(x), in<T>(gamma), in<T>(beta), in<T>(running_mean), in<T>(running_var), training,
+                            y.data<T>(), mean.data<T>(), rstd.data<T>(), x.size(0), x.size(1), spatial(x), eps);
 }
+template <class T>
 void batch_norm_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
                              const Tensor& rstd, bool training, const Tensor& dx, const Tensor& dgamma,
                              const Tensor& dbeta, StreamHandle) {
-  cpu::batch_norm_backward_reference(f(dy), f(x), f(gamma), f(mean), f(rstd), training, w(dx), w(dgamma), w(dbeta),
-                                     x.size(0), x.size(1), spatial(x));
+  cpu::batch_norm_backward_reference(in<T>(dy), in<T>(x), in<T>(gamma), in<T>(mean), in<T>(rstd), training,
+                                     dx.data<T>(), dgamma.data<T>(), dbeta.data<T>(), x.size(0), x.size(1), spatial(x));
+}
+// v1: the float or the double instantiation by the first tensor's dtype.
+template <auto kFloat, auto kDouble, class... Rest>
+void by_dtype(const Tensor& first, Rest... rest) {
+  (first.dtype() == DType::float64 ? kDouble : kFloat)(first, rest...);
 }
 
 #ifdef BENCHSUITE_WITH_CUDA
+const float* f(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+float* w(const Tensor& t) { return t.data<float>(); }
+
 void group_norm_cuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t groups, float eps,
                      const Tensor& y, const Tensor& mean, const Tensor& rstd, StreamHandle st) {
   cuda::group_norm_f32(f(x), f(gamma), f(beta), w(y), w(mean), w(rstd), x.size(0), x.size(1), spatial(x), groups, eps,
@@ -65,12 +81,13 @@ void batch_norm_backward_cuda(const Tensor& dy, const Tensor& x, const Tensor& g
 
 void check_channel_param(const char* op, const char* name, const Tensor& t, const Tensor& x) {
   BENCHSUITE_CHECK_ARG(t.defined(), op, ": ", name, " is required");
-  BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == 1 && t.size(0) == x.size(1), op, ": ", name, " is ",
-                       t.describe(), ", must be float32 [", x.size(1), "] (x's channels)");
+  BENCHSUITE_CHECK_ARG(t.dtype() == x.dtype() && t.ndim() == 1 && t.size(0) == x.size(1), op, ": ", name, " is ",
+                       t.describe(), ", must be ", dtype_name(x.dtype()), " [", x.size(1), "] (x's channels)");
   check_same_device(op, "x", x, name, t);
 }
 void check_x(const char* op, const Tensor& x, double eps) {
-  BENCHSUITE_CHECK_ARG(x.dtype() == DType::float32, op, ": x.dtype=", dtype_name(x.dtype()), " must be float32");
+  BENCHSUITE_CHECK_ARG(is_full_precision(x.dtype()), op, ": x.dtype=", dtype_name(x.dtype()),
+                       " must be float32 or float64");
   BENCHSUITE_CHECK_ARG(x.ndim() >= 2, op, ": x is ", x.describe(), ", must be [N, C, ...]");
   BENCHSUITE_CHECK_ARG(std::isfinite(eps) && eps > 0, op, ": eps=", eps, " must be > 0");
 }
@@ -79,7 +96,7 @@ void check_same(const char* op, const char* name, const Tensor& t, const Tensor&
                        ", must be ", like.describe());
   check_same_device(op, name, t, "x", like);
 }
-Tensor stats_like(int64_t n, const Tensor& x) { return Tensor::empty({n}, DType::float32, x.device()); }
+Tensor stats_like(int64_t n, const Tensor& x) { return Tensor::empty({n}, stats_dtype(x.dtype()), x.device()); }
 void begin(const OpVersion& v, const Tensor& x) {
   check_version_dtype(v, x.dtype());
   make_current(x);
@@ -87,16 +104,20 @@ void begin(const OpVersion& v, const Tensor& x) {
 }  // namespace
 
 BENCHSUITE_REGISTER_VERSIONS(channel_norms) {
-  const std::vector<DType> f32 = {DType::float32};
+  // The references also take float64 (the same sums, every array in double).
+  const std::vector<DType> ref = {DType::float32, DType::float64};
   const DeviceType cpu = DeviceType::cpu;
   const unsigned both = kReference | kDefault;
-  table.add<GroupNormOp>({"v1", "reference: double sums, one thread", cpu, f32, both}, group_norm_cpu);
-  table.add<GroupNormBackwardOp>({"v1", "reference: double sums, one thread", cpu, f32, both},
-                                 group_norm_backward_cpu);
-  table.add<BatchNormOp>({"v1", "reference: double sums, one thread", cpu, f32, both}, batch_norm_cpu);
-  table.add<BatchNormBackwardOp>({"v1", "reference: double sums, one thread", cpu, f32, both},
-                                 batch_norm_backward_cpu);
+  table.add<GroupNormOp>({"v1", "reference: double sums, one thread", cpu, ref, both},
+                         by_dtype<group_norm_cpu<float>, group_norm_cpu<double>>);
+  table.add<GroupNormBackwardOp>({"v1", "reference: double sums, one thread", cpu, ref, both},
+                                 by_dtype<group_norm_backward_cpu<float>, group_norm_backward_cpu<double>>);
+  table.add<BatchNormOp>({"v1", "reference: double sums, one thread", cpu, ref, both},
+                         by_dtype<batch_norm_cpu<float>, batch_norm_cpu<double>>);
+  table.add<BatchNormBackwardOp>({"v1", "reference: double sums, one thread", cpu, ref, both},
+                                 by_dtype<batch_norm_backward_cpu<float>, batch_norm_backward_cpu<double>>);
 #ifdef BENCHSUITE_WITH_CUDA
+  const std::vector<DType> f32 = {DType::float32};
   const DeviceType gpu = DeviceType::cuda;
   const char* sets = "block per statistics set: double sums (mean, then centred variance), then the set's outputs";
   const char* grads = "dx: block per statistics set; dgamma, dbeta: block per channel; double sums, no atomics";

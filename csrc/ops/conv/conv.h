@@ -25,30 +25,38 @@ struct Window2d {
   int64_t out_w(int64_t w) const { return (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1; }
 };
 
-// float32, contiguous. parallel = false: the references (v1, one thread); true: v2, the
-// outermost independent loop over OpenMP threads (the same sums, bit for bit).
+// Contiguous; T float (float32), or double (float64: the v1 references only). parallel = false:
+// the references (v1, one thread); true: v2, the outermost independent loop over OpenMP
+// threads (the same sums, bit for bit).
 namespace cpu {
-void unfold_reference(const float* x, float* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+template <class T>
+void unfold_reference(const T* x, T* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
                       bool parallel = false);
-void fold_reference(const float* cols, float* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+template <class T>
+void fold_reference(const T* cols, T* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
                     bool parallel = false);
-void max_pool2d_reference(const float* x, float* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
+template <class T>
+void max_pool2d_reference(const T* x, T* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
                           const Window2d& win, bool parallel = false);
-void max_pool2d_backward_reference(const float* dy, const int64_t* indices, float* dx, int64_t n, int64_t c,
-                                   int64_t h, int64_t w, int64_t ho, int64_t wo, bool parallel = false);
-void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+template <class T>
+void max_pool2d_backward_reference(const T* dy, const int64_t* indices, T* dx, int64_t n, int64_t c, int64_t h,
+                                   int64_t w, int64_t ho, int64_t wo, bool parallel = false);
+template <class T>
+void avg_pool2d_reference(const T* x, T* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
                           bool parallel = false);
-void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
-                                   const Window2d& win, bool parallel = false);
+template <class T>
+void avg_pool2d_backward_reference(const T* dy, T* dx, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                                   bool parallel = false);
 // Depthwise 1-D convolution with left padding (Mamba's causal conv with pad_left = K - 1):
 // y[b, c, t] = bias[c] + sum_k w[c, k] x[b, c, t + k - pad_left], x [B, C, L], w [C, K],
 // y [B, C, L + pad_left - K + 1]; bias may be null. The backward gives dx, dw, db.
-void depthwise_conv1d_reference(const float* x, const float* w, const float* bias, float* y, int64_t batch,
-                                int64_t channels, int64_t len, int64_t kernel, int64_t pad_left,
-                                bool parallel = false);
-void depthwise_conv1d_backward_reference(const float* dy, const float* x, const float* w, float* dx, float* dw,
-                                         float* db, int64_t batch, int64_t channels, int64_t len, int64_t kernel,
-                                         int64_t pad_left, bool parallel = false);
+template <class T>
+void depthwise_conv1d_reference(const T* x, const T* w, const T* bias, T* y, int64_t batch, int64_t channels,
+                                int64_t len, int64_t kernel, int64_t pad_left, bool parallel = false);
+template <class T>
+void depthwise_conv1d_backward_reference(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, int64_t batch,
+                                         int64_t channels, int64_t len, int64_t kernel, int64_t pad_left,
+                                         bool parallel = false);
 }  // namespace cpu
 
 // CUDA launchers (no CUDA headers here): device pointers, float32, contiguous, the shapes and

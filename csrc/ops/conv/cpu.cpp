@@ -1,7 +1,8 @@
 // CPU kernels of the conv family: straight loops over every output position and window tap,
 // in the index order conv.h spells out. With `parallel` (the v2 versions) the outermost
 // independent loop (output rows, or planes each thread owns) runs over OpenMP threads: every
-// sum is formed in the same order, so v2 equals v1 bit for bit.
+// sum is formed in the same order, so v2 equals v1 bit for bit. T: float, or double (the v1
+// references on float64 tensors, for the finite-difference gradient checks).
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -22,34 +23,36 @@ void taps(const Window2d& win, int64_t h, int64_t w, int64_t oh, int64_t ow, F f
 }
 }  // namespace
 
-void unfold_reference(const float* x, float* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+template <class T>
+void unfold_reference(const T* x, T* cols, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
                       bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w), taps_per = win.kh * win.kw, width = c * taps_per;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < n * ho * wo; ++r) {
     const int64_t b = r / (ho * wo), oh = r / wo % ho, ow = r % wo;
-    float* row = cols + r * width;
+    T* row = cols + r * width;
     for (int64_t ch = 0; ch < c; ++ch) {
-      const float* plane = x + (b * c + ch) * h * w;
+      const T* plane = x + (b * c + ch) * h * w;
       taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
-        row[ch * taps_per + k] = inside ? plane[ih * w + iw] : 0.0f;
+        row[ch * taps_per + k] = inside ? plane[ih * w + iw] : T(0);
       });
     }
   }
 }
 
-void fold_reference(const float* cols, float* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+template <class T>
+void fold_reference(const T* cols, T* x, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
                     bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w), taps_per = win.kh * win.kw, width = c * taps_per;
   // Plane by plane: each position's additions come in (oh, ow, tap) order, as a row-major walk.
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
     const int64_t b = p / c, ch = p % c;
-    float* plane = x + p * h * w;
-    std::fill(plane, plane + h * w, 0.0f);
+    T* plane = x + p * h * w;
+    std::fill(plane, plane + h * w, T(0));
     for (int64_t oh = 0; oh < ho; ++oh)
       for (int64_t ow = 0; ow < wo; ++ow) {
-        const float* row = cols + ((b * ho + oh) * wo + ow) * width;
+        const T* row = cols + ((b * ho + oh) * wo + ow) * width;
         taps(win, h, w, oh, ow, [&](int64_t k, int64_t ih, int64_t iw, bool inside) {
           if (inside) plane[ih * w + iw] += row[ch * taps_per + k];
         });
@@ -57,20 +60,21 @@ void fold_reference(const float* cols, float* x, int64_t n, int64_t c, int64_t h
   }
 }
 
-void max_pool2d_reference(const float* x, float* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
+template <class T>
+void max_pool2d_reference(const T* x, T* y, int64_t* indices, int64_t n, int64_t c, int64_t h, int64_t w,
                           const Window2d& win, bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
-    const float* plane = x + p * h * w;
+    const T* plane = x + p * h * w;
     for (int64_t oh = 0; oh < ho; ++oh)
       for (int64_t ow = 0; ow < wo; ++ow) {
-        float best = -std::numeric_limits<float>::infinity();
+        T best = -std::numeric_limits<T>::infinity();
         int64_t at = -1;
         taps(win, h, w, oh, ow, [&](int64_t, int64_t ih, int64_t iw, bool inside) {
           if (!inside) return;
           // The first maximum in window order; a NaN wins (the first one), as in torch.
-          const float v = plane[ih * w + iw];
+          const T v = plane[ih * w + iw];
           if (at < 0 || v > best || (v != v && best == best)) best = v, at = ih * w + iw;
         });
         y[(p * ho + oh) * wo + ow] = best;
@@ -79,11 +83,12 @@ void max_pool2d_reference(const float* x, float* y, int64_t* indices, int64_t n,
   }
 }
 
-void max_pool2d_backward_reference(const float* dy, const int64_t* indices, float* dx, int64_t n, int64_t c,
-                                   int64_t h, int64_t w, int64_t ho, int64_t wo, bool parallel) {
+template <class T>
+void max_pool2d_backward_reference(const T* dy, const int64_t* indices, T* dx, int64_t n, int64_t c, int64_t h,
+                                   int64_t w, int64_t ho, int64_t wo, bool parallel) {
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
-    std::fill(dx + p * h * w, dx + (p + 1) * h * w, 0.0f);
+    std::fill(dx + p * h * w, dx + (p + 1) * h * w, T(0));
     for (int64_t o = 0; o < ho * wo; ++o) {
       const int64_t at = indices[p * ho * wo + o];
       if (at >= 0) dx[p * h * w + at] += dy[p * ho * wo + o];
@@ -91,35 +96,37 @@ void max_pool2d_backward_reference(const float* dy, const int64_t* indices, floa
   }
 }
 
-void avg_pool2d_reference(const float* x, float* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+template <class T>
+void avg_pool2d_reference(const T* x, T* y, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
                           bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w);
   const double area = static_cast<double>(win.kh * win.kw);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
-    const float* plane = x + p * h * w;
+    const T* plane = x + p * h * w;
     for (int64_t oh = 0; oh < ho; ++oh)
       for (int64_t ow = 0; ow < wo; ++ow) {
         double sum = 0.0;
         taps(win, h, w, oh, ow, [&](int64_t, int64_t ih, int64_t iw, bool inside) {
           if (inside) sum += plane[ih * w + iw];
         });
-        y[(p * ho + oh) * wo + ow] = static_cast<float>(sum / area);
+        y[(p * ho + oh) * wo + ow] = static_cast<T>(sum / area);
       }
   }
 }
 
-void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
-                                   const Window2d& win, bool parallel) {
+template <class T>
+void avg_pool2d_backward_reference(const T* dy, T* dx, int64_t n, int64_t c, int64_t h, int64_t w, const Window2d& win,
+                                   bool parallel) {
   const int64_t ho = win.out_h(h), wo = win.out_w(w);
   const double area = static_cast<double>(win.kh * win.kw);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < n * c; ++p) {
-    float* plane = dx + p * h * w;
-    std::fill(plane, plane + h * w, 0.0f);
+    T* plane = dx + p * h * w;
+    std::fill(plane, plane + h * w, T(0));
     for (int64_t oh = 0; oh < ho; ++oh)
       for (int64_t ow = 0; ow < wo; ++ow) {
-        const float g = static_cast<float>(dy[(p * ho + oh) * wo + ow] / area);
+        const T g = static_cast<T>(dy[(p * ho + oh) * wo + ow] / area);
         taps(win, h, w, oh, ow, [&](int64_t, int64_t ih, int64_t iw, bool inside) {
           if (inside) plane[ih * w + iw] += g;
         });
@@ -127,34 +134,36 @@ void avg_pool2d_backward_reference(const float* dy, float* dx, int64_t n, int64_
   }
 }
 
-void depthwise_conv1d_reference(const float* x, const float* w, const float* bias, float* y, int64_t batch,
-                                int64_t channels, int64_t len, int64_t kernel, int64_t pad_left, bool parallel) {
+template <class T>
+void depthwise_conv1d_reference(const T* x, const T* w, const T* bias, T* y, int64_t batch, int64_t channels,
+                                int64_t len, int64_t kernel, int64_t pad_left, bool parallel) {
   const int64_t out_len = len + pad_left - kernel + 1;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t p = 0; p < batch * channels; ++p) {
     const int64_t c = p % channels;
-    const float* in = x + p * len;
+    const T* in = x + p * len;
     for (int64_t t = 0; t < out_len; ++t) {
       double sum = bias != nullptr ? bias[c] : 0.0;
       for (int64_t k = 0; k < kernel; ++k) {
         const int64_t s = t + k - pad_left;
         if (s >= 0 && s < len) sum += static_cast<double>(w[c * kernel + k]) * in[s];
       }
-      y[p * out_len + t] = static_cast<float>(sum);
+      y[p * out_len + t] = static_cast<T>(sum);
     }
   }
 }
 
-void depthwise_conv1d_backward_reference(const float* dy, const float* x, const float* w, float* dx, float* dw,
-                                         float* db, int64_t batch, int64_t channels, int64_t len, int64_t kernel,
-                                         int64_t pad_left, bool parallel) {
+template <class T>
+void depthwise_conv1d_backward_reference(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, int64_t batch,
+                                         int64_t channels, int64_t len, int64_t kernel, int64_t pad_left,
+                                         bool parallel) {
   const int64_t out_len = len + pad_left - kernel + 1;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < channels; ++c) {
     std::vector<double> gx(static_cast<size_t>(len)), gw(static_cast<size_t>(kernel), 0.0);
     double gb = 0;
     for (int64_t b = 0; b < batch; ++b) {
-      const float *in = x + (b * channels + c) * len, *g = dy + (b * channels + c) * out_len;
+      const T *in = x + (b * channels + c) * len, *g = dy + (b * channels + c) * out_len;
       std::fill(gx.begin(), gx.end(), 0.0);
       for (int64_t t = 0; t < out_len; ++t) {
         gb += g[t];
@@ -165,11 +174,29 @@ void depthwise_conv1d_backward_reference(const float* dy, const float* x, const 
           gx[s] += static_cast<double>(g[t]) * w[c * kernel + k];
         }
       }
-      for (int64_t s = 0; s < len; ++s) dx[(b * channels + c) * len + s] = static_cast<float>(gx[s]);
+      for (int64_t s = 0; s < len; ++s) dx[(b * channels + c) * len + s] = static_cast<T>(gx[s]);
     }
-    for (int64_t k = 0; k < kernel; ++k) dw[c * kernel + k] = static_cast<float>(gw[k]);
-    db[c] = static_cast<float>(gb);
+    for (int64_t k = 0; k < kernel; ++k) dw[c * kernel + k] = static_cast<T>(gw[k]);
+    db[c] = static_cast<T>(gb);
   }
 }
+
+#define BENCHSUITE_CONV_REFERENCES(T)                                                                             \
+  template void unfold_reference(const T*, T*, int64_t, int64_t, int64_t, int64_t, const Window2d&, bool);        \
+  template void fold_reference(const T*, T*, int64_t, int64_t, int64_t, int64_t, const Window2d&, bool);          \
+  template void max_pool2d_reference(const T*, T*, int64_t*, int64_t, int64_t, int64_t, int64_t, const Window2d&, \
+                                     bool);                                                                       \
+  template void max_pool2d_backward_reference(const T*, const int64_t*, T*, int64_t, int64_t, int64_t, int64_t,   \
+                                              int64_t, int64_t, bool);                                            \
+  template void avg_pool2d_reference(const T*, T*, int64_t, int64_t, int64_t, int64_t, const Window2d&, bool);    \
+  template void avg_pool2d_backward_reference(const T*, T*, int64_t, int64_t, int64_t, int64_t, const Window2d&,  \
+                                              bool);                                                              \
+  template void depthwise_conv1d_reference(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, int64_t,  \
+                                           int64_t, bool);                                                        \
+  template void depthwise_conv1d_backward_reference(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t,   \
+                                                    int64_t, int64_t, int64_t, bool);
+BENCHSUITE_CONV_REFERENCES(float)
+BENCHSUITE_CONV_REFERENCES(double)
+#undef BENCHSUITE_CONV_REFERENCES
 
 }  // namespace benchsuite::cpu

@@ -6,50 +6,58 @@
 namespace benchsuite::ops {
 
 namespace {
+// x [N, C, H, W] is the input of unfold / pools, the output of fold / pool backwards.
+// kParallel: v2 (OpenMP over rows or planes), else the v1 reference. T: float, or double for
+// float64 tensors (v1 only, through by_dtype: v2 and CUDA list float32 alone).
+template <class T, bool kParallel>
+void unfold_cpu(const Tensor& x, const Tensor& cols, const Window2d& win, StreamHandle) {
+  cpu::unfold_reference(x.data<T>(), cols.data<T>(), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
+}
+template <class T, bool kParallel>
+void fold_cpu(const Tensor& cols, const Tensor& x, const Window2d& win, StreamHandle) {
+  cpu::fold_reference(cols.data<T>(), x.data<T>(), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
+}
+template <class T, bool kParallel>
+void avg_pool_cpu(const Tensor& x, const Tensor& y, const Window2d& win, StreamHandle) {
+  cpu::avg_pool2d_reference(x.data<T>(), y.data<T>(), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
+}
+template <class T, bool kParallel>
+void avg_pool_backward_cpu(const Tensor& dy, const Tensor& dx, const Window2d& win, StreamHandle) {
+  cpu::avg_pool2d_backward_reference(dy.data<T>(), dx.data<T>(), dx.size(0), dx.size(1), dx.size(2), dx.size(3), win,
+                                     kParallel);
+}
+template <class T, bool kParallel>
+void max_pool_cpu(const Tensor& x, const Tensor& y, const Tensor& indices, const Window2d& win, StreamHandle) {
+  cpu::max_pool2d_reference(x.data<T>(), y.data<T>(), indices.data<int64_t>(), x.size(0), x.size(1), x.size(2),
+                            x.size(3), win, kParallel);
+}
+template <class T, bool kParallel>
+void max_pool_backward_cpu(const Tensor& dy, const Tensor& indices, const Tensor& dx, StreamHandle) {
+  cpu::max_pool2d_backward_reference(dy.data<T>(), indices.data<int64_t>(), dx.data<T>(), dx.size(0), dx.size(1),
+                                     dx.size(2), dx.size(3), dy.size(2), dy.size(3), kParallel);
+}
+template <class T, bool kParallel>
+void depthwise_cpu(const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left, const Tensor& y,
+                   StreamHandle) {
+  cpu::depthwise_conv1d_reference(x.data<T>(), wt.data<T>(), bias.defined() ? bias.data<T>() : nullptr, y.data<T>(),
+                                  x.size(0), x.size(1), x.size(2), wt.size(1), pad_left, kParallel);
+}
+template <class T, bool kParallel>
+void depthwise_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left, const Tensor& dx,
+                            const Tensor& dw, const Tensor& db, StreamHandle) {
+  cpu::depthwise_conv1d_backward_reference(dy.data<T>(), x.data<T>(), wt.data<T>(), dx.data<T>(), dw.data<T>(),
+                                           db.data<T>(), x.size(0), x.size(1), x.size(2), wt.size(1), pad_left,
+                                           kParallel);
+}
+// v1: the float or the double instantiation by the first tensor's dtype.
+template <auto kFloat, auto kDouble, class... Rest>
+void by_dtype(const Tensor& first, Rest... rest) {
+  (first.dtype() == DType::float64 ? kDouble : kFloat)(first, rest...);
+}
+#ifdef BENCHSUITE_WITH_CUDA
 const float* f(const Tensor& t) { return t.data<float>(); }
 float* w(const Tensor& t) { return t.data<float>(); }
 
-// x [N, C, H, W] is the input of unfold / pools, the output of fold / pool backwards.
-// kParallel: v2 (OpenMP over rows or planes), else the v1 reference.
-template <bool kParallel>
-void unfold_cpu(const Tensor& x, const Tensor& cols, const Window2d& win, StreamHandle) {
-  cpu::unfold_reference(f(x), w(cols), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
-}
-template <bool kParallel>
-void fold_cpu(const Tensor& cols, const Tensor& x, const Window2d& win, StreamHandle) {
-  cpu::fold_reference(f(cols), w(x), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
-}
-template <bool kParallel>
-void avg_pool_cpu(const Tensor& x, const Tensor& y, const Window2d& win, StreamHandle) {
-  cpu::avg_pool2d_reference(f(x), w(y), x.size(0), x.size(1), x.size(2), x.size(3), win, kParallel);
-}
-template <bool kParallel>
-void avg_pool_backward_cpu(const Tensor& dy, const Tensor& dx, const Window2d& win, StreamHandle) {
-  cpu::avg_pool2d_backward_reference(f(dy), w(dx), dx.size(0), dx.size(1), dx.size(2), dx.size(3), win, kParallel);
-}
-template <bool kParallel>
-void max_pool_cpu(const Tensor& x, const Tensor& y, const Tensor& indices, const Window2d& win, StreamHandle) {
-  cpu::max_pool2d_reference(f(x), w(y), indices.data<int64_t>(), x.size(0), x.size(1), x.size(2), x.size(3), win,
-                            kParallel);
-}
-template <bool kParallel>
-void max_pool_backward_cpu(const Tensor& dy, const Tensor& indices, const Tensor& dx, StreamHandle) {
-  cpu::max_pool2d_backward_reference(f(dy), indices.data<int64_t>(), w(dx), dx.size(0), dx.size(1), dx.size(2),
-                                     dx.size(3), dy.size(2), dy.size(3), kParallel);
-}
-template <bool kParallel>
-void depthwise_cpu(const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left, const Tensor& y,
-                   StreamHandle) {
-  cpu::depthwise_conv1d_reference(f(x), f(wt), bias.defined() ? f(bias) : nullptr, w(y), x.size(0), x.size(1),
-                                  x.size(2), wt.size(1), pad_left, kParallel);
-}
-template <bool kParallel>
-void depthwise_backward_cpu(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left, const Tensor& dx,
-                            const Tensor& dw, const Tensor& db, StreamHandle) {
-  cpu::depthwise_conv1d_backward_reference(f(dy), f(x), f(wt), w(dx), w(dw), w(db), x.size(0), x.size(1), x.size(2),
-                                           wt.size(1), pad_left, kParallel);
-}
-#ifdef BENCHSUITE_WITH_CUDA
 void unfold_cuda(const Tensor& x, const Tensor& cols, const Window2d& win, StreamHandle s) {
   cuda::unfold_f32(f(x), w(cols), x.size(0), x.size(1), x.size(2), x.size(3), win, s);
 }
@@ -88,35 +96,39 @@ void begin(const OpVersion& v, const Tensor& t) {
 
 BENCHSUITE_REGISTER_VERSIONS(conv) {
   const std::vector<DType> f32 = {DType::float32};
+  // The references also take float64 (the same loops in double, for finite-difference checks).
+  const std::vector<DType> ref = {DType::float32, DType::float64};
   const DeviceType cpu = DeviceType::cpu;
   // v2 of each: the v1 loops with the outermost independent one over OpenMP threads.
   const char* rows = "the v1 loops, output rows over OpenMP threads (the same sums)";
   const char* planes = "the v1 loops, (sample, channel) planes over OpenMP threads (the same sums)";
-  table.add<DepthwiseConv1dOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, kReference},
-                               depthwise_cpu<false>);
-  table.add<DepthwiseConv1dOp>({"v2", planes, cpu, f32, kDefault}, depthwise_cpu<true>);
-  table.add<DepthwiseConv1dBackwardOp>({"v1", "reference: double sums, one channel at a time", cpu, f32, kReference},
-                                       depthwise_backward_cpu<false>);
-  table.add<DepthwiseConv1dBackwardOp>({"v2", "the v1 loops, channels over OpenMP threads (the same sums)", cpu, f32,
-                                        kDefault},
-                                       depthwise_backward_cpu<true>);
-  table.add<UnfoldOp>({"v1", "reference: one output position and tap at a time", cpu, f32, kReference},
-                      unfold_cpu<false>);
-  table.add<UnfoldOp>({"v2", rows, cpu, f32, kDefault}, unfold_cpu<true>);
-  table.add<FoldOp>({"v1", "reference: per plane, zero, then add every column entry in order", cpu, f32, kReference},
-                    fold_cpu<false>);
-  table.add<FoldOp>({"v2", planes, cpu, f32, kDefault}, fold_cpu<true>);
-  table.add<AvgPool2dOp>({"v1", "reference: double window sums", cpu, f32, kReference}, avg_pool_cpu<false>);
-  table.add<AvgPool2dOp>({"v2", planes, cpu, f32, kDefault}, avg_pool_cpu<true>);
-  table.add<AvgPool2dBackwardOp>({"v1", "reference: dy / area added over each window", cpu, f32, kReference},
-                                 avg_pool_backward_cpu<false>);
-  table.add<AvgPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, avg_pool_backward_cpu<true>);
-  table.add<MaxPool2dOp>({"v1", "reference: first maximum in window order, NaN wins", cpu, f32, kReference},
-                         max_pool_cpu<false>);
-  table.add<MaxPool2dOp>({"v2", planes, cpu, f32, kDefault}, max_pool_cpu<true>);
-  table.add<MaxPool2dBackwardOp>({"v1", "reference: dy added at each argmax", cpu, f32, kReference},
-                                 max_pool_backward_cpu<false>);
-  table.add<MaxPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, max_pool_backward_cpu<true>);
+  table.add<DepthwiseConv1dOp>({"v1", "reference: double sums, one channel at a time", cpu, ref, kReference},
+                               by_dtype<depthwise_cpu<float, false>, depthwise_cpu<double, false>>);
+  table.add<DepthwiseConv1dOp>({"v2", planes, cpu, f32, kDefault}, depthwise_cpu<float, true>);
+  table.add<DepthwiseConv1dBackwardOp>(
+      {"v1", "reference: double sums, one channel at a time", cpu, ref, kReference},
+      by_dtype<depthwise_backward_cpu<float, false>, depthwise_backward_cpu<double, false>>);
+  table.add<DepthwiseConv1dBackwardOp>(
+      {"v2", "the v1 loops, channels over OpenMP threads (the same sums)", cpu, f32, kDefault},
+      depthwise_backward_cpu<float, true>);
+  table.add<UnfoldOp>({"v1", "reference: one output position and tap at a time", cpu, ref, kReference},
+                      by_dtype<unfold_cpu<float, false>, unfold_cpu<double, false>>);
+  table.add<UnfoldOp>({"v2", rows, cpu, f32, kDefault}, unfold_cpu<float, true>);
+  table.add<FoldOp>({"v1", "reference: per plane, zero, then add every column entry in order", cpu, ref, kReference},
+                    by_dtype<fold_cpu<float, false>, fold_cpu<double, false>>);
+  table.add<FoldOp>({"v2", planes, cpu, f32, kDefault}, fold_cpu<float, true>);
+  table.add<AvgPool2dOp>({"v1", "reference: double window sums", cpu, ref, kReference},
+                         by_dtype<avg_pool_cpu<float, false>, avg_pool_cpu<double, false>>);
+  table.add<AvgPool2dOp>({"v2", planes, cpu, f32, kDefault}, avg_pool_cpu<float, true>);
+  table.add<AvgPool2dBackwardOp>({"v1", "reference: dy / area added over each window", cpu, ref, kReference},
+                                 by_dtype<avg_pool_backward_cpu<float, false>, avg_pool_backward_cpu<double, false>>);
+  table.add<AvgPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, avg_pool_backward_cpu<float, true>);
+  table.add<MaxPool2dOp>({"v1", "reference: first maximum in window order, NaN wins", cpu, ref, kReference},
+                         by_dtype<max_pool_cpu<float, false>, max_pool_cpu<double, false>>);
+  table.add<MaxPool2dOp>({"v2", planes, cpu, f32, kDefault}, max_pool_cpu<float, true>);
+  table.add<MaxPool2dBackwardOp>({"v1", "reference: dy added at each argmax", cpu, ref, kReference},
+                                 by_dtype<max_pool_backward_cpu<float, false>, max_pool_backward_cpu<double, false>>);
+  table.add<MaxPool2dBackwardOp>({"v2", planes, cpu, f32, kDefault}, max_pool_backward_cpu<float, true>);
 #ifdef BENCHSUITE_WITH_CUDA
   const DeviceType gpu = DeviceType::cuda;
   table.add<DepthwiseConv1dOp>({"v1", "thread per output, double sums in tap order", gpu, f32, kDefault},
@@ -154,8 +166,8 @@ void check_window(const char* op, const Window2d& win, int64_t h, int64_t w) {
 }
 
 void check_nchw(const char* op, const char* name, const Tensor& t) {
-  BENCHSUITE_CHECK_ARG(t.dtype() == DType::float32 && t.ndim() == 4, op, ": ", name, " is ", t.describe(),
-                       ", must be float32 [N, C, H, W]");
+  BENCHSUITE_CHECK_ARG(is_full_precision(t.dtype()) && t.ndim() == 4, op, ": ", name, " is ", t.describe(),
+                       ", must be float32 or float64 [N, C, H, W]");
 }
 
 void run_window(const OpVersion& v, const Tensor& in, const Tensor& out, const Window2d& window, StreamHandle stream) {
@@ -190,8 +202,8 @@ Tensor fold(const Tensor& cols, int64_t channels, int64_t h, int64_t w, const Wi
   BENCHSUITE_CHECK_ARG(channels >= 1, "fold: channels=", channels, " must be >= 1");
   const Shape want = {cols.ndim() == 3 ? cols.size(0) : -1, window.out_h(h) * window.out_w(w),
                       channels * window.kh * window.kw};
-  BENCHSUITE_CHECK_ARG(cols.dtype() == DType::float32 && cols.ndim() == 3 && cols.shape() == want, "fold: cols is ",
-                       cols.describe(), ", must be float32 [N, ", want[1], ", ", want[2], "]");
+  BENCHSUITE_CHECK_ARG(is_full_precision(cols.dtype()) && cols.ndim() == 3 && cols.shape() == want, "fold: cols is ",
+                       cols.describe(), ", must be float32 or float64 [N, ", want[1], ", ", want[2], "]");
   const OpVersion& v = select_version(FoldOp::name, cols.device(), cols.dtype(), impl);
   Tensor x = Tensor::empty({cols.size(0), channels, h, w}, cols.dtype(), cols.device());
   run_window(v, cols.contiguous(), x, window);
@@ -264,14 +276,15 @@ void run_depthwise_conv1d_backward(const OpVersion& v, const Tensor& dy, const T
 
 namespace {
 int64_t depthwise_out_len(const char* op, const Tensor& x, const Tensor& wt, const Tensor& bias, int64_t pad_left) {
-  BENCHSUITE_CHECK_ARG(x.dtype() == DType::float32 && x.ndim() == 3, op, ": x is ", x.describe(),
-                       ", must be float32 [B, C, L]");
-  BENCHSUITE_CHECK_ARG(wt.dtype() == DType::float32 && wt.ndim() == 2 && wt.size(0) == x.size(1) && wt.size(1) >= 1,
-                       op, ": w is ", wt.describe(), ", must be float32 [", x.size(1), ", kernel]");
+  BENCHSUITE_CHECK_ARG(is_full_precision(x.dtype()) && x.ndim() == 3, op, ": x is ", x.describe(),
+                       ", must be float32 or float64 [B, C, L]");
+  const char* dt = dtype_name(x.dtype());
+  BENCHSUITE_CHECK_ARG(wt.dtype() == x.dtype() && wt.ndim() == 2 && wt.size(0) == x.size(1) && wt.size(1) >= 1, op,
+                       ": w is ", wt.describe(), ", must be ", dt, " [", x.size(1), ", kernel]");
   check_same_device(op, "x", x, "w", wt);
   if (bias.defined()) {
-    BENCHSUITE_CHECK_ARG(bias.dtype() == DType::float32 && bias.shape() == Shape{x.size(1)}, op, ": bias is ",
-                         bias.describe(), ", must be float32 [", x.size(1), "]");
+    BENCHSUITE_CHECK_ARG(bias.dtype() == x.dtype() && bias.shape() == Shape{x.size(1)}, op, ": bias is ",
+                         bias.describe(), ", must be ", dt, " [", x.size(1), "]");
     check_same_device(op, "x", x, "bias", bias);
   }
   const int64_t out = x.size(2) + pad_left - wt.size(1) + 1;
@@ -294,9 +307,9 @@ Tensor depthwise_conv1d(const Tensor& x, const Tensor& wt, const Tensor& bias, i
 std::vector<Tensor> depthwise_conv1d_backward(const Tensor& dy, const Tensor& x, const Tensor& wt, int64_t pad_left,
                                               const std::string& impl) {
   const int64_t out = depthwise_out_len("depthwise_conv1d_backward", x, wt, Tensor(), pad_left);
-  BENCHSUITE_CHECK_ARG(dy.dtype() == DType::float32 && dy.shape() == (Shape{x.size(0), x.size(1), out}),
-                       "depthwise_conv1d_backward: dy is ", dy.describe(), ", must be float32 [", x.size(0), ", ",
-                       x.size(1), ", ", out, "]");
+  BENCHSUITE_CHECK_ARG(dy.dtype() == x.dtype() && dy.shape() == (Shape{x.size(0), x.size(1), out}),
+                       "depthwise_conv1d_backward: dy is ", dy.describe(), ", must be ", dtype_name(x.dtype()), " [",
+                       x.size(0), ", ", x.size(1), ", ", out, "]");
   check_same_device("depthwise_conv1d_backward", "x", x, "dy", dy);
   const OpVersion& v = select_version(DepthwiseConv1dBackwardOp::name, x.device(), x.dtype(), impl);
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device()), dw = Tensor::empty(wt.shape(), wt.dtype(), x.device());

@@ -1,6 +1,7 @@
 """The attention ops for notebooks (re-exported by benchsuite.ops): scaled dot-product
 attention over q, k, v [B, H, S, D] of one dtype (float32, float16 or bfloat16), forward and
-backward. Outputs have q's dtype; the log-sum-exp is always float32.
+backward; float64 on the CPU references. Outputs have q's dtype; the log-sum-exp is float32
+(float64 for float64 q).
 
 Pass NumPy arrays, PyTorch/CuPy tensors (CPU or CUDA) or bs.Tensor; results are the same
 kind as q. `impl` names a version (``bs.ops.versions("attention")``); the default is the
@@ -22,7 +23,7 @@ def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None 
 
     scale defaults to 1/sqrt(D); causal lets query i see keys j <= i only. With
     return_lse=True returns (o, lse), lse [B, H, S] the row log-sum-exp of the scaled scores
-    (what attention_backward needs), always float32. float16/bfloat16 inputs accumulate in
+    (what attention_backward needs), float32 (float64 for float64 q). float16/bfloat16 inputs accumulate in
     float32; on CUDA their default is the tensor-core version v3 (sm_80+)."""
     o, lse = _core.attention(q, k, v, bool(causal), None if scale is None else float_arg("attention", "scale", scale),
                              impl or "")
@@ -33,7 +34,7 @@ def attention_backward(do: Any, q: Any, k: Any, v: Any, o: Any, lse: Any, causal
                        scale: float | None = None, impl: str | None = None) -> tuple[Any, Any, Any]:
     """(dq, dk, dv) of attention from the output gradient do, with the forward's o and lse.
 
-    do and o have q's dtype, lse is float32; the gradients have q's dtype."""
+    do and o have q's dtype, lse is float32 (float64 for float64 q); the gradients have q's dtype."""
     dq, dk, dv = _core.attention_backward(do, q, k, v, o, lse, bool(causal),
                                           None if scale is None else float_arg("attention_backward", "scale", scale),
                                           impl or "")
@@ -42,7 +43,8 @@ def attention_backward(do: Any, q: Any, k: Any, v: Any, o: Any, lse: Any, causal
 
 def attention_kv(q: Any, k: Any, v: Any, key_mask: Any = None, causal: bool = False, scale: float | None = None,
                  q_offset: int = 0, kv_len: int | None = None, window: int = 0, impl: str | None = None) -> Any:
-    """Attention with grouped heads, masks and a key/value cache (float32).
+    """Attention with grouped heads, masks and a key/value cache (float32; float64 on the CPU
+    reference, the key mask float32 for either).
 
     q [B, Hq, Sq, D]; k, v [B, Hkv, cap, D] with Hq a multiple of Hkv (MHA, MQA, GQA). Query i
     sits at position q_offset + i and sees key j when j < kv_len (default: all of k),
