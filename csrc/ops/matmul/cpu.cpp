@@ -3,6 +3,9 @@
 // v2 blocked: Goto-style packing (KC x NC panels of B, MC x KC blocks of A) and a 6x16
 //    register-tiled micro-kernel written with GCC vector extensions (AVX2/AVX-512 under
 //    -march=native), M blocks spread over OpenMP threads.
+// v3 16-bit (matmul_16bit_blocked): v2's driver, generic over the kernel, on bf16 k-pairs
+//    through vdpbf16ps (AVX512_BF16, checked at run time) or on fp16 / bf16 widened to fp32
+//    while packing; fp32 sums rounded once into the 16-bit C.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -13,7 +16,13 @@
 #include <omp.h>
 #endif
 
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
+
+#include "core/cpu_features.h"
 #include "core/error.h"
+#include "core/float_convert.h"
 #include "ops/matmul/matmul.h"
 
 namespace benchsuite::cpu {
@@ -37,88 +46,296 @@ void matmul_f32_reference(const float* a, const float* b, float* c, int64_t m, i
 
 namespace {
 
-constexpr int64_t kMR = 6;     // rows of C per micro-kernel call
-constexpr int64_t kNR = 16;    // columns of C per micro-kernel call (two 8-float vectors)
-constexpr int64_t kKC = 256;   // depth of a packed panel: A strip + B strip stay in L1/L2
-constexpr int64_t kMC = 96;    // rows of A per packed block (multiple of kMR)
-constexpr int64_t kNC = 3072;  // columns of B per packed panel
-
-typedef float v8f __attribute__((vector_size(32)));
-
 struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
+  void operator()(void* p) const { std::free(p); }
 };
-using AlignedBuffer = std::unique_ptr<float[], FreeDeleter>;
+template <class T>
+using AlignedBuffer = std::unique_ptr<T[], FreeDeleter>;
 
-AlignedBuffer aligned_floats(int64_t count) {
-  size_t bytes = ((static_cast<size_t>(count) * sizeof(float) + 63) / 64) * 64;
-  float* p = static_cast<float*>(std::aligned_alloc(64, bytes == 0 ? 64 : bytes));
+template <class T>
+AlignedBuffer<T> aligned_buffer(int64_t count) {
+  if (count < 0 || static_cast<uint64_t>(count) > (SIZE_MAX - 63) / sizeof(T))
+    BENCHSUITE_UNSUPPORTED("oom", "matmul: a packing buffer of ", count, " elements exceeds the address space");
+  size_t bytes = ((static_cast<size_t>(count) * sizeof(T) + 63) / 64) * 64;
+  T* p = static_cast<T*>(std::aligned_alloc(64, bytes == 0 ? 64 : bytes));
   if (p == nullptr) BENCHSUITE_UNSUPPORTED("oom", "matmul: out of host memory for packing buffers");
-  return AlignedBuffer(p);
+  return AlignedBuffer<T>(p);
 }
 
-// Strip s of B[kc, nc] (leading dimension ldb): columns s*kNR .. +kNR as kc x kNR, zero
-// padded, at packed + s * kc * kNR.
-void pack_b_strip(const float* b, int64_t ldb, int64_t kc, int64_t nc, int64_t strip, float* packed) {
-  const int64_t j0 = strip * kNR, nr = std::min(kNR, nc - j0);
-  packed += strip * kc * kNR;
-  for (int64_t p = 0; p < kc; ++p) {
-    const float* src = b + p * ldb + j0;
-    int64_t q = 0;
-    for (; q < nr; ++q) packed[q] = src[q];
-    for (; q < kNR; ++q) packed[q] = 0.0f;
-    packed += kNR;
-  }
-}
+// ---- kernels: a micro-tile and the packing that feeds it --------------------------------
+// A kernel type K gives the driver below: In (the element type of A and B) and Packed (of
+// the packed buffers); the tile kMR x kNR and the blocking kKC (depth of a block, even),
+// kMC (rows of a packed A block, a multiple of kMR), kNC (columns of a B panel);
+// depth(kc), the packed rows a depth block of kc takes; pack_a (A[mc, kc] -> strips of
+// kMR rows, depth(kc) x kMR each, zero padded); pack_b_strip (columns strip*kNR .. +kNR
+// of B[kc, nc] -> depth(kc) x kNR at packed + strip * depth(kc) * kNR, zero padded); and
+// tile(depth, a strip, b strip, out), which writes the kMR x kNR fp32 product row-major.
 
-// A[mc, kc] (leading dimension lda) -> strips of kMR rows, each kc x kMR, zero padded.
-void pack_a(const float* a, int64_t lda, int64_t mc, int64_t kc, float* packed) {
-  for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
-    const int64_t mr = std::min(kMR, mc - i0);
+// fp32 products: a 6x16 tile in 12 eight-float vectors (GCC vector extensions: AVX2 or
+// AVX-512VL under -march=native).
+struct F32Tile {
+  using Packed = float;
+  static constexpr int64_t kMR = 6;
+  static constexpr int64_t kNR = 16;
+  static constexpr int64_t kKC = 256;   // A strip + B strip stay in L1
+  static constexpr int64_t kMC = 96;
+  static constexpr int64_t kNC = 3072;
+  static int64_t depth(int64_t kc) { return kc; }
+
+  typedef float v8f __attribute__((vector_size(32)));
+  static void tile(int64_t kc, const float* ap, const float* bp, float* out) {
+    v8f acc[kMR][2];
+    for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = v8f{};
     for (int64_t p = 0; p < kc; ++p) {
-      int64_t r = 0;
-      for (; r < mr; ++r) packed[r] = a[(i0 + r) * lda + p];
-      for (; r < kMR; ++r) packed[r] = 0.0f;
-      packed += kMR;
+      const v8f b0 = *reinterpret_cast<const v8f*>(bp);
+      const v8f b1 = *reinterpret_cast<const v8f*>(bp + 8);
+      for (int r = 0; r < kMR; ++r) {
+        const float a = ap[r];
+        acc[r][0] += a * b0;
+        acc[r][1] += a * b1;
+      }
+      ap += kMR;
+      bp += kNR;
     }
+    std::memcpy(out, acc, sizeof(acc));
   }
-}
+};
 
-// C[mr, nr] (+)= packed A strip @ packed B strip; full tiles store straight from registers.
-void micro_kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int64_t mr, int64_t nr,
-                  bool accumulate) {
-  v8f acc[kMR][2];
-  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = v8f{};
-  for (int64_t p = 0; p < kc; ++p) {
-    const v8f b0 = *reinterpret_cast<const v8f*>(bp);
-    const v8f b1 = *reinterpret_cast<const v8f*>(bp + 8);
-    for (int r = 0; r < kMR; ++r) {
-      const float a = ap[r];
-      acc[r][0] += a * b0;
-      acc[r][1] += a * b1;
+// float32 inputs (v2).
+struct F32Kernel : F32Tile {
+  using In = float;
+  void pack_b_strip(const float* b, int64_t ldb, int64_t kc, int64_t nc, int64_t strip, float* packed) const {
+    const int64_t j0 = strip * kNR, nr = std::min(kNR, nc - j0);
+    packed += strip * kc * kNR;
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = b + p * ldb + j0;
+      int64_t q = 0;
+      for (; q < nr; ++q) packed[q] = src[q];
+      for (; q < kNR; ++q) packed[q] = 0.0f;
+      packed += kNR;
     }
-    ap += kMR;
-    bp += kNR;
   }
-  if (mr == kMR && nr == kNR) {
-    for (int r = 0; r < kMR; ++r) {
-      for (int h = 0; h < 2; ++h) {
-        float* dst = c + r * ldc + 8 * h;
-        v8f value = acc[r][h];
-        if (accumulate) {
-          v8f old;
-          std::memcpy(&old, dst, sizeof(old));
-          value += old;
-        }
-        std::memcpy(dst, &value, sizeof(value));
+  void pack_a(const float* a, int64_t lda, int64_t mc, int64_t kc, float* packed) const {
+    for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
+      const int64_t mr = std::min(kMR, mc - i0);
+      for (int64_t p = 0; p < kc; ++p) {
+        int64_t r = 0;
+        for (; r < mr; ++r) packed[r] = a[(i0 + r) * lda + p];
+        for (; r < kMR; ++r) packed[r] = 0.0f;
+        packed += kMR;
       }
     }
+  }
+};
+
+// float16 / bfloat16 inputs widened to fp32 while packing (exact), then the fp32 tile: the
+// float16 path, and bfloat16's where the CPU lacks AVX512_BF16.
+struct WidenedKernel : F32Tile {
+  using In = uint16_t;
+  DType dtype;
+  void pack_b_strip(const uint16_t* b, int64_t ldb, int64_t kc, int64_t nc, int64_t strip, float* packed) const {
+    const int64_t j0 = strip * kNR, nr = std::min(kNR, nc - j0);
+    packed += strip * kc * kNR;
+    for (int64_t p = 0; p < kc; ++p, packed += kNR) {
+      widen_to_f32(b + p * ldb + j0, dtype, packed, nr);
+      std::fill(packed + nr, packed + kNR, 0.0f);
+    }
+  }
+  void pack_a(const uint16_t* a, int64_t lda, int64_t mc, int64_t kc, float* packed) const {
+    float rows[kMR][kKC];  // a strip's rows widened whole (vector conversions), then interleaved
+    for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
+      const int64_t mr = std::min(kMR, mc - i0);
+      for (int64_t r = 0; r < mr; ++r) widen_to_f32(a + (i0 + r) * lda, dtype, rows[r], kc);
+      for (int64_t p = 0; p < kc; ++p, packed += kMR)
+        for (int64_t r = 0; r < kMR; ++r) packed[r] = r < mr ? rows[r][p] : 0.0f;
+    }
+  }
+};
+
+#ifdef BENCHSUITE_X86_TARGET_KERNELS
+#define BENCHSUITE_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+// bfloat16 products by vdpbf16ps: each 32-bit lane of a packed row holds a k-pair (k even in
+// the low half), so one instruction does two multiply-adds per lane into fp32. B strips are
+// 32 columns (two zmm per pair), A strips 8 rows whose pairs are broadcast: 16 independent
+// accumulators, more than the instruction's latency x throughput (12 rows measured no faster).
+// Odd kc: the last pair's
+// high half is zero in A and B. Runs only where cpu::has_avx512_bf16().
+struct Bf16DotKernel {
+  using In = uint16_t;
+  using Packed = uint32_t;
+  static constexpr int64_t kMR = 8;
+  static constexpr int64_t kNR = 32;
+  // 512 pairs: the 16 KiB A strip stays in L1 and the 64 KiB B strip streams from L2. Deeper
+  // than fp32's block: fewer round trips of the partial sums through the work buffer (one
+  // core, 2048^3: 165 GFLOP/s at 256, 189 at 512, 205 at 1024).
+  static constexpr int64_t kKC = 1024;
+  static constexpr int64_t kMC = 192;
+  static constexpr int64_t kNC = 3072;
+  static int64_t depth(int64_t kc) { return (kc + 1) / 2; }
+
+  BENCHSUITE_BF16_TARGET void pack_b_strip(const uint16_t* b, int64_t ldb, int64_t kc, int64_t nc, int64_t strip,
+                                           uint32_t* packed) const {
+    const int64_t j0 = strip * kNR, nr = std::min(kNR, nc - j0);
+    packed += strip * depth(kc) * kNR;
+    // Ragged strips load only the columns that exist (masked), zeros in the rest.
+    const __mmask16 lo = static_cast<__mmask16>(nr >= 16 ? 0xffff : (1u << nr) - 1);
+    const __mmask16 hi = static_cast<__mmask16>(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+    for (int64_t p = 0; p < kc; p += 2, packed += kNR) {
+      const uint16_t* even = b + p * ldb + j0;
+      const uint16_t* odd = even + ldb;
+      const bool has_odd = p + 1 < kc;
+      for (int h = 0; h < 2; ++h) {
+        const __mmask16 mask = h == 0 ? lo : hi;
+        const __m512i e = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, even + 16 * h));
+        const __m512i o = has_odd ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, odd + 16 * h))
+                                  : _mm512_setzero_si512();
+        _mm512_store_si512(packed + 16 * h, _mm512_or_si512(e, _mm512_slli_epi32(o, 16)));
+      }
+    }
+  }
+  void pack_a(const uint16_t* a, int64_t lda, int64_t mc, int64_t kc, uint32_t* packed) const {
+    const int64_t pairs = kc / 2;
+    for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
+      const int64_t mr = std::min(kMR, mc - i0);
+      for (int64_t r = 0; r < kMR; ++r) {
+        uint32_t* dst = packed + r;
+        if (r >= mr) {
+          for (int64_t p = 0; p < depth(kc); ++p) dst[p * kMR] = 0;
+          continue;
+        }
+        const uint16_t* row = a + (i0 + r) * lda;
+        for (int64_t p = 0; p < pairs; ++p) std::memcpy(dst + p * kMR, row + 2 * p, sizeof(uint32_t));
+        if (kc % 2) dst[pairs * kMR] = row[kc - 1];
+      }
+      packed += depth(kc) * kMR;
+    }
+  }
+  BENCHSUITE_BF16_TARGET static void tile(int64_t pairs, const uint32_t* ap, const uint32_t* bp, float* out) {
+    __m512 acc[kMR][2];
+    for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < pairs; ++p) {
+      const __m512bh b0 = (__m512bh)_mm512_load_si512(bp);
+      const __m512bh b1 = (__m512bh)_mm512_load_si512(bp + 16);
+      for (int r = 0; r < kMR; ++r) {
+        const __m512bh a = (__m512bh)_mm512_set1_epi32(static_cast<int>(ap[r]));
+        acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);
+        acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
+      }
+      ap += kMR;
+      bp += kNR;
+    }
+    for (int r = 0; r < kMR; ++r) {
+      _mm512_store_ps(out + r * kNR, acc[r][0]);
+      _mm512_store_ps(out + r * kNR + 16, acc[r][1]);
+    }
+  }
+};
+#endif
+
+// ---- the driver ---------------------------------------------------------------------------
+// The epilogue of a micro-tile: the partial sums of earlier depth blocks (in work) are added;
+// the sum goes back to work until the last block, which rounds it into a 16-bit C (for a
+// float32 C, work is C itself and every block ends there).
+template <int64_t kMR, int64_t kNR>
+void store_tile(const float* tile, int64_t mr, int64_t nr, bool first, bool last, float* work, int64_t ldw,
+                void* c, DType dtype, int64_t c_offset, int64_t ldc) {
+  if (!last || dtype == DType::float32) {
+    if (mr == kMR && nr == kNR) {  // constant trip counts: vector loops
+      for (int64_t r = 0; r < kMR; ++r)
+        for (int64_t q = 0; q < kNR; ++q) work[r * ldw + q] = first ? tile[r * kNR + q] : work[r * ldw + q] + tile[r * kNR + q];
+      return;
+    }
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t q = 0; q < nr; ++q) work[r * ldw + q] = first ? tile[r * kNR + q] : work[r * ldw + q] + tile[r * kNR + q];
     return;
   }
-  alignas(32) float tile[kMR][kNR];
-  std::memcpy(tile, acc, sizeof(tile));
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t q = 0; q < nr; ++q) c[r * ldc + q] = (accumulate ? c[r * ldc + q] : 0.0f) + tile[r][q];
+  for (int64_t r = 0; r < mr; ++r) {
+    const float* t = tile + r * kNR;
+    alignas(64) float row[kNR];
+    if (first) {
+      std::memcpy(row, t, sizeof(row));
+    } else {
+      for (int64_t q = 0; q < nr; ++q) row[q] = t[q] + work[r * ldw + q];
+    }
+    narrow_from_f32(row, static_cast<uint16_t*>(c) + c_offset + r * ldc, dtype, nr);
+  }
+}
+
+// Goto-style GEMM, C[m, n] = A[m, k] @ B[k, n] (all contiguous, m, n, k > 0), C in dtype
+// (float32, or the 16-bit dtype of A and B): KC x NC panels of B packed by all threads,
+// tasks of (row block, column part) over OpenMP, each packing its MC x KC block of A.
+template <class K>
+void gemm_packed(const K& kernel, const typename K::In* a, const typename K::In* b, void* c, DType dtype, int64_t m,
+                 int64_t n, int64_t k) {
+  using Packed = typename K::Packed;
+  constexpr int64_t kMR = K::kMR, kNR = K::kNR, kKC = K::kKC, kMC = K::kMC, kNC = K::kNC;
+  const int64_t panel_width = std::min(kNC, n);
+  AlignedBuffer<Packed> b_packed = aligned_buffer<Packed>(K::depth(kKC) * (((panel_width + kNR - 1) / kNR) * kNR));
+  // fp32 sums across depth blocks: in C itself when it is float32; for a 16-bit C in an
+  // m x panel_width buffer, needed only when k spans more than one block (a single block
+  // rounds straight from the tile).
+  const bool f32_out = dtype == DType::float32;
+  AlignedBuffer<float> work_buffer;
+  if (!f32_out && k > kKC) {
+    BENCHSUITE_CHECK_ARG(m <= INT64_MAX / panel_width, "matmul: m=", m, " x n=", n, " overflows int64");
+    work_buffer = aligned_buffer<float>(m * panel_width);
+  }
+  const int64_t ldw = f32_out ? n : panel_width;
+  // Tasks are (row block, column part): with fewer row blocks than threads (a short
+  // sequence) the columns of the panel are split too, so every thread has work.
+  const int64_t row_blocks = (m + kMC - 1) / kMC;
+  int threads = 1;
+#ifdef _OPENMP
+  threads = omp_get_max_threads();
+#endif
+  // One parallel region for the whole product: each panel of B is packed by all threads
+  // (strips split among them; packing serially left the other cores idle while a whole B
+  // streamed through one), then the tasks run; the implicit barriers of the two loops keep
+  // a panel packed before it is read and read before the next one overwrites it.
+  // Every buffer is allocated here: an exception must not leave a parallel region.
+  const int64_t a_block = kMC * K::depth(kKC);
+  AlignedBuffer<Packed> a_buffers = aligned_buffer<Packed>(threads * a_block);
+#pragma omp parallel num_threads(threads)
+  {
+    int thread = 0;
+#ifdef _OPENMP
+    thread = omp_get_thread_num();
+#endif
+    Packed* a_packed = a_buffers.get() + thread * a_block;
+    for (int64_t jc = 0; jc < n; jc += kNC) {
+      const int64_t nc = std::min(kNC, n - jc);
+      const int64_t strips = (nc + kNR - 1) / kNR;
+      const int64_t parts =
+          std::min<int64_t>(strips, std::max<int64_t>(1, (2 * threads + row_blocks - 1) / row_blocks));
+      float* work = f32_out ? static_cast<float*>(c) + jc : work_buffer.get();
+      for (int64_t pc = 0; pc < k; pc += kKC) {
+        const int64_t kc = std::min(kKC, k - pc), depth = K::depth(kc);
+        const bool first = pc == 0, last = pc + kc == k;
+#pragma omp for schedule(static)
+        for (int64_t strip = 0; strip < strips; ++strip)
+          kernel.pack_b_strip(b + pc * n + jc, n, kc, nc, strip, b_packed.get());
+        const Packed* bp = b_packed.get();
+        int64_t packed_block = -1;
+#pragma omp for schedule(dynamic)
+        for (int64_t task = 0; task < row_blocks * parts; ++task) {
+          const int64_t block = task / parts, part = task % parts;
+          const int64_t ic = block * kMC, mc = std::min(kMC, m - ic);
+          if (packed_block != block) {  // consecutive tasks of a thread often share the block
+            kernel.pack_a(a + ic * k + pc, k, mc, kc, a_packed);
+            packed_block = block;
+          }
+          const int64_t s0 = strips * part / parts, s1 = strips * (part + 1) / parts;
+          for (int64_t jr = s0 * kNR; jr < std::min(nc, s1 * kNR); jr += kNR)
+            for (int64_t ir = 0; ir < mc; ir += kMR) {
+              alignas(64) float tile[kMR * kNR];
+              K::tile(depth, a_packed + ir * depth, bp + jr * depth, tile);
+              store_tile<kMR, kNR>(tile, std::min(kMR, mc - ir), std::min(kNR, nc - jr), first, last,
+                                   work + (ic + ir) * ldw + jr, ldw, c, dtype, (ic + ir) * n + jc + jr, n);
+            }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -199,57 +416,22 @@ void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int
     return;
   }
   if (m <= kSkinnyRows) return matmul_f32_skinny(a, b, c, m, n, k);
-  AlignedBuffer b_packed = aligned_floats(kKC * (((std::min(kNC, n) + kNR - 1) / kNR) * kNR));
-  // Tasks are (row block, column part): with fewer row blocks than threads (a short
-  // sequence) the columns of the panel are split too, so every thread has work.
-  const int64_t row_blocks = (m + kMC - 1) / kMC;
-  int threads = 1;
-#ifdef _OPENMP
-  threads = omp_get_max_threads();
-#endif
-  // One parallel region for the whole product: each panel of B is packed by all threads
-  // (strips split among them; packing serially left the other cores idle while a whole B
-  // streamed through one), then the tasks run; the implicit barriers of the two loops keep
-  // a panel packed before it is read and read before the next one overwrites it.
-  // Every buffer is allocated here: an exception must not leave a parallel region.
-  AlignedBuffer a_buffers = aligned_floats(threads * kMC * kKC);
-#pragma omp parallel num_threads(threads)
-  {
-    int thread = 0;
-#ifdef _OPENMP
-    thread = omp_get_thread_num();
-#endif
-    float* a_packed = a_buffers.get() + thread * kMC * kKC;
-    for (int64_t jc = 0; jc < n; jc += kNC) {
-      const int64_t nc = std::min(kNC, n - jc);
-      const int64_t strips = (nc + kNR - 1) / kNR;
-      const int64_t parts =
-          std::min<int64_t>(strips, std::max<int64_t>(1, (2 * threads + row_blocks - 1) / row_blocks));
-      for (int64_t pc = 0; pc < k; pc += kKC) {
-        const int64_t kc = std::min(kKC, k - pc);
-#pragma omp for schedule(static)
-        for (int64_t strip = 0; strip < strips; ++strip)
-          pack_b_strip(b + pc * n + jc, n, kc, nc, strip, b_packed.get());
-        const bool accumulate = pc > 0;
-        const float* bp = b_packed.get();
-        int64_t packed_block = -1;
-#pragma omp for schedule(dynamic)
-        for (int64_t task = 0; task < row_blocks * parts; ++task) {
-          const int64_t block = task / parts, part = task % parts;
-          const int64_t ic = block * kMC, mc = std::min(kMC, m - ic);
-          if (packed_block != block) {  // consecutive tasks of a thread often share the block
-            pack_a(a + ic * k + pc, k, mc, kc, a_packed);
-            packed_block = block;
-          }
-          const int64_t s0 = strips * part / parts, s1 = strips * (part + 1) / parts;
-          for (int64_t jr = s0 * kNR; jr < std::min(nc, s1 * kNR); jr += kNR)
-            for (int64_t ir = 0; ir < mc; ir += kMR)
-              micro_kernel(kc, a_packed + ir * kc, bp + jr * kc, c + (ic + ir) * n + jc + jr, n,
-                           std::min(kMR, mc - ir), std::min(kNR, nc - jr), accumulate);
-        }
-      }
-    }
+  gemm_packed(F32Kernel{}, a, b, c, DType::float32, m, n, k);
+}
+
+void matmul_16bit_blocked(DType dtype, const uint16_t* a, const uint16_t* b, uint16_t* c, int64_t m, int64_t n,
+                          int64_t k) {
+  BENCHSUITE_CHECK_ARG(dtype == DType::float16 || dtype == DType::bfloat16,
+                       "matmul: the 16-bit GEMM takes float16 or bfloat16, not ", dtype_name(dtype));
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    std::fill(c, c + m * n, uint16_t{0});  // +0.0 in both formats
+    return;
   }
+#ifdef BENCHSUITE_X86_TARGET_KERNELS
+  if (dtype == DType::bfloat16 && has_avx512_bf16()) return gemm_packed(Bf16DotKernel{}, a, b, c, dtype, m, n, k);
+#endif
+  gemm_packed(WidenedKernel{{}, dtype}, a, b, c, dtype, m, n, k);
 }
 
 }  // namespace benchsuite::cpu
