@@ -193,11 +193,12 @@ def test_cpu_v2_few_rows(rng, m, n, k):
 # ---- bf16 without it widened to fp32 while packing) -------------------------------------------
 V3_DIMS = [1, 2, 7, 17, 31, 33, 64, 65, 127]
 # Every awkward size as m, as n and as k (odd k: a half-empty last pair; 8x32 / 6x16 tiles,
-# 96 / 192-row blocks), then one dimension past the depth blocks (fp32 partial sums kept
+# 96 / 192-row blocks; up to 8 rows stream B in column blocks of 32 to 128 and a tail), then one dimension past the depth blocks (fp32 partial sums kept
 # between blocks: 1024 deep for vdpbf16ps, 256 when widened; odd 4099), the 3072-column
 # panel and many row blocks.
 V3_SHAPES = ([(d, 33, 65) for d in V3_DIMS] + [(17, d, 31) for d in V3_DIMS] + [(31, 65, d) for d in V3_DIMS]
-             + [(4099, 33, 17), (9, 4099, 65), (33, 17, 4099), (65, 31, 4099)])
+             + [(4099, 33, 17), (9, 4099, 65), (33, 17, 4099), (65, 31, 4099), (1, 300, 65), (4, 4099, 17),
+                (8, 100, 1100)])
 V3_BATCHED = [((3, 33, 17), (3, 17, 9)), ((2, 65, 300), (2, 300, 33)), ((4, 33, 300), (300, 65)),
               ((2, 40, 1100), (1100, 33)), ((3, 1, 7), (7, 2))]
 

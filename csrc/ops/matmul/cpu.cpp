@@ -358,16 +358,56 @@ constexpr int skinny_vectors() {  // per row of the tile: at most 16 accumulator
   return kM == 1 ? 8 : kM == 2 ? 4 : 2;
 }
 
-template <int kM>
-void skinny_block(const float* a, const float* b, float* c, int64_t n, int64_t k, int64_t j0) {
+// B's elements as fp32, 16 at a time (one vector) or one: float32 as it is; 16-bit B widened
+// in registers (bfloat16: a shift, float16: F16C), so a few rows read B's two bytes per
+// element once instead of a widened copy.
+struct FromF32 {
+  using In = float;
+  static v16f load(const float* p) {
+    v16f v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  }
+  static float one(const float* p) { return *p; }
+};
+struct FromBf16 {
+  using In = uint16_t;
+  static v16f load(const uint16_t* p) {
+#ifdef __AVX512F__  // GCC splits its own widening of a 16 x u16 vector into halves
+    const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return reinterpret_cast<v16f>(_mm512_slli_epi32(h, 16));
+#else
+    v16f v;
+    for (int q = 0; q < 16; ++q) v[q] = bf16_bits_to_float(p[q]);
+    return v;
+#endif
+  }
+  static float one(const uint16_t* p) { return bf16_bits_to_float(*p); }
+};
+struct FromF16 {
+  using In = uint16_t;
+  static v16f load(const uint16_t* p) {
+#ifdef __AVX512F__
+    return reinterpret_cast<v16f>(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+#else
+    v16f v;
+    for (int q = 0; q < 16; ++q) v[q] = half_bits_to_float(p[q]);
+    return v;
+#endif
+  }
+  static float one(const uint16_t* p) { return half_bits_to_float(*p); }
+};
+
+template <int kM, class From>
+void skinny_block(const float* a, const typename From::In* b, float* c, int64_t n, int64_t k, int64_t j0) {
   constexpr int kV = skinny_vectors<kM>();
   v16f acc[kM][kV];
   for (int i = 0; i < kM; ++i)
     for (int v = 0; v < kV; ++v) acc[i][v] = v16f{};
-  const float* bp = b + j0;
+  const typename From::In* bp = b + j0;
   for (int64_t p = 0; p < k; ++p, bp += n) {
     v16f bv[kV];
-    std::memcpy(bv, bp, sizeof(bv));
+    for (int v = 0; v < kV; ++v) bv[v] = From::load(bp + 16 * v);
     for (int i = 0; i < kM; ++i) {
       const float ai = a[i * k + p];
       for (int v = 0; v < kV; ++v) acc[i][v] += ai * bv[v];
@@ -377,37 +417,53 @@ void skinny_block(const float* a, const float* b, float* c, int64_t n, int64_t k
 }
 
 // The columns past the last full block: one column at a time, all rows.
-void skinny_tail(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, int64_t j) {
+template <class From>
+void skinny_tail(const float* a, const typename From::In* b, float* c, int64_t m, int64_t n, int64_t k, int64_t j) {
   float acc[kSkinnyRows] = {};
   for (int64_t p = 0; p < k; ++p)
-    for (int64_t i = 0; i < m; ++i) acc[i] += a[i * k + p] * b[p * n + j];
+    for (int64_t i = 0; i < m; ++i) acc[i] += a[i * k + p] * From::one(b + p * n + j);
   for (int64_t i = 0; i < m; ++i) c[i * n + j] = acc[i];
 }
 
-template <int kM>
-void skinny_rows(const float* a, const float* b, float* c, int64_t n, int64_t k) {
+template <int kM, class From>
+void skinny_rows(const float* a, const typename From::In* b, float* c, int64_t n, int64_t k) {
   constexpr int64_t kWidth = 16 * skinny_vectors<kM>();
   const int64_t blocks = n / kWidth, tail = n % kWidth;
 #pragma omp parallel for schedule(static) if (n * k > (1 << 15))
   for (int64_t block = 0; block < blocks + tail; ++block) {
     if (block < blocks)
-      skinny_block<kM>(a, b, c, n, k, block * kWidth);
+      skinny_block<kM, From>(a, b, c, n, k, block * kWidth);
     else
-      skinny_tail(a, b, c, kM, n, k, blocks * kWidth + (block - blocks));
+      skinny_tail<From>(a, b, c, kM, n, k, blocks * kWidth + (block - blocks));
   }
 }
 
-void matmul_f32_skinny(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+// C[m, n] (fp32) = A[m, k] (fp32) @ B[k, n] (From::In), m <= kSkinnyRows.
+template <class From>
+void matmul_skinny(const float* a, const typename From::In* b, float* c, int64_t m, int64_t n, int64_t k) {
   switch (m) {
-    case 1: return skinny_rows<1>(a, b, c, n, k);
-    case 2: return skinny_rows<2>(a, b, c, n, k);
-    case 3: return skinny_rows<3>(a, b, c, n, k);
-    case 4: return skinny_rows<4>(a, b, c, n, k);
-    case 5: return skinny_rows<5>(a, b, c, n, k);
-    case 6: return skinny_rows<6>(a, b, c, n, k);
-    case 7: return skinny_rows<7>(a, b, c, n, k);
-    default: return skinny_rows<8>(a, b, c, n, k);
+    case 1: return skinny_rows<1, From>(a, b, c, n, k);
+    case 2: return skinny_rows<2, From>(a, b, c, n, k);
+    case 3: return skinny_rows<3, From>(a, b, c, n, k);
+    case 4: return skinny_rows<4, From>(a, b, c, n, k);
+    case 5: return skinny_rows<5, From>(a, b, c, n, k);
+    case 6: return skinny_rows<6, From>(a, b, c, n, k);
+    case 7: return skinny_rows<7, From>(a, b, c, n, k);
+    default: return skinny_rows<8, From>(a, b, c, n, k);
   }
+}
+
+// 16-bit A and C around the skinny product: A (m x k) widened once, C summed in fp32 and
+// rounded once; both are a few rows, small beside B.
+void matmul_16bit_skinny(DType dtype, const uint16_t* a, const uint16_t* b, uint16_t* c, int64_t m, int64_t n,
+                         int64_t k) {
+  std::vector<float> a32(static_cast<size_t>(m * k)), c32(static_cast<size_t>(m * n));
+  widen_to_f32(a, dtype, a32.data(), m * k);
+  if (dtype == DType::bfloat16)
+    matmul_skinny<FromBf16>(a32.data(), b, c32.data(), m, n, k);
+  else
+    matmul_skinny<FromF16>(a32.data(), b, c32.data(), m, n, k);
+  narrow_from_f32(c32.data(), c, dtype, m * n);
 }
 }  // namespace
 
@@ -417,7 +473,7 @@ void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int
     std::fill(c, c + m * n, 0.0f);
     return;
   }
-  if (m <= kSkinnyRows) return matmul_f32_skinny(a, b, c, m, n, k);
+  if (m <= kSkinnyRows) return matmul_skinny<FromF32>(a, b, c, m, n, k);
   gemm_packed(F32Kernel{}, a, b, c, DType::float32, m, n, k);
 }
 
@@ -430,6 +486,7 @@ void matmul_16bit_blocked(DType dtype, const uint16_t* a, const uint16_t* b, uin
     std::fill(c, c + m * n, uint16_t{0});  // +0.0 in both formats
     return;
   }
+  if (m <= kSkinnyRows) return matmul_16bit_skinny(dtype, a, b, c, m, n, k);
 #ifdef BENCHSUITE_X86_TARGET_KERNELS
   if (dtype == DType::bfloat16 && has_avx512_bf16()) return gemm_packed(Bf16DotKernel{}, a, b, c, dtype, m, n, k);
 #endif
