@@ -5,7 +5,8 @@
 //    -march=native), M blocks spread over OpenMP threads.
 // v3 16-bit (matmul_16bit_blocked): v2's driver, generic over the kernel, on bf16 k-pairs
 //    through vdpbf16ps (AVX512_BF16, checked at run time) or on fp16 / bf16 widened to fp32
-//    while packing; fp32 sums rounded once into the 16-bit C.
+//    while packing; fp32 sums rounded once into the 16-bit C. Up to 8 rows take v2's
+//    streaming product with B widened in registers.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>

@@ -120,7 +120,7 @@ BENCHSUITE_REGISTER_VERSIONS(matmul) {
   table.add<MatmulOp>({"v3",
                        "16-bit inputs on v2's packed driver: bf16 pairs through vdpbf16ps in an 8x32 tile "
                        "(AVX512_BF16, checked at run time), fp16 (and bf16 without it) widened to fp32 while "
-                       "packing; fp32 sums rounded once",
+                       "packing; up to 8 rows stream B, widened in registers; fp32 sums rounded once",
                        DeviceType::cpu, {DType::float16, DType::bfloat16}, kDefault},
                       matmul_cpu_v3);
   // The vendor GEMM where the machine has a CBLAS (none: the version is not listed, and
