@@ -208,3 +208,19 @@ def test_cpu_peak_is_measured_and_records_report_their_fraction_of_it():
     frac = r.metrics["fraction_of_peak"]
     assert frac["peak_source"] == "measured" and frac["peak_flop_per_s"] == flops
     assert frac["compute"] == pytest.approx(r.metrics["throughput"]["flop_per_s"] / flops)
+
+
+def test_cpu_dot_peaks_are_measured_where_the_isa_is():
+    """bf16 (vdpbf16ps) and int8 (vpdpbusd) ceilings beside fp32's, None without the
+    instructions; float16 has no arithmetic of its own on the CPU and takes fp32's."""
+    from benchsuite.harness.measure import peaks
+    flops = peaks("cpu")["flop_per_s"]
+    isa = bs._core.cpu_info()["isa_paths"]
+    assert flops["float16"] == flops["float32"]
+    for dtype, flag in (("bfloat16", "avx512bf16"), ("int8", "avx512vnni")):
+        if isa[flag]:
+            assert math.isfinite(flops[dtype]) and flops[dtype] > 1e8
+        else:
+            assert flops[dtype] is None
+    if isa["avx512bf16"]:  # two products per lane per instruction at the FMA's rate (Zen 4, SPR)
+        assert flops["bfloat16"] > flops["float32"]

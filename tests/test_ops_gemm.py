@@ -1,7 +1,8 @@
 """Our own CUDA matmul versions (v1: tiled fp32 SIMT; v2: WMMA tensor cores for fp16 /
 bf16) against NumPy float64 on awkward shapes, batches and a shared weight; and the
-registry order that keeps the vendor cuBLAS version the CUDA default; and the vendor CBLAS
-(OpenBLAS / BLIS) version on the CPU where the machine has one."""
+registry order that keeps the vendor cuBLAS version the CUDA default; the vendor CBLAS
+(OpenBLAS / BLIS) version on the CPU where the machine has one; the CPU's 16-bit v3 (both of
+its bf16 paths) and the measured bf16 / int8 peaks."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ import pytest
 import benchsuite as bs
 from benchsuite import _core
 
-from op_helpers import on_device, relative_error, to_host
+from op_helpers import assert_close_to_exact, make_input, on_device, relative_error, to_host
 
 LOW_TOL = {"float16": 2e-3, "bfloat16": 1e-2}
 
@@ -175,7 +176,7 @@ def test_no_vendor_blas_is_reported_not_registered():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**os.environ, "BENCHSUITE_BLAS_LIBRARY": value}).stdout
         name, reason, names = json.loads(out)
-        assert name is None and says in reason and names == ["v1", "v2"]
+        assert name is None and says in reason and names == ["v1", "v2", "v3"]
 
 
 @pytest.mark.parametrize("m", range(1, 10))
@@ -234,3 +235,113 @@ def test_an_isa_that_is_unknown_or_missing_is_named():
     if missing:
         out = _run_isa(missing[0])
         assert out.returncode != 0 and f"BENCHSUITE_CPU_ISA={missing[0]}: this CPU does not have it" in out.stderr
+
+
+# ---- CPU v3: 16-bit GEMM (bf16 pairs through vdpbf16ps where the CPU has AVX512_BF16, fp16 and ----
+# ---- bf16 without it widened to fp32 while packing) -------------------------------------------
+V3_DIMS = [1, 2, 7, 17, 31, 33, 64, 65, 127]
+# Every awkward size as m, as n and as k (odd k: a half-empty last pair; 8x32 / 6x16 tiles,
+# 96 / 192-row blocks; up to 8 rows stream B in column blocks of 32 to 128 and a tail), then one dimension past the depth blocks (fp32 partial sums kept
+# between blocks: 1024 deep for vdpbf16ps, 256 when widened; odd 4099), the 3072-column
+# panel and many row blocks.
+V3_SHAPES = ([(d, 33, 65) for d in V3_DIMS] + [(17, d, 31) for d in V3_DIMS] + [(31, 65, d) for d in V3_DIMS]
+             + [(4099, 33, 17), (9, 4099, 65), (33, 17, 4099), (65, 31, 4099), (1, 300, 65), (4, 4099, 17),
+                (8, 100, 1100)])
+V3_BATCHED = [((3, 33, 17), (3, 17, 9)), ((2, 65, 300), (2, 300, 33)), ((4, 33, 300), (300, 65)),
+              ((2, 40, 1100), (1100, 33)), ((3, 1, 7), (7, 2))]
+
+
+def v3_matmul(a: np.ndarray, b: np.ndarray, dtype: str, impl: str = "v3"):
+    """bs.ops.matmul on the CPU in dtype; the result and the exact product of the inputs it saw."""
+    c = bs.ops.matmul(make_input(a, dtype, "cpu"), make_input(b, dtype, "cpu"), impl=impl)
+    assert str(c.dtype) == dtype  # output in the input dtype
+    return c, np.matmul(rounded(a, dtype), rounded(b, dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("m,n,k", V3_SHAPES, ids=["x".join(map(str, s)) for s in V3_SHAPES])
+def test_cpu_v3_matches_float64(rng, dtype, m, n, k):
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    c, exact = v3_matmul(a, b, dtype)
+    assert_close_to_exact(c, exact, dtype, f"v3 {dtype} {m}x{n}x{k}")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("a_shape,b_shape", V3_BATCHED,
+                         ids=["x".join(map(str, a)) + "@" + "x".join(map(str, b)) for a, b in V3_BATCHED])
+def test_cpu_v3_batched_and_shared_weight(rng, dtype, a_shape, b_shape):
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    c, exact = v3_matmul(a, b, dtype)
+    assert_close_to_exact(c, exact, dtype, f"v3 {dtype} {a_shape} @ {b_shape}")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_cpu_v3_is_the_16bit_default_and_v1_the_reference(rng, dtype):
+    by_name = {v["version"]: v for v in bs.ops.versions("matmul", "cpu")}
+    assert set(by_name["v3"]["dtypes"]) == {"float16", "bfloat16"} and not by_name["v3"]["reference"]
+    assert by_name["v1"]["reference"]
+    a = rng.standard_normal((70, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 40)).astype(np.float32)
+    default, _ = v3_matmul(a, b, dtype, impl="")
+    v3, exact = v3_matmul(a, b, dtype)
+    np.testing.assert_array_equal(bs.ops.cast(default, "float32").numpy() if dtype == "bfloat16" else default,
+                                  bs.ops.cast(v3, "float32").numpy() if dtype == "bfloat16" else v3)
+    reference, _ = v3_matmul(a, b, dtype, impl="v1")
+    assert_close_to_exact(reference, exact, dtype, "v1")
+    with pytest.raises(bs.UnsupportedError, match="dtype=float32"):
+        bs.ops.matmul(a, b, impl="v3")
+
+
+_V3_IN_SUBPROCESS = """
+import json, numpy as np, benchsuite as bs
+from benchsuite.harness.measure import peaks
+rng = np.random.default_rng(7)
+out = {"isa": bs._core.cpu_info()["isa_paths"], "peaks": peaks("cpu")["flop_per_s"], "results": {}}
+for m, n, k in [(1, 1, 1), (37, 65, 31), (130, 70, 513), (3, 4099, 9)]:
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    c = bs.ops.matmul(bs.ops.cast(a, "bfloat16"), bs.ops.cast(b, "bfloat16"), impl="v3")
+    out["results"][f"{m}x{n}x{k}"] = [a.tolist(), b.tolist(), bs.ops.cast(c, "float32").numpy().tolist()]
+print(json.dumps(out))
+"""
+
+
+def _v3_run(disable: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "BENCHSUITE_DISABLE_ISA"}
+    if disable is not None:
+        env["BENCHSUITE_DISABLE_ISA"] = disable
+    done = subprocess.run([sys.executable, "-c", _V3_IN_SUBPROCESS], capture_output=True, text=True, env=env,
+                          check=True)
+    return json.loads(done.stdout)
+
+
+def test_cpu_v3_bf16_paths_both_match_float64():
+    """With AVX512_BF16 (vdpbf16ps) and without it (BENCHSUITE_DISABLE_ISA: bf16 widened to
+    fp32 while packing, as fp16): cpu_info says which path runs, both meet the bf16 policy,
+    and the bf16 peak is None where the instruction is off."""
+    native = bs._core.cpu_info()["isa_paths"]["avx512bf16"]
+    runs = {"widened": _v3_run("avx512bf16,avx512vnni")}
+    assert runs["widened"]["isa"] == {"avx512bf16": False, "avx512vnni": False}
+    assert runs["widened"]["peaks"]["bfloat16"] is None and runs["widened"]["peaks"]["int8"] is None
+    if native:
+        runs["vdpbf16ps"] = _v3_run(None)
+        assert runs["vdpbf16ps"]["isa"]["avx512bf16"] is True
+    for path, run in runs.items():
+        for shape, (a, b, c) in run["results"].items():
+            exact = np.matmul(rounded(np.array(a, dtype=np.float32), "bfloat16"),
+                              rounded(np.array(b, dtype=np.float32), "bfloat16"))
+            assert_close_to_exact(np.array(c), exact, "bfloat16", f"{path} {shape}")
+
+
+def test_cpu_bf16_matmul_records_report_their_fraction_of_the_bf16_peak():
+    from benchsuite.harness.measure import peaks
+    flops = peaks("cpu")["flop_per_s"]
+    if flops["bfloat16"] is None:
+        pytest.skip("no AVX512_BF16: no bf16 peak")
+    r = bs.measure("matmul", m=128, n=128, k=128, dtype="bfloat16", device="cpu", impl="v3",
+                   settings=bs.HarnessSettings.smoke_settings())
+    frac = r.metrics["fraction_of_peak"]
+    assert frac["peak_flop_per_s"] == flops["bfloat16"]
+    assert frac["compute"] == pytest.approx(r.metrics["throughput"]["flop_per_s"] / flops["bfloat16"])

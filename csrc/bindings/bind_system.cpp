@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "bindings/bindings.h"
 #include "bindings/py_dict.h"
 #include "build_info.h"
 #include "core/allocator.h"
+#include "core/cpu_features.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "ops/calibration/calibration.h"
@@ -120,6 +122,8 @@ py::dict cpu_info() {
   if (__builtin_cpu_supports("avx512f")) features.append("avx512f");
   if (__builtin_cpu_supports("avx512bw")) features.append("avx512bw");
   if (__builtin_cpu_supports("avx512vl")) features.append("avx512vl");
+  if (__builtin_cpu_supports("avx512bf16")) features.append("avx512bf16");
+  if (__builtin_cpu_supports("avx512vnni")) features.append("avx512vnni");
   auto cache = [](int name) -> py::object {
     long v = sysconf(name);
     return v > 0 ? py::object(py::int_(v)) : py::object(py::none());
@@ -133,7 +137,10 @@ py::dict cpu_info() {
                    "features", features, "l1d_cache_bytes", cache(_SC_LEVEL1_DCACHE_SIZE),
                    "l2_cache_bytes", cache(_SC_LEVEL2_CACHE_SIZE), "l3_cache_bytes", cache(_SC_LEVEL3_CACHE_SIZE),
                    "memory_total_bytes", static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE),
-                   "openmp_threads", openmp_threads, "blas", vendor_blas_dict(), "gemm_isa", gemm_isa_dict());
+                   "openmp_threads", openmp_threads, "blas", vendor_blas_dict(), "gemm_isa", gemm_isa_dict(),
+                   // the run-time-dispatched kernels in use (off where the CPU lacks the
+                   // instructions or BENCHSUITE_DISABLE_ISA names them)
+                   "isa_paths", make_dict("avx512bf16", cpu::has_avx512_bf16(), "avx512vnni", cpu::has_avx512_vnni()));
 }
 
 std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
@@ -170,6 +177,24 @@ BENCHSUITE_REGISTER_BINDINGS(system, kBindCoreTypes) {
       },
       "The measured fp32 FLOP/s ceiling of the OpenMP threads: the best of five ~2 ms bursts of "
       "independent FMA chains on the widest vectors this build targets.");
+  m.def(
+      "cpu_bf16_dot_peak",
+      []() -> std::optional<double> {
+        py::gil_scoped_release release;
+        const double peak = cpu::bf16_dot_peak_flop_per_s();
+        return peak > 0 ? std::optional<double>(peak) : std::nullopt;
+      },
+      "The measured bf16 FLOP/s ceiling: independent vdpbf16ps chains on every OpenMP thread, 2 FLOP per "
+      "bf16 product; None where the CPU lacks AVX512_BF16.");
+  m.def(
+      "cpu_int8_dot_peak",
+      []() -> std::optional<double> {
+        py::gil_scoped_release release;
+        const double peak = cpu::int8_dot_peak_ops_per_s();
+        return peak > 0 ? std::optional<double>(peak) : std::nullopt;
+      },
+      "The measured int8 ops/s ceiling: independent vpdpbusd chains on every OpenMP thread, 2 ops per "
+      "u8 x s8 product; None where the CPU lacks AVX512_VNNI.");
   m.def(
       "cuda_status",
       [] {

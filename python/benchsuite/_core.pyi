@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'attention_kv_backward', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_fma_peak', 'cpu_info', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'depthwise_conv1d', 'depthwise_conv1d_backward', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'grouped_matmul_weight_grad', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mamba', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'mamba_ssm', 'mamba_ssm_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_permute_backward', 'moe_unpermute', 'moe_unpermute_backward', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'topk_gate_backward', 'transpose', 'unfold', 'uniform', 'validate_settings']
+__all__: list[str] = ['ClockSample', 'DeviceMonitor', 'EnergyMeter', 'Executor', 'Graph', 'GraphBuilder', 'RaplMonitor', 'Tensor', 'WorkRunner', 'add', 'apply_throttle_policy', 'as_tensor', 'attention', 'attention_backward', 'attention_kv', 'attention_kv_backward', 'avg_pool2d', 'avg_pool2d_backward', 'axpy', 'batch_norm', 'batch_norm_backward', 'build_config', 'build_transformer', 'caching_pool_enabled', 'case_families', 'cast', 'compute_stats', 'concat', 'contiguous', 'cpu_bf16_dot_peak', 'cpu_fma_peak', 'cpu_info', 'cpu_int8_dot_peak', 'cross_entropy', 'cross_entropy_backward', 'cuda_devices', 'cuda_status', 'depthwise_conv1d', 'depthwise_conv1d_backward', 'dropout', 'embedding', 'embedding_backward', 'empty', 'empty_pool', 'family_config', 'fill', 'fold', 'from_dlpack', 'gelu', 'gelu_backward', 'gelu_erf', 'gelu_erf_backward', 'generate', 'graph_backward', 'graph_node_kinds', 'graph_random_parameters', 'group_norm', 'group_norm_backward', 'grouped_matmul', 'grouped_matmul_weight_grad', 'harness_settings_fields', 'host_peak_rss_bytes', 'integrate_power', 'layer_batch_norm', 'layer_conv1d', 'layer_conv2d', 'layer_dropout', 'layer_group_norm', 'layer_gru', 'layer_lstm', 'layer_mamba', 'layer_mlp', 'layer_moe', 'layer_pool2d', 'layer_sinusoidal_positions', 'layer_swiglu', 'layernorm', 'layernorm_backward', 'log_softmax', 'log_softmax_backward', 'mamba_ssm', 'mamba_ssm_backward', 'matmul', 'max', 'max_pool2d', 'max_pool2d_backward', 'mean', 'measure_callable', 'measure_case', 'measure_energy_window', 'memory_stats', 'model_config', 'model_config_keys', 'model_names', 'moe_permute', 'moe_permute_backward', 'moe_unpermute', 'moe_unpermute_backward', 'mul', 'nvml_device_state', 'nvml_status', 'op_versions', 'pool_block_size', 'pool_stats', 'randn', 'relu', 'relu_backward', 'reset_host_peak_rss', 'reset_memory_stats', 'reshape', 'rmsnorm', 'rmsnorm_backward', 'rope', 'rope_backward', 'sample_tokens', 'selective_scan', 'set_caching_pool', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'sinusoidal_positions', 'slice', 'softmax', 'softmax_backward', 'sum', 'synchronize', 'tanh', 'tanh_backward', 'timer_resolution', 'topk_gate', 'topk_gate_backward', 'transpose', 'unfold', 'uniform', 'validate_settings']
 class Tensor:
     """
     An n-d array owned by benchsuite's tracking allocator or borrowed without a copy.
@@ -375,6 +375,10 @@ def contiguous(x: typing.Any, impl: str = '') -> Tensor:
     """
     A contiguous copy of a strided view (x itself when contiguous).
     """
+def cpu_bf16_dot_peak() -> float | None:
+    """
+    The measured bf16 FLOP/s ceiling: independent vdpbf16ps chains on every OpenMP thread, 2 FLOP per bf16 product; None where the CPU lacks AVX512_BF16.
+    """
 def cpu_fma_peak() -> float:
     """
     The measured fp32 FLOP/s ceiling of the OpenMP threads: the best of five ~2 ms bursts of independent FMA chains on the widest vectors this build targets.
@@ -382,6 +386,10 @@ def cpu_fma_peak() -> float:
 def cpu_info() -> dict:
     """
     Host CPU model, features, caches and OpenMP threads.
+    """
+def cpu_int8_dot_peak() -> float | None:
+    """
+    The measured int8 ops/s ceiling: independent vpdpbusd chains on every OpenMP thread, 2 ops per u8 x s8 product; None where the CPU lacks AVX512_VNNI.
     """
 def cross_entropy(logits: typing.Any, targets: typing.Any, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, impl: str = '') -> list[Tensor]:
     """

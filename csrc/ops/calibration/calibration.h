@@ -1,5 +1,5 @@
 // The calibration kernels: work of known length for validating the harness (the spin
-// and busy_wait cases), not ops.
+// and busy_wait cases) and the measured compute ceilings records compare with, not ops.
 #pragma once
 #include <cstdint>
 
@@ -18,6 +18,11 @@ double fma_burst(int64_t iterations);
 // fp32 peak records report their fraction of (a spec sheet's figure is wrong on cores that
 // split wide vectors, as Zen 4 splits AVX-512 into two 256-bit halves).
 double fma_peak_flop_per_s();
+// The same for dot products into fp32 / int32 lanes, 0 where the CPU lacks the instruction
+// (cpu_features.h): bf16 by vdpbf16ps (AVX512_BF16; 2 FLOP per bf16 product, 64 per zmm
+// instruction) and int8 by vpdpbusd (AVX512_VNNI; 2 ops per u8 x s8 product, 128 per zmm).
+double bf16_dot_peak_flop_per_s();
+double int8_dot_peak_ops_per_s();
 }  // namespace cpu
 
 namespace cuda {

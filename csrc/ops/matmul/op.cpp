@@ -55,6 +55,18 @@ void matmul_cpu_v2(const Tensor& a, const Tensor& b, const Tensor& c, StreamHand
     cpu::matmul_f32_blocked(a.data<float>() + i * s.m * s.k, b.data<float>() + (s.b_shared ? 0 : i * s.k * s.n),
                             c.data<float>() + i * s.m * s.n, s.m, s.n, s.k);
 }
+void matmul_cpu_v3(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle) {
+  const GemmShape s = gemm_shape(a, b);
+  const DType dtype = a.dtype();
+  if (s.b_shared) {
+    cpu::matmul_16bit_blocked(dtype, a.data<uint16_t>(), b.data<uint16_t>(), c.data<uint16_t>(), s.batch * s.m, s.n,
+                              s.k);
+    return;
+  }
+  for (int64_t i = 0; i < s.batch; ++i)
+    cpu::matmul_16bit_blocked(dtype, a.data<uint16_t>() + i * s.m * s.k, b.data<uint16_t>() + i * s.k * s.n,
+                              c.data<uint16_t>() + i * s.m * s.n, s.m, s.n, s.k);
+}
 // The vendor CBLAS (vendor_blas.h): batches as v2 walks them.
 void matmul_cpu_vendor(const Tensor& a, const Tensor& b, const Tensor& c, StreamHandle) {
   const GemmShape s = gemm_shape(a, b);
@@ -94,10 +106,10 @@ int64_t batch_count(const Tensor& a) {
 }  // namespace
 
 BENCHSUITE_REGISTER_VERSIONS(matmul) {
-  // CPU: the blocked v2 is float32 only, so the reference stays the 16-bit default.
+  // CPU: v1 is the reference for every dtype and the default for none but float64 (the
+  // registry makes the reference its default); v2 runs float32, v3 the 16-bit dtypes.
   table.add<MatmulOp>({"v1", "reference: rows accumulated in double; fp32, fp16, bf16, fp64", DeviceType::cpu,
-                       {DType::float32, DType::float16, DType::bfloat16, DType::float64}, kReference | kDefault,
-                       {DType::float16, DType::bfloat16}},
+                       {DType::float32, DType::float16, DType::bfloat16, DType::float64}, kReference},
                       matmul_cpu_v1);
   table.add<MatmulOp>({"v2",
                        "packed panels + 6x16 vector micro-kernel, OpenMP over (row block, column part) tasks, B "
@@ -105,6 +117,12 @@ BENCHSUITE_REGISTER_VERSIONS(matmul) {
                        DeviceType::cpu,
                        {DType::float32}, kDefault},
                       matmul_cpu_v2);
+  table.add<MatmulOp>({"v3",
+                       "16-bit inputs on v2's packed driver: bf16 pairs through vdpbf16ps in an 8x32 tile "
+                       "(AVX512_BF16, checked at run time), fp16 (and bf16 without it) widened to fp32 while "
+                       "packing; up to 8 rows stream B, widened in registers; fp32 sums rounded once",
+                       DeviceType::cpu, {DType::float16, DType::bfloat16}, kDefault},
+                      matmul_cpu_v3);
   // The vendor GEMM where the machine has a CBLAS (none: the version is not listed, and
   // bs.build_config() says why).
   if (const cpu::VendorBlas* blas = cpu::vendor_blas())

@@ -146,15 +146,19 @@ def peaks(device: str) -> dict[str, Any]:
                            "float16": tensor, "bfloat16": tensor},
             "source": "spec",
         }
-    return {"bytes_per_s": None, "flop_per_s": {"float32": _cpu_fma_peak()}, "source": "measured"}
+    return {"bytes_per_s": None, "flop_per_s": dict(_cpu_peaks()), "source": "measured"}
 
 
 @functools.lru_cache(maxsize=None)
-def _cpu_fma_peak() -> float:
-    """The CPU's fp32 ceiling, measured once per process: independent FMA chains on every
-    OpenMP thread (a spec figure of lanes x clock overstates cores that split wide vectors,
-    Zen 4's AVX-512 by 2x)."""
-    return float(_core.cpu_fma_peak())
+def _cpu_peaks() -> dict[str, float | None]:
+    """The CPU's ceilings per math dtype, measured once per process on every OpenMP thread:
+    fp32 FMA chains (a spec figure of lanes x clock overstates cores that split wide vectors,
+    Zen 4's AVX-512 by 2x), vdpbf16ps and vpdpbusd chains (None without AVX512_BF16 /
+    AVX512_VNNI). float16 has no arithmetic of its own here (no AVX512-FP16 kernels): its
+    kernels widen to fp32, so the fp32 ceiling is theirs."""
+    fp32 = float(_core.cpu_fma_peak())
+    return {"float32": fp32, "float16": fp32, "bfloat16": _core.cpu_bf16_dot_peak(),
+            "int8": _core.cpu_int8_dot_peak()}
 
 
 def _counters_record(c: Mapping[str, Any]) -> dict[str, Any]:
