@@ -200,7 +200,7 @@ errors = []
 # edges of every ISA's tile (4x8, 6x16, 8x32) and blocking (kc 256..512, mc 96), decode rows
 for m, n, k in [(1, 1, 1), (2, 3, 5), (7, 33, 17), (9, 65, 31), (13, 100, 300), (97, 129, 257),
                 (200, 300, 129), (511, 97, 1025), (8, 4099, 3), (1, 1027, 7), (3, 6, 1000),
-                (3, 4300, 1000), (1, 4097, 1025)]:  # B past 16 MiB: decode rows stream row panels
+                (3, 4300, 1001), (1, 4097, 1025), (1, 700, 999)]:  # B past 1 or 16 MiB: rows split over threads
     a = rng.standard_normal((m, k)).astype(np.float32)
     b = rng.standard_normal((k, n)).astype(np.float32)
     ref = a.astype(np.float64) @ b

@@ -165,42 +165,61 @@ struct GemmKernel {
     }
   }
 
-  // B far larger than the caches (an LM head, a 7B model's FFN): the column blocks above walk
-  // B down its rows a few hundred bytes at a time, a new page per row, which the hardware
-  // prefetchers follow poorly (the GPT-2 LM head ran at a quarter of the copy bandwidth). Here
-  // each thread streams whole panels of every row instead (runs of `width` floats), the m rows
-  // of C for the panel accumulating in L1/L2.
-  static void skinny_panel(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, int64_t j0,
-                           int64_t width) {
-    const int64_t vectors = width / kLanes;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < width; ++j) c[i * n + j0 + j] = 0.0f;
-    for (int64_t p = 0; p < k; ++p) {
-      const float* bp = b + p * n + j0;
-      for (int64_t i = 0; i < m; ++i) {
-        const float ai = a[i * k + p];
-        float* ci = c + i * n + j0;
-        for (int64_t v = 0; v < vectors; ++v) {
-          V bv, cv;
-          std::memcpy(&bv, bp + v * kLanes, sizeof(V));
-          std::memcpy(&cv, ci + v * kLanes, sizeof(V));
-          cv += ai * bv;
-          std::memcpy(ci + v * kLanes, &cv, sizeof(V));
+  // A few rows (a decode step) against a B past the caches: each thread streams a contiguous
+  // range of B's rows end to end (what the prefetchers and DRAM do best) into its own copy of
+  // the m output rows, and the copies are summed at the end. Column blocks instead walk B a few
+  // hundred bytes per row with a page-sized stride: the GPT-2 LM head ran at a quarter of the
+  // copy bandwidth that way. Four rows of B go together, so each output vector is loaded and
+  // stored once per four FMAs of every row.
+  static void rows_split(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+    int threads = 1;
+#ifdef _OPENMP
+    threads = static_cast<int>(min_of(omp_get_max_threads(), max_of(1, k / 16)));
+#endif
+    AlignedBuffer partial = aligned_floats((threads - 1) * m * n);  // thread 0 sums into c itself
+    const int64_t vectors = n / kLanes;
+#pragma omp parallel num_threads(threads)
+    {
+      int t = 0;
+#ifdef _OPENMP
+      t = omp_get_thread_num();
+#endif
+      float* y = t == 0 ? c : partial.get() + (t - 1) * m * n;
+      for (int64_t j = 0; j < m * n; ++j) y[j] = 0.0f;
+      const int64_t p0 = k * t / threads, p1 = k * (t + 1) / threads;
+      for (int64_t p = p0; p < p1; p += 4) {
+        const int64_t rows = min_of(4, p1 - p);
+        const float* row[4];
+        float ap[kSkinnyRows][4];
+        for (int r = 0; r < 4; ++r) {
+          row[r] = b + (p + min_of(r, rows - 1)) * n;  // short groups repeat a row with a zero weight
+          for (int64_t i = 0; i < m; ++i) ap[i][r] = r < rows ? a[i * k + p + r] : 0.0f;
         }
-        for (int64_t j = vectors * kLanes; j < width; ++j) ci[j] += ai * bp[j];
+        for (int64_t v = 0; v < vectors; ++v) {
+          V bv[4];
+          for (int r = 0; r < 4; ++r) std::memcpy(&bv[r], row[r] + v * kLanes, sizeof(V));
+          for (int64_t i = 0; i < m; ++i) {
+            V yv;
+            std::memcpy(&yv, y + i * n + v * kLanes, sizeof(V));
+            yv += ap[i][0] * bv[0] + ap[i][1] * bv[1] + ap[i][2] * bv[2] + ap[i][3] * bv[3];
+            std::memcpy(y + i * n + v * kLanes, &yv, sizeof(V));
+          }
+        }
+        for (int64_t j = vectors * kLanes; j < n; ++j)
+          for (int64_t i = 0; i < m; ++i)
+            y[i * n + j] += ap[i][0] * row[0][j] + ap[i][1] * row[1][j] + ap[i][2] * row[2][j] + ap[i][3] * row[3][j];
       }
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (int64_t j = 0; j < m * n; ++j)
+        for (int u = 1; u < threads; ++u) c[j] += partial.get()[(u - 1) * m * n + j];
     }
   }
 
   static void skinny(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
-    if (k * n > (int64_t{4} << 20)) {  // B past 16 MiB
-      constexpr int64_t kPanel = 2048;  // 8 KiB of each row per run; m rows of C within L2
-      const int64_t panels = (n + kPanel - 1) / kPanel;
-#pragma omp parallel for schedule(static)
-      for (int64_t panel = 0; panel < panels; ++panel)
-        skinny_panel(a, b, c, m, n, k, panel * kPanel, min_of(kPanel, n - panel * kPanel));
-      return;
-    }
+    // One row against a B past 1 MiB; more rows once B is past 16 MiB (below that their
+    // register tiles read B from the caches faster than the split's stores of C).
+    if (k * n > (m == 1 ? (int64_t{1} << 18) : (int64_t{4} << 20))) return rows_split(a, b, c, m, n, k);
     switch (m) {
       case 1: return skinny_rows<1>(a, b, c, n, k);
       case 2: return skinny_rows<2>(a, b, c, n, k);
