@@ -44,6 +44,19 @@ AlignedBuffer aligned_floats(int64_t count) {
   return AlignedBuffer(p);
 }
 
+// The packing buffers, kept for the calling thread's next product: a fresh multi-MiB buffer
+// per call is fresh pages, a fault per 4 KiB, which cost a 16-row product half its time
+// whenever the allocator handed back memory it had just unmapped. Grows, never shrinks.
+float* scratch_floats(int64_t count) {
+  thread_local AlignedBuffer buffer;
+  thread_local int64_t capacity = 0;
+  if (count > capacity) {
+    buffer = aligned_floats(count);
+    capacity = count;
+  }
+  return buffer.get();
+}
+
 // kLanes floats per vector register; an kMR x (kNV * kLanes) tile of C in registers;
 // kSkinnyBudget: the accumulator registers the skinny path may use.
 template <int kLanes, int kMR, int kNV, int kSkinnyBudget>
@@ -176,7 +189,7 @@ struct GemmKernel {
 #ifdef _OPENMP
     threads = static_cast<int>(min_of(omp_get_max_threads(), max_of(1, k / 16)));
 #endif
-    AlignedBuffer partial = aligned_floats((threads - 1) * m * n);  // thread 0 sums into c itself
+    float* const partial = scratch_floats((threads - 1) * m * n);  // thread 0 sums into c itself
     const int64_t vectors = n / kLanes;
 #pragma omp parallel num_threads(threads)
     {
@@ -184,7 +197,7 @@ struct GemmKernel {
 #ifdef _OPENMP
       t = omp_get_thread_num();
 #endif
-      float* y = t == 0 ? c : partial.get() + (t - 1) * m * n;
+      float* y = t == 0 ? c : partial + (t - 1) * m * n;
       for (int64_t j = 0; j < m * n; ++j) y[j] = 0.0f;
       const int64_t p0 = k * t / threads, p1 = k * (t + 1) / threads;
       for (int64_t p = p0; p < p1; p += 4) {
@@ -212,7 +225,7 @@ struct GemmKernel {
 #pragma omp barrier
 #pragma omp for schedule(static)
       for (int64_t j = 0; j < m * n; ++j)
-        for (int u = 1; u < threads; ++u) c[j] += partial.get()[(u - 1) * m * n + j];
+        for (int u = 1; u < threads; ++u) c[j] += partial[(u - 1) * m * n + j];
     }
   }
 
@@ -243,7 +256,7 @@ struct GemmKernel {
     // KC and NC from the caches (gemm_isa.cpp); MC a multiple of the register tile's rows.
     const int64_t kKC = blocking.kc, kNC = max_of(kNR, blocking.nc / kNR * kNR);
     const int64_t kMC = max_of(kMR, blocking.mc / kMR * kMR);
-    AlignedBuffer b_packed = aligned_floats(kKC * (((min_of(kNC, n) + kNR - 1) / kNR) * kNR));
+    const int64_t b_panel = kKC * (((min_of(kNC, n) + kNR - 1) / kNR) * kNR);
     const int64_t row_blocks = (m + kMC - 1) / kMC;
     int threads = 1;
 #ifdef _OPENMP
@@ -253,14 +266,15 @@ struct GemmKernel {
     // (strips split among them), then the tasks run; the implicit barriers of the two loops
     // keep a panel packed before it is read and read before the next one overwrites it.
     // Every buffer is allocated here: an exception must not leave a parallel region.
-    AlignedBuffer a_buffers = aligned_floats(threads * kMC * kKC);
+    float* const b_packed = scratch_floats(b_panel + threads * kMC * kKC);
+    float* const a_buffers = b_packed + b_panel;
 #pragma omp parallel num_threads(threads)
     {
       int thread = 0;
 #ifdef _OPENMP
       thread = omp_get_thread_num();
 #endif
-      float* a_packed = a_buffers.get() + thread * kMC * kKC;
+      float* a_packed = a_buffers + thread * kMC * kKC;
       for (int64_t jc = 0; jc < n; jc += kNC) {
         const int64_t nc = min_of(kNC, n - jc);
         const int64_t strips = (nc + kNR - 1) / kNR;
@@ -269,9 +283,9 @@ struct GemmKernel {
           const int64_t kc = min_of(kKC, k - pc);
 #pragma omp for schedule(static)
           for (int64_t strip = 0; strip < strips; ++strip)
-            pack_b_strip(b + pc * n + jc, n, kc, nc, strip, b_packed.get());
+            pack_b_strip(b + pc * n + jc, n, kc, nc, strip, b_packed);
           const bool accumulate = pc > 0;
-          const float* bp = b_packed.get();
+          const float* bp = b_packed;
           int64_t packed_block = -1;
 #pragma omp for schedule(dynamic)
           for (int64_t task = 0; task < row_blocks * parts; ++task) {
