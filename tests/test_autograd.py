@@ -259,8 +259,12 @@ def test_model_gradients_match_pytorch(tmp_path, rng, kind, padded):
             continue
         want = p.grad.numpy()
         got = grads[name]
-        # a gradient that is zero in exact arithmetic (the key bias: softmax ignores a shift
-        # shared by every key) is judged against the model's typical gradient, not its own noise
+        if name.endswith("attention.self.key.bias"):
+            # zero in exact arithmetic (softmax ignores a shift shared by every key): both sides
+            # hold float32 rounding noise (here ~3e-7 of the model's typical gradient)
+            assert np.linalg.norm(got) < 1e-5 * typical, (name, np.linalg.norm(got), typical)
+            checked += 1
+            continue
         err = np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-3 * typical)
         errors[name] = err
         checked += 1
