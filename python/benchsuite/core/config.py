@@ -461,6 +461,7 @@ def available_profiles() -> list[str]:
             for p in d.iterdir():
                 if p.suffix in (".yaml", ".yml") and p.is_file():
                     names.add(p.stem)
+    names.discard("targets")  # configs/targets.yaml holds the targets, not a profile
     return sorted(names)
 
 
