@@ -18,8 +18,8 @@ void matmul_f32_blocked(const float* a, const float* b, float* c, int64_t m, int
 // C[M,N] = A[M,K] @ B[K,N] on 16-bit floats (dtype float16 or bfloat16, raw bits), C in the
 // same dtype: fp32 sums rounded once. bfloat16 products through vdpbf16ps where the CPU has
 // AVX512_BF16 (cpu::has_avx512_bf16); otherwise, and for float16, A and B are widened to fp32
-// while they are packed and multiplied by the fp32 micro-kernel of matmul_f32_blocked. Up to
-// 8 rows stream B as matmul_f32_blocked does, widening it in registers.
+// while they are packed and multiplied by a 6x16 fp32 micro-kernel. Up to 8 rows stream B in
+// column blocks, widening it in registers.
 void matmul_16bit_blocked(DType dtype, const uint16_t* a, const uint16_t* b, uint16_t* c, int64_t m, int64_t n,
                           int64_t k);
 // One row i of the reference product in double (spot checks of large products).

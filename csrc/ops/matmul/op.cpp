@@ -112,8 +112,9 @@ BENCHSUITE_REGISTER_VERSIONS(matmul) {
                        {DType::float32, DType::float16, DType::bfloat16, DType::float64}, kReference},
                       matmul_cpu_v1);
   table.add<MatmulOp>({"v2",
-                       "packed panels + 6x16 vector micro-kernel, OpenMP over (row block, column part) tasks, B "
-                       "packed by every thread; up to 8 rows stream B once with an m x 32 tile of C in registers",
+                       "packed panels + a register-tiled micro-kernel built per ISA (AVX-512 8x32, AVX2 6x16, SSE2 "
+                       "4x8) chosen at run time, OpenMP over (row block, column part) tasks; up to 8 rows stream B "
+                       "once (column blocks in registers, or B's rows split over threads when B is large)",
                        DeviceType::cpu,
                        {DType::float32}, kDefault},
                       matmul_cpu_v2);
